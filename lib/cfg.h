@@ -1,0 +1,111 @@
+/*
+ * config.json in the format of the AppViewX "EST Micro CA" guide (tables
+ * 2-10), plus microca's own keys. Parsed once at start-up; everything
+ * after that reads these structs, never the JSON.
+ */
+#ifndef MCA_CFG_H
+#define MCA_CFG_H
+
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "err.h"
+
+#define MCA_CFG_FILE_MAX	(1024u * 1024u)	/* config.json cap */
+#define MCA_LABEL_MAX		64	/* end_point_name length */
+#define MCA_CFG_MAX_PROFILES	256
+#define MCA_CFG_MAX_EKU		32
+
+/* key_usage flags, in the seed's names. Bit values are ours. */
+enum mca_ku {
+	MCA_KU_DIGITAL_SIGNATURE = 1 << 0,
+	MCA_KU_NON_REPUDIATION = 1 << 1,
+	MCA_KU_KEY_ENCIPHERMENT = 1 << 2,
+	MCA_KU_DATA_ENCIPHERMENT = 1 << 3,
+	MCA_KU_KEY_AGREEMENT = 1 << 4,
+	MCA_KU_KEY_CERT_SIGN = 1 << 5,
+	MCA_KU_CRL_SIGN = 1 << 6,
+	MCA_KU_ENCIPHER_ONLY = 1 << 7,
+	MCA_KU_DECIPHER_ONLY = 1 << 8,
+	MCA_KU_MAX = 1 << 9
+};
+
+/* A key type a label asks for in CSRs (and later generates). */
+enum mca_keytype {
+	MCA_KEYTYPE_ANY = 0,	/* not configured: any key we accept */
+	MCA_KEYTYPE_RSA,
+	MCA_KEYTYPE_EC,
+	MCA_KEYTYPE_MAX
+};
+
+/* One end_certificate_config_<N> block: an EST label's profile. */
+struct mca_profile {
+	char		*name;		/* end_point_name: the EST label */
+	int		 index;		/* the N of end_certificate_config_N */
+	int		 validity_days;	/* validity_in_days (>= 1) */
+	char		**eku;		/* extended_key_usage_list: dotted OIDs */
+	size_t		 neku;
+	unsigned	 key_usage;	/* enum mca_ku bits */
+	int		 is_device_cert;
+	int		 is_unlimited_validity;
+	int		 is_ca;
+	int		 path_len;	/* path_length_constraint; -1 = null */
+	/* microca additions */
+	int		 b64_line_length; /* base64_line_length: 0 or 4k; default 64 */
+	enum mca_keytype key_type;	/* key_type: "RSA" or "ECC"; ANY if absent */
+	int		 key_size;	/* key_size: RSA bits or EC curve bits; 0 = any */
+};
+
+struct mca_cfg {
+	char		*path;		/* the file this came from */
+	/* seed keys (table 9) */
+	char		*intermediate_cert_path;	/* required */
+	char		*intermediate_private_key_label_in_pkcs11; /* or NULL */
+	char		*pkcs11_library;	/* required with the label */
+	char		*pkcs11_library_pin;	/* secret: wiped on free */
+	char		*mtls_ca_cert;		/* bootstrap CA bundle, or NULL */
+	char		*hash_function;		/* intermediate_cert_config.hash_function, default "SHA256" */
+	/* microca additions */
+	char		*intermediate_private_key_path;	/* PEM key when no label */
+	char		*ledger_db_path;	/* default /var/lib/microca/ledger.db */
+	char		*issued_certs_dir;	/* default /var/lib/microca/IssuedCerts */
+	char		*default_end_point_name; /* default: profile with lowest N */
+	int		 ledger_synchronous_full; /* ledger_synchronous: "FULL" (1, default) or "NORMAL" (0) */
+	/* end_certificate_config_<N>, sorted by N */
+	struct mca_profile *profiles;
+	size_t		 nprofiles;
+	/*
+	 * The whole parsed document, kept for the cron tools, which read the
+	 * blocks this struct does not model (certificateRenewal_config,
+	 * discover_certificate_config, mtls_*_config, ...). Owned.
+	 */
+	struct json_object *root;
+	/* Start-up warnings (unknown keys, readable PIN): one line each. */
+	char		**warnings;
+	size_t		 nwarnings;
+};
+
+/*
+ * Parses and validates the config file at path. On error returns
+ * MCA_ERR_NOTFOUND / MCA_ERR_IO (unreadable), MCA_ERR_TOOBIG, or
+ * MCA_ERR_CONFIG, and d says, in one line, the file and the key:
+ *   "/etc/microca/config.json: end_certificate_config_2.validity_in_days:
+ *    expected an integer >= 1"
+ * *out is NULL on error.
+ */
+int	 mca_cfg_load(const char *path, struct mca_cfg **out,
+	    struct mca_diag *d);
+
+/* Same from a memory buffer; path is only used in messages. */
+int	 mca_cfg_parse(const char *path, const char *json, size_t len,
+	    struct mca_cfg **out, struct mca_diag *d);
+
+/* Frees (NULL-safe); wipes the PIN. */
+void	 mca_cfg_free(struct mca_cfg *cfg);
+
+/* The profile for an EST label, or NULL. "" means the default profile. */
+const struct mca_profile *mca_cfg_profile(const struct mca_cfg *cfg,
+	    const char *label);
+
+#endif

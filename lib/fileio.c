@@ -1,0 +1,123 @@
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "err.h"
+#include "fileio.h"
+
+int
+mca_file_read(const char *path, size_t cap, struct mca_buf *out,
+    mode_t *mode)
+{
+	int		 fd = -1, rc = MCA_ERR_IO;
+	struct stat	 st;
+	ssize_t		 n;
+	size_t		 start = out->len;
+
+	if (mode != NULL)
+		*mode = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		rc = errno == ENOENT ? MCA_ERR_NOTFOUND : MCA_ERR_IO;
+		goto out;
+	}
+	if (fstat(fd, &st) == -1)
+		goto out;
+	if (!S_ISREG(st.st_mode)) {
+		rc = MCA_ERR_INVAL;
+		goto out;
+	}
+	if ((size_t)st.st_size > cap) {
+		rc = MCA_ERR_TOOBIG;
+		goto out;
+	}
+	if (mode != NULL)
+		*mode = st.st_mode & 07777;
+	for (;;) {
+		if ((rc = mca_buf_reserve(out, 4096)) != 0)
+			goto out;
+		n = read(fd, out->data + out->len, 4096);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rc = MCA_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		out->len += (size_t)n;
+		/* The file may have grown since fstat. */
+		if (out->len - start > cap) {
+			rc = MCA_ERR_TOOBIG;
+			goto out;
+		}
+	}
+	out->data[out->len] = '\0';
+	rc = 0;
+out:
+	if (rc != 0 && out->data != NULL) {
+		out->len = start;
+		out->data[start] = '\0';
+	}
+	if (fd != -1)
+		(void)close(fd);
+	return rc;
+}
+
+int
+mca_file_write_atomic(const char *dir, const char *name, const void *data,
+    size_t len, mode_t mode)
+{
+	char		 tmp[PATH_MAX], dst[PATH_MAX];
+	int		 fd = -1, rc = MCA_ERR_IO, n;
+	const char	*p = data;
+	ssize_t		 w;
+
+	tmp[0] = '\0';
+	if (name[0] == '\0' || strchr(name, '/') != NULL ||
+	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return MCA_ERR_INVAL;
+	n = snprintf(dst, sizeof(dst), "%s/%s", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(dst))
+		return MCA_ERR_INVAL;
+	n = snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name);
+	if (n < 0 || (size_t)n >= sizeof(tmp))
+		return MCA_ERR_INVAL;
+	if ((fd = mkstemp(tmp)) == -1) {
+		tmp[0] = '\0';
+		goto out;
+	}
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			goto out;
+		p += w;
+		len -= (size_t)w;
+	}
+	if (fchmod(fd, mode) == -1 || fsync(fd) == -1)
+		goto out;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, dst) == -1)
+		goto out;
+	tmp[0] = '\0';
+	rc = 0;
+out:
+	if (fd != -1)
+		(void)close(fd);
+	if (tmp[0] != '\0')
+		(void)unlink(tmp);
+	return rc;
+}

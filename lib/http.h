@@ -1,0 +1,89 @@
+/*
+ * The HTTP side of EST, with no I/O: routing a REQUEST_URI, judging
+ * request headers, and building responses that the program writes out.
+ */
+#ifndef MCA_HTTP_H
+#define MCA_HTTP_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "cfg.h"
+
+enum mca_op {
+	MCA_OP_CACERTS,
+	MCA_OP_SIMPLEENROLL,
+	MCA_OP_SIMPLEREENROLL,
+	MCA_OP_CSRATTRS,
+	MCA_OP_SERVERKEYGEN,
+	MCA_OP_FULLCMC,
+	MCA_OP_MAX
+};
+
+/* "cacerts", "simpleenroll", ... */
+const char	*mca_op_name(enum mca_op op);
+
+/*
+ * Routes a REQUEST_URI (RFC 7030 3.2.2): "/.well-known/est/<op>" or
+ * "/.well-known/est/<label>/<op>", query string ignored. label gets the
+ * label ("" when absent); it must be 1-64 of [A-Za-z0-9._-] and not
+ * start with '.'. Returns 0, or MCA_ERR_NOTFOUND for anything else
+ * (unknown operation, bad label, extra segments, percent escapes).
+ */
+int	 mca_http_route(const char *uri, char *label, size_t labellen,
+	    enum mca_op *op);
+
+/*
+ * Parses CONTENT_LENGTH against cap. Returns 0 with *len set,
+ * MCA_ERR_NOTFOUND (missing or empty), MCA_ERR_INVAL (not a number), or
+ * MCA_ERR_TOOBIG (over cap).
+ */
+int	 mca_http_content_length(const char *value, size_t cap, size_t *len);
+
+/*
+ * 1 if a Content-Type value's media type is media (case-insensitive,
+ * parameters after ';' ignored, surrounding spaces ignored), else 0.
+ */
+int	 mca_http_media_is(const char *ctype, const char *media);
+
+/* Reason phrase for a status ("Not Found"); "Unknown" if we never send it. */
+const char	*mca_http_reason(int status);
+
+#define MCA_RESP_HDR_MAX	4
+
+/* A response, built whole before anything is written. */
+struct mca_resp {
+	int		 status;
+	const char	*ctype;		/* Content-Type; static string */
+	const char	*cte;		/* Content-Transfer-Encoding or NULL */
+	/* extra headers: name and value, copied in */
+	char		 hname[MCA_RESP_HDR_MAX][32];
+	char		 hval[MCA_RESP_HDR_MAX][256];
+	size_t		 nhdr;
+	struct mca_buf	 body;
+	char		 reason[256];	/* error reason, also for logs/ledger */
+};
+
+void	 mca_resp_init(struct mca_resp *r);
+void	 mca_resp_free(struct mca_resp *r);
+
+/*
+ * Makes r an error: status, text/plain, body = one line (the formatted
+ * reason and "\n"). Returns 0 or MCA_ERR_NOMEM.
+ */
+int	 mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+/* Adds a header (Allow, WWW-Authenticate, ...). 0 or MCA_ERR_TOOBIG. */
+int	 mca_resp_header(struct mca_resp *r, const char *name,
+	    const char *value);
+
+/*
+ * Appends the CGI/FastCGI form of r to out: "Status: 200 OK", the headers
+ * with exactly these spellings (Content-Type, Content-Transfer-Encoding,
+ * Content-Length, then extras), a blank line, and the body. Content-Length
+ * is always set. Returns 0 or MCA_ERR_NOMEM.
+ */
+int	 mca_resp_serialize(const struct mca_resp *r, struct mca_buf *out);
+
+#endif

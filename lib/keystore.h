@@ -1,0 +1,45 @@
+/*
+ * The signer: the one object that holds the CA private key, whether from
+ * a PEM file or a PKCS#11 token. Everything else hands it a finished TBS
+ * certificate and gets it back signed.
+ */
+#ifndef MCA_KEYSTORE_H
+#define MCA_KEYSTORE_H
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include "cfg.h"
+#include "err.h"
+
+struct mca_signer;
+
+/*
+ * Opens the key the config names: intermediate_private_key_label_in_pkcs11
+ * (with pkcs11_library and pkcs11_library_pin) if set, else
+ * intermediate_private_key_path. Returns 0, MCA_ERR_PKCS11,
+ * MCA_ERR_NOTFOUND, MCA_ERR_IO or MCA_ERR_CONFIG; d names key and file.
+ */
+int	 mca_signer_open(const struct mca_cfg *cfg, struct mca_signer **out,
+	    struct mca_diag *d);
+
+/* The two back ends, for tests and tools. */
+int	 mca_signer_open_file(const char *path, struct mca_signer **out,
+	    struct mca_diag *d);
+int	 mca_signer_open_pkcs11(const char *module, const char *label,
+	    const char *pin, struct mca_signer **out, struct mca_diag *d);
+
+/* Signs x with md. 0 or MCA_ERR_CRYPTO. */
+int	 mca_signer_sign_cert(struct mca_signer *s, X509 *x, const EVP_MD *md);
+
+/*
+ * Proves the key belongs to cert: signs a fresh random message and
+ * verifies it with cert's public key (works for token keys whose public
+ * half libp11 may not expose). Returns 0 or MCA_ERR_CRYPTO with d set.
+ */
+int	 mca_signer_check_cert(struct mca_signer *s, X509 *cert,
+	    const EVP_MD *md, struct mca_diag *d);
+
+void	 mca_signer_free(struct mca_signer *s);
+
+#endif

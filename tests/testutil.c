@@ -1,0 +1,154 @@
+#include "config.h"
+
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+const char *
+tu_srcdir(void)
+{
+	const char	*s = getenv("MCA_SRCDIR");
+
+	return s != NULL && *s != '\0' ? s : ".";
+}
+
+const char *
+tu_builddir(void)
+{
+	const char	*s = getenv("MCA_BUILDDIR");
+
+	return s != NULL && *s != '\0' ? s : ".";
+}
+
+char *
+tu_mkdtemp(const char *tag)
+{
+	const char	*t = getenv("TMPDIR");
+	char		*p;
+
+	if (t == NULL || *t == '\0')
+		t = "/tmp";
+	if (asprintf(&p, "%s/mca-%s-XXXXXX", t, tag) == -1)
+		abort();
+	if (mkdtemp(p) == NULL) {
+		perror("mkdtemp");
+		abort();
+	}
+	return p;
+}
+
+void
+tu_rmtree(const char *path)
+{
+	if (path == NULL || getenv("MCA_KEEP_TMP") != NULL)
+		return;
+	(void)tu_sh(NULL, "rm -rf '%s'", path);
+}
+
+int
+tu_sh(struct mca_buf *out, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*cmd = NULL, chunk[4096];
+	FILE	*f;
+	size_t	 n;
+	int	 st;
+
+	va_start(ap, fmt);
+	if (vasprintf(&cmd, fmt, ap) == -1)
+		cmd = NULL;
+	va_end(ap);
+	if (cmd == NULL)
+		return -1;
+	fflush(stdout);
+	if ((f = popen(cmd, "r")) == NULL) {
+		free(cmd);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (out != NULL && mca_buf_add(out, chunk, n) != 0)
+			break;
+	st = pclose(f);
+	free(cmd);
+	if (st == -1 || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+int
+tu_read(const char *path, struct mca_buf *out)
+{
+	FILE	*f;
+	char	 chunk[4096];
+	size_t	 n;
+	int	 rc = 0;
+
+	if ((f = fopen(path, "rb")) == NULL)
+		return -1;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		if (mca_buf_add(out, chunk, n) != 0)
+			rc = -1;
+	if (ferror(f))
+		rc = -1;
+	fclose(f);
+	return rc;
+}
+
+int
+tu_write(const char *path, const char *data, size_t len)
+{
+	FILE	*f;
+	int	 rc = 0;
+
+	if ((f = fopen(path, "wb")) == NULL)
+		return -1;
+	if (len > 0 && fwrite(data, 1, len, f) != len)
+		rc = -1;
+	if (fclose(f) != 0)
+		rc = -1;
+	return rc;
+}
+
+int
+tu_writef(const char *path, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	*s = NULL;
+	int	 n, rc;
+
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -1;
+	rc = tu_write(path, s, (size_t)n);
+	free(s);
+	return rc;
+}
+
+int
+tu_mkpki(const char *dir, const char *mode)
+{
+	return tu_sh(NULL, "sh '%s/tests/pki/mkpki.sh' '%s' '%s' >&2",
+	    tu_srcdir(), dir, mode);
+}
+
+int
+tu_run(Suite *s)
+{
+	SRunner	*sr;
+	int	 failed;
+
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,42 @@
+/* Helpers shared by the Check suites. */
+#ifndef MCA_TESTUTIL_H
+#define MCA_TESTUTIL_H
+
+#include <check.h>
+
+#include "buf.h"
+
+/* $MCA_SRCDIR / $MCA_BUILDDIR (set by make check), else "." */
+const char	*tu_srcdir(void);
+const char	*tu_builddir(void);
+
+/* A fresh directory under $TMPDIR (or /tmp); caller frees. Aborts on failure. */
+char		*tu_mkdtemp(const char *tag);
+/* rm -rf path (NULL-safe). Kept when $MCA_KEEP_TMP is set, for debugging. */
+void		 tu_rmtree(const char *path);
+
+/*
+ * Runs a shell command made from fmt. Returns its exit status (or -1).
+ * If out is not NULL, stdout is appended to it; stderr goes to the log.
+ */
+int		 tu_sh(struct mca_buf *out, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/* Reads a whole file into out (appends); 0 or -1. */
+int		 tu_read(const char *path, struct mca_buf *out);
+/* Writes a whole file; 0 or -1. */
+int		 tu_write(const char *path, const char *data, size_t len);
+/* tu_write of a formatted string. */
+int		 tu_writef(const char *path, const char *fmt, ...)
+		    __attribute__((format(printf, 2, 3)));
+
+/*
+ * Makes the test PKI in dir with tests/pki/mkpki.sh; mode is "file",
+ * "file-rsa", "hsm-ec" or "hsm-rsa". Returns the script's exit status.
+ */
+int		 tu_mkpki(const char *dir, const char *mode);
+
+/* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
+int		 tu_run(Suite *s);
+
+#endif
