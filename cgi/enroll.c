@@ -1,1 +1,267 @@
-/* being written */
+/*
+ * The shared part of /simpleenroll and /simplereenroll, after the client
+ * is authorised: read the body under a cap, judge the CSR, build the
+ * certificate, sign it, commit it to the ledger, and only then answer.
+ * Parsing and judging happen before the signer is touched.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+
+#include "b64.h"
+#include "csr.h"
+#include "est_codec.h"
+#include "fileio.h"
+#include "issue.h"
+#include "keystore.h"
+#include "log.h"
+#include "pem.h"
+#include "server.h"
+
+/* A serial collision in 126 random bits is a broken RNG, not bad luck. */
+#define SERIAL_TRIES	3
+
+/* Reads the body: Content-Length first, capped, then exactly that much. */
+static int
+read_body(struct mca_request *req, struct mca_resp *resp,
+    struct mca_buf *body)
+{
+	size_t	 len = 0;
+	ssize_t	 n;
+	int	 rc;
+
+	rc = mca_http_content_length(mca_req_env(req, "CONTENT_LENGTH"),
+	    MCA_CSR_BODY_MAX, &len);
+	if (rc == 0 && len == 0)
+		rc = MCA_ERR_INVAL;
+	switch (rc) {
+	case 0:
+		break;
+	case MCA_ERR_NOTFOUND:
+		(void)mca_resp_error(resp, 411, "Content-Length is required");
+		return rc;
+	case MCA_ERR_TOOBIG:
+		(void)mca_resp_error(resp, 413, "request body is over %u bytes",
+		    MCA_CSR_BODY_MAX);
+		return rc;
+	default:
+		(void)mca_resp_error(resp, 400, "Content-Length is not a "
+		    "positive number");
+		return rc;
+	}
+	if ((rc = mca_buf_reserve(body, len)) != 0) {
+		(void)mca_resp_error(resp, 500, "out of memory");
+		return rc;
+	}
+	while (body->len < len) {
+		n = req->read(req->arg, body->data + body->len,
+		    len - body->len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			(void)mca_resp_error(resp, 400, "request body is "
+			    "shorter than Content-Length");
+			return MCA_ERR_INVAL;
+		}
+		body->len += (size_t)n;
+	}
+	body->data[body->len] = '\0';
+	return 0;
+}
+
+/* The ledger row for x; strings live in the caller's buffers. */
+struct row_text {
+	char		 serial[MCA_HEX_MAX], subject[MCA_NAME_MAX];
+	char		 nb[MCA_TIME_MAX], na[MCA_TIME_MAX];
+	char		 sha1[MCA_HEX_MAX], sha256[MCA_HEX_MAX], key[64];
+	struct mca_buf	 san, pem;
+};
+
+static int
+row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
+    const X509 *identity, struct row_text *t, struct mca_ledger_cert *row)
+{
+	const struct mca_client	*c = &req->client;
+	int			 rc;
+
+	mca_buf_reset(&t->san);
+	mca_buf_reset(&t->pem);
+	if ((rc = mca_cert_serial_hex(x, t->serial, sizeof(t->serial))) ||
+	    (rc = mca_name_string(X509_get_subject_name(x), t->subject,
+	    sizeof(t->subject))) ||
+	    (rc = mca_asn1time_iso(X509_get0_notBefore(x), t->nb,
+	    sizeof(t->nb))) ||
+	    (rc = mca_asn1time_iso(X509_get0_notAfter(x), t->na,
+	    sizeof(t->na))) ||
+	    (rc = mca_cert_thumbprint(x, EVP_sha1(), t->sha1,
+	    sizeof(t->sha1))) ||
+	    (rc = mca_cert_thumbprint(x, EVP_sha256(), t->sha256,
+	    sizeof(t->sha256))) ||
+	    (rc = mca_key_describe(X509_get0_pubkey(x), t->key,
+	    sizeof(t->key))) ||
+	    (rc = mca_cert_san_string(x, &t->san)) ||
+	    (rc = mca_pem_write_cert(x, &t->pem)))
+		return rc;
+	memset(row, 0, sizeof(*row));
+	row->serial = t->serial;
+	row->subject = t->subject;
+	row->san = t->san.len > 0 ? mca_buf_str(&t->san) : NULL;
+	row->issuer = srv->ca->subject;
+	row->not_before = t->nb;
+	row->not_after = t->na;
+	row->label = req->profile->name;
+	row->operation = identity != NULL ? "reenroll" : "enroll";
+	row->req_subject = c->subject;
+	row->req_serial = c->serial;
+	row->req_issuer = c->issuer;
+	row->remote_addr = req->remote_addr;
+	row->sha1 = t->sha1;
+	row->sha256 = t->sha256;
+	row->key_type = t->key;
+	row->pem = mca_buf_str(&t->pem);
+	row->replaces_serial = identity != NULL ? c->serial : NULL;
+	row->server_keygen = 0;
+	row->azure_pending = req->profile->is_device_cert;
+	return 0;
+}
+
+/* RFC 7030 4.2.3: a certs-only message holding the new certificate. */
+static int
+encode_reply(X509 *x, unsigned line_len, struct mca_buf *out)
+{
+	STACK_OF(X509)	*sk;
+	struct mca_buf	 der = MCA_BUF_INIT;
+	int		 rc = MCA_ERR_NOMEM;
+
+	mca_buf_reset(out);
+	if ((sk = sk_X509_new_null()) == NULL || !sk_X509_push(sk, x))
+		goto out;
+	if ((rc = mca_est_certs_only(sk, &der)) != 0 ||
+	    (rc = mca_b64_encode(der.data, der.len, line_len, out)) != 0)
+		goto out;
+	rc = 0;
+out:
+	sk_X509_free(sk);	/* x is not ours to free here */
+	mca_buf_free(&der);
+	return rc;
+}
+
+void
+mca_enroll(struct mca_server *srv, struct mca_request *req,
+    struct mca_resp *resp, const X509 *identity)
+{
+	struct mca_buf		 body = MCA_BUF_INIT, reply = MCA_BUF_INIT;
+	struct row_text		 t;
+	struct mca_ledger_cert	 row;
+	struct mca_issue_in	 in;
+	struct mca_diag		 d;
+	const char		*ctype;
+	char			 fname[MCA_HEX_MAX + 8];
+	X509_REQ		*csr = NULL;
+	X509			*x = NULL;
+	int			 rc, tries;
+
+	memset(&t, 0, sizeof(t));
+	mca_diag_clear(&d);
+	/* RFC 7030 4.2.1: application/pkcs10; DigiCert clients send PEM as text/plain. */
+	ctype = mca_req_env(req, "CONTENT_TYPE");
+	if (!mca_http_media_is(ctype, "application/pkcs10") &&
+	    !mca_http_media_is(ctype, "text/plain")) {
+		(void)mca_resp_error(resp, 415, "Content-Type must be "
+		    "application/pkcs10 (or text/plain with a PEM CSR)");
+		goto out;
+	}
+	if (read_body(req, resp, &body) != 0)
+		goto out;
+	if ((rc = mca_csr_decode(body.data, body.len, &csr, &d)) != 0) {
+		(void)mca_resp_error(resp, rc == MCA_ERR_TOOBIG ? 413 : 400,
+		    "%s", d.msg[0] ? d.msg : "CSR cannot be decoded");
+		goto out;
+	}
+	if ((rc = mca_csr_check(csr, req->profile, &d)) != 0) {
+		(void)mca_resp_error(resp, 400, "%s", d.msg[0] ? d.msg :
+		    "CSR refused");
+		goto out;
+	}
+	memset(&in, 0, sizeof(in));
+	in.profile = req->profile;
+	in.csr = csr;
+	in.identity = identity;
+	in.issuer = srv->ca->cert;
+	in.now = time(NULL);
+	if ((rc = mca_issue_build(&in, &x, &d)) != 0) {
+		if (rc == MCA_ERR_POLICY)
+			(void)mca_resp_error(resp, 400, "%s", d.msg);
+		else
+			(void)mca_resp_error(resp, 500, "cannot build the "
+			    "certificate");
+		goto out;
+	}
+	for (tries = 0; ; tries++) {
+		if (mca_signer_sign_cert(srv->ca->signer, x, srv->ca->md) != 0) {
+			mca_log_err("label=%s: the CA key failed to sign",
+			    req->profile->name);
+			(void)mca_resp_error(resp, 500, "signing failed");
+			goto out;
+		}
+		if ((rc = row_fill(srv, req, x, identity, &t, &row)) != 0 ||
+		    (rc = encode_reply(x,
+		    (unsigned)req->profile->b64_line_length, &reply)) != 0) {
+			(void)mca_resp_error(resp, 500, "cannot encode the "
+			    "certificate");
+			goto out;
+		}
+		/* The row commits before the client sees a certificate. */
+		rc = mca_ledger_insert_cert(srv->ledger, &row);
+		if (rc != MCA_ERR_EXISTS || tries + 1 >= SERIAL_TRIES)
+			break;
+		mca_log_warn("serial %s already in the ledger; drawing "
+		    "another", t.serial);
+		if (mca_issue_serial(x) != 0) {
+			(void)mca_resp_error(resp, 500, "cannot draw a serial");
+			goto out;
+		}
+	}
+	if (rc == MCA_ERR_BUSY) {
+		mca_log_err("ledger busy: label=%s certificate not issued",
+		    req->profile->name);
+		(void)mca_resp_error(resp, 503, "the ledger is busy; retry "
+		    "later");
+		(void)mca_resp_header(resp, "Retry-After", "5");
+		goto out;
+	}
+	if (rc != 0) {
+		mca_log_err("ledger: cannot record serial %s: %s", t.serial,
+		    mca_strerror(rc));
+		(void)mca_resp_error(resp, 500, "the certificate could not be "
+		    "recorded; nothing was issued");
+		goto out;
+	}
+	/* The ledger holds the truth; the file is a copy for operators. */
+	(void)snprintf(fname, sizeof(fname), "%s.pem", t.serial);
+	if (mca_file_write_atomic(srv->cfg->issued_certs_dir, fname,
+	    t.pem.data, t.pem.len, 0644) != 0)
+		mca_log_err("%s/%s: cannot write: %s (the ledger has it)",
+		    srv->cfg->issued_certs_dir, fname, strerror(errno));
+	(void)snprintf(req->issued_serial, sizeof(req->issued_serial), "%s",
+	    t.serial);
+	mca_buf_free(&resp->body);
+	resp->body = reply;
+	mca_buf_init(&reply);
+	resp->status = 200;
+	resp->ctype = "application/pkcs7-mime; smime-type=certs-only";
+	resp->cte = "base64";
+out:
+	ERR_clear_error();
+	mca_buf_free(&t.san);
+	mca_buf_free(&t.pem);
+	mca_buf_free(&reply);
+	mca_buf_free(&body);
+	X509_free(x);
+	X509_REQ_free(csr);
+}

@@ -1,1 +1,214 @@
-/* being written */
+/*
+ * microca-est: the EST server as a FastCGI program. main() only decides:
+ * it parses the command line, opens the server once, and runs the accept
+ * loop. Started by a FastCGI process manager (lighttpd, Apache
+ * mod_fcgid), it serves requests until told to stop; started any other
+ * way (a web server's plain CGI, or a test), it serves exactly one
+ * request from the CGI environment and stdin.
+ */
+#include "config.h"
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+#include <openssl/crypto.h>
+
+#include "log.h"
+#include "server.h"
+
+#define DEFAULT_CONFIG	"/etc/microca/config.json"
+
+static volatile sig_atomic_t	 quit;
+
+static void
+on_term(int sig)
+{
+	(void)sig;
+	quit = 1;
+	FCGX_ShutdownPending();
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: microca-est [--config PATH] [--logToTerminal] "
+	    "[--debugMode] [--check]\n");
+	exit(2);
+}
+
+/* ---- plain CGI: one request from the environment and stdin */
+
+static const char *
+cgi_getenv(void *arg, const char *name)
+{
+	(void)arg;
+	return getenv(name);
+}
+
+static ssize_t
+cgi_read(void *arg, unsigned char *buf, size_t len)
+{
+	(void)arg;
+	return read(STDIN_FILENO, buf, len);
+}
+
+static int
+write_all(int fd, const unsigned char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		n = write(fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* ---- FastCGI */
+
+static const char *
+fcgi_getenv(void *arg, const char *name)
+{
+	return FCGX_GetParam(name, ((FCGX_Request *)arg)->envp);
+}
+
+static ssize_t
+fcgi_read(void *arg, unsigned char *buf, size_t len)
+{
+	int	 n;
+
+	n = FCGX_GetStr((char *)buf, len > INT_MAX ? INT_MAX : (int)len,
+	    ((FCGX_Request *)arg)->in);
+	return n < 0 ? -1 : n;
+}
+
+/* Serves one request and writes the whole response. */
+static int
+serve_one(struct mca_server *srv, struct mca_request *req,
+    struct mca_buf *out)
+{
+	struct mca_resp	 resp;
+	int		 rc;
+
+	mca_resp_init(&resp);
+	mca_serve(srv, req, &resp);
+	mca_buf_reset(out);
+	rc = mca_resp_serialize(&resp, out);
+	mca_resp_free(&resp);
+	mca_client_clear(&req->client);
+	return rc;
+}
+
+static void
+init_request(struct mca_request *req,
+    const char *(*get)(void *, const char *),
+    ssize_t (*rd)(void *, unsigned char *, size_t), void *arg)
+{
+	memset(req, 0, sizeof(*req));
+	req->getenv = get;
+	req->read = rd;
+	req->arg = arg;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct mca_server	*srv = NULL;
+	struct mca_request	 req;
+	struct mca_buf		 out = MCA_BUF_INIT;
+	struct mca_diag		 d;
+	struct sigaction	 sa;
+	FCGX_Request		 rq;
+	const char		*config = NULL;
+	struct mca_resp		 fail;
+	int			 i, to_term = 0, debug = 0, check = 0, cgi;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--logToTerminal") == 0)
+			to_term = 1;
+		else if (strcmp(argv[i], "--debugMode") == 0)
+			debug = 1;
+		else if (strcmp(argv[i], "--check") == 0)
+			check = to_term = 1;
+		else if (strcmp(argv[i], "--version") == 0) {
+			printf("microca-est %s\n", PACKAGE_VERSION);
+			return 0;
+		} else
+			usage();
+	}
+	if (config == NULL && (config = getenv("MICROCA_CONFIG")) == NULL)
+		config = DEFAULT_CONFIG;
+	mca_log_open("microca-est", to_term, debug);
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = SIG_IGN;
+	(void)sigaction(SIGPIPE, &sa, NULL);
+	/* No SA_RESTART: a blocked accept() returns, and the loop ends. */
+	sa.sa_handler = on_term;
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGUSR1, &sa, NULL);
+
+	cgi = FCGX_IsCGI();
+	mca_diag_clear(&d);
+	if (mca_server_open(config, &srv, &d) != 0) {
+		mca_log_err("%s", d.msg);
+		if (check)
+			return 1;
+		/* A CGI client still gets an HTTP answer, not a hang-up. */
+		if (cgi) {
+			mca_resp_init(&fail);
+			if (mca_resp_error(&fail, 500, "the EST server cannot "
+			    "start; its log says why") == 0 &&
+			    mca_resp_serialize(&fail, &out) == 0)
+				(void)write_all(STDOUT_FILENO, out.data,
+				    out.len);
+			mca_resp_free(&fail);
+		}
+		return 1;
+	}
+	if (check) {
+		mca_log_info("%s: configuration is valid (%zu label%s)",
+		    config, srv->cfg->nprofiles,
+		    srv->cfg->nprofiles == 1 ? "" : "s");
+		mca_server_close(srv);
+		return 0;
+	}
+
+	if (cgi) {
+		init_request(&req, cgi_getenv, cgi_read, NULL);
+		if (serve_one(srv, &req, &out) == 0)
+			(void)write_all(STDOUT_FILENO, out.data, out.len);
+	} else {
+		mca_log_info("serving FastCGI requests (%zu labels)",
+		    srv->cfg->nprofiles);
+		if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0)
+			errx(1, "cannot initialise FastCGI");
+		while (!quit && FCGX_Accept_r(&rq) >= 0) {
+			init_request(&req, fcgi_getenv, fcgi_read, &rq);
+			if (serve_one(srv, &req, &out) == 0)
+				(void)FCGX_PutStr((const char *)out.data,
+				    (int)out.len, rq.out);
+			FCGX_Finish_r(&rq);
+		}
+		FCGX_Free(&rq, 1);
+		mca_log_info("stopping");
+	}
+	mca_buf_free(&out);
+	mca_server_close(srv);
+	mca_log_close();
+	return 0;
+}

@@ -1,1 +1,165 @@
-/* being written */
+/* Start-up: everything a worker needs, done once, before any request. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "b64.h"
+#include "est_codec.h"
+#include "log.h"
+#include "pem.h"
+#include "server.h"
+
+/* A store whose every certificate is a trust anchor (partial chains). */
+static int
+store_from(STACK_OF(X509) *certs, X509_STORE **out)
+{
+	X509_STORE	*st;
+	int		 i;
+
+	*out = NULL;
+	if ((st = X509_STORE_new()) == NULL)
+		return MCA_ERR_NOMEM;
+	for (i = 0; i < sk_X509_num(certs); i++)
+		if (!X509_STORE_add_cert(st, sk_X509_value(certs, i))) {
+			X509_STORE_free(st);
+			return MCA_ERR_CRYPTO;
+		}
+	/*
+	 * mtls_ca_cert may name the issuing CA of the clients rather than
+	 * a root (seed table 9): any certificate in it is an anchor.
+	 */
+	X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN);
+	*out = st;
+	return 0;
+}
+
+static int
+cache_labels(struct mca_server *srv, struct mca_diag *d)
+{
+	struct mca_buf			 der = MCA_BUF_INIT, attrs = MCA_BUF_INIT;
+	const struct mca_profile	*p;
+	size_t				 i;
+	int				 rc;
+
+	srv->cache = calloc(srv->cfg->nprofiles, sizeof(*srv->cache));
+	if (srv->cache == NULL)
+		return MCA_ERR_NOMEM;
+	/* RFC 7030 4.1.3: the chain up to the root, as configured. */
+	if ((rc = mca_est_certs_only(srv->ca->chain, &der)) != 0)
+		goto out;
+	for (i = 0; i < srv->cfg->nprofiles; i++) {
+		p = &srv->cfg->profiles[i];
+		mca_buf_reset(&attrs);
+		if ((rc = mca_b64_encode(der.data, der.len,
+		    (unsigned)p->b64_line_length, &srv->cache[i].cacerts)) != 0 ||
+		    (rc = mca_est_csrattrs(p, srv->ca->md, &attrs)) != 0 ||
+		    (rc = mca_b64_encode(attrs.data, attrs.len,
+		    (unsigned)p->b64_line_length, &srv->cache[i].csrattrs)) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		(void)mca_diag(d, rc, "cannot encode /cacerts or /csrattrs: %s",
+		    mca_strerror(rc));
+	mca_buf_free(&der);
+	mca_buf_free(&attrs);
+	return rc;
+}
+
+int
+mca_server_open(const char *config_path, struct mca_server **out,
+    struct mca_diag *d)
+{
+	struct mca_server	*srv = NULL;
+	STACK_OF(X509)		*boot = NULL;
+	struct mca_diag		 sub;
+	struct stat		 st;
+	size_t			 i;
+	int			 rc;
+
+	*out = NULL;
+	mca_diag_clear(&sub);
+	if ((srv = calloc(1, sizeof(*srv))) == NULL)
+		return MCA_ERR_NOMEM;
+	if ((rc = mca_cfg_load(config_path, &srv->cfg, d)) != 0)
+		goto out;
+	for (i = 0; i < srv->cfg->nwarnings; i++)
+		mca_log_warn("%s", srv->cfg->warnings[i]);
+	if ((rc = mca_ca_load(srv->cfg, &srv->ca, d)) != 0)
+		goto out;
+	if (!srv->ca->has_root)
+		mca_log_warn("%s: intermediate_cert_path: %s does not end in a "
+		    "self-signed root; /cacerts will not carry the whole "
+		    "chain (RFC 7030 4.1.3)", srv->cfg->path,
+		    srv->cfg->intermediate_cert_path);
+	if ((rc = store_from(srv->ca->chain, &srv->own)) != 0)
+		goto out;
+	if (srv->cfg->mtls_ca_cert != NULL) {
+		if ((rc = mca_pem_load_certs(srv->cfg->mtls_ca_cert, &boot,
+		    &sub)) != 0) {
+			rc = mca_diag(d, rc, "%s: mtls_ca_cert: %s",
+			    srv->cfg->path, sub.msg);
+			goto out;
+		}
+		if ((rc = store_from(boot, &srv->bootstrap)) != 0)
+			goto out;
+	}
+	if (stat(srv->cfg->issued_certs_dir, &st) == -1) {
+		if (errno != ENOENT ||
+		    mkdir(srv->cfg->issued_certs_dir, 0755) == -1) {
+			rc = mca_diag(d, MCA_ERR_IO, "%s: issued_certs_dir: %s: "
+			    "%s", srv->cfg->path, srv->cfg->issued_certs_dir,
+			    strerror(errno));
+			goto out;
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: issued_certs_dir: %s: "
+		    "not a directory", srv->cfg->path,
+		    srv->cfg->issued_certs_dir);
+		goto out;
+	}
+	if ((rc = mca_ledger_open(srv->cfg->ledger_db_path,
+	    srv->cfg->ledger_synchronous_full, &srv->ledger, &sub)) != 0) {
+		rc = mca_diag(d, rc, "%s: ledger_db_path: %s", srv->cfg->path,
+		    sub.msg);
+		goto out;
+	}
+	if ((rc = cache_labels(srv, d)) != 0)
+		goto out;
+	*out = srv;
+	srv = NULL;
+	rc = 0;
+out:
+	ERR_clear_error();
+	sk_X509_pop_free(boot, X509_free);
+	mca_server_close(srv);
+	return rc;
+}
+
+void
+mca_server_close(struct mca_server *srv)
+{
+	size_t	 i;
+
+	if (srv == NULL)
+		return;
+	if (srv->cache != NULL && srv->cfg != NULL)
+		for (i = 0; i < srv->cfg->nprofiles; i++) {
+			mca_buf_free(&srv->cache[i].cacerts);
+			mca_buf_free(&srv->cache[i].csrattrs);
+		}
+	free(srv->cache);
+	mca_ledger_close(srv->ledger);
+	X509_STORE_free(srv->own);
+	X509_STORE_free(srv->bootstrap);
+	mca_ca_free(srv->ca);
+	mca_cfg_free(srv->cfg);
+	free(srv);
+}

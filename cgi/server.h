@@ -1,0 +1,97 @@
+/*
+ * microca-est: state kept for the life of a worker process, and one
+ * request's view of the world. main.c fills a request from FastCGI or
+ * plain CGI; everything else is the same code for both.
+ */
+#ifndef MCA_SERVER_H
+#define MCA_SERVER_H
+
+#include <sys/types.h>
+
+#include <openssl/x509.h>
+
+#include "buf.h"
+#include "ca.h"
+#include "certinfo.h"
+#include "cfg.h"
+#include "http.h"
+#include "ledger.h"
+
+/* What a label serves without work per request. */
+struct mca_label_cache {
+	struct mca_buf	 cacerts;	/* base64 certs-only of the chain */
+	struct mca_buf	 csrattrs;	/* base64 CsrAttrs */
+};
+
+struct mca_server {
+	struct mca_cfg		*cfg;
+	struct mca_ca		*ca;
+	struct mca_ledger	*ledger;
+	X509_STORE		*bootstrap;	/* mtls_ca_cert, or NULL */
+	X509_STORE		*own;		/* this CA's chain */
+	struct mca_label_cache	*cache;		/* one per cfg->profiles[] */
+};
+
+/* The client, as its TLS certificate (handed over by the web server) says. */
+struct mca_client {
+	X509		*cert;		/* NULL: no certificate */
+	char		 subject[MCA_NAME_MAX];
+	char		 serial[MCA_HEX_MAX];
+	char		 issuer[MCA_NAME_MAX];
+	int		 bootstrap;	/* verified against mtls_ca_cert */
+	int		 ours;		/* verified against this CA's chain */
+	int		 in_ledger;	/* ours, and the ledger has it */
+	struct mca_ledger_found found;	/* when in_ledger */
+};
+
+struct mca_request {
+	/* I/O, set by main.c */
+	const char	*(*getenv)(void *arg, const char *name);
+	ssize_t		 (*read)(void *arg, unsigned char *buf, size_t len);
+	void		*arg;
+	/* filled by mca_serve() as it goes */
+	const char	*method;
+	const char	*uri;
+	const char	*remote_addr;
+	char		 label[MCA_LABEL_MAX + 1];
+	enum mca_op	 op;
+	size_t		 profile_idx;
+	const struct mca_profile *profile;
+	struct mca_client client;
+	char		 issued_serial[MCA_HEX_MAX]; /* on success */
+};
+
+/* server.c */
+int	 mca_server_open(const char *config_path, struct mca_server **out,
+	    struct mca_diag *d);
+void	 mca_server_close(struct mca_server *srv);
+
+/* route.c: serves one request into resp; never fails to fill resp. */
+void	 mca_serve(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp);
+const char *mca_req_env(const struct mca_request *req, const char *name);
+
+/* auth.c: 0 with req->client filled, or an error response in resp. */
+int	 mca_auth_client(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp);
+void	 mca_client_clear(struct mca_client *c);
+
+/* One file per operation. */
+void	 mca_op_cacerts(struct mca_server *, struct mca_request *,
+	    struct mca_resp *);
+void	 mca_op_csrattrs(struct mca_server *, struct mca_request *,
+	    struct mca_resp *);
+void	 mca_op_simpleenroll(struct mca_server *, struct mca_request *,
+	    struct mca_resp *);
+void	 mca_op_simplereenroll(struct mca_server *, struct mca_request *,
+	    struct mca_resp *);
+
+/*
+ * enroll.c: the shared part of simpleenroll and simplereenroll, after
+ * authorisation: read and judge the CSR, issue, record, answer.
+ * identity is the certificate being renewed (or NULL).
+ */
+void	 mca_enroll(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp, const X509 *identity);
+
+#endif
