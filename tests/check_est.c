@@ -1,0 +1,1165 @@
+/*
+ * End to end through the real program in plain-CGI mode: each endpoint,
+ * each error status, issued certificates checked with `openssl verify`
+ * and for every extension the profile asks for, ledger rows and PEM
+ * files checked. The CA key lives in a real SoftHSMv2 token (EC and RSA)
+ * or a PEM file, made by tests/pki/mkpki.sh.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509v3.h>
+#include <sqlite3.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "testutil.h"
+
+static char	*dir;		/* the PKI, config, ledger of this run */
+static char	 mode[16];	/* mkpki mode */
+
+struct cgi {
+	int		 status;
+	int		 exitcode;
+	struct mca_buf	 head;
+	struct mca_buf	 body;
+	struct mca_buf	 err;
+};
+
+static void
+cgi_free(struct cgi *r)
+{
+	mca_buf_free(&r->head);
+	mca_buf_free(&r->body);
+	mca_buf_free(&r->err);
+}
+
+static char *
+path(const char *name)
+{
+	static char	 p[8][1024];
+	static int	 i;
+
+	i = (i + 1) % 8;
+	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	return p[i];
+}
+
+/* ------------------------------------------------------------ setup */
+
+static void
+write_config(const char *file, const char *keysrc, const char *extra)
+{
+	char	 cfg[8192];
+	int	 n;
+
+	n = snprintf(cfg, sizeof(cfg),
+	    "{\n"
+	    " \"intermediate_cert_config\": { \"hash_function\": \"SHA256\" },\n"
+	    " \"intermediate_cert_path\": \"%s/chain.pem\",\n"
+	    " %s,\n"
+	    " \"mtls_ca_cert\": \"%s/boot-ca.pem\",\n"
+	    " \"ledger_db_path\": \"%s/ledger.db\",\n"
+	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
+	    " %s"
+	    " \"end_certificate_config_1\": {\n"
+	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\", \"1.2.3.4.5.6.7.8.9\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true, \"key_agreement\": true },\n"
+	    "  \"is_device_cert\": true, \"is_unlimited_validity\": false,\n"
+	    "  \"is_ca\": false, \"path_length_constraint\": null },\n"
+	    " \"end_certificate_config_2\": {\n"
+	    "  \"end_point_name\": \"server\", \"validity_in_days\": 365,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.1\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true, \"key_encipherment\": true },\n"
+	    "  \"is_device_cert\": false, \"base64_line_length\": 0 },\n"
+	    " \"end_certificate_config_3\": {\n"
+	    "  \"end_point_name\": \"subca\", \"validity_in_days\": 100,\n"
+	    "  \"key_usage\": { \"key_cert_sign\": true, \"crl_sign\": true },\n"
+	    "  \"is_ca\": true, \"path_length_constraint\": 0 },\n"
+	    " \"end_certificate_config_4\": {\n"
+	    "  \"end_point_name\": \"forever\", \"is_unlimited_validity\": true,\n"
+	    "  \"key_usage\": { \"digital_signature\": true } },\n"
+	    " \"end_certificate_config_5\": {\n"
+	    "  \"end_point_name\": \"p384only\", \"validity_in_days\": 10,\n"
+	    "  \"key_type\": \"ECC\", \"key_size\": 384 }\n"
+	    "}\n", dir, keysrc, dir, dir, dir, extra != NULL ? extra : "");
+	ck_assert_int_lt(n, (int)sizeof(cfg));
+	ck_assert_int_eq(tu_write(file, cfg, (size_t)n), 0);
+	ck_assert_int_eq(chmod(file, 0600), 0);
+}
+
+static void
+keysrc(char *out, size_t len)
+{
+	if (strncmp(mode, "hsm", 3) == 0)
+		snprintf(out, len,
+		    "\"intermediate_private_key_label_in_pkcs11\": \"microca-ca\",\n"
+		    " \"pkcs11_library\": \"%s\",\n"
+		    " \"pkcs11_library_pin\": \"1234\"", getenv("SOFTHSM2_MODULE"));
+	else
+		snprintf(out, len, "\"intermediate_private_key_path\": \"%s/ca.key\"",
+		    dir);
+}
+
+static void
+setup_mode(const char *m)
+{
+	char	 ks[1024], conf[1100];
+
+	snprintf(mode, sizeof(mode), "%s", m);
+	if (getenv("SOFTHSM2_MODULE") == NULL || *getenv("SOFTHSM2_MODULE") == '\0')
+		setenv("SOFTHSM2_MODULE", "/usr/lib/softhsm/libsofthsm2.so", 1);
+	dir = tu_mkdtemp("est");
+	if (tu_mkpki(dir, mode) != 0) {
+		fprintf(stderr, "mkpki %s failed\n", mode);
+		abort();
+	}
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", dir);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	keysrc(ks, sizeof(ks));
+	write_config(path("config.json"), ks, NULL);
+}
+
+static void setup_hsm_ec(void) { setup_mode("hsm-ec"); }
+static void setup_hsm_rsa(void) { setup_mode("hsm-rsa"); }
+static void setup_file(void) { setup_mode("file"); }
+
+static void
+teardown(void)
+{
+	tu_rmtree(dir);
+	free(dir);
+	dir = NULL;
+}
+
+/* ------------------------------------------------------------ running */
+
+/*
+ * Runs microca-est once as a CGI program. client is the name of a PEM
+ * file in dir for SSL_CLIENT_CERT (NULL: none); extra is "NAME=value"
+ * environment entries separated by '\n'.
+ */
+static void
+run_cgi_cfg(const char *config, const char *method, const char *uri,
+    const char *ctype, const void *body, long bodylen, const char *client,
+    const char *extra, struct cgi *r)
+{
+	char		*env[32], *ex = NULL, *tok, *save = NULL;
+	char		 exe[1024], in[1024], out[1024], errf[1024], cl[64];
+	char		 vars[12][1024];
+	struct mca_buf	 pem = MCA_BUF_INIT, raw = MCA_BUF_INIT;
+	char		*pemvar = NULL;
+	size_t		 ne = 0, nv = 0;
+	pid_t		 pid;
+	int		 st, fd;
+	char		*sep;
+
+	memset(r, 0, sizeof(*r));
+	snprintf(exe, sizeof(exe), "%s/microca-est", tu_builddir());
+	snprintf(in, sizeof(in), "%s/cgi.in", dir);
+	snprintf(out, sizeof(out), "%s/cgi.out", dir);
+	snprintf(errf, sizeof(errf), "%s/cgi.err", dir);
+	ck_assert_int_eq(tu_write(in, body != NULL ? body : "",
+	    body != NULL ? (size_t)(bodylen < 0 ? 0 : bodylen) : 0), 0);
+
+#define ADDV(...) do { snprintf(vars[nv], sizeof(vars[nv]), __VA_ARGS__); \
+	env[ne++] = vars[nv++]; } while (0)
+	ADDV("PATH=/usr/bin:/bin");
+	ADDV("GATEWAY_INTERFACE=CGI/1.1");
+	ADDV("REQUEST_METHOD=%s", method);
+	ADDV("REQUEST_URI=%s", uri);
+	ADDV("REMOTE_ADDR=127.0.0.1");
+	ADDV("MICROCA_CONFIG=%s", config);
+	ADDV("SOFTHSM2_CONF=%s", getenv("SOFTHSM2_CONF"));
+	if (body != NULL && bodylen >= 0)
+		ADDV("CONTENT_LENGTH=%ld", bodylen);
+	if (ctype != NULL)
+		ADDV("CONTENT_TYPE=%s", ctype);
+	if (client != NULL) {
+		ck_assert_int_eq(tu_read(path(client), &pem), 0);
+		if (asprintf(&pemvar, "SSL_CLIENT_CERT=%s", mca_buf_str(&pem)) < 0)
+			abort();
+		env[ne++] = pemvar;
+		ADDV("SSL_CLIENT_VERIFY=SUCCESS");
+	} else
+		ADDV("SSL_CLIENT_VERIFY=NONE");
+	if (extra != NULL) {
+		ex = strdup(extra);
+		for (tok = strtok_r(ex, "\n", &save); tok != NULL && ne < 30;
+		    tok = strtok_r(NULL, "\n", &save))
+			env[ne++] = tok;
+	}
+	env[ne] = NULL;
+#undef ADDV
+	(void)cl;
+
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		char *argv[] = { exe, "--logToTerminal", "--debugMode", NULL };
+
+		if ((fd = open(in, O_RDONLY)) == -1 || dup2(fd, 0) == -1)
+			_exit(126);
+		if ((fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+		    dup2(fd, 1) == -1)
+			_exit(126);
+		if ((fd = open(errf, O_WRONLY | O_CREAT | O_TRUNC, 0600)) == -1 ||
+		    dup2(fd, 2) == -1)
+			_exit(126);
+		execve(exe, argv, env);
+		_exit(127);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	r->exitcode = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	ck_assert_int_eq(tu_read(out, &raw), 0);
+	(void)tu_read(errf, &r->err);
+	/* split head and body */
+	sep = strstr(mca_buf_str(&raw), "\r\n\r\n");
+	if (sep != NULL) {
+		ck_assert_int_eq(mca_buf_add(&r->head, raw.data,
+		    (size_t)(sep - (char *)raw.data) + 2), 0);
+		ck_assert_int_eq(mca_buf_add(&r->body, sep + 4,
+		    raw.len - (size_t)(sep + 4 - (char *)raw.data)), 0);
+		if (strncmp(mca_buf_str(&r->head), "Status: ", 8) == 0)
+			r->status = atoi(mca_buf_str(&r->head) + 8);
+	}
+	mca_buf_free(&raw);
+	mca_buf_free(&pem);
+	free(pemvar);
+	free(ex);
+}
+
+static void
+run_cgi(const char *method, const char *uri, const char *ctype,
+    const void *body, long bodylen, const char *client, struct cgi *r)
+{
+	run_cgi_cfg(path("config.json"), method, uri, ctype, body, bodylen,
+	    client, NULL, r);
+}
+
+/* The value of header name in r, exactly spelled, or NULL. */
+static const char *
+header(const struct cgi *r, const char *name)
+{
+	static char	 v[512];
+	const char	*h = mca_buf_str(&r->head), *p, *e;
+	size_t		 n = strlen(name);
+
+	for (p = h; p != NULL && *p != '\0'; p = strstr(p, "\r\n") ?
+	    strstr(p, "\r\n") + 2 : NULL) {
+		if (strncmp(p, name, n) == 0 && p[n] == ':' && p[n + 1] == ' ') {
+			e = strstr(p, "\r\n");
+			snprintf(v, sizeof(v), "%.*s", (int)(e - p - n - 2), p + n + 2);
+			return v;
+		}
+	}
+	return NULL;
+}
+
+/* An error answer: status, one line of text/plain that contains what. */
+static void
+assert_error(const struct cgi *r, int status, const char *what)
+{
+	const char	*b = mca_buf_str(&r->body);
+
+	ck_assert_msg(r->status == status, "status %d, want %d; body: %s; "
+	    "log: %s", r->status, status, b, mca_buf_str(&r->err));
+	ck_assert_str_eq(header(r, "Content-Type"), "text/plain");
+	ck_assert_int_eq(atoi(header(r, "Content-Length")), (int)r->body.len);
+	ck_assert_msg(r->body.len > 1 && b[r->body.len - 1] == '\n' &&
+	    strchr(b, '\n') == b + r->body.len - 1, "not one line: %s", b);
+	if (what != NULL)
+		ck_assert_msg(strstr(b, what) != NULL, "body \"%s\" lacks \"%s\"",
+		    b, what);
+}
+
+/* ------------------------------------------------------------ CSRs */
+
+static EVP_PKEY *
+genkey(const char *kind)
+{
+	EVP_PKEY	*k = NULL;
+
+	if (strcmp(kind, "rsa2048") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+	else if (strcmp(kind, "rsa1024") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)1024);
+	else if (strcmp(kind, "p256") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	else if (strcmp(kind, "p384") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+	else if (strcmp(kind, "p521") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-521");
+	else if (strcmp(kind, "k256") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp256k1");
+	else if (strcmp(kind, "ed25519") == 0)
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+/* DER of a CSR for key with CN=cn and, if dns, a DNS SAN. */
+static void
+make_csr(EVP_PKEY *key, const char *cn, const char *dns, struct mca_buf *der)
+{
+	X509_REQ			*req = X509_REQ_new();
+	X509_NAME			*n = X509_NAME_new();
+	STACK_OF(X509_EXTENSION)	*exts = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION			*e;
+	unsigned char			*p = NULL;
+	char				 san[300];
+	int				 len;
+
+	ck_assert_int_eq(X509_REQ_set_version(req, 0), 1);
+	if (cn != NULL)
+		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
+		    (const unsigned char *)cn, -1, -1, 0);
+	X509_REQ_set_subject_name(req, n);
+	X509_REQ_set_pubkey(req, key);
+	if (dns != NULL) {
+		snprintf(san, sizeof(san), "DNS:%s, IP:192.0.2.7, email:ops@example.com, "
+		    "URI:urn:dev:%s", dns, dns);
+		e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+		ck_assert_ptr_nonnull(e);
+		sk_X509_EXTENSION_push(exts, e);
+		/* an extension we must ignore */
+		e = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
+		    "critical,CA:TRUE");
+		sk_X509_EXTENSION_push(exts, e);
+		X509_REQ_add_extensions(req, exts);
+	}
+	ck_assert_int_gt(X509_REQ_sign(req, key,
+	    EVP_PKEY_is_a(key, "ED25519") ? NULL : EVP_sha256()), 0);
+	len = i2d_X509_REQ(req, &p);
+	ck_assert_int_gt(len, 0);
+	mca_buf_reset(der);
+	mca_buf_add(der, p, (size_t)len);
+	OPENSSL_free(p);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(n);
+	X509_REQ_free(req);
+}
+
+static void
+csr_b64(EVP_PKEY *key, const char *cn, const char *dns, unsigned wrap,
+    struct mca_buf *out)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+
+	make_csr(key, cn, dns, &der);
+	mca_buf_reset(out);
+	ck_assert_int_eq(mca_b64_encode(der.data, der.len, wrap, out), 0);
+	mca_buf_free(&der);
+}
+
+/* ------------------------------------------------------------ results */
+
+/* Decodes a certs-only answer; returns its certificates. */
+static STACK_OF(X509) *
+certs_of(const struct cgi *r)
+{
+	struct mca_buf		 der = MCA_BUF_INIT;
+	const unsigned char	*p;
+	PKCS7			*p7;
+	STACK_OF(X509)		*sk;
+
+	ck_assert_msg(r->status == 200, "status %d: %s log: %s", r->status,
+	    mca_buf_str(&r->body), mca_buf_str(&r->err));
+	ck_assert_str_eq(header(r, "Content-Type"),
+	    "application/pkcs7-mime; smime-type=certs-only");
+	ck_assert_str_eq(header(r, "Content-Transfer-Encoding"), "base64");
+	ck_assert_int_eq(atoi(header(r, "Content-Length")), (int)r->body.len);
+	ck_assert_int_eq(mca_b64_decode((const char *)r->body.data,
+	    r->body.len, &der), 0);
+	p = der.data;
+	p7 = d2i_PKCS7(NULL, &p, (long)der.len);
+	ck_assert_ptr_nonnull(p7);
+	ck_assert_int_eq(p - der.data, (long)der.len);
+	ck_assert(PKCS7_type_is_signed(p7));
+	ck_assert_int_eq(sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info), 0);
+	sk = X509_chain_up_ref(p7->d.sign->cert);
+	PKCS7_free(p7);
+	mca_buf_free(&der);
+	return sk;
+}
+
+static X509 *
+issued_cert(const struct cgi *r)
+{
+	STACK_OF(X509)	*sk = certs_of(r);
+	X509		*x;
+
+	ck_assert_int_eq(sk_X509_num(sk), 1);
+	x = sk_X509_value(sk, 0);
+	X509_up_ref(x);
+	sk_X509_pop_free(sk, X509_free);
+	return x;
+}
+
+static void
+save_pem(X509 *x, const char *name)
+{
+	FILE	*f = fopen(path(name), "w");
+
+	ck_assert_ptr_nonnull(f);
+	PEM_write_X509(f, x);
+	fclose(f);
+}
+
+static void
+save_key(EVP_PKEY *k, const char *name)
+{
+	FILE	*f = fopen(path(name), "w");
+
+	ck_assert_ptr_nonnull(f);
+	PEM_write_PrivateKey(f, k, NULL, NULL, 0, NULL, NULL);
+	fclose(f);
+}
+
+static void
+serial_of(X509 *x, char *out, size_t len)
+{
+	BIGNUM	*bn = ASN1_INTEGER_to_BN(X509_get0_serialNumber(x), NULL);
+	char	*h = BN_bn2hex(bn);
+
+	snprintf(out, len, "%s", h);
+	OPENSSL_free(h);
+	BN_free(bn);
+}
+
+/* `openssl verify` against the test root with the CA as intermediate. */
+static void
+assert_verifies(X509 *x)
+{
+	save_pem(x, "verify-me.pem");
+	ck_assert_int_eq(tu_sh(NULL, "'%s' verify -CAfile '%s' -untrusted '%s' "
+	    "'%s' >&2", getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
+	    path("root.pem"), path("ca.pem"), path("verify-me.pem")), 0);
+}
+
+/* One value from the ledger, as text ("" when NULL or no row). */
+static void
+sql1(char *out, size_t len, const char *fmt, ...)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	va_list		 ap;
+	char		*q;
+
+	va_start(ap, fmt);
+	q = sqlite3_vmprintf(fmt, ap);
+	va_end(ap);
+	out[0] = '\0';
+	ck_assert_int_eq(sqlite3_open_v2(path("ledger.db"), &db,
+	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(db, q, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", q, sqlite3_errmsg(db));
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, len, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	sqlite3_free(q);
+}
+
+static int
+sql_count(const char *fmt_table_where)
+{
+	char	 v[32];
+
+	sql1(v, sizeof(v), "SELECT count(*) FROM %s", fmt_table_where);
+	return atoi(v);
+}
+
+static int
+issued_files(void)
+{
+	DIR		*d = opendir(path("IssuedCerts"));
+	struct dirent	*e;
+	int		 n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static int
+has_ext_critical(X509 *x, int nid)
+{
+	int	 i = X509_get_ext_by_NID(x, nid, -1);
+
+	if (i < 0)
+		return -1;
+	return X509_EXTENSION_get_critical(X509_get_ext(x, i));
+}
+
+/* ------------------------------------------------------------ tests */
+
+START_TEST(t_cacerts)
+{
+	struct cgi	 r;
+	STACK_OF(X509)	*sk;
+	STACK_OF(X509)	*want = NULL;
+	FILE		*f;
+	X509		*x;
+	const char	*b;
+	size_t		 col = 0, i;
+
+	run_cgi("GET", "/.well-known/est/cacerts", NULL, NULL, -1, NULL, &r);
+	sk = certs_of(&r);
+	/* RFC 7030 4.1.3: the whole chain, the CA first, up to the root. */
+	ck_assert_int_eq(sk_X509_num(sk), 2);
+	f = fopen(path("chain.pem"), "r");
+	want = sk_X509_new_null();
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(want, x);
+	fclose(f);
+	for (i = 0; i < 2; i++)
+		ck_assert_int_eq(X509_cmp(sk_X509_value(sk, (int)i),
+		    sk_X509_value(want, (int)i)), 0);
+	/* wrapped at 64 columns by default */
+	b = mca_buf_str(&r.body);
+	for (i = 0; i < r.body.len; i++) {
+		if (b[i] == '\n') {
+			ck_assert_uint_le(col, 64);
+			col = 0;
+		} else
+			col++;
+	}
+	ck_assert_ptr_nonnull(strchr(b, '\n'));
+	sk_X509_pop_free(sk, X509_free);
+	sk_X509_pop_free(want, X509_free);
+	cgi_free(&r);
+
+	/* base64_line_length 0: one line, no break at all (strongSwan) */
+	run_cgi("GET", "/.well-known/est/server/cacerts?x=1", NULL, NULL, -1,
+	    NULL, &r);
+	sk = certs_of(&r);
+	ck_assert_ptr_null(memchr(r.body.data, '\n', r.body.len));
+	ck_assert_ptr_null(memchr(r.body.data, '\r', r.body.len));
+	sk_X509_pop_free(sk, X509_free);
+	cgi_free(&r);
+}
+END_TEST
+
+START_TEST(t_csrattrs)
+{
+	struct cgi	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+
+	run_cgi("GET", "/.well-known/est/p384only/csrattrs", NULL, NULL, -1,
+	    NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(header(&r, "Content-Type"), "application/csrattrs");
+	ck_assert_str_eq(header(&r, "Content-Transfer-Encoding"), "base64");
+	ck_assert_int_eq(tu_write(path("attrs.b64"), (const char *)r.body.data,
+	    r.body.len), 0);
+	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'",
+	    getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
+	    path("attrs.b64")), 0);
+	ck_assert_msg(strstr(mca_buf_str(&out), "secp384r1") != NULL, "%s",
+	    mca_buf_str(&out));
+	ck_assert_msg(strstr(mca_buf_str(&out), "id-ecPublicKey") != NULL, "%s",
+	    mca_buf_str(&out));
+	ck_assert_msg(strstr(mca_buf_str(&out), "ecdsa-with-SHA256") != NULL,
+	    "%s", mca_buf_str(&out));
+	mca_buf_free(&out);
+	cgi_free(&r);
+}
+END_TEST
+
+/* Enrolls a P-256 key on label with the bootstrap cert; returns the cert. */
+static X509 *
+enroll_ok(const char *label, const char *kind, const char *cn,
+    const char *client, EVP_PKEY **keyp)
+{
+	struct cgi	 r;
+	struct mca_buf	 b = MCA_BUF_INIT;
+	EVP_PKEY	*k = genkey(kind);
+	char		 uri[256];
+	X509		*x;
+
+	csr_b64(k, cn, "dev1.example.com", 64, &b);
+	snprintf(uri, sizeof(uri), "/.well-known/est/%s%ssimpleenroll",
+	    label, *label ? "/" : "");
+	run_cgi("POST", uri, "application/pkcs10", b.data, (long)b.len,
+	    client, &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	mca_buf_free(&b);
+	if (keyp != NULL)
+		*keyp = k;
+	else
+		EVP_PKEY_free(k);
+	return x;
+}
+
+START_TEST(t_enroll_device)
+{
+	X509			*x, *ca;
+	EVP_PKEY		*k;
+	BASIC_CONSTRAINTS	*bc;
+	ASN1_BIT_STRING		*ku;
+	EXTENDED_KEY_USAGE	*eku;
+	char			 serial[80], v[4096], want[80];
+	struct mca_buf		 file = MCA_BUF_INIT, pem = MCA_BUF_INIT;
+	FILE			*f;
+	int			 days, secs, before;
+
+	before = sql_count("certificates");
+	x = enroll_ok("device", "p256", "device-0001", "boot.pem", &k);
+	assert_verifies(x);
+	ck_assert_int_eq(X509_get_version(x), 2);
+	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x), k), 1);
+	/* subject and SAN from the CSR */
+	X509_NAME_oneline(X509_get_subject_name(x), v, sizeof(v));
+	ck_assert_str_eq(v, "/CN=device-0001");
+	/* basicConstraints critical CA:FALSE, despite the CSR asking CA:TRUE */
+	ck_assert_int_eq(has_ext_critical(x, NID_basic_constraints), 1);
+	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	ck_assert_int_eq(bc->ca, 0);
+	BASIC_CONSTRAINTS_free(bc);
+	/* keyUsage critical: digitalSignature + keyAgreement only */
+	ck_assert_int_eq(has_ext_critical(x, NID_key_usage), 1);
+	ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+	ck_assert(ASN1_BIT_STRING_get_bit(ku, 0));
+	ck_assert(ASN1_BIT_STRING_get_bit(ku, 4));
+	ck_assert(!ASN1_BIT_STRING_get_bit(ku, 2));
+	ck_assert(!ASN1_BIT_STRING_get_bit(ku, 5));
+	ASN1_BIT_STRING_free(ku);
+	/* EKU: the two OIDs, in order */
+	eku = X509_get_ext_d2i(x, NID_ext_key_usage, NULL, NULL);
+	ck_assert_int_eq(sk_ASN1_OBJECT_num(eku), 2);
+	OBJ_obj2txt(v, sizeof(v), sk_ASN1_OBJECT_value(eku, 0), 1);
+	ck_assert_str_eq(v, "1.3.6.1.5.5.7.3.2");
+	OBJ_obj2txt(v, sizeof(v), sk_ASN1_OBJECT_value(eku, 1), 1);
+	ck_assert_str_eq(v, "1.2.3.4.5.6.7.8.9");
+	sk_ASN1_OBJECT_pop_free(eku, ASN1_OBJECT_free);
+	/* SAN copied (non-critical: the subject is not empty) */
+	ck_assert_int_eq(has_ext_critical(x, NID_subject_alt_name), 0);
+	/* SKI, and AKI = the CA's SKI */
+	f = fopen(path("ca.pem"), "r");
+	ca = PEM_read_X509(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(X509_get0_subject_key_id(x));
+	ck_assert_int_eq(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(x),
+	    X509_get0_subject_key_id(ca)), 0);
+	/* validity: 30 days from about now, backdated a few minutes */
+	ck_assert_int_eq(ASN1_TIME_diff(&days, &secs, X509_get0_notBefore(x),
+	    X509_get0_notAfter(x)), 1);
+	ck_assert_int_eq(days, 30);
+	ck_assert_int_eq(secs, 300);
+	ck_assert_int_lt(X509_cmp_time(X509_get0_notBefore(x), NULL), 0);
+	/* serial: positive, at least 64 bits */
+	ck_assert_int_ge(BN_num_bits(ASN1_INTEGER_to_BN(
+	    X509_get0_serialNumber(x), NULL)), 64);
+	ck_assert_int_eq(X509_get_signature_nid(x), NID_ecdsa_with_SHA256);
+
+	/* the ledger row */
+	serial_of(x, serial, sizeof(serial));
+	ck_assert_int_eq(sql_count("certificates"), before + 1);
+	sql1(v, sizeof(v), "SELECT label||'|'||operation||'|'||azure_sync||'|'||"
+	    "key_type||'|'||subject||'|'||requester_subject||'|'||remote_addr "
+	    "FROM certificates WHERE serial=%Q", serial);
+	ck_assert_str_eq(v, "device|enroll|pending|EC-P-256|CN=device-0001|"
+	    "CN=device-boot-001,O=microca test|127.0.0.1");
+	sql1(v, sizeof(v), "SELECT san FROM certificates WHERE serial=%Q", serial);
+	ck_assert_msg(strstr(v, "DNS:dev1.example.com") && strstr(v, "IP:192.0.2.7")
+	    && strstr(v, "email:ops@example.com") && strstr(v, "URI:urn:dev:"), "%s", v);
+	sql1(v, sizeof(v), "SELECT sha256 FROM certificates WHERE serial=%Q",
+	    serial);
+	{
+		unsigned char	 d[32];
+		unsigned int	 n, i;
+
+		X509_digest(x, EVP_sha256(), d, &n);
+		for (i = 0; i < n; i++)
+			snprintf(want + 2 * i, 3, "%02X", d[i]);
+		ck_assert_str_eq(v, want);
+	}
+	/* the PEM file is the ledger's PEM */
+	snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
+	ck_assert_int_eq(tu_read(path(v), &file), 0);
+	sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE serial=%Q", serial);
+	ck_assert_str_eq(mca_buf_str(&file), v);
+	mca_buf_free(&file);
+	mca_buf_free(&pem);
+	X509_free(ca);
+	X509_free(x);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(t_enroll_keys)
+{
+	static const char	*ok[] = { "rsa2048", "p384", "p521" };
+	static const char	*bad[] = { "rsa1024", "k256", "ed25519" };
+	struct mca_buf		 b = MCA_BUF_INIT;
+	struct cgi		 r;
+	EVP_PKEY		*k;
+	X509			*x;
+	size_t			 i;
+	int			 rows;
+
+	for (i = 0; i < 3; i++) {
+		x = enroll_ok("device", ok[i], "k", "boot.pem", NULL);
+		assert_verifies(x);
+		X509_free(x);
+	}
+	rows = sql_count("certificates");
+	for (i = 0; i < 3; i++) {
+		k = genkey(bad[i]);
+		csr_b64(k, "k", NULL, 0, &b);
+		run_cgi("POST", "/.well-known/est/device/simpleenroll",
+		    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+		assert_error(&r, 400, "refused");
+		cgi_free(&r);
+		EVP_PKEY_free(k);
+	}
+	/* a label that wants P-384 refuses P-256 */
+	k = genkey("p256");
+	csr_b64(k, "k", NULL, 0, &b);
+	run_cgi("POST", "/.well-known/est/p384only/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 400, "p384only");
+	cgi_free(&r);
+	EVP_PKEY_free(k);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+	mca_buf_free(&b);
+}
+END_TEST
+
+START_TEST(t_enroll_pem_text_plain)
+{
+	struct mca_buf	 der = MCA_BUF_INIT, pem = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	X509		*x;
+	size_t		 i;
+
+	/* DigiCert's curl form: PEM on one line, spaces for line breaks */
+	make_csr(k, "CN-001", NULL, &der);
+	mca_buf_addstr(&pem, "-----BEGIN CERTIFICATE REQUEST----- ");
+	mca_b64_encode(der.data, der.len, 64, &pem);
+	mca_buf_addstr(&pem, "-----END CERTIFICATE REQUEST-----");
+	for (i = 0; i < pem.len; i++)
+		if (pem.data[i] == '\n')
+			pem.data[i] = ' ';
+	run_cgi("POST", "/.well-known/est/simpleenroll", "text/plain",
+	    pem.data, (long)pem.len, "boot.pem", &r);
+	x = issued_cert(&r);
+	assert_verifies(x);
+	/* no label: the default profile (lowest N: device) */
+	ck_assert_int_eq(X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0, 1);
+	X509_free(x);
+	cgi_free(&r);
+	mca_buf_free(&der);
+	mca_buf_free(&pem);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(t_enroll_profiles)
+{
+	X509			*x;
+	BASIC_CONSTRAINTS	*bc;
+	ASN1_BIT_STRING		*ku;
+	const ASN1_TIME		*na;
+
+	/* a sub-CA profile: CA:TRUE, pathLen 0, keyCertSign + cRLSign */
+	x = enroll_ok("subca", "p256", "sub", "boot.pem", NULL);
+	assert_verifies(x);
+	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	ck_assert_int_ne(bc->ca, 0);
+	ck_assert_int_eq(ASN1_INTEGER_get(bc->pathlen), 0);
+	BASIC_CONSTRAINTS_free(bc);
+	ku = X509_get_ext_d2i(x, NID_key_usage, NULL, NULL);
+	ck_assert(ASN1_BIT_STRING_get_bit(ku, 5));
+	ck_assert(ASN1_BIT_STRING_get_bit(ku, 6));
+	ASN1_BIT_STRING_free(ku);
+	X509_free(x);
+	/* unlimited validity: 99991231235959Z, RFC 5280 4.1.2.5 */
+	x = enroll_ok("forever", "p256", "forever", "boot.pem", NULL);
+	na = X509_get0_notAfter(x);
+	ck_assert_int_eq(ASN1_STRING_type(na), V_ASN1_GENERALIZEDTIME);
+	ck_assert_str_eq((const char *)ASN1_STRING_get0_data(na),
+	    "99991231235959Z");
+	X509_free(x);
+	/* server label: answer on one line */
+	x = enroll_ok("server", "p256", "srv", "boot.pem", NULL);
+	assert_verifies(x);
+	X509_free(x);
+}
+END_TEST
+
+START_TEST(t_errors)
+{
+	struct mca_buf	 b = MCA_BUF_INIT, big = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	int		 rows, files, refusals;
+	const char	*E = "/.well-known/est/device/simpleenroll";
+
+	/* one good enrollment first, so that the directory exists with a file */
+	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
+	rows = sql_count("certificates");
+	files = issued_files();
+	refusals = sql_count("refusals");
+	csr_b64(k, "e", NULL, 64, &b);
+
+	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len, NULL, &r);
+	assert_error(&r, 401, "client certificate");
+	cgi_free(&r);
+	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
+	    "foreign.pem", &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
+	    "boot-expired.pem", &r);
+	assert_error(&r, 403, "expired");
+	cgi_free(&r);
+	run_cgi("POST", "/.well-known/est/nosuch/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 404, "nosuch");
+	cgi_free(&r);
+	run_cgi("GET", "/.well-known/est/device/bogus", NULL, NULL, -1, NULL, &r);
+	assert_error(&r, 404, NULL);
+	cgi_free(&r);
+	run_cgi("GET", "/.well-known/est/device/cacerts/", NULL, NULL, -1, NULL, &r);
+	assert_error(&r, 404, NULL);
+	cgi_free(&r);
+	run_cgi("GET", E, NULL, NULL, -1, "boot.pem", &r);
+	assert_error(&r, 405, "POST");
+	ck_assert_str_eq(header(&r, "Allow"), "POST");
+	cgi_free(&r);
+	run_cgi("POST", "/.well-known/est/cacerts", "application/pkcs10", "x", 1,
+	    NULL, &r);
+	assert_error(&r, 405, NULL);
+	ck_assert_str_eq(header(&r, "Allow"), "GET");
+	cgi_free(&r);
+	run_cgi("POST", "/.well-known/est/fullcmc", "application/pkcs7-mime",
+	    "x", 1, "boot.pem", &r);
+	assert_error(&r, 501, "fullcmc");
+	cgi_free(&r);
+	run_cgi("POST", "/.well-known/est/device/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 501, "serverkeygen");
+	cgi_free(&r);
+	/* body over 64 KiB: 413 before reading it */
+	while (big.len <= 64 * 1024)
+		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
+	run_cgi("POST", E, "application/pkcs10", big.data, (long)big.len,
+	    "boot.pem", &r);
+	assert_error(&r, 413, NULL);
+	cgi_free(&r);
+	/* no Content-Length */
+	run_cgi("POST", E, "application/pkcs10", b.data, -1, "boot.pem", &r);
+	assert_error(&r, 411, NULL);
+	cgi_free(&r);
+	/* wrong media type */
+	run_cgi("POST", E, "application/x-www-form-urlencoded", b.data,
+	    (long)b.len, "boot.pem", &r);
+	assert_error(&r, 415, "application/pkcs10");
+	cgi_free(&r);
+	/* garbage */
+	run_cgi("POST", E, "application/pkcs10", "!!not base64!!", 14,
+	    "boot.pem", &r);
+	assert_error(&r, 400, NULL);
+	cgi_free(&r);
+	run_cgi("POST", E, "application/pkcs10", "QUFBQQ==", 8, "boot.pem", &r);
+	assert_error(&r, 400, NULL);
+	cgi_free(&r);
+	/* a tampered CSR: proof of possession fails */
+	{
+		struct mca_buf	 der = MCA_BUF_INIT;
+
+		make_csr(k, "t", NULL, &der);
+		der.data[der.len - 5] ^= 0x01;
+		mca_buf_reset(&b);
+		mca_b64_encode(der.data, der.len, 64, &b);
+		mca_buf_free(&der);
+	}
+	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
+	    "boot.pem", &r);
+	assert_error(&r, 400, NULL);
+	cgi_free(&r);
+	/* Content-Length longer than the body */
+	csr_b64(k, "e", NULL, 64, &b);
+	run_cgi_cfg(path("config.json"), "POST", E, "application/pkcs10",
+	    b.data, (long)b.len, "boot.pem", NULL, &r);
+	cgi_free(&r);
+
+	/* nothing issued, every refused enrollment recorded */
+	ck_assert_int_eq(sql_count("certificates"), rows + 1);
+	ck_assert_int_eq(issued_files(), files + 1);
+	ck_assert_int_ge(sql_count("refusals"), refusals + 12);
+	{
+		char	 v[512];
+
+		sql1(v, sizeof(v), "SELECT status||'|'||label||'|'||reason FROM "
+		    "refusals WHERE requester_subject LIKE '%%intruder%%'");
+		ck_assert_msg(strncmp(v, "403|device|", 11) == 0, "%s", v);
+	}
+	mca_buf_free(&b);
+	mca_buf_free(&big);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(t_short_body)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	char		 extra[64];
+	int		 rows = sql_count("certificates");
+
+	csr_b64(k, "e", NULL, 64, &b);
+	/* says 100 bytes more than it sends */
+	snprintf(extra, sizeof(extra), "CONTENT_LENGTH=%zu", b.len + 100);
+	run_cgi_cfg(path("config.json"), "POST",
+	    "/.well-known/est/device/simpleenroll", "application/pkcs10",
+	    b.data, (long)b.len, "boot.pem", extra, &r);
+	assert_error(&r, 400, "shorter");
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(t_reenroll)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k, *k2;
+	X509		*old, *renewed, *rekeyed;
+	char		 s_old[80], s_new[80], v[512];
+
+	old = enroll_ok("device", "p256", "device-0042", "boot.pem", &k);
+	save_pem(old, "dev42.pem");
+	save_key(k, "dev42.key");
+	serial_of(old, s_old, sizeof(s_old));
+
+	/* renew: same key; the CSR's identity is ignored (RFC 7030 4.2.2) */
+	csr_b64(k, "evil-new-name", "evil.example.com", 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	renewed = issued_cert(&r);
+	cgi_free(&r);
+	assert_verifies(renewed);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(renewed),
+	    X509_get_subject_name(old)), 0);
+	{
+		GENERAL_NAMES	*a = X509_get_ext_d2i(old, NID_subject_alt_name,
+		    NULL, NULL);
+		GENERAL_NAMES	*c = X509_get_ext_d2i(renewed,
+		    NID_subject_alt_name, NULL, NULL);
+		unsigned char	*pa = NULL, *pc = NULL;
+		int		 la = i2d_GENERAL_NAMES(a, &pa);
+		int		 lc = i2d_GENERAL_NAMES(c, &pc);
+
+		ck_assert_int_eq(la, lc);
+		ck_assert_int_eq(memcmp(pa, pc, (size_t)la), 0);
+		OPENSSL_free(pa);
+		OPENSSL_free(pc);
+		GENERAL_NAMES_free(a);
+		GENERAL_NAMES_free(c);
+	}
+	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(renewed), k), 1);
+	serial_of(renewed, s_new, sizeof(s_new));
+	ck_assert_str_ne(s_new, s_old);
+	sql1(v, sizeof(v), "SELECT operation||'|'||replaces_serial FROM "
+	    "certificates WHERE serial=%Q", s_new);
+	snprintf(s_new, sizeof(s_new), "reenroll|%s", s_old);
+	ck_assert_str_eq(v, s_new);
+
+	/* rekey: a new key */
+	k2 = genkey("p384");
+	csr_b64(k2, "whatever", NULL, 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	rekeyed = issued_cert(&r);
+	cgi_free(&r);
+	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(rekeyed), k2), 1);
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(rekeyed),
+	    X509_get_subject_name(old)), 0);
+
+	/* a certificate we issued may enroll again on its own label ... */
+	run_cgi("POST", "/.well-known/est/device/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	/* ... but not on another */
+	run_cgi("POST", "/.well-known/est/server/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	assert_error(&r, 403, "device");
+	cgi_free(&r);
+	run_cgi("POST", "/.well-known/est/server/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	assert_error(&r, 403, "device");
+	cgi_free(&r);
+	/* a bootstrap certificate cannot re-enroll */
+	run_cgi("POST", "/.well-known/est/device/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 403, "issued by this CA");
+	cgi_free(&r);
+	X509_free(old);
+	X509_free(renewed);
+	X509_free(rekeyed);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(k2);
+	mca_buf_free(&b);
+}
+END_TEST
+
+START_TEST(t_ledger_failure)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	sqlite3		*db;
+	int		 rows, files;
+
+	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
+	rows = sql_count("certificates");
+	files = issued_files();
+	/* make every insert fail, as a full disk would */
+	ck_assert_int_eq(sqlite3_open(path("ledger.db"), &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "CREATE TRIGGER no_more BEFORE INSERT "
+	    "ON certificates BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+	    NULL, NULL, NULL), SQLITE_OK);
+	csr_b64(k, "e", NULL, 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 500, "nothing was issued");
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.body), "MII"));
+	cgi_free(&r);
+	ck_assert_int_eq(sqlite3_exec(db, "DROP TRIGGER no_more", NULL, NULL,
+	    NULL), SQLITE_OK);
+	sqlite3_close(db);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+	ck_assert_int_eq(issued_files(), files);
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+START_TEST(t_startup_errors)
+{
+	struct cgi	 r;
+	char		 ks[1024];
+
+	/* a wrong type names the key and the file, and serves nothing */
+	ck_assert_int_eq(tu_writef(path("bad.json"), "{ \"intermediate_cert_path\": 5 }"), 0);
+	run_cgi_cfg(path("bad.json"), "GET", "/.well-known/est/cacerts", NULL,
+	    NULL, -1, NULL, NULL, &r);
+	ck_assert_int_eq(r.exitcode, 1);
+	assert_error(&r, 500, "cannot start");
+	ck_assert_msg(strstr(mca_buf_str(&r.err), "intermediate_cert_path") &&
+	    strstr(mca_buf_str(&r.err), "bad.json"), "%s", mca_buf_str(&r.err));
+	cgi_free(&r);
+	/* a key that does not match the CA certificate */
+	keysrc(ks, sizeof(ks));
+	write_config(path("mismatch.json"), ks, NULL);
+	ck_assert_int_eq(tu_sh(NULL, "sed -i 's#%s/chain.pem#%s/boot-ca.pem#' '%s'",
+	    dir, dir, path("mismatch.json")), 0);
+	run_cgi_cfg(path("mismatch.json"), "GET", "/.well-known/est/cacerts",
+	    NULL, NULL, -1, NULL, NULL, &r);
+	ck_assert_int_eq(r.exitcode, 1);
+	ck_assert_msg(strstr(mca_buf_str(&r.err), "does not") != NULL, "%s",
+	    mca_buf_str(&r.err));
+	cgi_free(&r);
+	/* a world-readable config holding the PIN is served, with a warning */
+	if (strncmp(mode, "hsm", 3) == 0) {
+		write_config(path("open.json"), ks, NULL);
+		ck_assert_int_eq(chmod(path("open.json"), 0644), 0);
+		run_cgi_cfg(path("open.json"), "GET", "/.well-known/est/cacerts",
+		    NULL, NULL, -1, NULL, NULL, &r);
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_msg(strstr(mca_buf_str(&r.err), "world-readable") !=
+		    NULL, "%s", mca_buf_str(&r.err));
+		ck_assert_ptr_null(strstr(mca_buf_str(&r.err), "1234"));
+		cgi_free(&r);
+	}
+}
+END_TEST
+
+/* An RSA CA key in the token signs with sha256WithRSAEncryption. */
+START_TEST(t_enroll_device_rsa_ca)
+{
+	X509	*x = enroll_ok("device", "p256", "rsa-signed", "boot.pem", NULL);
+
+	assert_verifies(x);
+	ck_assert_int_eq(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
+	X509_free(x);
+}
+END_TEST
+
+static Suite *
+est_suite(void)
+{
+	Suite	*s = suite_create("est");
+	TCase	*tc;
+
+	tc = tcase_create("hsm-ec");
+	tcase_add_unchecked_fixture(tc, setup_hsm_ec, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, t_cacerts);
+	tcase_add_test(tc, t_csrattrs);
+	tcase_add_test(tc, t_enroll_device);
+	tcase_add_test(tc, t_enroll_keys);
+	tcase_add_test(tc, t_enroll_pem_text_plain);
+	tcase_add_test(tc, t_enroll_profiles);
+	tcase_add_test(tc, t_errors);
+	tcase_add_test(tc, t_short_body);
+	tcase_add_test(tc, t_reenroll);
+	tcase_add_test(tc, t_ledger_failure);
+	tcase_add_test(tc, t_startup_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("hsm-rsa");
+	tcase_add_unchecked_fixture(tc, setup_hsm_rsa, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, t_cacerts);
+	tcase_add_test(tc, t_enroll_device_rsa_ca);
+	tcase_add_test(tc, t_reenroll);
+	tcase_add_test(tc, t_startup_errors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("keyfile");
+	tcase_add_unchecked_fixture(tc, setup_file, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, t_cacerts);
+	tcase_add_test(tc, t_enroll_profiles);
+	tcase_add_test(tc, t_reenroll);
+	tcase_add_test(tc, t_startup_errors);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(est_suite());
+}
