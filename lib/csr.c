@@ -267,8 +267,8 @@ mca_csr_check(X509_REQ *req, const struct mca_profile *p,
 	 * never run a verification with a key we would refuse anyway
 	 * (explicit curves, huge moduli, odd algorithms).
 	 */
-	if (EVP_PKEY_is_a(k, "RSA") && EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
-		/* rsaEncryption only; RSA-PSS keys are another type. */
+	if (EVP_PKEY_is_a(k, "RSA")) {
+		/* rsaEncryption only: RSA-PSS keys are not "RSA". */
 		is_rsa = 1;
 		bits = EVP_PKEY_get_bits(k);
 		if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {

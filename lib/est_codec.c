@@ -161,7 +161,7 @@ mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
 			goto out;
 		break;
 	case MCA_KEYTYPE_RSA:
-		/* The modulus size as an INTEGER, as in RFC 9908 3.3. */
+		/* The modulus size as an INTEGER (RFC 9908 style). */
 		if (size < 0)
 			goto out;
 		if ((ai = ASN1_INTEGER_new()) == NULL) {

@@ -164,6 +164,8 @@ mca_pem_load_certs(const char *path, STACK_OF(X509) **out,
 	case MCA_ERR_INVAL:
 		rc = mca_diag(d, rc, "%s: not a regular file", path);
 		goto out;
+	case MCA_ERR_NOMEM:
+		goto out;
 	default:
 		rc = mca_diag(d, MCA_ERR_IO, "%s: cannot be read", path);
 		goto out;
