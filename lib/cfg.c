@@ -35,7 +35,7 @@
 
 #define CFG_STR_MAX		4096	/* any string value, in bytes */
 #define CFG_VALIDITY_MAX	36500	/* validity_in_days: 100 years */
-#define CFG_WARN_MAX		64	/* warnings kept; then one "suppressed" */
+#define CFG_WARN_MAX		64	/* kept warnings, the last one "more" */
 #define CFG_SHOW_MAX		64	/* file text quoted in messages */
 #define CFG_OID_MAX		256	/* a dotted OID in the EKU list */
 #define CFG_NAME_MAX		128	/* a dotted key name */
@@ -848,8 +848,9 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		for (j = 0; j < i; j++)
 			if (strcmp(cfg->profiles[j].name,
 			    cfg->profiles[i].name) == 0) {
-				(void)snprintf(name, sizeof(name), CFG_PREFIX
-				    "%d.end_point_name", cfg->profiles[i].index);
+				(void)snprintf(name, sizeof(name),
+				    CFG_PREFIX "%d.end_point_name",
+				    cfg->profiles[i].index);
 				rc = cfg_err(c, name, "\"%s\" is already "
 				    "used by " CFG_PREFIX "%d",
 				    cfg->profiles[i].name,

@@ -591,12 +591,12 @@ static const struct {
 	    "operation name" },
 	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
 	    "\"serverkeygen\", \"validity_in_days\": 3}"),
-	    "end_certificate_config_1.end_point_name: \"serverkeygen\" is an EST "
-	    "operation name" },
+	    "end_certificate_config_1.end_point_name: \"serverkeygen\" is an "
+	    "EST operation name" },
 	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
 	    "\"simplereenroll\", \"validity_in_days\": 3}"),
-	    "end_certificate_config_1.end_point_name: \"simplereenroll\" is an EST "
-	    "operation name" },
+	    "end_certificate_config_1.end_point_name: \"simplereenroll\" is an "
+	    "EST operation name" },
 	/* two blocks, one label; reported on the higher N */
 	{ DOC("\"end_certificate_config_3\": {\"end_point_name\": \"device\", "
 	    "\"validity_in_days\": 3}, " P1("")),
