@@ -1,0 +1,1222 @@
+/* Tests for lib/cfg.c: config.json parsing and validation. */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <check.h>
+
+#include "buf.h"
+#include "cfg.h"
+#include "err.h"
+#include "testutil.h"
+
+#define PATH	"/etc/microca/config.json"
+
+/* Pieces of a minimal valid document. */
+#define CERT	"\"intermediate_cert_path\": \"/etc/microca/chain.pem\""
+#define KEYP	"\"intermediate_private_key_path\": \"/etc/microca/ca.key\""
+#define MTLS	"\"mtls_ca_cert\": \"/etc/microca/clients.pem\""
+#define LABEL	"\"intermediate_private_key_label_in_pkcs11\": \"ica\""
+#define P11LIB	"\"pkcs11_library\": \"/usr/lib/softhsm/libsofthsm2.so\""
+#define PIN	"\"pkcs11_library_pin\": \"1234\""
+#define BASE	CERT ", " KEYP ", " MTLS
+#define DEV	"\"end_point_name\": \"device\", \"validity_in_days\": 30"
+#define P1(x)	"\"end_certificate_config_1\": {" DEV x "}"
+#define P2(x)	"\"end_certificate_config_2\": {\"end_point_name\": " \
+		"\"user\", \"validity_in_days\": 31" x "}"
+#define DOC(x)	"{" BASE ", " x "}"
+#define MIN	DOC(P1(""))
+
+/* The seed's sample (table 9 and 10), with its quotes and comma fixed. */
+static const char seed_json[] =
+"{\n"
+"  \"intermediate_cert_config\": {\n"
+"    \"common_name\": \"commonName\", \"country\": \"IN\",\n"
+"    \"province\": \"IN\", \"locality\": \"IN\", \"organization\": \"AVX\",\n"
+"    \"organizational_unit\": \"AVX\", \"use_est\": true,\n"
+"    \"appviewx_hostname\": \"<hostname>\", \"port\": \"<Port>\",\n"
+"    \"est_agent_setting_name\": \"<EST Agent Name>\",\n"
+"    \"key_type\": \"RSA\", \"key_size\": 4096,\n"
+"    \"hash_function\": \"SHA384\",\n"
+"    \"reenrollment_trigger_before_no_of_days_of_expiry\": 30\n"
+"  },\n"
+"  \"device_cert_config\": {\n"
+"    \"is_device_cert_required\": true, \"common_name\": \"test1\",\n"
+"    \"key_type\": \"ECC\", \"key_size\": 521, \"hash_function\": \"SHA256\"\n"
+"  },\n"
+"  \"new_intermediate_cert\": true,\n"
+"  \"mtls_ca_cert\": \"/etc/microca/TRECDevICA1.crt\",\n"
+"  \"certificateRenewal_config\": {\n"
+"    \"isRenewalOfCertificatesRequired\": true,\n"
+"    \"renewal_check_interval_time_in_minutes\": 1\n"
+"  },\n"
+"  \"mtls_server_cert_config\": {\n"
+"    \"is_private_key_label_required\": false,\n"
+"    \"mtls_server_cert_path\": \"<mtls_server_cert_path>\"\n"
+"  },\n"
+"  \"pkcs11_library\": \"/usr/lib/softhsm/libsofthsm2.so\",\n"
+"  \"pkcs11_library_pin\": \"s3cret-PIN\",\n"
+"  \"mtls_client_auth_cert_config\": {\n"
+"    \"is_private_key_label_required\": true\n"
+"  },\n"
+"  \"discover_certificate_config\": { \"is_discovery_required\": false },\n"
+"  \"mtls_azure_device_registration\": {\n"
+"    \"poll_count\": 6, \"poll_interval\": 3,\n"
+"    \"azure_account\": \"<Azure Account Name>\"\n"
+"  },\n"
+"  \"end_certificate_config_1\": {\n"
+"    \"validity_in_days\": 30,\n"
+"    \"extended_key_usage_list\": [\n"
+"      \"1.3.6.1.5.5.7.3.1\", \"1.3.6.1.5.5.7.3.2\", \"1.2.3.4.5.6.7.8.9\"\n"
+"    ],\n"
+"    \"key_usage\": {\n"
+"      \"digital_signature\": false, \"non_repudiation\": false,\n"
+"      \"key_encipherment\": false, \"data_encipherment\": false,\n"
+"      \"key_agreement\": true, \"key_cert_sign\": true,\n"
+"      \"crl_sign\": true, \"encipher_only\": true,\n"
+"      \"decipher_only\": false\n"
+"    },\n"
+"    \"end_point_name\": \"device\",\n"
+"    \"is_device_cert\": true, \"is_unlimited_validity\": false,\n"
+"    \"is_ca\": true, \"path_length_constraint\": 10\n"
+"  },\n"
+"  \"end_certificate_config_2\": {\n"
+"    \"validity_in_days\": 31,\n"
+"    \"extended_key_usage_list\": [ \"1.3.6.1.5.5.7.3.1\" ],\n"
+"    \"key_usage\": {\n"
+"      \"digital_signature\": false, \"non_repudiation\": false,\n"
+"      \"key_encipherment\": true, \"data_encipherment\": false,\n"
+"      \"key_agreement\": true, \"key_cert_sign\": false,\n"
+"      \"crl_sign\": true, \"encipher_only\": false,\n"
+"      \"decipher_only\": false\n"
+"    },\n"
+"    \"end_point_name\": \"user\",\n"
+"    \"is_device_cert\": false, \"is_unlimited_validity\": false,\n"
+"    \"is_ca\": false, \"path_length_constraint\": null\n"
+"  },\n"
+"  \"end_certificate_config_3\": {\n"
+"    \"validity_in_days\": 62,\n"
+"    \"extended_key_usage_list\": [\n"
+"      \"1.3.6.1.5.5.7.3.1\", \"1.3.6.1.5.5.7.3.2\"\n"
+"    ],\n"
+"    \"key_usage\": {\n"
+"      \"digital_signature\": true, \"non_repudiation\": true,\n"
+"      \"key_encipherment\": true, \"data_encipherment\": true,\n"
+"      \"key_agreement\": true, \"key_cert_sign\": true,\n"
+"      \"crl_sign\": true, \"encipher_only\": true,\n"
+"      \"decipher_only\": true\n"
+"    },\n"
+"    \"end_point_name\": \"other\",\n"
+"    \"is_device_cert\": false, \"is_unlimited_validity\": false,\n"
+"    \"is_ca\": false, \"path_length_constraint\": null,\n"
+"    \"base64_line_length\": 76, \"key_type\": \"ECC\", \"key_size\": 384\n"
+"  },\n"
+"  \"port\": 8088,\n"
+"  \"intermediate_private_key_label_in_pkcs11\": \"20251111230215\",\n"
+"  \"intermediate_cert_path\": \"/etc/microca/server.crt\",\n"
+"  \"encryption_key_file_path\": \"\\u003cEncryption Key File Path\\u003e\",\n"
+"  \"ledger_db_path\": \"/srv/microca/ledger.db\",\n"
+"  \"issued_certs_dir\": \"/srv/microca/IssuedCerts\",\n"
+"  \"default_end_point_name\": \"user\",\n"
+"  \"ledger_synchronous\": \"NORMAL\"\n"
+"}\n";
+
+static int
+parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
+{
+	return mca_cfg_parse(PATH, json, strlen(json), cfg, d);
+}
+
+/* 1 if some warning contains s. */
+static int
+has_warning(const struct mca_cfg *cfg, const char *s)
+{
+	size_t	 i;
+
+	for (i = 0; i < cfg->nwarnings; i++)
+		if (strstr(cfg->warnings[i], s) != NULL)
+			return 1;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- valid */
+
+START_TEST(test_seed_full)
+{
+	struct mca_cfg			*cfg = NULL;
+	struct mca_diag			 d;
+	const struct mca_profile	*p;
+	struct json_object		*v;
+
+	ck_assert_int_eq(parse(seed_json, &cfg, &d), 0);
+	ck_assert_ptr_nonnull(cfg);
+	ck_assert_str_eq(cfg->path, PATH);
+	ck_assert_str_eq(cfg->intermediate_cert_path,
+	    "/etc/microca/server.crt");
+	ck_assert_str_eq(cfg->intermediate_private_key_label_in_pkcs11,
+	    "20251111230215");
+	ck_assert_str_eq(cfg->pkcs11_library,
+	    "/usr/lib/softhsm/libsofthsm2.so");
+	ck_assert_str_eq(cfg->pkcs11_library_pin, "s3cret-PIN");
+	ck_assert_str_eq(cfg->mtls_ca_cert, "/etc/microca/TRECDevICA1.crt");
+	ck_assert_str_eq(cfg->hash_function, "SHA384");
+	ck_assert_ptr_null(cfg->intermediate_private_key_path);
+	ck_assert_str_eq(cfg->ledger_db_path, "/srv/microca/ledger.db");
+	ck_assert_str_eq(cfg->issued_certs_dir, "/srv/microca/IssuedCerts");
+	ck_assert_str_eq(cfg->default_end_point_name, "user");
+	ck_assert_int_eq(cfg->ledger_synchronous_full, 0);
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	ck_assert_uint_eq(cfg->nprofiles, 3);
+
+	p = &cfg->profiles[0];
+	ck_assert_str_eq(p->name, "device");
+	ck_assert_int_eq(p->index, 1);
+	ck_assert_int_eq(p->validity_days, 30);
+	ck_assert_uint_eq(p->neku, 3);
+	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.1");
+	ck_assert_str_eq(p->eku[1], "1.3.6.1.5.5.7.3.2");
+	ck_assert_str_eq(p->eku[2], "1.2.3.4.5.6.7.8.9");
+	ck_assert_uint_eq(p->key_usage, MCA_KU_KEY_AGREEMENT |
+	    MCA_KU_KEY_CERT_SIGN | MCA_KU_CRL_SIGN | MCA_KU_ENCIPHER_ONLY);
+	ck_assert_int_eq(p->is_device_cert, 1);
+	ck_assert_int_eq(p->is_unlimited_validity, 0);
+	ck_assert_int_eq(p->is_ca, 1);
+	ck_assert_int_eq(p->path_len, 10);
+	ck_assert_int_eq(p->b64_line_length, 64);
+	ck_assert_int_eq(p->key_type, MCA_KEYTYPE_ANY);
+	ck_assert_int_eq(p->key_size, 0);
+
+	p = &cfg->profiles[1];
+	ck_assert_str_eq(p->name, "user");
+	ck_assert_int_eq(p->index, 2);
+	ck_assert_int_eq(p->validity_days, 31);
+	ck_assert_uint_eq(p->neku, 1);
+	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.1");
+	ck_assert_uint_eq(p->key_usage, MCA_KU_KEY_ENCIPHERMENT |
+	    MCA_KU_KEY_AGREEMENT | MCA_KU_CRL_SIGN);
+	ck_assert_int_eq(p->is_device_cert, 0);
+	ck_assert_int_eq(p->is_ca, 0);
+	ck_assert_int_eq(p->path_len, -1);
+
+	p = &cfg->profiles[2];
+	ck_assert_str_eq(p->name, "other");
+	ck_assert_int_eq(p->index, 3);
+	ck_assert_int_eq(p->validity_days, 62);
+	ck_assert_uint_eq(p->neku, 2);
+	ck_assert_uint_eq(p->key_usage, MCA_KU_MAX - 1);
+	ck_assert_int_eq(p->path_len, -1);
+	ck_assert_int_eq(p->b64_line_length, 76);
+	ck_assert_int_eq(p->key_type, MCA_KEYTYPE_EC);
+	ck_assert_int_eq(p->key_size, 384);
+
+	/* The blocks cfg does not model stay in root for the cron tools. */
+	ck_assert_ptr_nonnull(cfg->root);
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "mtls_azure_device_registration", &v));
+	ck_assert(json_object_object_get_ex(v, "poll_count", &v));
+	ck_assert_int_eq(json_object_get_int(v), 6);
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "encryption_key_file_path", &v));
+	ck_assert_str_eq(json_object_get_string(v),
+	    "<Encryption Key File Path>");
+
+	ck_assert_ptr_eq(mca_cfg_profile(cfg, ""), &cfg->profiles[1]);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_defaults)
+{
+	struct mca_cfg			*cfg = NULL;
+	struct mca_diag			 d;
+	const struct mca_profile	*p;
+
+	ck_assert_msg(parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->ledger_db_path, "/var/lib/microca/ledger.db");
+	ck_assert_str_eq(cfg->issued_certs_dir,
+	    "/var/lib/microca/IssuedCerts");
+	ck_assert_str_eq(cfg->hash_function, "SHA256");
+	ck_assert_int_eq(cfg->ledger_synchronous_full, 1);
+	ck_assert_str_eq(cfg->default_end_point_name, "device");
+	ck_assert_str_eq(cfg->intermediate_private_key_path,
+	    "/etc/microca/ca.key");
+	ck_assert_ptr_null(cfg->intermediate_private_key_label_in_pkcs11);
+	ck_assert_ptr_null(cfg->pkcs11_library);
+	ck_assert_ptr_null(cfg->pkcs11_library_pin);
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	ck_assert_uint_eq(cfg->nprofiles, 1);
+	p = &cfg->profiles[0];
+	ck_assert_int_eq(p->index, 1);
+	ck_assert_int_eq(p->validity_days, 30);
+	ck_assert_uint_eq(p->neku, 0);
+	ck_assert_ptr_null(p->eku);
+	ck_assert_uint_eq(p->key_usage, 0);
+	ck_assert_int_eq(p->is_device_cert, 0);
+	ck_assert_int_eq(p->is_unlimited_validity, 0);
+	ck_assert_int_eq(p->is_ca, 0);
+	ck_assert_int_eq(p->path_len, -1);
+	ck_assert_int_eq(p->b64_line_length, 64);
+	ck_assert_int_eq(p->key_type, MCA_KEYTYPE_ANY);
+	ck_assert_int_eq(p->key_size, 0);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* Blocks in any file order come out sorted by N; the default is the lowest. */
+START_TEST(test_sorted)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	const char	*json = DOC(
+	    "\"end_certificate_config_10\": {\"end_point_name\": \"ten\", "
+	    "\"validity_in_days\": 10}, "
+	    "\"end_certificate_config_2\": {\"end_point_name\": \"two\", "
+	    "\"validity_in_days\": 2}, "
+	    "\"end_certificate_config_7\": {\"end_point_name\": \"seven\", "
+	    "\"validity_in_days\": 7}");
+
+	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(cfg->nprofiles, 3);
+	ck_assert_int_eq(cfg->profiles[0].index, 2);
+	ck_assert_str_eq(cfg->profiles[0].name, "two");
+	ck_assert_int_eq(cfg->profiles[1].index, 7);
+	ck_assert_int_eq(cfg->profiles[2].index, 10);
+	ck_assert_int_eq(cfg->profiles[2].validity_days, 10);
+	ck_assert_str_eq(cfg->default_end_point_name, "two");
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* One profile's fields, table-driven. */
+static const struct {
+	const char	*json;
+	int		 validity, unlimited, b64, keytype, keysize, pathlen;
+	unsigned	 ku;
+} profile_ok[] = {
+	{ DOC(P1("")), 30, 0, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"is_unlimited_validity\": true}"),
+	    0, 1, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"is_unlimited_validity\": true")),
+	    30, 1, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 36500}"),
+	    36500, 0, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 1}"),
+	    1, 0, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"base64_line_length\": 0")),
+	    30, 0, 0, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"base64_line_length\": 4")),
+	    30, 0, 4, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"base64_line_length\": 4096")),
+	    30, 0, 4096, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"key_type\": \"RSA\"")),
+	    30, 0, 64, MCA_KEYTYPE_RSA, 0, -1, 0 },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 2048")),
+	    30, 0, 64, MCA_KEYTYPE_RSA, 2048, -1, 0 },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 8192")),
+	    30, 0, 64, MCA_KEYTYPE_RSA, 8192, -1, 0 },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 256")),
+	    30, 0, 64, MCA_KEYTYPE_EC, 256, -1, 0 },
+	{ DOC(P1(", \"key_type\": \"EC\", \"key_size\": 521")),
+	    30, 0, 64, MCA_KEYTYPE_EC, 521, -1, 0 },
+	{ DOC(P1(", \"key_type\": \"ecc\"")),
+	    30, 0, 64, MCA_KEYTYPE_EC, 0, -1, 0 },
+	{ DOC(P1(", \"path_length_constraint\": null")),
+	    30, 0, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"path_length_constraint\": 0")),
+	    30, 0, 64, MCA_KEYTYPE_ANY, 0, 0, 0 },
+	{ DOC(P1(", \"path_length_constraint\": 255")),
+	    30, 0, 64, MCA_KEYTYPE_ANY, 0, 255, 0 },
+	{ DOC(P1(", \"key_usage\": {}")),
+	    30, 0, 64, MCA_KEYTYPE_ANY, 0, -1, 0 },
+	{ DOC(P1(", \"key_usage\": {\"digital_signature\": true, "
+	    "\"crl_sign\": false, \"decipher_only\": true}")),
+	    30, 0, 64, MCA_KEYTYPE_ANY, 0, -1,
+	    MCA_KU_DIGITAL_SIGNATURE | MCA_KU_DECIPHER_ONLY },
+	{ DOC(P1(", \"key_usage\": {\"non_repudiation\": true, "
+	    "\"data_encipherment\": true}")),
+	    30, 0, 64, MCA_KEYTYPE_ANY, 0, -1,
+	    MCA_KU_NON_REPUDIATION | MCA_KU_DATA_ENCIPHERMENT },
+};
+
+START_TEST(test_profile_ok)
+{
+	struct mca_cfg			*cfg = NULL;
+	struct mca_diag			 d;
+	const struct mca_profile	*p;
+
+	ck_assert_msg(parse(profile_ok[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(cfg->nprofiles, 1);
+	p = &cfg->profiles[0];
+	ck_assert_int_eq(p->validity_days, profile_ok[_i].validity);
+	ck_assert_int_eq(p->is_unlimited_validity, profile_ok[_i].unlimited);
+	ck_assert_int_eq(p->b64_line_length, profile_ok[_i].b64);
+	ck_assert_int_eq(p->key_type, profile_ok[_i].keytype);
+	ck_assert_int_eq(p->key_size, profile_ok[_i].keysize);
+	ck_assert_int_eq(p->path_len, profile_ok[_i].pathlen);
+	ck_assert_uint_eq(p->key_usage, profile_ok[_i].ku);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* Top-level values, table-driven. */
+static const struct {
+	const char	*json;
+	const char	*hash;
+	int		 sync_full;
+	const char	*keypath;	/* NULL: expect none */
+	const char	*label;		/* NULL: expect none */
+	const char	*deflabel;
+} top_ok[] = {
+	{ DOC(P1("") ", \"ledger_synchronous\": \"FULL\""),
+	    "SHA256", 1, "/etc/microca/ca.key", NULL, "device" },
+	{ DOC(P1("") ", \"ledger_synchronous\": \"normal\""),
+	    "SHA256", 0, "/etc/microca/ca.key", NULL, "device" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"hash_function\": \"sha-512\"}"),
+	    "sha-512", 1, "/etc/microca/ca.key", NULL, "device" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {}"),
+	    "SHA256", 1, "/etc/microca/ca.key", NULL, "device" },
+	{ "{" CERT ", " MTLS ", " LABEL ", " P11LIB ", " PIN ", " P1("") "}",
+	    "SHA256", 1, NULL, "ica", "device" },
+	/* Both key sources: the label wins, the path is dropped. */
+	{ DOC(P1("") ", " LABEL ", " P11LIB ", " PIN),
+	    "SHA256", 1, NULL, "ica", "device" },
+	{ DOC(P1("") ", " P2("") ", \"default_end_point_name\": \"user\""),
+	    "SHA256", 1, "/etc/microca/ca.key", NULL, "user" },
+	{ DOC(P2("") ", " P1("")),
+	    "SHA256", 1, "/etc/microca/ca.key", NULL, "device" },
+	/* The seed's other scalars, well typed. */
+	{ DOC(P1("") ", \"port\": 65535, \"new_intermediate_cert\": false, "
+	    "\"encryption_key_file_path\": \"/etc/microca/k\""),
+	    "SHA256", 1, "/etc/microca/ca.key", NULL, "device" },
+};
+
+START_TEST(test_top_ok)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(parse(top_ok[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->hash_function, top_ok[_i].hash);
+	ck_assert_int_eq(cfg->ledger_synchronous_full, top_ok[_i].sync_full);
+	if (top_ok[_i].keypath == NULL)
+		ck_assert_ptr_null(cfg->intermediate_private_key_path);
+	else
+		ck_assert_str_eq(cfg->intermediate_private_key_path,
+		    top_ok[_i].keypath);
+	if (top_ok[_i].label == NULL)
+		ck_assert_ptr_null(
+		    cfg->intermediate_private_key_label_in_pkcs11);
+	else {
+		ck_assert_str_eq(cfg->intermediate_private_key_label_in_pkcs11,
+		    top_ok[_i].label);
+		ck_assert_str_eq(cfg->pkcs11_library,
+		    "/usr/lib/softhsm/libsofthsm2.so");
+		ck_assert_str_eq(cfg->pkcs11_library_pin, "1234");
+	}
+	ck_assert_str_eq(cfg->default_end_point_name, top_ok[_i].deflabel);
+	ck_assert_ptr_nonnull(mca_cfg_profile(cfg, ""));
+	ck_assert_str_eq(mca_cfg_profile(cfg, "")->name, top_ok[_i].deflabel);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- errors */
+
+static const struct {
+	const char	*json;
+	const char	*msg;	/* expected after PATH ": " */
+} bad[] = {
+	/* JSON syntax, with the line */
+	{ "{\n\"a\": 1,\n\"b\" 2\n}", "line 3: invalid JSON" },
+	{ "{\n  \"a\": 1,\n}\n", "line 3: invalid JSON" },
+	{ "{\n\"a\":", "line 2: invalid JSON: unexpected end of file" },
+	{ "", "line 1: invalid JSON: unexpected end of file" },
+	{ "{}\n}", "line 2: invalid JSON" },
+	{ "{} {}", "line 1: invalid JSON" },
+	{ "{\n/* comment */ \"a\": 1}", "line 2: invalid JSON" },
+	{ "{\"a\": \"\xff\"}", "line 1: invalid JSON" },
+	{ "{\"a\": tru}", "line 1: invalid JSON" },
+	/* not an object */
+	{ "[1, 2]", "the top level must be a JSON object" },
+	{ "\"config\"", "the top level must be a JSON object" },
+	{ "null", "the top level must be a JSON object" },
+	{ "42", "the top level must be a JSON object" },
+	/* required keys */
+	{ "{" KEYP ", " MTLS ", " P1("") "}",
+	    "intermediate_cert_path: missing (required)" },
+	{ "{" CERT ", " MTLS ", " P1("") "}",
+	    "intermediate_private_key_label_in_pkcs11: missing (required, "
+	    "or set intermediate_private_key_path)" },
+	{ "{" CERT ", " LABEL ", " PIN ", " P1("") "}",
+	    "pkcs11_library: missing (required with "
+	    "intermediate_private_key_label_in_pkcs11)" },
+	{ "{" CERT ", " LABEL ", " P11LIB ", " P1("") "}",
+	    "pkcs11_library_pin: missing (required with "
+	    "intermediate_private_key_label_in_pkcs11)" },
+	{ DOC("\"port\": 8088"),
+	    "end_certificate_config_<N>: missing (at least one block" },
+	{ "{" BASE "}",
+	    "end_certificate_config_<N>: missing (at least one block" },
+	/* string types */
+	{ DOC(P1("") ", \"intermediate_cert_path\": 5"),
+	    "intermediate_cert_path: expected a string" },
+	{ "{\"intermediate_cert_path\": \"\", " KEYP ", " P1("") "}",
+	    "intermediate_cert_path: must not be empty" },
+	{ "{\"intermediate_cert_path\": \"a\\u0000b\", " KEYP ", " P1("") "}",
+	    "intermediate_cert_path: contains a NUL character" },
+	{ DOC(P1("") ", \"mtls_ca_cert\": null"),
+	    "mtls_ca_cert: expected a string" },
+	{ DOC(P1("") ", \"pkcs11_library_pin\": 1234"),
+	    "pkcs11_library_pin: expected a string" },
+	{ DOC(P1("") ", \"ledger_db_path\": \"\""),
+	    "ledger_db_path: must not be empty" },
+	{ DOC(P1("") ", \"issued_certs_dir\": [\"/x\"]"),
+	    "issued_certs_dir: expected a string" },
+	{ DOC(P1("") ", \"encryption_key_file_path\": false"),
+	    "encryption_key_file_path: expected a string" },
+	/* seed scalars and blocks */
+	{ DOC(P1("") ", \"new_intermediate_cert\": \"true\""),
+	    "new_intermediate_cert: expected true or false" },
+	{ DOC(P1("") ", \"port\": \"8088\""),
+	    "port: expected an integer from 1 to 65535" },
+	{ DOC(P1("") ", \"port\": 0"),
+	    "port: expected an integer from 1 to 65535" },
+	{ DOC(P1("") ", \"port\": 65536"),
+	    "port: expected an integer from 1 to 65535" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": \"SHA256\""),
+	    "intermediate_cert_config: expected an object" },
+	{ DOC(P1("") ", \"device_cert_config\": []"),
+	    "device_cert_config: expected an object" },
+	{ DOC(P1("") ", \"certificateRenewal_config\": true"),
+	    "certificateRenewal_config: expected an object" },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": null"),
+	    "mtls_server_cert_config: expected an object" },
+	{ DOC(P1("") ", \"mtls_client_auth_cert_config\": 1"),
+	    "mtls_client_auth_cert_config: expected an object" },
+	{ DOC(P1("") ", \"discover_certificate_config\": \"x\""),
+	    "discover_certificate_config: expected an object" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": [1]"),
+	    "mtls_azure_device_registration: expected an object" },
+	/* hash_function */
+	{ DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"hash_function\": \"MD5\"}"),
+	    "intermediate_cert_config.hash_function: \"MD5\" is not "
+	    "supported" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"hash_function\": 256}"),
+	    "intermediate_cert_config.hash_function: expected a string" },
+	/* our top-level keys */
+	{ DOC(P1("") ", \"ledger_synchronous\": \"OFF\""),
+	    "ledger_synchronous: \"OFF\": expected \"FULL\" or \"NORMAL\"" },
+	{ DOC(P1("") ", \"ledger_synchronous\": true"),
+	    "ledger_synchronous: expected a string" },
+	{ DOC(P1("") ", \"default_end_point_name\": \"nope\""),
+	    "default_end_point_name: \"nope\" is not the end_point_name of "
+	    "any end_certificate_config_<N> block" },
+	/* block names */
+	{ DOC(P1("") ", \"end_certificate_config_x\": {}"),
+	    "end_certificate_config_x: the suffix must be a positive decimal "
+	    "integer" },
+	{ DOC(P1("") ", \"end_certificate_config_0\": {}"),
+	    "end_certificate_config_0: the suffix must be" },
+	{ DOC(P1("") ", \"end_certificate_config_01\": {}"),
+	    "end_certificate_config_01: the suffix must be" },
+	{ DOC(P1("") ", \"end_certificate_config_\": {}"),
+	    "end_certificate_config_: the suffix must be" },
+	{ DOC(P1("") ", \"end_certificate_config_-2\": {}"),
+	    "end_certificate_config_-2: the suffix must be" },
+	{ DOC(P1("") ", \"end_certificate_config_99999999999\": {}"),
+	    "end_certificate_config_99999999999: the suffix must be" },
+	{ DOC("\"end_certificate_config_1\": []"),
+	    "end_certificate_config_1: expected an object" },
+	{ DOC("\"end_certificate_config_1\": null"),
+	    "end_certificate_config_1: expected an object" },
+	/* end_point_name */
+	{ DOC("\"end_certificate_config_1\": {\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: missing (required)" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": 1, "
+	    "\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: expected a string" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"\", "
+	    "\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: must not be empty" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"a/b\", "
+	    "\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"a/b\" is not a valid "
+	    "EST label" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"a b\", "
+	    "\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"a b\" is not a valid "
+	    "EST label" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"..\", "
+	    "\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"..\" is not a valid "
+	    "EST label" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \".dev\", "
+	    "\"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \".dev\" is not a valid "
+	    "EST label" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"d\\u00e9v\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"d??v\" is not a valid "
+	    "EST label" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"a123456789b123456789c123456789d123456789e123456789f123456789"
+	    "g1234\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"a123456789b" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"simpleenroll\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"simpleenroll\" is an "
+	    "EST operation name" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"CACerts\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"CACerts\" is an "
+	    "EST operation name" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"fullcmc\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"fullcmc\" is an EST "
+	    "operation name" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"csrattrs\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"csrattrs\" is an EST "
+	    "operation name" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"serverkeygen\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"serverkeygen\" is an "
+	    "EST operation name" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": "
+	    "\"simplereenroll\", \"validity_in_days\": 3}"),
+	    "end_certificate_config_1.end_point_name: \"simplereenroll\" is an "
+	    "EST operation name" },
+	/* two blocks, one label; reported on the higher N */
+	{ DOC("\"end_certificate_config_3\": {\"end_point_name\": \"device\", "
+	    "\"validity_in_days\": 3}, " P1("")),
+	    "end_certificate_config_3.end_point_name: \"device\" is already "
+	    "used by end_certificate_config_1" },
+	/* validity_in_days */
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\"}"),
+	    "end_certificate_config_1.validity_in_days: missing (required "
+	    "unless is_unlimited_validity is true)" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"is_unlimited_validity\": false}"),
+	    "end_certificate_config_1.validity_in_days: missing" },
+	{ DOC(P1("") ", " "\"end_certificate_config_2\": {\"end_point_name\": "
+	    "\"u\", \"validity_in_days\": 0}"),
+	    "end_certificate_config_2.validity_in_days: expected an integer "
+	    "from 1 to 36500" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 36501}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer "
+	    "from 1 to 36500" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": -30}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": \"30\"}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 30.5}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 3e1}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 18446744073709551646}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer" },
+	{ DOC("\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": null, \"is_unlimited_validity\": true}"),
+	    "end_certificate_config_1.validity_in_days: expected an integer" },
+	/* booleans */
+	{ DOC(P1(", \"is_device_cert\": \"true\"")),
+	    "end_certificate_config_1.is_device_cert: expected true or false" },
+	{ DOC(P1(", \"is_ca\": 1")),
+	    "end_certificate_config_1.is_ca: expected true or false" },
+	{ DOC(P1(", \"is_unlimited_validity\": null")),
+	    "end_certificate_config_1.is_unlimited_validity: expected true or "
+	    "false" },
+	/* extended_key_usage_list */
+	{ DOC(P1(", \"extended_key_usage_list\": \"1.3.6.1.5.5.7.3.1\"")),
+	    "end_certificate_config_1.extended_key_usage_list: expected an "
+	    "array of OID strings" },
+	{ DOC(P1(", \"extended_key_usage_list\": null")),
+	    "end_certificate_config_1.extended_key_usage_list: expected an "
+	    "array" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.1\", "
+	    "\"serverAuth\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[1]: "
+	    "\"serverAuth\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\" 1.3.6.1\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: "
+	    "\" 1.3.6.1\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"1.3..6\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: "
+	    "\"1.3..6\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"1.3.6.\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: "
+	    "\"1.3.6.\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\".1.3.6\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: "
+	    "\".1.3.6\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"1.3.06\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: "
+	    "\"1.3.06\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"1.50.6\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: "
+	    "\"1.50.6\" is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"7.1\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: \"7.1\" "
+	    "is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"1\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: \"1\" "
+	    "is not a dotted OID" },
+	{ DOC(P1(", \"extended_key_usage_list\": [1.3]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: expected a "
+	    "string" },
+	{ DOC(P1(", \"extended_key_usage_list\": [\"\"]")),
+	    "end_certificate_config_1.extended_key_usage_list[0]: must not be "
+	    "empty" },
+	/* key_usage */
+	{ DOC(P1(", \"key_usage\": [\"crl_sign\"]")),
+	    "end_certificate_config_1.key_usage: expected an object" },
+	{ DOC(P1(", \"key_usage\": {\"crl_sign\": \"yes\"}")),
+	    "end_certificate_config_1.key_usage.crl_sign: expected true or "
+	    "false" },
+	{ DOC(P1(", \"key_usage\": {\"digital_signature\": 1}")),
+	    "end_certificate_config_1.key_usage.digital_signature: expected "
+	    "true or false" },
+	/* path_length_constraint */
+	{ DOC(P1(", \"path_length_constraint\": -1")),
+	    "end_certificate_config_1.path_length_constraint: expected an "
+	    "integer from 0 to 255" },
+	{ DOC(P1(", \"path_length_constraint\": 256")),
+	    "end_certificate_config_1.path_length_constraint: expected an "
+	    "integer from 0 to 255" },
+	{ DOC(P1(", \"path_length_constraint\": \"3\"")),
+	    "end_certificate_config_1.path_length_constraint: expected an "
+	    "integer" },
+	/* base64_line_length */
+	{ DOC(P1(", \"base64_line_length\": 63")),
+	    "end_certificate_config_1.base64_line_length: expected 0 (one "
+	    "line) or a multiple of 4 from 4 to 4096" },
+	{ DOC(P1(", \"base64_line_length\": 4100")),
+	    "end_certificate_config_1.base64_line_length: expected 0" },
+	{ DOC(P1(", \"base64_line_length\": -4")),
+	    "end_certificate_config_1.base64_line_length: expected 0" },
+	{ DOC(P1(", \"base64_line_length\": \"64\"")),
+	    "end_certificate_config_1.base64_line_length: expected 0" },
+	/* key_type, key_size */
+	{ DOC(P1(", \"key_type\": \"DSA\"")),
+	    "end_certificate_config_1.key_type: \"DSA\" is not a key type" },
+	{ DOC(P1(", \"key_type\": 1")),
+	    "end_certificate_config_1.key_type: expected a string" },
+	{ DOC(P1(", \"key_size\": 2048")),
+	    "end_certificate_config_1.key_size: needs key_type" },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 1024")),
+	    "end_certificate_config_1.key_size: expected an integer from 2048 "
+	    "to 8192" },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 8193")),
+	    "end_certificate_config_1.key_size: expected an integer from 2048 "
+	    "to 8192" },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": \"2048\"")),
+	    "end_certificate_config_1.key_size: expected an integer" },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 255")),
+	    "end_certificate_config_1.key_size: expected 256, 384 or 521" },
+	{ DOC(P1(", \"key_type\": \"EC\", \"key_size\": 2048")),
+	    "end_certificate_config_1.key_size: expected 256, 384 or 521" },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": null")),
+	    "end_certificate_config_1.key_size: expected 256, 384 or 521" },
+};
+
+START_TEST(test_bad)
+{
+	struct mca_cfg	*cfg = (struct mca_cfg *)1;
+	struct mca_diag	 d;
+	int		 rc;
+
+	rc = parse(bad[_i].json, &cfg, &d);
+	ck_assert_msg(rc == MCA_ERR_CONFIG, "case %d: rc %d (%s)", _i, rc,
+	    d.msg);
+	ck_assert_ptr_null(cfg);
+	ck_assert_msg(strncmp(d.msg, PATH ": ", strlen(PATH ": ")) == 0 &&
+	    strstr(d.msg + strlen(PATH ": "), bad[_i].msg) ==
+	    d.msg + strlen(PATH ": "),
+	    "case %d: got \"%s\", want \"%s: %s...\"", _i, d.msg, PATH,
+	    bad[_i].msg);
+	ck_assert_ptr_null(strchr(d.msg, '\n'));
+}
+END_TEST
+
+/* Cases built at run time: lengths and counts at their caps. */
+START_TEST(test_caps)
+{
+	struct mca_buf	 b = MCA_BUF_INIT, s = MCA_BUF_INIT;
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	size_t		 i;
+
+	/* A string of 4096 bytes is fine, 4097 is not. */
+	for (i = 0; i < 4096; i++)
+		ck_assert_int_eq(mca_buf_addc(&s, 'a'), 0);
+	ck_assert_int_eq(mca_buf_printf(&b, DOC(P1("") ", \"ledger_db_path\": "
+	    "\"/%s\""), mca_buf_str(&s) + 1), 0);
+	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(strlen(cfg->ledger_db_path), 4096);
+	mca_cfg_free(cfg);
+	mca_buf_reset(&b);
+	ck_assert_int_eq(mca_buf_printf(&b, DOC(P1("") ", \"ledger_db_path\": "
+	    "\"/%s\""), mca_buf_str(&s)), 0);
+	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_str_eq(d.msg, PATH ": ledger_db_path: longer than 4096 "
+	    "bytes");
+	mca_buf_reset(&b);
+
+	/* 32 EKUs are fine, 33 are not. */
+	mca_buf_reset(&s);
+	for (i = 0; i < 32; i++)
+		ck_assert_int_eq(mca_buf_printf(&s, "%s\"1.2.3.%zu\"",
+		    i ? ", " : "", i), 0);
+	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE ", " P1(
+	    ", \"extended_key_usage_list\": [%s]") "}", mca_buf_str(&s)), 0);
+	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(cfg->profiles[0].neku, 32);
+	ck_assert_str_eq(cfg->profiles[0].eku[31], "1.2.3.31");
+	mca_cfg_free(cfg);
+	mca_buf_reset(&b);
+	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE ", " P1(
+	    ", \"extended_key_usage_list\": [%s, \"1.2.3.99\"]") "}",
+	    mca_buf_str(&s)), 0);
+	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_str_eq(d.msg, PATH ": end_certificate_config_1."
+	    "extended_key_usage_list: more than 32 entries");
+	mca_buf_reset(&b);
+
+	/* 256 profiles are fine, 257 are not. */
+	mca_buf_reset(&s);
+	for (i = 1; i <= MCA_CFG_MAX_PROFILES; i++)
+		ck_assert_int_eq(mca_buf_printf(&s, ", \"end_certificate_"
+		    "config_%zu\": {\"end_point_name\": \"p%zu\", "
+		    "\"validity_in_days\": 1}", i, i), 0);
+	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE "%s}", mca_buf_str(&s)),
+	    0);
+	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(cfg->nprofiles, MCA_CFG_MAX_PROFILES);
+	ck_assert_str_eq(cfg->profiles[255].name, "p256");
+	ck_assert_ptr_eq(mca_cfg_profile(cfg, "p200"), &cfg->profiles[199]);
+	mca_cfg_free(cfg);
+	mca_buf_reset(&b);
+	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE "%s, "
+	    "\"end_certificate_config_999\": {\"end_point_name\": \"x\", "
+	    "\"validity_in_days\": 1}}", mca_buf_str(&s)), 0);
+	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_str_eq(d.msg, PATH ": end_certificate_config_999: more "
+	    "than 256 end_certificate_config_<N> blocks");
+
+	mca_buf_free(&b);
+	mca_buf_free(&s);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- warnings */
+
+static const struct {
+	const char	*json;
+	size_t		 n;		/* how many warnings */
+	const char	*msg;		/* one of them, NULL if n == 0 */
+} warn[] = {
+	{ MIN, 0, NULL },
+	{ DOC(P1("") ", \"foo\": 1"), 1,
+	    PATH ": unknown key \"foo\" ignored" },
+	{ DOC(P1("") ", \"foo\": 1, \"bar\": {}"), 2,
+	    PATH ": unknown key \"bar\" ignored" },
+	{ DOC(P1("") ", \"end_certificate_config\": {}"), 1,
+	    PATH ": unknown key \"end_certificate_config\" ignored" },
+	{ DOC(P1("") ", \"a\\nb\\\"c\": 1"), 1,
+	    PATH ": unknown key \"a?b?c\" ignored" },
+	{ DOC(P1(", \"colour\": \"red\"")), 1,
+	    PATH ": unknown key \"end_certificate_config_1.colour\" ignored" },
+	{ DOC(P1(", \"key_usage\": {\"crl_sign\": true, \"sign_all\": 1}")),
+	    1, PATH ": unknown key \"end_certificate_config_1.key_usage."
+	    "sign_all\" ignored" },
+	/* Inside the seed's blocks nothing is checked yet. */
+	{ DOC(P1("") ", \"device_cert_config\": {\"anything\": 1}"), 0, NULL },
+	{ "{" CERT ", " KEYP ", " P1("") "}", 1,
+	    PATH ": mtls_ca_cert not set: only certificates this CA issued "
+	    "can enroll" },
+	{ DOC(P1("") ", " LABEL ", " P11LIB ", " PIN), 1,
+	    PATH ": intermediate_private_key_path ignored: "
+	    "intermediate_private_key_label_in_pkcs11 is set" },
+	/* No file mode from mca_cfg_parse: no permission warning. */
+	{ "{" CERT ", " MTLS ", " LABEL ", " P11LIB ", " PIN ", " P1("") "}",
+	    0, NULL },
+};
+
+START_TEST(test_warn)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	size_t		 i;
+
+	ck_assert_msg(parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	for (i = 0; i < cfg->nwarnings; i++)
+		ck_assert_ptr_null(strchr(cfg->warnings[i], '\n'));
+	ck_assert_msg(cfg->nwarnings == warn[_i].n, "case %d: %zu warnings%s%s",
+	    _i, cfg->nwarnings, cfg->nwarnings ? ", first: " : "",
+	    cfg->nwarnings ? cfg->warnings[0] : "");
+	if (warn[_i].msg != NULL)
+		ck_assert_msg(has_warning(cfg, warn[_i].msg),
+		    "case %d: no warning \"%s\"", _i, warn[_i].msg);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_warn_cap)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	int		 i;
+
+	ck_assert_int_eq(mca_buf_addstr(&b, "{" BASE ", " P1("")), 0);
+	for (i = 0; i < 200; i++)
+		ck_assert_int_eq(mca_buf_printf(&b, ", \"k%d\": 1", i), 0);
+	ck_assert_int_eq(mca_buf_addstr(&b, "}"), 0);
+	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(cfg->nwarnings, 64);
+	ck_assert_str_eq(cfg->warnings[0], PATH ": unknown key \"k0\" ignored");
+	ck_assert_str_eq(cfg->warnings[63], PATH ": further warnings "
+	    "suppressed");
+	mca_cfg_free(cfg);
+	mca_buf_free(&b);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- files */
+
+/* The PIN warning depends on the file's mode. */
+static const struct {
+	mode_t		 mode;
+	int		 pin;
+	int		 warns;
+} perm[] = {
+	{ 0644, 1, 1 },
+	{ 0604, 1, 1 },
+	{ 0600, 1, 0 },
+	{ 0640, 1, 0 },
+	{ 0644, 0, 0 },
+};
+
+START_TEST(test_file_perm)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	char		*dir, *path;
+	char		 want[1024];
+
+	dir = tu_mkdtemp("cfg");
+	ck_assert_int_ne(asprintf(&path, "%s/config.json", dir), -1);
+	if (perm[_i].pin)
+		ck_assert_int_eq(tu_writef(path, "{" CERT ", " MTLS ", "
+		    LABEL ", " P11LIB ", " PIN ", " P1("") "}"), 0);
+	else
+		ck_assert_int_eq(tu_writef(path, "%s", MIN), 0);
+	ck_assert_int_eq(chmod(path, perm[_i].mode), 0);
+	ck_assert_msg(mca_cfg_load(path, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->path, path);
+	(void)snprintf(want, sizeof(want), "%s: holds pkcs11_library_pin but "
+	    "is world-readable; chmod 600 or 640", path);
+	ck_assert_int_eq(has_warning(cfg, want), perm[_i].warns);
+	ck_assert_uint_eq(cfg->nwarnings, (size_t)perm[_i].warns);
+	mca_cfg_free(cfg);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* What mca_cfg_load does with the file itself. */
+enum file_case {
+	FC_MISSING,
+	FC_DIR,
+	FC_BIG,
+	FC_EXACT,
+	FC_NUL,
+	FC_SYNTAX,
+	FC_NOPERM,
+	FC_MAX
+};
+
+START_TEST(test_file)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct mca_cfg	*cfg = (struct mca_cfg *)1;
+	struct mca_diag	 d;
+	char		*dir, *path, want[1024];
+	int		 rc, want_rc = MCA_ERR_CONFIG;
+
+	dir = tu_mkdtemp("cfg");
+	ck_assert_int_ne(asprintf(&path, "%s/config.json", dir), -1);
+	switch (_i) {
+	case FC_MISSING:
+		want_rc = MCA_ERR_NOTFOUND;
+		(void)snprintf(want, sizeof(want), "%s: No such file or "
+		    "directory", path);
+		break;
+	case FC_DIR:
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+		want_rc = MCA_ERR_IO;
+		(void)snprintf(want, sizeof(want), "%s: not a regular file",
+		    path);
+		break;
+	case FC_BIG:
+	case FC_EXACT:
+		/* A valid document padded with spaces to the cap (+1). */
+		ck_assert_int_eq(mca_buf_addstr(&b, MIN), 0);
+		while (b.len < MCA_CFG_FILE_MAX + (_i == FC_BIG))
+			ck_assert_int_eq(mca_buf_addc(&b, ' '), 0);
+		ck_assert_int_eq(tu_write(path, (const char *)b.data, b.len),
+		    0);
+		want_rc = _i == FC_BIG ? MCA_ERR_TOOBIG : 0;
+		(void)snprintf(want, sizeof(want), "%s: larger than 1048576 "
+		    "bytes", path);
+		break;
+	case FC_NUL:
+		ck_assert_int_eq(mca_buf_addstr(&b, "{\n" BASE ","), 0);
+		ck_assert_int_eq(mca_buf_add(&b, "\n\0", 2), 0);
+		ck_assert_int_eq(mca_buf_addstr(&b, P1("") "}"), 0);
+		ck_assert_int_eq(tu_write(path, (const char *)b.data, b.len),
+		    0);
+		(void)snprintf(want, sizeof(want), "%s: line 3: contains a "
+		    "NUL byte", path);
+		break;
+	case FC_SYNTAX:
+		ck_assert_int_eq(tu_writef(path, "{\n" BASE ",\n" P1("")
+		    ",\n}\n"), 0);
+		(void)snprintf(want, sizeof(want), "%s: line 4: invalid JSON",
+		    path);
+		break;
+	case FC_NOPERM:
+		if (geteuid() == 0) {
+			/* root reads anything: nothing to test here */
+			want_rc = 0;
+			ck_assert_int_eq(tu_writef(path, "%s", MIN), 0);
+			break;
+		}
+		ck_assert_int_eq(tu_writef(path, "%s", MIN), 0);
+		ck_assert_int_eq(chmod(path, 0), 0);
+		want_rc = MCA_ERR_IO;
+		(void)snprintf(want, sizeof(want), "%s: Permission denied",
+		    path);
+		break;
+	}
+	rc = mca_cfg_load(path, &cfg, &d);
+	ck_assert_msg(rc == want_rc, "case %d: rc %d, want %d (%s)", _i, rc,
+	    want_rc, d.msg);
+	if (want_rc == 0) {
+		ck_assert_ptr_nonnull(cfg);
+		ck_assert_uint_eq(cfg->nprofiles, 1);
+		mca_cfg_free(cfg);
+	} else {
+		ck_assert_ptr_null(cfg);
+		ck_assert_msg(strncmp(d.msg, want, strlen(want)) == 0,
+		    "case %d: got \"%s\", want \"%s\"", _i, d.msg, want);
+	}
+	mca_buf_free(&b);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+}
+END_TEST
+
+/* conf-examples/config.json is what users copy: it must load cleanly. */
+START_TEST(test_example)
+{
+	struct mca_cfg			*cfg = NULL;
+	struct mca_diag			 d;
+	const struct mca_profile	*p;
+	char				*path;
+	size_t				 i;
+
+	ck_assert_int_ne(asprintf(&path, "%s/conf-examples/config.json",
+	    tu_srcdir()), -1);
+	ck_assert_msg(mca_cfg_load(path, &cfg, &d) == 0, "%s", d.msg);
+	/* Only the mode of the checked-out file may draw a warning. */
+	for (i = 0; i < cfg->nwarnings; i++)
+		ck_assert_msg(strstr(cfg->warnings[i], "world-readable") !=
+		    NULL, "%s", cfg->warnings[i]);
+	ck_assert_str_eq(cfg->intermediate_cert_path,
+	    "/etc/microca/chain.pem");
+	ck_assert_str_eq(cfg->pkcs11_library,
+	    "/usr/lib/softhsm/libsofthsm2.so");
+	ck_assert_str_eq(cfg->ledger_db_path, "/var/lib/microca/ledger.db");
+	ck_assert_uint_eq(cfg->nprofiles, 3);
+	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "device"));
+	ck_assert_int_eq(p->is_device_cert, 1);
+	ck_assert_uint_eq(p->neku, 1);
+	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.2");
+	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "server"));
+	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.1");
+	ck_assert_ptr_nonnull(mca_cfg_profile(cfg, "user"));
+	ck_assert_str_eq(mca_cfg_profile(cfg, "")->name, "device");
+	/* Every seed block is present. */
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "mtls_azure_device_registration", NULL));
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "discover_certificate_config", NULL));
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "mtls_client_auth_cert_config", NULL));
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "mtls_server_cert_config", NULL));
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "certificateRenewal_config", NULL));
+	ck_assert(json_object_object_get_ex(cfg->root,
+	    "device_cert_config", NULL));
+	mca_cfg_free(cfg);
+	free(path);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- API */
+
+static const struct {
+	const char	*label;
+	int		 index;		/* 0: expect NULL */
+} lookup[] = {
+	{ "", 2 },			/* the default */
+	{ "device", 1 },
+	{ "user", 2 },
+	{ "DEVICE", 0 },		/* labels are case-sensitive */
+	{ "nope", 0 },
+	{ "devic", 0 },
+	{ NULL, 0 },
+};
+
+START_TEST(test_profile_lookup)
+{
+	struct mca_cfg			*cfg = NULL;
+	struct mca_diag			 d;
+	const struct mca_profile	*p;
+
+	ck_assert_msg(parse(DOC(P1("") ", " P2("") ", "
+	    "\"default_end_point_name\": \"user\""), &cfg, &d) == 0, "%s",
+	    d.msg);
+	p = mca_cfg_profile(cfg, lookup[_i].label);
+	if (lookup[_i].index == 0)
+		ck_assert_ptr_null(p);
+	else {
+		ck_assert_ptr_nonnull(p);
+		ck_assert_int_eq(p->index, lookup[_i].index);
+	}
+	ck_assert_ptr_null(mca_cfg_profile(NULL, "device"));
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_api_edges)
+{
+	struct mca_cfg	*cfg = (struct mca_cfg *)1;
+	struct mca_diag	 d;
+	char		*big;
+
+	mca_cfg_free(NULL);
+	ck_assert_int_eq(mca_cfg_parse(PATH, MIN, strlen(MIN), NULL, &d),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_cfg_load(PATH, NULL, &d), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_cfg_load(NULL, &cfg, &d), MCA_ERR_INVAL);
+	ck_assert_ptr_null(cfg);
+	cfg = (struct mca_cfg *)1;
+	ck_assert_int_eq(mca_cfg_parse(PATH, NULL, 5, &cfg, &d),
+	    MCA_ERR_INVAL);
+	ck_assert_ptr_null(cfg);
+	/* d may be NULL. */
+	ck_assert_int_eq(mca_cfg_parse(PATH, "[]", 2, &cfg, NULL),
+	    MCA_ERR_CONFIG);
+	ck_assert_ptr_null(cfg);
+	/* A buffer over the cap is refused before parsing. */
+	ck_assert_ptr_nonnull(big = malloc(MCA_CFG_FILE_MAX + 1));
+	memset(big, ' ', MCA_CFG_FILE_MAX + 1);
+	ck_assert_int_eq(mca_cfg_parse(PATH, big, MCA_CFG_FILE_MAX + 1, &cfg,
+	    &d), MCA_ERR_TOOBIG);
+	ck_assert_str_eq(d.msg, PATH ": larger than 1048576 bytes");
+	free(big);
+	/* Parsing uses len, not the NUL: a prefix is parsed alone. */
+	ck_assert_int_eq(mca_cfg_parse(PATH, MIN "garbage", strlen(MIN), &cfg,
+	    &d), 0);
+	mca_cfg_free(cfg);
+	/* An embedded NUL in the buffer is refused, with its line. */
+	ck_assert_int_eq(mca_cfg_parse(PATH, "{\n\n}\0", 5, &cfg, &d),
+	    MCA_ERR_CONFIG);
+	ck_assert_str_eq(d.msg, PATH ": line 3: contains a NUL byte");
+	/* A null path still gives a named message. */
+	ck_assert_int_eq(mca_cfg_parse(NULL, "[]", 2, &cfg, &d),
+	    MCA_ERR_CONFIG);
+	ck_assert_str_eq(d.msg, "config.json: the top level must be a JSON "
+	    "object");
+	/* A successful parse clears an old message. */
+	ck_assert_int_eq(parse(MIN, &cfg, &d), 0);
+	ck_assert_str_eq(d.msg, "");
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+Suite *cfg_suite(void);
+
+Suite *
+cfg_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("cfg");
+
+	tc = tcase_create("valid");
+	tcase_add_test(tc, test_seed_full);
+	tcase_add_test(tc, test_defaults);
+	tcase_add_test(tc, test_sorted);
+	tcase_add_loop_test(tc, test_profile_ok, 0, (int)(sizeof(profile_ok) /
+	    sizeof(profile_ok[0])));
+	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /
+	    sizeof(top_ok[0])));
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("errors");
+	tcase_add_loop_test(tc, test_bad, 0, (int)(sizeof(bad) /
+	    sizeof(bad[0])));
+	tcase_add_test(tc, test_caps);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("warnings");
+	tcase_add_loop_test(tc, test_warn, 0, (int)(sizeof(warn) /
+	    sizeof(warn[0])));
+	tcase_add_test(tc, test_warn_cap);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files");
+	tcase_add_loop_test(tc, test_file_perm, 0, (int)(sizeof(perm) /
+	    sizeof(perm[0])));
+	tcase_add_loop_test(tc, test_file, 0, FC_MAX);
+	tcase_add_test(tc, test_example);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("api");
+	tcase_add_loop_test(tc, test_profile_lookup, 0, (int)(sizeof(lookup) /
+	    sizeof(lookup[0])));
+	tcase_add_test(tc, test_api_edges);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(cfg_suite());
+}
