@@ -615,6 +615,28 @@ cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
 		p->path_len = (int)n;
 	}
 
+	/*
+	 * RFC 5280 4.2.1.3: keyCertSign only with cA; refuse rather than
+	 * issue certificates that relying parties reject or misread.
+	 */
+	if ((p->key_usage & MCA_KU_KEY_CERT_SIGN) && !p->is_ca)
+		return cfg_err(c, cfg_name(name, sizeof(name), prefix,
+		    "key_usage.key_cert_sign"), "needs is_ca true "
+		    "(RFC 5280 4.2.1.3)");
+	/* RFC 5280 4.2.1.9: pathLen means nothing without cA. */
+	if (p->path_len >= 0 && !p->is_ca &&
+	    (rc = cfg_warn(c, "%s: ignored because is_ca is false",
+	    cfg_name(name, sizeof(name), prefix,
+	    "path_length_constraint"))) != 0)
+		return rc;
+	/* RFC 5280 4.2.1.3: encipherOnly/decipherOnly qualify keyAgreement. */
+	if ((p->key_usage & (MCA_KU_ENCIPHER_ONLY | MCA_KU_DECIPHER_ONLY)) &&
+	    !(p->key_usage & MCA_KU_KEY_AGREEMENT) &&
+	    (rc = cfg_warn(c, "%s: encipher_only/decipher_only without "
+	    "key_agreement have no meaning", cfg_name(name, sizeof(name),
+	    prefix, "key_usage"))) != 0)
+		return rc;
+
 	cfg_name(name, sizeof(name), prefix, "base64_line_length");
 	if ((rc = cfg_get_int(c, blk, name, "base64_line_length", 0, 4096,
 	    &n, &present)) != 0 || (present && n % 4 != 0))

@@ -113,7 +113,7 @@ static const char seed_json[] =
 "    },\n"
 "    \"end_point_name\": \"other\",\n"
 "    \"is_device_cert\": false, \"is_unlimited_validity\": false,\n"
-"    \"is_ca\": false, \"path_length_constraint\": null,\n"
+"    \"is_ca\": true, \"path_length_constraint\": null,\n"
 "    \"base64_line_length\": 76, \"key_type\": \"ECC\", \"key_size\": 384\n"
 "  },\n"
 "  \"port\": 8088,\n"
@@ -522,6 +522,10 @@ static const struct {
 	{ DOC(P1("") ", \"default_end_point_name\": \"nope\""),
 	    "default_end_point_name: \"nope\" is not the end_point_name of "
 	    "any end_certificate_config_<N> block" },
+	/* RFC 5280 4.2.1.3 (the seed's own profile 3 breaks it) */
+	{ DOC(P1(", \"key_usage\": {\"key_cert_sign\": true}")),
+	    "end_certificate_config_1.key_usage.key_cert_sign: needs is_ca "
+	    "true (RFC 5280 4.2.1.3)" },
 	/* block names */
 	{ DOC(P1("") ", \"end_certificate_config_x\": {}"),
 	    "end_certificate_config_x: the suffix must be a positive decimal "
@@ -835,6 +839,12 @@ static const struct {
 	{ MIN, 0, NULL },
 	{ DOC(P1("") ", \"foo\": 1"), 1,
 	    PATH ": unknown key \"foo\" ignored" },
+	{ DOC(P1(", \"path_length_constraint\": 2")), 1,
+	    PATH ": end_certificate_config_1.path_length_constraint: ignored "
+	    "because is_ca is false" },
+	{ DOC(P1(", \"key_usage\": {\"encipher_only\": true}")), 1,
+	    PATH ": end_certificate_config_1.key_usage: encipher_only/"
+	    "decipher_only without key_agreement have no meaning" },
 	{ DOC(P1("") ", \"foo\": 1, \"bar\": {}"), 2,
 	    PATH ": unknown key \"bar\" ignored" },
 	{ DOC(P1("") ", \"end_certificate_config\": {}"), 1,

@@ -53,11 +53,11 @@ cgi_free(struct cgi *r)
 static char *
 path(const char *name)
 {
-	static char	 p[8][1024];
+	static char	 p[8][4096 + 256];
 	static int	 i;
 
 	i = (i + 1) % 8;
-	snprintf(p[i], sizeof(p[i]), "%s/%s", dir, name);
+	snprintf(p[i], sizeof(p[i]), "%.4096s/%.250s", dir, name);
 	return p[i];
 }
 
@@ -991,8 +991,8 @@ START_TEST(t_reenroll)
 	ck_assert_str_ne(s_new, s_old);
 	sql1(v, sizeof(v), "SELECT operation||'|'||replaces_serial FROM "
 	    "certificates WHERE serial=%Q", s_new);
-	snprintf(s_new, sizeof(s_new), "reenroll|%s", s_old);
-	ck_assert_str_eq(v, s_new);
+	ck_assert(strncmp(v, "reenroll|", 9) == 0);
+	ck_assert_str_eq(v + 9, s_old);
 
 	/* rekey: a new key */
 	k2 = genkey("p384");
