@@ -60,6 +60,7 @@ START_TEST(test_decode_vectors)
 		/* empty input is not a valid body */
 		ck_assert_int_eq(mca_b64_decode("", 0, &out), MCA_ERR_INVAL);
 		ck_assert_uint_eq(out.len, 0);
+		mca_buf_free(&out);
 		return;
 	}
 	ck_assert_int_eq(mca_b64_decode(v->enc, strlen(v->enc), &out), 0);
