@@ -14,7 +14,8 @@
  * Appends the base64 of in[0..inlen) to out. line_len 0 writes one line
  * with no line break at all (strongSwan's pki --est needs that); otherwise
  * a "\n" follows every line_len characters and the last line. line_len
- * must be a multiple of 4 or 0. Returns 0, MCA_ERR_INVAL or MCA_ERR_NOMEM.
+ * must be a multiple of 4 or 0. Returns 0, MCA_ERR_INVAL, MCA_ERR_NOMEM or
+ * MCA_ERR_TOOBIG (inlen over MCA_BUF_MAX / 2, or out would pass its cap).
  */
 int	 mca_b64_encode(const unsigned char *in, size_t inlen,
 	    unsigned line_len, struct mca_buf *out);

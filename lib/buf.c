@@ -32,6 +32,9 @@ mca_buf_reserve(struct mca_buf *b, size_t extra)
 	ncap = b->cap ? b->cap : 256;
 	while (ncap < need)
 		ncap *= 2;
+	/* need is at most MCA_BUF_MAX + 1: do not round past it. */
+	if (ncap > MCA_BUF_MAX + 1)
+		ncap = MCA_BUF_MAX + 1;
 	if ((p = realloc(b->data, ncap)) == NULL)
 		return MCA_ERR_NOMEM;
 	b->data = p;

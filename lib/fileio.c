@@ -17,14 +17,20 @@ int
 mca_file_read(const char *path, size_t cap, struct mca_buf *out,
     mode_t *mode)
 {
-	int		 fd = -1, rc = MCA_ERR_IO;
+	int		 fd = -1, rc = MCA_ERR_IO, fl;
 	struct stat	 st;
 	ssize_t		 n;
-	size_t		 start = out->len;
+	size_t		 start = out->len, chunk;
+	unsigned char	 probe;
 
 	if (mode != NULL)
 		*mode = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/*
+	 * O_NONBLOCK so that a FIFO without a writer cannot hang us in
+	 * open(2); it is cleared again once we know this is a regular file.
+	 */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY |
+	    O_NONBLOCK)) == -1) {
 		rc = errno == ENOENT ? MCA_ERR_NOTFOUND : MCA_ERR_IO;
 		goto out;
 	}
@@ -34,16 +40,39 @@ mca_file_read(const char *path, size_t cap, struct mca_buf *out,
 		rc = MCA_ERR_INVAL;
 		goto out;
 	}
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) == -1)
+		goto out;
 	if ((size_t)st.st_size > cap) {
 		rc = MCA_ERR_TOOBIG;
 		goto out;
 	}
-	if (mode != NULL)
-		*mode = st.st_mode & 07777;
 	for (;;) {
-		if ((rc = mca_buf_reserve(out, 4096)) != 0)
+		/* Never ask for more than the cap or the buffer allow. */
+		chunk = cap - (out->len - start);
+		if (chunk > MCA_BUF_MAX - out->len)
+			chunk = MCA_BUF_MAX - out->len;
+		if (chunk > 4096)
+			chunk = 4096;
+		if (chunk == 0) {
+			/* At the limit: only the end of the file may follow. */
+			n = read(fd, &probe, 1);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1) {
+				rc = MCA_ERR_IO;
+				goto out;
+			}
+			if (n > 0) {
+				/* The file has grown since fstat. */
+				rc = MCA_ERR_TOOBIG;
+				goto out;
+			}
+			break;
+		}
+		if ((rc = mca_buf_reserve(out, chunk)) != 0)
 			goto out;
-		n = read(fd, out->data + out->len, 4096);
+		n = read(fd, out->data + out->len, chunk);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
@@ -53,13 +82,13 @@ mca_file_read(const char *path, size_t cap, struct mca_buf *out,
 		if (n == 0)
 			break;
 		out->len += (size_t)n;
-		/* The file may have grown since fstat. */
-		if (out->len - start > cap) {
-			rc = MCA_ERR_TOOBIG;
-			goto out;
-		}
 	}
+	/* An empty file still leaves a NUL-terminated buffer. */
+	if ((rc = mca_buf_reserve(out, 0)) != 0)
+		goto out;
 	out->data[out->len] = '\0';
+	if (mode != NULL)
+		*mode = st.st_mode & 07777;
 	rc = 0;
 out:
 	if (rc != 0 && out->data != NULL) {

@@ -69,12 +69,18 @@ void	 mca_resp_free(struct mca_resp *r);
 
 /*
  * Makes r an error: status, text/plain, body = one line (the formatted
- * reason and "\n"). Returns 0 or MCA_ERR_NOMEM.
+ * reason, control characters turned into spaces, and "\n"); the reason
+ * is also kept in r->reason. Headers already added stay. Returns 0 or
+ * MCA_ERR_NOMEM.
  */
 int	 mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 
-/* Adds a header (Allow, WWW-Authenticate, ...). 0 or MCA_ERR_TOOBIG. */
+/*
+ * Adds a header (Allow, WWW-Authenticate, ...). Returns 0, MCA_ERR_TOOBIG
+ * (no room) or MCA_ERR_INVAL (name not a token, control characters such
+ * as CR/LF in the value, or a header that serialize writes itself).
+ */
 int	 mca_resp_header(struct mca_resp *r, const char *name,
 	    const char *value);
 
@@ -82,7 +88,8 @@ int	 mca_resp_header(struct mca_resp *r, const char *name,
  * Appends the CGI/FastCGI form of r to out: "Status: 200 OK", the headers
  * with exactly these spellings (Content-Type, Content-Transfer-Encoding,
  * Content-Length, then extras), a blank line, and the body. Content-Length
- * is always set. Returns 0 or MCA_ERR_NOMEM.
+ * is always set. Returns 0, MCA_ERR_NOMEM/TOOBIG, or MCA_ERR_INTERNAL for
+ * a status outside 100-599 or a control character in ctype/cte.
  */
 int	 mca_resp_serialize(const struct mca_resp *r, struct mca_buf *out);
 
