@@ -22,6 +22,8 @@
 
 /* Group and owner may read: the audit cron job runs in the CA's group. */
 #define MCA_LEDGER_MODE	0640
+/* Retry step while another worker converts a new file to WAL. */
+#define MCA_LEDGER_WAL_RETRY_MS	10
 
 enum mca_ledger_stmt {
 	STMT_INSERT_CERT,
@@ -199,6 +201,44 @@ out:
 }
 
 /*
+ * WAL: readers (auditors, cron jobs) never block the workers, and a
+ * commit is one append plus one fsync. The mode is kept in the file, so
+ * only the very first open converts it. That conversion needs an
+ * exclusive lock and SQLite answers SQLITE_BUSY at once instead of
+ * calling the busy handler, so workers starting together on a new file
+ * retry here, within the same time budget. 0 or MCA_ERR_DB with d set.
+ */
+static int
+mca_ledger_wal(sqlite3 *db, const char *path, struct mca_diag *d)
+{
+	char	 mode[32];
+	int	 rc, waited = 0;
+
+	for (;;) {
+		rc = mca_ledger_pragma(db, path, "PRAGMA journal_mode", mode,
+		    sizeof(mode), NULL, d);
+		if (rc == 0 && strcmp(mode, "wal") == 0)
+			return 0;
+		if (rc == 0)
+			rc = mca_ledger_pragma(db, path,
+			    "PRAGMA journal_mode = WAL", mode, sizeof(mode),
+			    NULL, d);
+		if (rc == 0 && strcmp(mode, "wal") == 0)
+			return 0;
+		/* Refused without an error: some other lock was in the way. */
+		if ((rc != 0 && rc != MCA_ERR_BUSY) ||
+		    waited >= MCA_LEDGER_BUSY_MS)
+			break;
+		(void)sqlite3_sleep(MCA_LEDGER_WAL_RETRY_MS);
+		waited += MCA_LEDGER_WAL_RETRY_MS;
+	}
+	if (rc == 0)
+		return mca_diag(d, MCA_ERR_DB, "%s: journal_mode is \"%s\", "
+		    "not wal (filesystem without shared memory?)", path, mode);
+	return MCA_ERR_DB;
+}
+
+/*
  * Creates the file with our mode if it is not there yet: SQLite would
  * create it 0644 less the umask, and the WAL and shm files copy the mode
  * of the database. 0 or MCA_ERR_IO with d set.
@@ -231,7 +271,6 @@ mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
     struct mca_diag *d)
 {
 	struct mca_ledger	*l = NULL;
-	char			 mode[32];
 	int			 rc = MCA_ERR_DB, src;
 	size_t			 i;
 
@@ -259,18 +298,8 @@ mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
 		    sqlite3_errmsg(l->db));
 		goto out;
 	}
-	/*
-	 * WAL: readers (auditors, cron jobs) never block the workers, and a
-	 * commit is one append plus one fsync. It is kept in the file.
-	 */
-	if ((rc = mca_ledger_pragma(l->db, path, "PRAGMA journal_mode = WAL",
-	    mode, sizeof(mode), NULL, d)) != 0)
+	if ((rc = mca_ledger_wal(l->db, path, d)) != 0)
 		goto out;
-	if (strcmp(mode, "wal") != 0) {
-		rc = mca_diag(d, MCA_ERR_DB, "%s: journal_mode is \"%s\", "
-		    "not wal (filesystem without shared memory?)", path, mode);
-		goto out;
-	}
 	/*
 	 * FULL: a certificate handed out is on disk even if the machine
 	 * loses power right after. NORMAL may lose the last commits.
@@ -298,6 +327,9 @@ mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
 	l = NULL;
 	rc = 0;
 out:
+	/* Locked past the timeout is, at open, one more reason it failed. */
+	if (rc == MCA_ERR_BUSY)
+		rc = MCA_ERR_DB;
 	mca_ledger_close(l);
 	return rc;
 }
