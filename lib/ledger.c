@@ -1,1 +1,497 @@
-/* being written */
+/*
+ * The issuance ledger on SQLite. Each FastCGI worker opens it once and
+ * keeps the connection and its prepared statements for all the requests
+ * it serves; several workers write to the same file, which WAL and the
+ * busy timeout make safe.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "ledger.h"
+
+/* Group and owner may read: the audit cron job runs in the CA's group. */
+#define MCA_LEDGER_MODE	0640
+/* Retry step while another worker converts a new file to WAL. */
+#define MCA_LEDGER_WAL_RETRY_MS	10
+
+enum mca_ledger_stmt {
+	STMT_INSERT_CERT,
+	STMT_INSERT_REFUSAL,
+	STMT_FIND,
+	STMT_VERSION,
+	STMT__MAX
+};
+
+static const char *const mca_ledger_sql[STMT__MAX] = {
+	/* STMT_INSERT_CERT: parameter order = struct mca_ledger_cert. */
+	"INSERT INTO certificates (serial, subject, san, issuer, "
+	"not_before, not_after, label, operation, requester_subject, "
+	"requester_serial, requester_issuer, remote_addr, sha1, sha256, "
+	"key_type, pem, replaces_serial, key_origin, azure_sync) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	"?14, ?15, ?16, ?17, ?18, ?19)",
+	/* STMT_INSERT_REFUSAL */
+	"INSERT INTO refusals (label, operation, requester_subject, "
+	"requester_serial, requester_issuer, remote_addr, status, reason) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	/* STMT_FIND: the newest row that renews this one, if any. */
+	"SELECT c.label, c.not_after, "
+	"(SELECT n.serial FROM certificates AS n "
+	"WHERE n.replaces_serial = c.serial "
+	"ORDER BY n.issued_at DESC, n.id DESC LIMIT 1) "
+	"FROM certificates AS c WHERE c.serial = ?1 AND c.issuer = ?2",
+	/* STMT_VERSION */
+	"PRAGMA user_version",
+};
+
+struct mca_ledger {
+	sqlite3		*db;
+	sqlite3_stmt	*stmt[STMT__MAX];
+};
+
+/*
+ * Maps a failed step to our codes. A UNIQUE violation can only be the
+ * serial: it is the one UNIQUE column the ledger has.
+ */
+static int
+mca_ledger_rc(sqlite3 *db, int src)
+{
+	switch (src & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return MCA_ERR_BUSY;
+	case SQLITE_CONSTRAINT:
+		if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
+			return MCA_ERR_EXISTS;
+		return MCA_ERR_DB;
+	default:
+		return MCA_ERR_DB;
+	}
+}
+
+/* Runs sql (no rows expected). 0 or MCA_ERR_DB/BUSY with d set. */
+static int
+mca_ledger_exec(sqlite3 *db, const char *path, const char *what,
+    const char *sql, struct mca_diag *d)
+{
+	char	*emsg = NULL;
+	int	 src, rc;
+
+	if ((src = sqlite3_exec(db, sql, NULL, NULL, &emsg)) == SQLITE_OK)
+		return 0;
+	rc = (src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED ?
+	    MCA_ERR_BUSY : MCA_ERR_DB;
+	mca_diag(d, rc, "%s: %s: %s", path, what,
+	    emsg != NULL ? emsg : sqlite3_errstr(src));
+	sqlite3_free(emsg);
+	return rc;
+}
+
+/*
+ * Runs a one-row PRAGMA; its value goes to out as text, or to num when
+ * out is NULL. 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
+ */
+static int
+mca_ledger_pragma(sqlite3 *db, const char *path, const char *sql,
+    char *out, size_t outsz, sqlite3_int64 *num, struct mca_diag *d)
+{
+	sqlite3_stmt		*st = NULL;
+	const unsigned char	*t;
+	int			 src, rc = MCA_ERR_DB;
+
+	if (out != NULL)
+		out[0] = '\0';
+	if (num != NULL)
+		*num = 0;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		mca_diag(d, rc, "%s: %s: %s", path, sql, sqlite3_errmsg(db));
+		goto out;
+	}
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = mca_ledger_rc(db, src);
+		mca_diag(d, rc, "%s: %s: %s", path, sql, sqlite3_errmsg(db));
+		goto out;
+	}
+	if (num != NULL)
+		*num = sqlite3_column_int64(st, 0);
+	if (out != NULL && (t = sqlite3_column_text(st, 0)) != NULL)
+		(void)snprintf(out, outsz, "%s", (const char *)t);
+	rc = 0;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * Brings the schema up to date, one migration per IMMEDIATE transaction:
+ * the write lock is taken before user_version is read, so of several
+ * workers starting at once exactly one applies each migration and the
+ * others find it done. 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
+ */
+static int
+mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
+{
+	const struct mca_sql_migration	*m;
+	char				 set[64];
+	sqlite3_int64			 cur;
+	int				 rc, intx = 0;
+	size_t				 max = mca_sql_nmigrations;
+
+	for (;;) {
+		if ((rc = mca_ledger_exec(db, path, "begin",
+		    "BEGIN IMMEDIATE", d)) != 0)
+			goto out;
+		intx = 1;
+		if ((rc = mca_ledger_pragma(db, path, "PRAGMA user_version",
+		    NULL, 0, &cur, d)) != 0)
+			goto out;
+		if (cur < 0) {
+			rc = mca_diag(d, MCA_ERR_DB, "%s: bad schema version "
+			    "%lld", path, (long long)cur);
+			goto out;
+		}
+		if ((sqlite3_uint64)cur > max) {
+			rc = mca_diag(d, MCA_ERR_DB, "%s: ledger schema "
+			    "version %lld is newer than this program knows "
+			    "(%zu); refusing to use it", path, (long long)cur,
+			    max);
+			goto out;
+		}
+		if ((size_t)cur == max)
+			break;
+		/* Migration n has version n + 1 (sql/embed.sh). */
+		m = &mca_sql_migrations[cur];
+		if (m->version != cur + 1) {
+			rc = mca_diag(d, MCA_ERR_INTERNAL, "%s: migration %s "
+			    "has version %d, expected %lld", path, m->name,
+			    m->version, (long long)cur + 1);
+			goto out;
+		}
+		if ((rc = mca_ledger_exec(db, path, m->name, m->sql, d)) != 0)
+			goto out;
+		(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
+		    m->version);
+		if ((rc = mca_ledger_exec(db, path, set, set, d)) != 0)
+			goto out;
+		if ((rc = mca_ledger_exec(db, path, "commit", "COMMIT",
+		    d)) != 0)
+			goto out;
+		intx = 0;
+	}
+	/* Up to date: nothing was written, release the lock. */
+	if ((rc = mca_ledger_exec(db, path, "commit", "COMMIT", d)) != 0)
+		goto out;
+	intx = 0;
+	rc = 0;
+out:
+	if (intx)
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return rc;
+}
+
+/*
+ * WAL: readers (auditors, cron jobs) never block the workers, and a
+ * commit is one append plus one fsync. The mode is kept in the file, so
+ * only the very first open converts it. That conversion needs an
+ * exclusive lock and SQLite answers SQLITE_BUSY at once instead of
+ * calling the busy handler, so workers starting together on a new file
+ * retry here, within the same time budget. 0 or MCA_ERR_DB with d set.
+ */
+static int
+mca_ledger_wal(sqlite3 *db, const char *path, struct mca_diag *d)
+{
+	char	 mode[32];
+	int	 rc, waited = 0;
+
+	for (;;) {
+		rc = mca_ledger_pragma(db, path, "PRAGMA journal_mode", mode,
+		    sizeof(mode), NULL, d);
+		if (rc == 0 && strcmp(mode, "wal") == 0)
+			return 0;
+		if (rc == 0)
+			rc = mca_ledger_pragma(db, path,
+			    "PRAGMA journal_mode = WAL", mode, sizeof(mode),
+			    NULL, d);
+		if (rc == 0 && strcmp(mode, "wal") == 0)
+			return 0;
+		/* Refused without an error: some other lock was in the way. */
+		if ((rc != 0 && rc != MCA_ERR_BUSY) ||
+		    waited >= MCA_LEDGER_BUSY_MS)
+			break;
+		(void)sqlite3_sleep(MCA_LEDGER_WAL_RETRY_MS);
+		waited += MCA_LEDGER_WAL_RETRY_MS;
+	}
+	if (rc == 0)
+		return mca_diag(d, MCA_ERR_DB, "%s: journal_mode is \"%s\", "
+		    "not wal (filesystem without shared memory?)", path, mode);
+	return MCA_ERR_DB;
+}
+
+/*
+ * Creates the file with our mode if it is not there yet: SQLite would
+ * create it 0644 less the umask, and the WAL and shm files copy the mode
+ * of the database. 0 or MCA_ERR_IO with d set.
+ */
+static int
+mca_ledger_precreate(const char *path, struct mca_diag *d)
+{
+	int	 fd, rc = MCA_ERR_IO;
+
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY,
+	    MCA_LEDGER_MODE);
+	if (fd == -1) {
+		if (errno == EEXIST)
+			return 0;
+		return mca_diag(d, rc, "%s: %s", path, strerror(errno));
+	}
+	/* The umask may have taken the group bit away. */
+	if (fchmod(fd, MCA_LEDGER_MODE) == -1) {
+		mca_diag(d, rc, "%s: fchmod: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	(void)close(fd);
+	return rc;
+}
+
+int
+mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
+    struct mca_diag *d)
+{
+	struct mca_ledger	*l = NULL;
+	int			 rc = MCA_ERR_DB, src;
+	size_t			 i;
+
+	mca_diag_clear(d);
+	if (out != NULL)
+		*out = NULL;
+	if (path == NULL || *path == '\0' || out == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "ledger: no path");
+	if ((rc = mca_ledger_precreate(path, d)) != 0)
+		goto out;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		rc = mca_diag(d, MCA_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
+	src = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (src != SQLITE_OK) {
+		rc = mca_diag(d, MCA_ERR_DB, "%s: %s", path, l->db != NULL ?
+		    sqlite3_errmsg(l->db) : sqlite3_errstr(src));
+		goto out;
+	}
+	/* Before anything that may need a lock, the WAL switch included. */
+	if (sqlite3_busy_timeout(l->db, MCA_LEDGER_BUSY_MS) != SQLITE_OK) {
+		rc = mca_diag(d, MCA_ERR_DB, "%s: busy_timeout: %s", path,
+		    sqlite3_errmsg(l->db));
+		goto out;
+	}
+	if ((rc = mca_ledger_wal(l->db, path, d)) != 0)
+		goto out;
+	/*
+	 * FULL: a certificate handed out is on disk even if the machine
+	 * loses power right after. NORMAL may lose the last commits.
+	 */
+	if ((rc = mca_ledger_exec(l->db, path, "synchronous", sync_full ?
+	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	    d)) != 0)
+		goto out;
+	/* Off by default in SQLite; replaces_serial depends on it. */
+	if ((rc = mca_ledger_exec(l->db, path, "foreign_keys",
+	    "PRAGMA foreign_keys = ON", d)) != 0)
+		goto out;
+	if ((rc = mca_ledger_migrate(l->db, path, d)) != 0)
+		goto out;
+	for (i = 0; i < STMT__MAX; i++) {
+		if (sqlite3_prepare_v3(l->db, mca_ledger_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &l->stmt[i], NULL) !=
+		    SQLITE_OK) {
+			rc = mca_diag(d, MCA_ERR_DB, "%s: prepare: %s", path,
+			    sqlite3_errmsg(l->db));
+			goto out;
+		}
+	}
+	*out = l;
+	l = NULL;
+	rc = 0;
+out:
+	/* Locked past the timeout is, at open, one more reason it failed. */
+	if (rc == MCA_ERR_BUSY)
+		rc = MCA_ERR_DB;
+	mca_ledger_close(l);
+	return rc;
+}
+
+void
+mca_ledger_close(struct mca_ledger *l)
+{
+	size_t	 i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(l->stmt[i]);
+	/* All statements are finalized, so this closes for real. */
+	(void)sqlite3_close(l->db);
+	free(l);
+}
+
+int
+mca_ledger_version(struct mca_ledger *l, int *version)
+{
+	sqlite3_stmt	*st;
+	int		 rc = MCA_ERR_DB;
+
+	if (version != NULL)
+		*version = 0;
+	if (l == NULL || version == NULL)
+		return MCA_ERR_INVAL;
+	st = l->stmt[STMT_VERSION];
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	*version = sqlite3_column_int(st, 0);
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	return rc;
+}
+
+/* Binds s, or SQL NULL for a NULL pointer. */
+static int
+mca_ledger_bind(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+}
+
+/*
+ * Steps an INSERT to its end and leaves the statement reset and unbound,
+ * ready for the next request, whatever happened.
+ */
+static int
+mca_ledger_step_done(sqlite3 *db, sqlite3_stmt *st)
+{
+	int	 src, rc = 0;
+
+	if ((src = sqlite3_step(st)) != SQLITE_DONE)
+		rc = mca_ledger_rc(db, src);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
+{
+	sqlite3_stmt	*st;
+	const char	*v[] = {
+		c->serial, c->subject, c->san, c->issuer, c->not_before,
+		c->not_after, c->label, c->operation, c->req_subject,
+		c->req_serial, c->req_issuer, c->remote_addr, c->sha1,
+		c->sha256, c->key_type, c->pem, c->replaces_serial,
+		c->server_keygen ? "server" : "client",
+		c->azure_pending ? "pending" : "none",
+	};
+	size_t		 i;
+
+	st = l->stmt[STMT_INSERT_CERT];
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK) {
+			sqlite3_clear_bindings(st);
+			return MCA_ERR_DB;
+		}
+	}
+	return mca_ledger_step_done(l->db, st);
+}
+
+int
+mca_ledger_insert_refusal(struct mca_ledger *l,
+    const struct mca_ledger_refusal *r)
+{
+	sqlite3_stmt	*st;
+	const char	*v[] = {
+		r->label, r->operation, r->req_subject, r->req_serial,
+		r->req_issuer, r->remote_addr,
+	};
+	size_t		 i;
+
+	st = l->stmt[STMT_INSERT_REFUSAL];
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
+			goto fail;
+	if (sqlite3_bind_int(st, 7, r->status) != SQLITE_OK ||
+	    mca_ledger_bind(st, 8, r->reason) != SQLITE_OK)
+		goto fail;
+	return mca_ledger_step_done(l->db, st);
+fail:
+	sqlite3_clear_bindings(st);
+	return MCA_ERR_DB;
+}
+
+/*
+ * Copies column i into dst, truncated to fit and cut before a partial
+ * UTF-8 sequence, always NUL-terminated. SQL NULL becomes "".
+ */
+static void
+mca_ledger_column(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
+{
+	const unsigned char	*s;
+	size_t			 n;
+
+	dst[0] = '\0';
+	if ((s = sqlite3_column_text(st, i)) == NULL)
+		return;
+	n = (size_t)sqlite3_column_bytes(st, i);
+	if (n >= dstsz) {
+		n = dstsz - 1;
+		/* Back off continuation bytes to the start of a character. */
+		while (n > 0 && (s[n] & 0xc0) == 0x80)
+			n--;
+	}
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
+int
+mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
+    struct mca_ledger_found *f)
+{
+	sqlite3_stmt	*st;
+	int		 src, rc = MCA_ERR_DB;
+
+	memset(f, 0, sizeof(*f));
+	if (serial == NULL || issuer == NULL)
+		return MCA_ERR_NOTFOUND;
+	st = l->stmt[STMT_FIND];
+	if (mca_ledger_bind(st, 1, serial) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, issuer) != SQLITE_OK)
+		goto out;
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = MCA_ERR_NOTFOUND;
+		goto out;
+	}
+	if (src != SQLITE_ROW)
+		goto out;
+	mca_ledger_column(st, 0, f->label, sizeof(f->label));
+	mca_ledger_column(st, 1, f->not_after, sizeof(f->not_after));
+	mca_ledger_column(st, 2, f->replaced_by, sizeof(f->replaced_by));
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}

@@ -1,0 +1,1131 @@
+/*
+ * The issuance ledger: schema and migrations, the PRAGMAs that make it
+ * durable, every column written, the audit views, and several worker
+ * processes writing at once. The test looks at the file through its own
+ * SQLite connection, as an auditor would.
+ */
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+#include <sqlite3.h>
+
+#include "buf.h"
+#include "err.h"
+#include "ledger.h"
+#include "testutil.h"
+
+#define ISSUER	"CN=microca Test Issuing CA,O=microca"
+#define SHA1	"0123456789ABCDEF0123456789ABCDEF01234567"
+#define SHA256	"0123456789ABCDEF0123456789ABCDEF" \
+		"FEDCBA9876543210FEDCBA9876543210"
+#define PEM	"-----BEGIN CERTIFICATE-----\nMIIB\"x'\n" \
+		"-----END CERTIFICATE-----\n"
+
+static char	*tmpdir;
+static char	 path[1024];
+
+static void
+setup(void)
+{
+	tmpdir = tu_mkdtemp("ledger");
+	(void)snprintf(path, sizeof(path), "%s/ledger.db", tmpdir);
+}
+
+static void
+teardown(void)
+{
+	tu_rmtree(tmpdir);
+	free(tmpdir);
+	tmpdir = NULL;
+}
+
+/* ISO 8601 UTC for now + off seconds, as the ledger stores times. */
+static void
+iso(time_t off, char *buf, size_t bufsz)
+{
+	time_t		 t = time(NULL) + off;
+	struct tm	 tm;
+
+	ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+	ck_assert_uint_gt(strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm), 0);
+}
+
+static struct mca_ledger *
+ledger_open(int sync_full)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	int			 rc;
+
+	rc = mca_ledger_open(path, sync_full, &l, &d);
+	ck_assert_msg(rc == 0, "open: %s: %s", mca_strerror(rc), d.msg);
+	ck_assert_ptr_nonnull(l);
+	return l;
+}
+
+/* Our own connection: what an auditor or the cron jobs see. */
+static sqlite3 *
+db_open(void)
+{
+	sqlite3	*db = NULL;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_busy_timeout(db, 5000), SQLITE_OK);
+	return db;
+}
+
+static void
+db_exec(sqlite3 *db, const char *sql)
+{
+	char	*emsg = NULL;
+	int	 rc;
+
+	rc = sqlite3_exec(db, sql, NULL, NULL, &emsg);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql,
+	    emsg != NULL ? emsg : "?");
+}
+
+/* The first column of the first row of sql, as an integer. */
+static sqlite3_int64
+db_int(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st = NULL;
+	sqlite3_int64	 v;
+
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* All rows of sql as text: columns joined by '|', one row a line. */
+static void
+db_rows(sqlite3 *db, const char *sql, struct mca_buf *out)
+{
+	sqlite3_stmt		*st = NULL;
+	const unsigned char	*t;
+	int			 i, rc;
+
+	mca_buf_reset(out);
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		for (i = 0; i < sqlite3_column_count(st); i++) {
+			if (i > 0)
+				ck_assert_int_eq(mca_buf_addc(out, '|'), 0);
+			if ((t = sqlite3_column_text(st, i)) != NULL)
+				ck_assert_int_eq(mca_buf_addstr(out,
+				    (const char *)t), 0);
+		}
+		ck_assert_int_eq(mca_buf_addc(out, '\n'), 0);
+	}
+	ck_assert_int_eq(rc, SQLITE_DONE);
+	sqlite3_finalize(st);
+}
+
+static sqlite3_int64
+count_certs(void)
+{
+	sqlite3		*db = db_open();
+	sqlite3_int64	 n;
+
+	n = db_int(db, "SELECT count(*) FROM certificates");
+	sqlite3_close(db);
+	return n;
+}
+
+/* A valid certificate row; not_after 90 days from now. */
+static void
+cert_sample(struct mca_ledger_cert *c, const char *serial, char *na,
+    size_t nasz)
+{
+	iso(90 * 86400, na, nasz);
+	memset(c, 0, sizeof(*c));
+	c->serial = serial;
+	c->subject = "CN=device-1,O=microca";
+	c->san = "DNS:device-1.example";
+	c->issuer = ISSUER;
+	c->not_before = "2024-01-01T00:00:00Z";
+	c->not_after = na;
+	c->label = "devices";
+	c->operation = "enroll";
+	c->sha1 = SHA1;
+	c->sha256 = SHA256;
+	c->key_type = "EC P-256";
+	c->pem = PEM;
+}
+
+static void
+insert_ok(struct mca_ledger *l, const struct mca_ledger_cert *c)
+{
+	int	 rc;
+
+	rc = mca_ledger_insert_cert(l, c);
+	ck_assert_msg(rc == 0, "insert %s: %s", c->serial, mca_strerror(rc));
+}
+
+/* ------------------------------------------------------------ open */
+
+START_TEST(test_create)
+{
+	struct mca_ledger	*l;
+	sqlite3			*db;
+	int			 v = -1;
+
+	l = ledger_open(1);
+	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+	ck_assert_int_eq(v, (int)mca_sql_nmigrations);
+	ck_assert_int_ge(v, 1);
+	mca_ledger_close(l);
+	mca_ledger_close(NULL);
+
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "PRAGMA user_version"),
+	    (sqlite3_int64)mca_sql_nmigrations);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name IN ('certificates', 'refusals', 'issued_today', "
+	    "'issued_by_label', 'expiring_soon')"), 5);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_reopen)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	sqlite3			*db;
+	sqlite3_int64		 nschema;
+	char			 na[32];
+	int			 i, v;
+
+	l = ledger_open(1);
+	cert_sample(&c, "0A", na, sizeof(na));
+	insert_ok(l, &c);
+	mca_ledger_close(l);
+	db = db_open();
+	nschema = db_int(db, "SELECT count(*) FROM sqlite_schema");
+	sqlite3_close(db);
+
+	for (i = 0; i < 3; i++) {
+		l = ledger_open(i % 2);
+		v = -1;
+		ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+		ck_assert_int_eq(v, (int)mca_sql_nmigrations);
+		mca_ledger_close(l);
+	}
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema"),
+	    nschema);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates"), 1);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_newer_refused)
+{
+	struct mca_ledger	*l = (struct mca_ledger *)&l;
+	struct mca_diag		 d;
+	sqlite3			*db;
+
+	db = db_open();
+	db_exec(db, "PRAGMA user_version = 99");
+	sqlite3_close(db);
+
+	ck_assert_int_eq(mca_ledger_open(path, 1, &l, &d), MCA_ERR_DB);
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(d.msg, "99") != NULL &&
+	    strstr(d.msg, "newer") != NULL, "message: %s", d.msg);
+
+	/* Refused means untouched. */
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "PRAGMA user_version"), 99);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema"), 0);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_open_bad)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	char			 p[1100];
+
+	/* Not a database. */
+	ck_assert_int_eq(tu_writef(path, "%4096s", "not a ledger"), 0);
+	ck_assert_int_eq(mca_ledger_open(path, 1, &l, &d), MCA_ERR_DB);
+	ck_assert_ptr_null(l);
+	ck_assert_str_ne(d.msg, "");
+
+	/* No such directory. */
+	(void)snprintf(p, sizeof(p), "%s/nodir/ledger.db", tmpdir);
+	ck_assert_int_eq(mca_ledger_open(p, 1, &l, &d), MCA_ERR_IO);
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(d.msg, "nodir") != NULL, "message: %s", d.msg);
+
+	ck_assert_int_eq(mca_ledger_open(NULL, 1, &l, &d), MCA_ERR_INVAL);
+}
+END_TEST
+
+START_TEST(test_mode)
+{
+	struct mca_ledger	*l;
+	struct stat		 sb;
+	mode_t			 old;
+	char			 wal[1100];
+
+	/* A strict umask must not take the group's read access away. */
+	old = umask(077);
+	l = ledger_open(1);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+	/* SQLite gives the WAL the database file's mode. */
+	(void)snprintf(wal, sizeof(wal), "%s-wal", path);
+	ck_assert_int_eq(stat(wal, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0640);
+	mca_ledger_close(l);
+
+	/* An existing file keeps the mode its owner chose. */
+	ck_assert_int_eq(chmod(path, 0600), 0);
+	l = ledger_open(1);
+	ck_assert_int_eq(stat(path, &sb), 0);
+	ck_assert_uint_eq(sb.st_mode & 07777, 0600);
+	mca_ledger_close(l);
+	(void)umask(old);
+}
+END_TEST
+
+START_TEST(test_wal)
+{
+	struct mca_ledger	*l;
+	sqlite3			*db;
+	struct mca_buf		 b = MCA_BUF_INIT;
+
+	l = ledger_open(1);
+	db = db_open();
+	db_rows(db, "PRAGMA journal_mode", &b);
+	ck_assert_str_eq(mca_buf_str(&b), "wal\n");
+	sqlite3_close(db);
+	mca_ledger_close(l);
+	mca_buf_free(&b);
+}
+END_TEST
+
+/*
+ * synchronous is a property of the ledger's own connection, invisible
+ * to ours, so this test watches what it is for: a shim VFS counts the
+ * fsyncs. In WAL mode FULL syncs the WAL at each commit, NORMAL only at
+ * checkpoints.
+ */
+struct shim_file {
+	sqlite3_file	 base;
+	sqlite3_file	*real;
+};
+
+static sqlite3_vfs	*shim_real;
+static sqlite3_vfs	 shim_vfs;
+static int		 shim_syncs;
+
+#define REAL(f)	(((struct shim_file *)(f))->real)
+
+static int
+shim_close(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xClose(REAL(f));
+}
+
+static int
+shim_read(sqlite3_file *f, void *p, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xRead(REAL(f), p, n, o);
+}
+
+static int
+shim_write(sqlite3_file *f, const void *p, int n, sqlite3_int64 o)
+{
+	return REAL(f)->pMethods->xWrite(REAL(f), p, n, o);
+}
+
+static int
+shim_truncate(sqlite3_file *f, sqlite3_int64 n)
+{
+	return REAL(f)->pMethods->xTruncate(REAL(f), n);
+}
+
+static int
+shim_sync(sqlite3_file *f, int flags)
+{
+	shim_syncs++;
+	return REAL(f)->pMethods->xSync(REAL(f), flags);
+}
+
+static int
+shim_size(sqlite3_file *f, sqlite3_int64 *n)
+{
+	return REAL(f)->pMethods->xFileSize(REAL(f), n);
+}
+
+static int
+shim_lock(sqlite3_file *f, int lk)
+{
+	return REAL(f)->pMethods->xLock(REAL(f), lk);
+}
+
+static int
+shim_unlock(sqlite3_file *f, int lk)
+{
+	return REAL(f)->pMethods->xUnlock(REAL(f), lk);
+}
+
+static int
+shim_check(sqlite3_file *f, int *out)
+{
+	return REAL(f)->pMethods->xCheckReservedLock(REAL(f), out);
+}
+
+static int
+shim_fcntl(sqlite3_file *f, int op, void *arg)
+{
+	return REAL(f)->pMethods->xFileControl(REAL(f), op, arg);
+}
+
+static int
+shim_sector(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xSectorSize(REAL(f));
+}
+
+static int
+shim_caps(sqlite3_file *f)
+{
+	return REAL(f)->pMethods->xDeviceCharacteristics(REAL(f));
+}
+
+static int
+shim_shmmap(sqlite3_file *f, int pg, int sz, int ext, void volatile **pp)
+{
+	return REAL(f)->pMethods->xShmMap(REAL(f), pg, sz, ext, pp);
+}
+
+static int
+shim_shmlock(sqlite3_file *f, int off, int n, int flags)
+{
+	return REAL(f)->pMethods->xShmLock(REAL(f), off, n, flags);
+}
+
+static void
+shim_shmbarrier(sqlite3_file *f)
+{
+	REAL(f)->pMethods->xShmBarrier(REAL(f));
+}
+
+static int
+shim_shmunmap(sqlite3_file *f, int del)
+{
+	return REAL(f)->pMethods->xShmUnmap(REAL(f), del);
+}
+
+static int
+shim_fetch(sqlite3_file *f, sqlite3_int64 o, int n, void **pp)
+{
+	return REAL(f)->pMethods->xFetch(REAL(f), o, n, pp);
+}
+
+static int
+shim_unfetch(sqlite3_file *f, sqlite3_int64 o, void *p)
+{
+	return REAL(f)->pMethods->xUnfetch(REAL(f), o, p);
+}
+
+static const sqlite3_io_methods shim_io = {
+	3, shim_close, shim_read, shim_write, shim_truncate, shim_sync,
+	shim_size, shim_lock, shim_unlock, shim_check, shim_fcntl,
+	shim_sector, shim_caps, shim_shmmap, shim_shmlock, shim_shmbarrier,
+	shim_shmunmap, shim_fetch, shim_unfetch,
+};
+
+static int
+shim_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
+    int *oflags)
+{
+	struct shim_file	*s = (struct shim_file *)f;
+	int			 rc;
+
+	s->real = (sqlite3_file *)(s + 1);
+	rc = shim_real->xOpen(shim_real, name, s->real, flags, oflags);
+	f->pMethods = s->real->pMethods != NULL ? &shim_io : NULL;
+	return rc;
+}
+
+static void
+shim_install(void)
+{
+	ck_assert_ptr_nonnull(shim_real = sqlite3_vfs_find(NULL));
+	ck_assert_int_ge(shim_real->iVersion, 1);
+	shim_vfs = *shim_real;
+	shim_vfs.zName = "mca-sync-counter";
+	shim_vfs.szOsFile = (int)sizeof(struct shim_file) +
+	    shim_real->szOsFile;
+	shim_vfs.xOpen = shim_open;
+	ck_assert_int_eq(sqlite3_vfs_register(&shim_vfs, 1), SQLITE_OK);
+}
+
+START_TEST(test_sync)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	char			 na[32], serial[16];
+	int			 i, before, full = _i;
+
+	shim_install();
+	l = ledger_open(full);
+	/* The first commit to a fresh WAL syncs its header in any mode. */
+	cert_sample(&c, "01", na, sizeof(na));
+	insert_ok(l, &c);
+	before = shim_syncs;
+	for (i = 0; i < 3; i++) {
+		(void)snprintf(serial, sizeof(serial), "1%d", i);
+		c.serial = serial;
+		insert_ok(l, &c);
+	}
+	if (full)
+		ck_assert_int_ge(shim_syncs - before, 3);
+	else
+		ck_assert_int_eq(shim_syncs - before, 0);
+	mca_ledger_close(l);
+	ck_assert_int_eq(sqlite3_vfs_unregister(&shim_vfs), SQLITE_OK);
+}
+END_TEST
+
+/* ---------------------------------------------------------- insert */
+
+/* Each variant, and what every column must hold afterwards. */
+static const struct {
+	struct mca_ledger_cert	 c;
+	const char		*key_origin;
+	const char		*azure_sync;
+} readback[] = {
+	{ { "0A1B2C", "CN=M\xc3\xbcller,O=\"x\"", "DNS:a.example, IP:10.0.0.1",
+	    ISSUER, "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "devices",
+	    "enroll", "CN=bootstrap", "7F", ISSUER, "192.0.2.1", SHA1, SHA256,
+	    "EC P-256", PEM, NULL, 0, 0 }, "client", "none" },
+	{ { "0B", "CN=d2", NULL, ISSUER, "2024-01-01T00:00:00Z",
+	    "2025-01-01T00:00:00Z", NULL, "serverkeygen", NULL, NULL, NULL,
+	    "2001:db8::1", SHA1, SHA256, "RSA 2048", PEM, NULL, 1, 1 },
+	    "server", "pending" },
+	{ { "0C", "CN=device-1,O=microca", "DNS:device-1.example", ISSUER,
+	    "2024-06-01T00:00:00Z", "2025-06-01T00:00:00Z", "devices",
+	    "reenroll", "CN=device-1,O=microca", "00", ISSUER, "192.0.2.2",
+	    SHA1, SHA256, "EC P-384", PEM, "00", 0, 1 }, "client", "pending" },
+};
+
+START_TEST(test_insert_readback)
+{
+	const struct mca_ledger_cert	*c = &readback[_i].c;
+	struct mca_ledger_cert		 base;
+	struct mca_ledger		*l;
+	sqlite3				*db;
+	sqlite3_stmt			*st = NULL;
+	const char			*name, *t;
+	char				 na[32], lo[32], hi[32];
+	const struct {
+		const char	*col;
+		const char	*want;
+	} cols[] = {
+		{ "serial", c->serial }, { "subject", c->subject },
+		{ "san", c->san }, { "issuer", c->issuer },
+		{ "not_before", c->not_before }, { "not_after", c->not_after },
+		{ "label", c->label }, { "operation", c->operation },
+		{ "requester_subject", c->req_subject },
+		{ "requester_serial", c->req_serial },
+		{ "requester_issuer", c->req_issuer },
+		{ "remote_addr", c->remote_addr }, { "sha1", c->sha1 },
+		{ "sha256", c->sha256 }, { "key_type", c->key_type },
+		{ "key_origin", readback[_i].key_origin }, { "pem", c->pem },
+		{ "replaces_serial", c->replaces_serial },
+		{ "azure_sync", readback[_i].azure_sync },
+	};
+	size_t				 i, ncols = sizeof(cols) / sizeof(cols[0]);
+	int				 j, seen = 0;
+
+	l = ledger_open(1);
+	/* The certificate the reenroll variant replaces. */
+	cert_sample(&base, "00", na, sizeof(na));
+	insert_ok(l, &base);
+	insert_ok(l, c);
+	mca_ledger_close(l);
+
+	iso(-300, lo, sizeof(lo));
+	iso(300, hi, sizeof(hi));
+	db = db_open();
+	ck_assert_int_eq(sqlite3_prepare_v2(db,
+	    "SELECT * FROM certificates WHERE serial = ?1", -1, &st, NULL),
+	    SQLITE_OK);
+	ck_assert_int_eq(sqlite3_bind_text(st, 1, c->serial, -1,
+	    SQLITE_STATIC), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	for (j = 0; j < sqlite3_column_count(st); j++) {
+		name = sqlite3_column_name(st, j);
+		t = (const char *)sqlite3_column_text(st, j);
+		if (strcmp(name, "id") == 0) {
+			ck_assert_int_eq(sqlite3_column_int(st, j), 2);
+			seen++;
+			continue;
+		}
+		if (strcmp(name, "issued_at") == 0) {
+			ck_assert_ptr_nonnull(t);
+			ck_assert_int_eq(strlen(t), 20);
+			ck_assert_msg(strcmp(t, lo) >= 0 && strcmp(t, hi) <= 0,
+			    "issued_at %s not near now", t);
+			seen++;
+			continue;
+		}
+		for (i = 0; i < ncols; i++)
+			if (strcmp(cols[i].col, name) == 0)
+				break;
+		ck_assert_msg(i < ncols, "column %s not checked", name);
+		seen++;
+		if (cols[i].want == NULL) {
+			ck_assert_msg(sqlite3_column_type(st, j) == SQLITE_NULL,
+			    "%s: want NULL, got %s", name, t);
+			continue;
+		}
+		ck_assert_int_eq(sqlite3_column_type(st, j), SQLITE_TEXT);
+		ck_assert_str_eq(t, cols[i].want);
+	}
+	ck_assert_int_eq(seen, (int)ncols + 2);
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+END_TEST
+
+START_TEST(test_duplicate)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	sqlite3			*db;
+	char			 na[32];
+
+	l = ledger_open(1);
+	cert_sample(&c, "ABCDEF", na, sizeof(na));
+	insert_ok(l, &c);
+	c.subject = "CN=intruder";
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_EXISTS);
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_EXISTS);
+	/* The statement is still usable. */
+	c.serial = "ABCDF0";
+	insert_ok(l, &c);
+	mca_ledger_close(l);
+
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates "
+	    "WHERE serial = 'ABCDEF' AND subject = 'CN=device-1,O=microca'"),
+	    1);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates"), 2);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* One bad field each; the schema must refuse the row. */
+static const struct {
+	size_t		 off;
+	const char	*val;
+} bad[] = {
+	{ offsetof(struct mca_ledger_cert, operation), "revoke" },
+	{ offsetof(struct mca_ledger_cert, operation), "" },
+	{ offsetof(struct mca_ledger_cert, operation), NULL },
+	{ offsetof(struct mca_ledger_cert, serial), NULL },
+	{ offsetof(struct mca_ledger_cert, serial), "" },
+	{ offsetof(struct mca_ledger_cert, serial), "0a1b" },
+	{ offsetof(struct mca_ledger_cert, serial), "0A:1B" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01 00:00:00" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T00:00:00+01:00" },
+	{ offsetof(struct mca_ledger_cert, not_before), "20240101000000Z" },
+	{ offsetof(struct mca_ledger_cert, sha1), SHA256 },
+	{ offsetof(struct mca_ledger_cert, sha1),
+	    "0123456789abcdef0123456789ABCDEF01234567" },
+	{ offsetof(struct mca_ledger_cert, sha256), SHA1 },
+	{ offsetof(struct mca_ledger_cert, subject), NULL },
+	{ offsetof(struct mca_ledger_cert, issuer), NULL },
+	{ offsetof(struct mca_ledger_cert, pem), NULL },
+	/* Foreign key: a renewal of a certificate the ledger never saw. */
+	{ offsetof(struct mca_ledger_cert, replaces_serial), "DEAD" },
+};
+
+START_TEST(test_constraint)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	char			 na[32];
+
+	l = ledger_open(1);
+	cert_sample(&c, "0F", na, sizeof(na));
+	*(const char **)((char *)&c + bad[_i].off) = bad[_i].val;
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_DB);
+	ck_assert_int_eq(count_certs(), 0);
+	/* Nothing left behind in the statement: a good row goes in. */
+	cert_sample(&c, "10", na, sizeof(na));
+	insert_ok(l, &c);
+	ck_assert_int_eq(count_certs(), 1);
+	mca_ledger_close(l);
+}
+END_TEST
+
+START_TEST(test_busy)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	struct timeval		 t0, t1;
+	sqlite3			*db;
+	char			 na[32];
+	long			 ms;
+
+	l = ledger_open(1);
+	db = db_open();
+	db_exec(db, "BEGIN IMMEDIATE");
+	cert_sample(&c, "0B0B", na, sizeof(na));
+	(void)gettimeofday(&t0, NULL);
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_BUSY);
+	(void)gettimeofday(&t1, NULL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+	/* It waited for the lock, as long as promised. */
+	ck_assert_int_ge(ms, MCA_LEDGER_BUSY_MS - 500);
+	db_exec(db, "ROLLBACK");
+	sqlite3_close(db);
+	ck_assert_int_eq(count_certs(), 0);
+	insert_ok(l, &c);
+	ck_assert_int_eq(count_certs(), 1);
+	mca_ledger_close(l);
+}
+END_TEST
+
+START_TEST(test_refusal)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_refusal	 r[2] = {
+		{ "devices", "enroll", "CN=old,O=x", "1F", ISSUER,
+		    "192.0.2.9", 403, "client certificate expired" },
+		{ NULL, "serverkeygen", NULL, NULL, NULL, "::1", 401, NULL },
+	};
+	struct mca_buf			 b = MCA_BUF_INIT;
+	sqlite3				*db;
+	char				 lo[32], hi[32];
+
+	iso(-300, lo, sizeof(lo));
+	l = ledger_open(1);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r[0]), 0);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r[1]), 0);
+	mca_ledger_close(l);
+	iso(300, hi, sizeof(hi));
+
+	db = db_open();
+	db_rows(db, "SELECT id, label, operation, requester_subject, "
+	    "requester_serial, requester_issuer, remote_addr, status, "
+	    "typeof(status), reason, reason IS NULL, requester_subject IS NULL "
+	    "FROM refusals ORDER BY id", &b);
+	ck_assert_str_eq(mca_buf_str(&b),
+	    "1|devices|enroll|CN=old,O=x|1F|" ISSUER "|192.0.2.9|403|integer|"
+	    "client certificate expired|0|0\n"
+	    "2||serverkeygen||||::1|401|integer||1|1\n");
+	db_rows(db, "SELECT count(*) FROM refusals WHERE at GLOB '[0-9][0-9]"
+	    "[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9]"
+	    "[0-9]Z'", &b);
+	ck_assert_str_eq(mca_buf_str(&b), "2\n");
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals"), 2);
+	/* at is set by the ledger, now. */
+	{
+		char	 q[256];
+
+		(void)snprintf(q, sizeof(q), "SELECT count(*) FROM refusals "
+		    "WHERE at >= '%s' AND at <= '%s'", lo, hi);
+		ck_assert_int_eq(db_int(db, q), 2);
+	}
+	sqlite3_close(db);
+	mca_buf_free(&b);
+}
+END_TEST
+
+/* ------------------------------------------------------------ find */
+
+static const struct {
+	const char	*serial;
+	const char	*issuer;
+	int		 rc;
+	const char	*label;
+	const char	*not_after;
+	const char	*replaced_by;
+} finds[] = {
+	{ "A1", ISSUER, 0, "devices", "2025-01-01T00:00:00Z", "A2" },
+	{ "A2", ISSUER, 0, "devices", "2026-01-01T00:00:00Z", "" },
+	{ "B1", ISSUER, 0, "", "2025-03-01T00:00:00Z", "" },
+	{ "FFFF", ISSUER, MCA_ERR_NOTFOUND, "", "", "" },
+	{ "a1", ISSUER, MCA_ERR_NOTFOUND, "", "", "" },
+	{ "A1", "CN=Other CA", MCA_ERR_NOTFOUND, "", "", "" },
+	{ "A1", "", MCA_ERR_NOTFOUND, "", "", "" },
+	{ NULL, ISSUER, MCA_ERR_NOTFOUND, "", "", "" },
+};
+
+START_TEST(test_find)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	struct mca_ledger_found	 f;
+	char			 na[32];
+
+	l = ledger_open(1);
+	cert_sample(&c, "A1", na, sizeof(na));
+	c.not_after = "2025-01-01T00:00:00Z";
+	insert_ok(l, &c);
+	c.serial = "A2";
+	c.operation = "reenroll";
+	c.replaces_serial = "A1";
+	c.not_after = "2026-01-01T00:00:00Z";
+	insert_ok(l, &c);
+	c.serial = "B1";
+	c.label = NULL;
+	c.operation = "enroll";
+	c.replaces_serial = NULL;
+	c.not_after = "2025-03-01T00:00:00Z";
+	insert_ok(l, &c);
+
+	memset(&f, 'x', sizeof(f));
+	ck_assert_int_eq(mca_ledger_find(l, finds[_i].serial, finds[_i].issuer,
+	    &f), finds[_i].rc);
+	ck_assert_str_eq(f.label, finds[_i].label);
+	ck_assert_str_eq(f.not_after, finds[_i].not_after);
+	ck_assert_str_eq(f.replaced_by, finds[_i].replaced_by);
+	mca_ledger_close(l);
+}
+END_TEST
+
+START_TEST(test_find_replaced)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	struct mca_ledger_found	 f;
+	char			 na[32];
+
+	l = ledger_open(1);
+	cert_sample(&c, "C1", na, sizeof(na));
+	insert_ok(l, &c);
+	ck_assert_int_eq(mca_ledger_find(l, "C1", ISSUER, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "");
+	ck_assert_str_eq(f.not_after, na);
+
+	c.serial = "C2";
+	c.operation = "reenroll";
+	c.replaces_serial = "C1";
+	insert_ok(l, &c);
+	ck_assert_int_eq(mca_ledger_find(l, "C1", ISSUER, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "C2");
+	ck_assert_str_eq(f.label, "devices");
+	ck_assert_int_eq(mca_ledger_find(l, "C2", ISSUER, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "");
+	mca_ledger_close(l);
+}
+END_TEST
+
+START_TEST(test_find_truncate)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	struct mca_ledger_found	 f;
+	char			 na[32], label[200], want[80];
+
+	l = ledger_open(1);
+	cert_sample(&c, "D1", na, sizeof(na));
+	memset(label, 'x', 100);
+	label[100] = '\0';
+	c.label = label;
+	insert_ok(l, &c);
+	ck_assert_int_eq(mca_ledger_find(l, "D1", ISSUER, &f), 0);
+	ck_assert_uint_eq(strlen(f.label), sizeof(f.label) - 1);
+	ck_assert_int_eq(strncmp(f.label, label, sizeof(f.label) - 1), 0);
+
+	/* 63 bytes then a 2-byte character: cut before it, not inside. */
+	memset(label, 'y', 63);
+	(void)snprintf(label + 63, sizeof(label) - 63, "\xc3\xa9zz");
+	c.serial = "D2";
+	insert_ok(l, &c);
+	ck_assert_int_eq(mca_ledger_find(l, "D2", ISSUER, &f), 0);
+	memset(want, 'y', 63);
+	want[63] = '\0';
+	ck_assert_str_eq(f.label, want);
+	mca_ledger_close(l);
+}
+END_TEST
+
+/* ----------------------------------------------------------- views */
+
+/* Inserts serial with not_after now + days; issued_at as given, or now. */
+static void
+view_row(struct mca_ledger *l, sqlite3 *db, const char *serial,
+    const char *label, long days, const char *replaces, const char *issued)
+{
+	struct mca_ledger_cert	 c;
+	char			 na[32], q[256];
+
+	cert_sample(&c, serial, na, sizeof(na));
+	iso(days * 86400, na, sizeof(na));
+	c.label = label;
+	if (replaces != NULL) {
+		c.operation = "reenroll";
+		c.replaces_serial = replaces;
+	}
+	insert_ok(l, &c);
+	if (issued != NULL) {
+		(void)snprintf(q, sizeof(q), "UPDATE certificates SET "
+		    "issued_at = '%s' WHERE serial = '%s'", issued, serial);
+		db_exec(db, q);
+	}
+}
+
+START_TEST(test_issued_today)
+{
+	struct mca_ledger	*l;
+	struct mca_buf		 b = MCA_BUF_INIT;
+	sqlite3			*db;
+	char			 midnight[32], before[32];
+	time_t			 t;
+	struct tm		 tm;
+
+	t = time(NULL);
+	ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+	ck_assert_uint_gt(strftime(midnight, sizeof(midnight),
+	    "%Y-%m-%dT00:00:00Z", &tm), 0);
+	t -= 86400;
+	ck_assert_ptr_nonnull(gmtime_r(&t, &tm));
+	ck_assert_uint_gt(strftime(before, sizeof(before),
+	    "%Y-%m-%dT23:59:59Z", &tm), 0);
+
+	l = ledger_open(1);
+	db = db_open();
+	view_row(l, db, "01", "a", 90, NULL, before);
+	view_row(l, db, "02", "a", 90, NULL, midnight);
+	view_row(l, db, "03", "b", 90, NULL, NULL);
+	view_row(l, db, "04", "b", 90, NULL, "2020-01-01T12:00:00Z");
+	db_rows(db, "SELECT serial FROM issued_today", &b);
+	ck_assert_str_eq(mca_buf_str(&b), "02\n03\n");
+	sqlite3_close(db);
+	mca_ledger_close(l);
+	mca_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_issued_by_label)
+{
+	struct mca_ledger	*l;
+	struct mca_buf		 b = MCA_BUF_INIT;
+	sqlite3			*db;
+
+	l = ledger_open(1);
+	db = db_open();
+	view_row(l, db, "01", "a", 90, NULL, "2024-05-01T10:00:00Z");
+	view_row(l, db, "02", "b", 90, NULL, "2024-05-02T10:00:00Z");
+	view_row(l, db, "03", "a", 90, NULL, "2024-05-03T10:00:00Z");
+	view_row(l, db, "04", NULL, 90, NULL, "2024-05-04T10:00:00Z");
+	view_row(l, db, "05", "a", 90, NULL, "2024-04-30T10:00:00Z");
+	db_rows(db, "SELECT label, issued, last_issued FROM issued_by_label",
+	    &b);
+	ck_assert_str_eq(mca_buf_str(&b),
+	    "|1|2024-05-04T10:00:00Z\n"
+	    "a|3|2024-05-03T10:00:00Z\n"
+	    "b|1|2024-05-02T10:00:00Z\n");
+	sqlite3_close(db);
+	mca_ledger_close(l);
+	mca_buf_free(&b);
+}
+END_TEST
+
+START_TEST(test_expiring_soon)
+{
+	struct mca_ledger	*l;
+	struct mca_buf		 b = MCA_BUF_INIT;
+	sqlite3			*db;
+
+	l = ledger_open(1);
+	db = db_open();
+	view_row(l, db, "01", "a", 10, NULL, NULL);	/* yes */
+	view_row(l, db, "02", "a", 40, NULL, NULL);	/* later */
+	view_row(l, db, "03", "a", -1, NULL, NULL);	/* expired */
+	view_row(l, db, "04", "a", 20, NULL, NULL);	/* renewed by 05 */
+	view_row(l, db, "05", "a", 365, "04", NULL);
+	view_row(l, db, "06", "b", 29, NULL, NULL);	/* yes */
+	view_row(l, db, "07", "b", 2, NULL, NULL);	/* yes, first */
+	db_rows(db, "SELECT serial, label FROM expiring_soon", &b);
+	ck_assert_str_eq(mca_buf_str(&b), "07|b\n01|a\n06|b\n");
+	sqlite3_close(db);
+	mca_ledger_close(l);
+	mca_buf_free(&b);
+}
+END_TEST
+
+/* Auditors use the sqlite3 shell, while the CA keeps running. */
+START_TEST(test_sqlite3_cli)
+{
+	struct mca_ledger	*l;
+	struct mca_buf		 out = MCA_BUF_INIT;
+	const char		*sh = getenv("SQLITE3");
+	sqlite3			*db;
+
+	if (sh == NULL || *sh == '\0')
+		sh = "sqlite3";
+	l = ledger_open(1);
+	db = db_open();
+	view_row(l, db, "01", "a", 90, NULL, NULL);
+	view_row(l, db, "02", "b", 90, NULL, NULL);
+	view_row(l, db, "03", "a", 90, NULL, NULL);
+	sqlite3_close(db);
+	ck_assert_int_eq(tu_sh(&out, "'%s' -batch -init /dev/null -readonly "
+	    "'%s' 'SELECT label, issued FROM issued_by_label;' 2>&1", sh,
+	    path), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "a|2\nb|1\n");
+	mca_ledger_close(l);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* ----------------------------------------------------- concurrency */
+
+#define NCHILD	4
+#define NROWS	200
+
+/* A worker process: open a fresh ledger, insert NROWS. Exit status = errors. */
+static void
+child(int id, int gate)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_ledger_cert	 c;
+	struct mca_diag		 d;
+	char			 na[32] = "2030-01-01T00:00:00Z", serial[16], g;
+	int			 i, errs = 0;
+	ssize_t			 n;
+
+	memset(&c, 0, sizeof(c));
+	c.subject = "CN=worker";
+	c.issuer = ISSUER;
+	c.not_before = "2024-01-01T00:00:00Z";
+	c.not_after = na;
+	c.label = "load";
+	c.operation = "enroll";
+	c.sha1 = SHA1;
+	c.sha256 = SHA256;
+	c.pem = PEM;
+	c.serial = serial;
+	/* Everybody starts at once: the parent closes the pipe. */
+	n = read(gate, &g, 1);
+	(void)n;
+	if (mca_ledger_open(path, 1, &l, &d) != 0) {
+		fprintf(stderr, "child %d: open: %s\n", id, d.msg);
+		_exit(100);
+	}
+	for (i = 0; i < NROWS; i++) {
+		(void)snprintf(serial, sizeof(serial), "%02X%04X", id, i);
+		if (mca_ledger_insert_cert(l, &c) != 0)
+			errs++;
+	}
+	mca_ledger_close(l);
+	_exit(errs > 99 ? 99 : errs);
+}
+
+START_TEST(test_concurrent)
+{
+	pid_t	 pid[NCHILD];
+	int	 gate[2], i, st;
+
+	/* The file does not exist yet: the migration races too. */
+	ck_assert_int_eq(pipe(gate), 0);
+	for (i = 0; i < NCHILD; i++) {
+		ck_assert_int_ne(pid[i] = fork(), -1);
+		if (pid[i] == 0) {
+			(void)close(gate[1]);
+			child(i, gate[0]);
+		}
+	}
+	(void)close(gate[0]);
+	(void)close(gate[1]);
+	for (i = 0; i < NCHILD; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "child %d: status %d", i, st);
+	}
+	ck_assert_int_eq(count_certs(), NCHILD * NROWS);
+}
+END_TEST
+
+Suite *
+ledger_suite(void);
+
+Suite *
+ledger_suite(void)
+{
+	Suite	*s;
+	TCase	*tc;
+
+	s = suite_create("ledger");
+
+	tc = tcase_create("open");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_create);
+	tcase_add_test(tc, test_reopen);
+	tcase_add_test(tc, test_newer_refused);
+	tcase_add_test(tc, test_open_bad);
+	tcase_add_test(tc, test_mode);
+	tcase_add_test(tc, test_wal);
+	tcase_add_loop_test(tc, test_sync, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("insert");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_loop_test(tc, test_insert_readback, 0,
+	    sizeof(readback) / sizeof(readback[0]));
+	tcase_add_test(tc, test_duplicate);
+	tcase_add_loop_test(tc, test_constraint, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_test(tc, test_busy);
+	tcase_add_test(tc, test_refusal);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("find");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_loop_test(tc, test_find, 0, sizeof(finds) / sizeof(finds[0]));
+	tcase_add_test(tc, test_find_replaced);
+	tcase_add_test(tc, test_find_truncate);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("views");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_issued_today);
+	tcase_add_test(tc, test_issued_by_label);
+	tcase_add_test(tc, test_expiring_soon);
+	tcase_add_test(tc, test_sqlite3_cli);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("concurrency");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_concurrent);
+	suite_add_tcase(s, tc);
+
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(ledger_suite());
+}
