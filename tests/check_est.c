@@ -188,7 +188,8 @@ run_cgi_cfg(const char *config, const char *method, const char *uri,
 	ADDV("REMOTE_ADDR=127.0.0.1");
 	ADDV("MICROCA_CONFIG=%s", config);
 	ADDV("SOFTHSM2_CONF=%s", getenv("SOFTHSM2_CONF"));
-	if (body != NULL && bodylen >= 0)
+	if (body != NULL && bodylen >= 0 &&
+	    (extra == NULL || strstr(extra, "CONTENT_LENGTH=") == NULL))
 		ADDV("CONTENT_LENGTH=%ld", bodylen);
 	if (ctype != NULL)
 		ADDV("CONTENT_TYPE=%s", ctype);
@@ -903,16 +904,14 @@ START_TEST(t_errors)
 	    "boot.pem", &r);
 	assert_error(&r, 400, NULL);
 	cgi_free(&r);
-	/* Content-Length longer than the body */
-	csr_b64(k, "e", NULL, 64, &b);
-	run_cgi_cfg(path("config.json"), "POST", E, "application/pkcs10",
-	    b.data, (long)b.len, "boot.pem", NULL, &r);
-	cgi_free(&r);
-
 	/* nothing issued, every refused enrollment recorded */
-	ck_assert_int_eq(sql_count("certificates"), rows + 1);
-	ck_assert_int_eq(issued_files(), files + 1);
-	ck_assert_int_ge(sql_count("refusals"), refusals + 12);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+	ck_assert_int_eq(issued_files(), files);
+	/*
+	 * 401, 403 x2, 405, 501 serverkeygen, 413, 411, 415, 400 x3; not the
+	 * 404s (no label) nor the requests to non-enrollment operations.
+	 */
+	ck_assert_int_eq(sql_count("refusals"), refusals + 11);
 	{
 		char	 v[512];
 
