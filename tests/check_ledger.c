@@ -1024,9 +1024,8 @@ rival(int ready, int migrate)
 		    NULL, NULL);
 		bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	} else {
-		/* A reader in rollback mode: WAL conversion must wait. */
-		bad |= sqlite3_exec(db, "CREATE TABLE x (y); BEGIN; "
-		    "SELECT * FROM x", NULL, NULL, NULL);
+		/* A writer still in rollback mode, as while converting. */
+		bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	}
 	if (bad != 0 || write(ready, "r", 1) != 1)
 		_exit(2);
@@ -1044,8 +1043,8 @@ rival(int ready, int migrate)
 }
 
 /*
- * 0: a new file that another process has open: the WAL conversion
- * fails at once without the busy handler, and open must retry.
+ * 0: a new file that another process is writing: the WAL conversion
+ * fails at once, without the busy handler, and open must retry.
  * 1: another worker migrates while we open: we must wait for its write
  * lock before reading user_version, or we would migrate a second time.
  */
