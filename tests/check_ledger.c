@@ -558,9 +558,10 @@ START_TEST(test_insert_readback)
 		{ "replaces_serial", c->replaces_serial },
 		{ "azure_sync", readback[_i].azure_sync },
 	};
-	size_t				 i, ncols = sizeof(cols) / sizeof(cols[0]);
+	size_t				 i, ncols;
 	int				 j, seen = 0;
 
+	ncols = sizeof(cols) / sizeof(cols[0]);
 	l = ledger_open(1);
 	/* The certificate the reenroll variant replaces. */
 	cert_sample(&base, "00", na, sizeof(na));
@@ -653,7 +654,14 @@ static const struct {
 	{ offsetof(struct mca_ledger_cert, serial), "0a1b" },
 	{ offsetof(struct mca_ledger_cert, serial), "0A:1B" },
 	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01 00:00:00" },
-	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T00:00:00+01:00" },
+	{ offsetof(struct mca_ledger_cert, not_after),
+	    "2030-01-01T00:00:00+01:00" },
+	{ offsetof(struct mca_ledger_cert, not_after),
+	    "2030-01-01T00:00:00.5Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-02-30T00:00:00Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-13-01T00:00:00Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T24:00:00Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T00:00:00z" },
 	{ offsetof(struct mca_ledger_cert, not_before), "20240101000000Z" },
 	{ offsetof(struct mca_ledger_cert, sha1), SHA256 },
 	{ offsetof(struct mca_ledger_cert, sha1),
@@ -1088,7 +1096,7 @@ child(int id, int gate)
 	struct mca_ledger	*l = NULL;
 	struct mca_ledger_cert	 c;
 	struct mca_diag		 d;
-	char			 na[32] = "2030-01-01T00:00:00Z", serial[16], g;
+	char			 serial[16], g;
 	int			 i, errs = 0;
 	ssize_t			 n;
 
@@ -1096,7 +1104,7 @@ child(int id, int gate)
 	c.subject = "CN=worker";
 	c.issuer = ISSUER;
 	c.not_before = "2024-01-01T00:00:00Z";
-	c.not_after = na;
+	c.not_after = "2030-01-01T00:00:00Z";
 	c.label = "load";
 	c.operation = "enroll";
 	c.sha1 = SHA1;
