@@ -7,9 +7,10 @@
 --
 -- All times are ISO 8601 UTC text, 'YYYY-MM-DDTHH:MM:SSZ': fixed width
 -- and zero padded, so that comparing the strings compares the times and
--- an auditor can read them without date functions. The GLOB checks keep
--- any other spelling out, because one odd value would silently break
--- every range query below.
+-- an auditor can read them without date functions. The CHECKs keep any
+-- other spelling out, and impossible dates ('+0 seconds' makes strftime
+-- normalise them), because one odd value would silently break every
+-- range query below.
 
 CREATE TABLE certificates (
 	id			INTEGER PRIMARY KEY,
@@ -21,10 +22,12 @@ CREATE TABLE certificates (
 	subject			TEXT NOT NULL,		-- RFC 2253
 	san			TEXT,
 	issuer			TEXT NOT NULL,		-- RFC 2253
-	not_before		TEXT NOT NULL CHECK (not_before GLOB
-	    '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'),
-	not_after		TEXT NOT NULL CHECK (not_after GLOB
-	    '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9][0-9]Z'),
+	not_before		TEXT NOT NULL CHECK (not_before IS
+				    strftime('%Y-%m-%dT%H:%M:%SZ', not_before,
+				    '+0 seconds')),
+	not_after		TEXT NOT NULL CHECK (not_after IS
+				    strftime('%Y-%m-%dT%H:%M:%SZ', not_after,
+				    '+0 seconds')),
 	-- The EST label (end_point_name); NULL for the unlabelled path.
 	label			TEXT,
 	operation		TEXT NOT NULL CHECK (operation IN
@@ -38,9 +41,11 @@ CREATE TABLE certificates (
 	remote_addr		TEXT,
 	-- Thumbprints in uppercase hex, the form Azure IoT Hub shows and
 	-- accepts, so that an operator can match them by copy and paste.
-	sha1			TEXT NOT NULL CHECK (length(sha1) = 40 AND
+	sha1			TEXT NOT NULL
+				CHECK (length(sha1) = 40 AND
 				    sha1 NOT GLOB '*[^0-9A-F]*'),
-	sha256			TEXT NOT NULL CHECK (length(sha256) = 64 AND
+	sha256			TEXT NOT NULL
+				CHECK (length(sha256) = 64 AND
 				    sha256 NOT GLOB '*[^0-9A-F]*'),
 	key_type		TEXT,
 	-- 'server' means the private key once existed outside the device
@@ -56,7 +61,8 @@ CREATE TABLE certificates (
 				DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
 	-- Work queue for the Azure IoT Hub sync job: the job picks up
 	-- 'pending' rows, so the EST request never waits on Azure.
-	azure_sync		TEXT NOT NULL DEFAULT 'none' CHECK (azure_sync IN
+	azure_sync		TEXT NOT NULL DEFAULT 'none'
+				CHECK (azure_sync IN
 				    ('none', 'pending', 'synced', 'failed'))
 );
 
@@ -84,7 +90,7 @@ CREATE TABLE refusals (
 	requester_serial	TEXT,
 	requester_issuer	TEXT,
 	remote_addr		TEXT,
-	status			INTEGER NOT NULL,	-- HTTP status answered
+	status			INTEGER NOT NULL,	-- HTTP status
 	reason			TEXT
 );
 

@@ -558,9 +558,10 @@ START_TEST(test_insert_readback)
 		{ "replaces_serial", c->replaces_serial },
 		{ "azure_sync", readback[_i].azure_sync },
 	};
-	size_t				 i, ncols = sizeof(cols) / sizeof(cols[0]);
+	size_t				 i, ncols;
 	int				 j, seen = 0;
 
+	ncols = sizeof(cols) / sizeof(cols[0]);
 	l = ledger_open(1);
 	/* The certificate the reenroll variant replaces. */
 	cert_sample(&base, "00", na, sizeof(na));
@@ -644,7 +645,7 @@ END_TEST
 static const struct {
 	size_t		 off;
 	const char	*val;
-} bad[] = {
+} bad_fields[] = {
 	{ offsetof(struct mca_ledger_cert, operation), "revoke" },
 	{ offsetof(struct mca_ledger_cert, operation), "" },
 	{ offsetof(struct mca_ledger_cert, operation), NULL },
@@ -653,7 +654,14 @@ static const struct {
 	{ offsetof(struct mca_ledger_cert, serial), "0a1b" },
 	{ offsetof(struct mca_ledger_cert, serial), "0A:1B" },
 	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01 00:00:00" },
-	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T00:00:00+01:00" },
+	{ offsetof(struct mca_ledger_cert, not_after),
+	    "2030-01-01T00:00:00+01:00" },
+	{ offsetof(struct mca_ledger_cert, not_after),
+	    "2030-01-01T00:00:00.5Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-02-30T00:00:00Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-13-01T00:00:00Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T24:00:00Z" },
+	{ offsetof(struct mca_ledger_cert, not_after), "2030-01-01T00:00:00z" },
 	{ offsetof(struct mca_ledger_cert, not_before), "20240101000000Z" },
 	{ offsetof(struct mca_ledger_cert, sha1), SHA256 },
 	{ offsetof(struct mca_ledger_cert, sha1),
@@ -674,7 +682,7 @@ START_TEST(test_constraint)
 
 	l = ledger_open(1);
 	cert_sample(&c, "0F", na, sizeof(na));
-	*(const char **)((char *)&c + bad[_i].off) = bad[_i].val;
+	*(const char **)((char *)&c + bad_fields[_i].off) = bad_fields[_i].val;
 	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_DB);
 	ck_assert_int_eq(count_certs(), 0);
 	/* Nothing left behind in the statement: a good row goes in. */
@@ -938,7 +946,8 @@ START_TEST(test_issued_by_label)
 	view_row(l, db, "02", "b", 90, NULL, "2024-05-02T10:00:00Z");
 	view_row(l, db, "03", "a", 90, NULL, "2024-05-03T10:00:00Z");
 	view_row(l, db, "04", NULL, 90, NULL, "2024-05-04T10:00:00Z");
-	view_row(l, db, "05", "a", 90, NULL, "2024-04-30T10:00:00Z");
+	/* A renewal counts for its label like any other issuance. */
+	view_row(l, db, "05", "a", 90, "01", "2024-04-30T10:00:00Z");
 	db_rows(db, "SELECT label, issued, last_issued FROM issued_by_label",
 	    &b);
 	ck_assert_str_eq(mca_buf_str(&b),
@@ -1001,6 +1010,82 @@ END_TEST
 
 /* ----------------------------------------------------- concurrency */
 
+/*
+ * Another worker, in a child process: it takes a lock on the ledger
+ * with its own connection, tells the parent through the pipe, and
+ * keeps the lock a while. With migrate, it also applies the schema in
+ * that time, as the worker that won the race to a new file would.
+ */
+static void
+rival(int ready, int migrate)
+{
+	sqlite3	*db = NULL;
+	char	 q[64];
+	size_t	 i;
+	int	 bad = 0;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+		_exit(1);
+	if (migrate) {
+		bad |= sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL,
+		    NULL, NULL);
+		bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	} else {
+		/* A writer still in rollback mode, as while converting. */
+		bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+	}
+	if (bad != 0 || write(ready, "r", 1) != 1)
+		_exit(2);
+	usleep(300 * 1000);
+	for (i = 0; migrate && i < mca_sql_nmigrations; i++) {
+		(void)snprintf(q, sizeof(q), "PRAGMA user_version = %d",
+		    mca_sql_migrations[i].version);
+		bad |= sqlite3_exec(db, mca_sql_migrations[i].sql, NULL, NULL,
+		    NULL);
+		bad |= sqlite3_exec(db, q, NULL, NULL, NULL);
+	}
+	bad |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	sqlite3_close(db);
+	_exit(bad != 0 ? 3 : 0);
+}
+
+/*
+ * 0: a new file that another process is writing: the WAL conversion
+ * fails at once, without the busy handler, and open must retry.
+ * 1: another worker migrates while we open: we must wait for its write
+ * lock before reading user_version, or we would migrate a second time.
+ */
+START_TEST(test_open_race)
+{
+	struct mca_ledger	*l;
+	sqlite3			*db;
+	pid_t			 pid;
+	int			 p[2], st, v = -1;
+	char			 c;
+
+	ck_assert_int_eq(pipe(p), 0);
+	ck_assert_int_ne(pid = fork(), -1);
+	if (pid == 0) {
+		(void)close(p[0]);
+		rival(p[1], _i);
+	}
+	(void)close(p[1]);
+	ck_assert_int_eq(read(p[0], &c, 1), 1);
+	(void)close(p[0]);
+	l = ledger_open(1);
+	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+	ck_assert_int_eq(v, (int)mca_sql_nmigrations);
+	mca_ledger_close(l);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "rival: %d", st);
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'certificates'"), 1);
+	sqlite3_close(db);
+}
+END_TEST
+
 #define NCHILD	4
 #define NROWS	200
 
@@ -1011,7 +1096,7 @@ child(int id, int gate)
 	struct mca_ledger	*l = NULL;
 	struct mca_ledger_cert	 c;
 	struct mca_diag		 d;
-	char			 na[32] = "2030-01-01T00:00:00Z", serial[16], g;
+	char			 serial[16], g;
 	int			 i, errs = 0;
 	ssize_t			 n;
 
@@ -1019,7 +1104,7 @@ child(int id, int gate)
 	c.subject = "CN=worker";
 	c.issuer = ISSUER;
 	c.not_before = "2024-01-01T00:00:00Z";
-	c.not_after = na;
+	c.not_after = "2030-01-01T00:00:00Z";
 	c.label = "load";
 	c.operation = "enroll";
 	c.sha1 = SHA1;
@@ -1095,7 +1180,8 @@ ledger_suite(void)
 	tcase_add_loop_test(tc, test_insert_readback, 0,
 	    sizeof(readback) / sizeof(readback[0]));
 	tcase_add_test(tc, test_duplicate);
-	tcase_add_loop_test(tc, test_constraint, 0, sizeof(bad) / sizeof(bad[0]));
+	tcase_add_loop_test(tc, test_constraint, 0,
+	    sizeof(bad_fields) / sizeof(bad_fields[0]));
 	tcase_add_test(tc, test_busy);
 	tcase_add_test(tc, test_refusal);
 	suite_add_tcase(s, tc);
@@ -1118,6 +1204,7 @@ ledger_suite(void)
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_open_race, 0, 2);
 	tcase_add_test(tc, test_concurrent);
 	suite_add_tcase(s, tc);
 
