@@ -35,26 +35,6 @@ openssl_cmd(void)
 	return s != NULL && *s != '\0' ? s : "openssl";
 }
 
-static X509 *
-mkcert(const char *cn, EVP_PKEY *k)
-{
-	X509		*x;
-	X509_NAME	*n;
-
-	ck_assert_ptr_nonnull(x = X509_new());
-	ck_assert_int_eq(X509_set_version(x, 2), 1);
-	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 7), 1);
-	n = X509_get_subject_name(x);
-	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
-	    (const unsigned char *)cn, -1, -1, 0), 1);
-	ck_assert_int_eq(X509_set_issuer_name(x, n), 1);
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), 0));
-	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
-	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
-	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
-	return x;
-}
-
 static void
 setup(void)
 {
@@ -65,7 +45,7 @@ setup(void)
 	ck_assert_ptr_nonnull(k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
 	    "P-256"));
 	for (i = 0; i < NCERT; i++)
-		cert[i] = mkcert(cns[i], k);
+		cert[i] = tu_selfsigned(cns[i], k);
 	EVP_PKEY_free(k);
 }
 

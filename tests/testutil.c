@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/x509.h>
+
 #include "testutil.h"
 
 const char *
@@ -151,4 +153,24 @@ tu_run(Suite *s)
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
+
+X509 *
+tu_selfsigned(const char *cn, EVP_PKEY *k)
+{
+	X509		*x;
+	X509_NAME	*n;
+
+	ck_assert_ptr_nonnull(x = X509_new());
+	ck_assert_int_eq(X509_set_version(x, 2), 1);
+	ck_assert_int_eq(ASN1_INTEGER_set(X509_get_serialNumber(x), 1), 1);
+	n = X509_get_subject_name(x);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0), 1);
+	ck_assert_int_eq(X509_set_issuer_name(x, n), 1);
+	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notBefore(x), 0));
+	ck_assert_ptr_nonnull(X509_gmtime_adj(X509_getm_notAfter(x), 3600));
+	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
+	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
+	return x;
 }

@@ -4,6 +4,9 @@
 
 #include <check.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
 #include "buf.h"
 
 /* $MCA_SRCDIR / $MCA_BUILDDIR (set by make check), else "." */
@@ -35,6 +38,9 @@ int		 tu_writef(const char *path, const char *fmt, ...)
  * "file-rsa", "hsm-ec" or "hsm-rsa". Returns the script's exit status.
  */
 int		 tu_mkpki(const char *dir, const char *mode);
+
+/* A self-signed certificate for k with CN=cn, valid one hour. */
+X509		*tu_selfsigned(const char *cn, EVP_PKEY *k);
 
 /* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
 int		 tu_run(Suite *s);
