@@ -30,10 +30,10 @@ enum mca_ledger_stmt {
 	STMT_INSERT_REFUSAL,
 	STMT_FIND,
 	STMT_VERSION,
-	STMT__MAX
+	STMT_MAX
 };
 
-static const char *const mca_ledger_sql[STMT__MAX] = {
+static const char *const mca_ledger_sql[STMT_MAX] = {
 	/* STMT_INSERT_CERT: parameter order = struct mca_ledger_cert. */
 	"INSERT INTO certificates (serial, subject, san, issuer, "
 	"not_before, not_after, label, operation, requester_subject, "
@@ -57,7 +57,7 @@ static const char *const mca_ledger_sql[STMT__MAX] = {
 
 struct mca_ledger {
 	sqlite3		*db;
-	sqlite3_stmt	*stmt[STMT__MAX];
+	sqlite3_stmt	*stmt[STMT_MAX];
 };
 
 /*
@@ -225,7 +225,7 @@ mca_ledger_wal(sqlite3 *db, const char *path, struct mca_diag *d)
 			    NULL, d);
 		if (rc == 0 && strcmp(mode, "wal") == 0)
 			return 0;
-		/* Refused without an error: some other lock was in the way. */
+		/* Busy, or refused quietly: another process holds a lock. */
 		if ((rc != 0 && rc != MCA_ERR_BUSY) ||
 		    waited >= MCA_LEDGER_BUSY_MS)
 			break;
@@ -314,7 +314,7 @@ mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
 		goto out;
 	if ((rc = mca_ledger_migrate(l->db, path, d)) != 0)
 		goto out;
-	for (i = 0; i < STMT__MAX; i++) {
+	for (i = 0; i < STMT_MAX; i++) {
 		if (sqlite3_prepare_v3(l->db, mca_ledger_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &l->stmt[i], NULL) !=
 		    SQLITE_OK) {
@@ -341,7 +341,7 @@ mca_ledger_close(struct mca_ledger *l)
 
 	if (l == NULL)
 		return;
-	for (i = 0; i < STMT__MAX; i++)
+	for (i = 0; i < STMT_MAX; i++)
 		sqlite3_finalize(l->stmt[i]);
 	/* All statements are finalized, so this closes for real. */
 	(void)sqlite3_close(l->db);
@@ -407,6 +407,8 @@ mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 	};
 	size_t		 i;
 
+	if (l == NULL)
+		return MCA_ERR_INVAL;
 	st = l->stmt[STMT_INSERT_CERT];
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK) {
@@ -428,6 +430,8 @@ mca_ledger_insert_refusal(struct mca_ledger *l,
 	};
 	size_t		 i;
 
+	if (l == NULL)
+		return MCA_ERR_INVAL;
 	st = l->stmt[STMT_INSERT_REFUSAL];
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
@@ -473,6 +477,8 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	int		 src, rc = MCA_ERR_DB;
 
 	memset(f, 0, sizeof(*f));
+	if (l == NULL)
+		return MCA_ERR_INVAL;
 	if (serial == NULL || issuer == NULL)
 		return MCA_ERR_NOTFOUND;
 	st = l->stmt[STMT_FIND];
