@@ -43,7 +43,7 @@ enum mca_keytype {
 struct mca_profile {
 	char		*name;		/* end_point_name: the EST label */
 	int		 index;		/* the N of end_certificate_config_N */
-	int		 validity_days;	/* validity_in_days (>= 1) */
+	int		 validity_days;	/* validity_in_days: 1..36500; 0 when unlimited and absent */
 	char		**eku;		/* extended_key_usage_list: dotted OIDs */
 	size_t		 neku;
 	unsigned	 key_usage;	/* enum mca_ku bits */
@@ -91,7 +91,7 @@ struct mca_cfg {
  * MCA_ERR_NOTFOUND / MCA_ERR_IO (unreadable), MCA_ERR_TOOBIG, or
  * MCA_ERR_CONFIG, and d says, in one line, the file and the key:
  *   "/etc/microca/config.json: end_certificate_config_2.validity_in_days:
- *    expected an integer >= 1"
+ *    expected an integer from 1 to 36500"
  * *out is NULL on error.
  */
 int	 mca_cfg_load(const char *path, struct mca_cfg **out,

@@ -14,11 +14,6 @@
 
 #define MCA_CSR_BODY_MAX	(64u * 1024u)	/* request body cap */
 
-enum mca_csr_enc {
-	MCA_CSR_ENC_AUTO,	/* PEM if it has a BEGIN line, else base64, else DER */
-	MCA_CSR_ENC_MAX
-};
-
 /*
  * Decodes a request body into a CSR: base64 DER with any whitespace
  * (RFC 7030 4.2.1, RFC 8951 3.2), a PEM "CERTIFICATE REQUEST" or "NEW

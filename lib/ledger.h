@@ -29,7 +29,9 @@ struct mca_ledger;
  * sync_full is 0), foreign keys on; applies pending migrations in one
  * IMMEDIATE transaction each, so concurrent openers are safe. Refuses a
  * database whose user_version is newer than this binary knows.
- * Returns 0, MCA_ERR_DB or MCA_ERR_IO with d saying why.
+ * Returns 0, MCA_ERR_DB or MCA_ERR_IO with d saying why; MCA_ERR_INVAL
+ * for NULL arguments, MCA_ERR_NOMEM, or MCA_ERR_INTERNAL when the
+ * compiled-in migrations are misnumbered.
  */
 int	 mca_ledger_open(const char *path, int sync_full,
 	    struct mca_ledger **out, struct mca_diag *d);

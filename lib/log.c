@@ -41,12 +41,6 @@ mca_log_close(void)
 	log_opened = 0;
 }
 
-int
-mca_log_debug_enabled(void)
-{
-	return log_debug;
-}
-
 void
 mca_log(enum mca_log_level level, const char *fmt, ...)
 {

@@ -18,7 +18,6 @@ enum mca_log_level {
 /* ident: program name; to_stderr: 1 for stderr, 0 for syslog. */
 void	 mca_log_open(const char *ident, int to_stderr, int debug);
 void	 mca_log_close(void);
-int	 mca_log_debug_enabled(void);
 
 /*
  * Logs one line. Control characters (from untrusted subjects, labels)

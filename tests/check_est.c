@@ -162,7 +162,7 @@ run_cgi_cfg(const char *config, const char *method, const char *uri,
     const char *extra, struct cgi *r)
 {
 	char		*env[32], *ex = NULL, *tok, *save = NULL;
-	char		 exe[1024], in[1024], out[1024], errf[1024], cl[64];
+	char		 exe[1024], in[1024], out[1024], errf[1024];
 	char		 vars[12][1024];
 	struct mca_buf	 pem = MCA_BUF_INIT, raw = MCA_BUF_INIT;
 	char		*pemvar = NULL;
@@ -209,7 +209,6 @@ run_cgi_cfg(const char *config, const char *method, const char *uri,
 	}
 	env[ne] = NULL;
 #undef ADDV
-	(void)cl;
 
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
