@@ -76,6 +76,13 @@ int	 mca_auth_client(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);
 void	 mca_client_clear(struct mca_client *c);
 
+/*
+ * simpleenroll.c: 0 when the client may enroll a new key on req's label
+ * (simpleenroll, serverkeygen), else an error response in resp.
+ */
+int	 mca_authz_enroll(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp);
+
 /* One file per operation. */
 void	 mca_op_cacerts(struct mca_server *, struct mca_request *,
 	    struct mca_resp *);
