@@ -58,6 +58,17 @@ mca_auth_client(struct mca_server *srv, struct mca_request *req,
 
 	pem = mca_req_env(req, "SSL_CLIENT_CERT");
 	verify = mca_req_env(req, "SSL_CLIENT_VERIFY");
+	if ((pem == NULL || *pem == '\0') && verify != NULL &&
+	    strncmp(verify, "FAILED", 6) == 0) {
+		/*
+		 * lighttpd (ssl.verifyclient.enforce = "disable") hands over
+		 * no certificate when its own check failed, only this verdict:
+		 * the client did present one, and it is not good.
+		 */
+		(void)mca_resp_error(resp, 403, "the client certificate is "
+		    "not trusted: the web server could not verify it");
+		return MCA_ERR_AUTH;
+	}
 	if (pem == NULL || *pem == '\0' ||
 	    (verify != NULL && strcmp(verify, "NONE") == 0)) {
 		(void)mca_resp_error(resp, 401, "a client certificate is "

@@ -24,6 +24,8 @@ set -eu
 
 dir=$1
 mode=${2:-file}
+# The organisation in every name ("microca demo" for ./quickstart).
+org=${MKPKI_ORG:-microca test}
 OPENSSL=${OPENSSL:-openssl}
 module=${SOFTHSM2_MODULE:-}
 if [ -z "$module" ]; then
@@ -84,9 +86,9 @@ cat $ext >> req.cnf
 # offline root, 20 years
 ec P-384 root.key
 "$OPENSSL" req -new -x509 -key root.key -config req.cnf -extensions root \
-    -subj "/O=microca test/CN=microca test root" -days 7300 -sha384 -out root.pem
+    -subj "/O=$org/CN=$org root" -days 7300 -sha384 -out root.pem
 
-inter_subj="/O=microca test/CN=microca test intermediate"
+inter_subj="/O=$org/CN=$org intermediate"
 case "$mode" in
 file)
 	ec P-256 ca.key
@@ -140,13 +142,13 @@ cat ca.pem root.pem > chain.pem
 # bootstrap CA and a client certificate from it
 ec P-256 boot-ca.key
 "$OPENSSL" req -new -x509 -key boot-ca.key -config req.cnf -extensions root \
-    -subj "/O=microca test/CN=bootstrap CA" -days 7300 -sha256 -out boot-ca.pem
+    -subj "/O=$org/CN=bootstrap CA" -days 7300 -sha256 -out boot-ca.pem
 client() { # name subj cakey cacert
 	ec P-256 "$1.key"
 	"$OPENSSL" req -new -key "$1.key" -subj "$2" -config req.cnf -out "$1.csr"
 	sign "$1.csr" "$3" "$4" client 365 "$1.pem"
 }
-client boot "/O=microca test/CN=device-boot-001" boot-ca.key boot-ca.pem
+client boot "/O=$org/CN=device-boot-001" boot-ca.key boot-ca.pem
 
 # an expired one: openssl ca is the only CLI that takes explicit dates
 mkdir -p ca-db && : > ca-db/index.txt && echo 01 > ca-db/serial
@@ -166,7 +168,7 @@ organizationName = optional
 EOT
 cat $ext >> ca.cnf
 ec P-256 boot-expired.key
-"$OPENSSL" req -new -key boot-expired.key -subj "/O=microca test/CN=device-expired" \
+"$OPENSSL" req -new -key boot-expired.key -subj "/O=$org/CN=device-expired" \
     -config req.cnf -out boot-expired.csr
 "$OPENSSL" ca -batch -config ca.cnf -cert boot-ca.pem -keyfile boot-ca.key \
     -startdate 20200101000000Z -enddate 20210101000000Z -extensions client \
@@ -180,7 +182,7 @@ client foreign "/O=somebody else/CN=intruder" foreign-ca.key foreign-ca.pem
 
 # TLS server certificate (issued by the test root)
 ec P-256 server.key
-"$OPENSSL" req -new -key server.key -subj "/O=microca test/CN=127.0.0.1" -config req.cnf -out server.csr
+"$OPENSSL" req -new -key server.key -subj "/O=$org/CN=127.0.0.1" -config req.cnf -out server.csr
 sign server.csr root.key root.pem server 825 server.pem
 
 rm -f ./*.csr ./*.srl

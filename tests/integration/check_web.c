@@ -1,0 +1,662 @@
+/*
+ * microca behind real web servers: lighttpd and Apache (mod_ssl +
+ * mod_fcgid), started by scripts/microca-web from the configurations in
+ * conf-examples/, as plain processes on loopback, with the CA key in a
+ * real SoftHSMv2 token. Real clients do every operation: curl and openssl,
+ * strongSwan's pki. The ledger is read with the sqlite3 command-line
+ * tool, as an auditor would.
+ *
+ * Each server runs once per test case (an unchecked fixture: it is
+ * stopped by the parent even when a test fails or crashes, and
+ * microca-web stops it by itself should this program die).
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define WEB_TIMEOUT	120
+
+struct web {
+	const char	*kind;		/* "lighttpd" or "apache" */
+	char		*dir;		/* the test's files; ledger; pki/ */
+	char		 url[128];	/* https://127.0.0.1:PORT */
+	int		 root;		/* running as root: workers run as www-data */
+	int		 seq;		/* per-test file names */
+};
+
+static struct web	 W;
+
+static char *
+path(const char *name)
+{
+	static char	 p[4][1024];
+	static int	 i;
+
+	i = (i + 1) % 4;
+	(void)snprintf(p[i], sizeof(p[i]), "%s/%s", W.dir, name);
+	return p[i];
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void
+write_config(void)
+{
+	FILE	*f;
+
+	f = fopen(path("config.json"), "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f,
+	    "{\n"
+	    " \"intermediate_cert_config\": { \"hash_function\": \"SHA256\" },\n"
+	    " \"intermediate_cert_path\": \"%s/pki/chain.pem\",\n"
+	    " \"intermediate_private_key_label_in_pkcs11\": \"microca-ca\",\n"
+	    " \"pkcs11_library\": \"%s\",\n"
+	    " \"pkcs11_library_pin\": \"1234\",\n"
+	    " \"mtls_ca_cert\": \"%s/pki/boot-ca.pem\",\n"
+	    " \"ledger_db_path\": \"%s/ledger.db\",\n"
+	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
+	    " \"default_end_point_name\": \"strongswan\",\n"
+	    " \"end_certificate_config_1\": {\n"
+	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true },\n"
+	    "  \"is_device_cert\": false },\n"
+	    " \"end_certificate_config_2\": {\n"
+	    "  \"end_point_name\": \"strongswan\", \"validity_in_days\": 30,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true },\n"
+	    "  \"base64_line_length\": 0 }\n"
+	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
+}
+
+static void
+web_start(const char *kind)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	const char	*mod = getenv("SOFTHSM2_MODULE");
+	int		 rc;
+
+	memset(&W, 0, sizeof(W));
+	W.kind = kind;
+	W.dir = tu_mkdtemp(kind);
+	W.root = geteuid() == 0;
+	ck_assert_msg(mod != NULL && *mod != '\0', "SOFTHSM2_MODULE not set");
+	ck_assert_int_eq(tu_mkpki(path("pki"), "hsm-ec"), 0);
+	write_config();
+	/* The CAs asked for in the handshake: bootstrap CA and our chain. */
+	ck_assert_int_eq(tu_sh(NULL, "cat '%s/pki/boot-ca.pem' "
+	    "'%s/pki/chain.pem' > '%s/client-ca.pem'", W.dir, W.dir, W.dir), 0);
+	/*
+	 * As root the workers run as www-data, which must own their files
+	 * and reach the program (a build tree under /root it cannot).
+	 */
+	if (W.root)
+		ck_assert_int_eq(tu_sh(NULL, "mkdir '%s/bin' && cp "
+		    "'%s/microca-est' '%s/bin/' && chmod 755 '%s' && "
+		    "chown -R www-data: '%s'", W.dir, tu_builddir(), W.dir,
+		    W.dir, W.dir), 0);
+	rc = tu_sh(&out,
+	    "MICROCA_EST='%s/microca-est' MICROCA_EST_ARGS='--logToTerminal "
+	    "--debugMode' MICROCA_CONFIG='%s/config.json' "
+	    "SOFTHSM2_CONF='%s/pki/softhsm2.conf' "
+	    "MCA_WEB_TLS_CERT='%s/pki/server.pem' "
+	    "MCA_WEB_TLS_KEY='%s/pki/server.key' "
+	    "MCA_WEB_CLIENT_CA='%s/client-ca.pem' MCA_WEB_WORKERS=2 "
+	    "MCA_WEB_OWNER_PID=%ld MCA_WEB_CONF_DIR='%s/conf-examples' "
+	    "sh '%s/scripts/microca-web' start %s '%s/web'",
+	    W.root ? path("bin") : tu_builddir(), W.dir, W.dir, W.dir, W.dir,
+	    W.dir, (long)getpid(),
+	    tu_srcdir(), tu_srcdir(), kind, W.dir);
+	ck_assert_msg(rc == 0, "microca-web start %s failed (%d)", kind, rc);
+	ck_assert_int_gt(out.len, 8);
+	(void)snprintf(W.url, sizeof(W.url), "%.*s",
+	    (int)strcspn(mca_buf_str(&out), "\n"), mca_buf_str(&out));
+	mca_buf_free(&out);
+}
+
+static void
+web_stop(void)
+{
+	if (W.dir == NULL)
+		return;
+	(void)tu_sh(NULL, "sh '%s/scripts/microca-web' stop '%s/web'",
+	    tu_srcdir(), W.dir);
+	/* Nothing of ours may outlive the server. */
+	(void)tu_sh(NULL, "for p in $(cat '%s/web/workers' 2>/dev/null); do "
+	    "kill -0 $p 2>/dev/null && echo \"worker $p still running\" >&2; "
+	    "done; true", W.dir);
+	tu_rmtree(W.dir);
+	free(W.dir);
+	W.dir = NULL;
+}
+
+static void start_lighttpd(void) { web_start("lighttpd"); }
+static void start_apache(void) { web_start("apache"); }
+
+/* ---------------------------------------------------------------- clients */
+
+struct reply {
+	int		 status;
+	char		 version[8];	/* "1.1", "2" */
+	struct mca_buf	 body;
+	struct mca_buf	 headers;
+	char		 bodyfile[1024];
+};
+
+static void
+reply_free(struct reply *r)
+{
+	mca_buf_free(&r->body);
+	mca_buf_free(&r->headers);
+}
+
+/* Does the header block hold this exact line (name spelled as given)? */
+static int
+has_header(const struct reply *r, const char *line)
+{
+	const char	*p = mca_buf_str(&r->headers);
+	size_t		 n = strlen(line);
+
+	while (p != NULL && *p != '\0') {
+		if (strncmp(p, line, n) == 0 && (p[n] == '\r' || p[n] == '\n'))
+			return 1;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+static int
+has_header_name(const struct reply *r, const char *name)
+{
+	const char	*p = mca_buf_str(&r->headers);
+	size_t		 n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':')
+			return 1;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return 0;
+}
+
+/*
+ * One request with curl. opts are extra curl options (client certificate,
+ * body, method, --http1.1/--http2). Checks what every answer must be:
+ * a Content-Length equal to the body, never chunked, header names spelt
+ * exactly (HTTP/1.1; HTTP/2 lowercases them by definition).
+ */
+static void
+est(struct reply *r, const char *opts, const char *resource)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 hdrs[1024], cl[64];
+	int		 seq = ++W.seq;
+
+	memset(r, 0, sizeof(*r));
+	(void)snprintf(r->bodyfile, sizeof(r->bodyfile), "%s/r%d-%d.body",
+	    W.dir, (int)getpid(), seq);
+	(void)snprintf(hdrs, sizeof(hdrs), "%s/r%d-%d.hdr", W.dir,
+	    (int)getpid(), seq);
+	ck_assert_int_eq(tu_sh(&out, "curl -sS --max-time 30 --cacert "
+	    "'%s/pki/root.pem' -o '%s' -D '%s' -w '%%{http_code} "
+	    "%%{http_version}' %s '%s/.well-known/est/%s'", W.dir,
+	    r->bodyfile, hdrs, opts, W.url, resource), 0);
+	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d %7s", &r->status,
+	    r->version), 2);
+	mca_buf_free(&out);
+	ck_assert_int_eq(tu_read(r->bodyfile, &r->body), 0);
+	ck_assert_int_eq(tu_read(hdrs, &r->headers), 0);
+	ck_assert_msg(!has_header_name(r, "Transfer-Encoding"),
+	    "chunked answer:\n%s", mca_buf_str(&r->headers));
+	if (strcmp(r->version, "2") == 0)
+		(void)snprintf(cl, sizeof(cl), "content-length: %zu",
+		    r->body.len);
+	else
+		(void)snprintf(cl, sizeof(cl), "Content-Length: %zu",
+		    r->body.len);
+	ck_assert_msg(has_header(r, cl), "no \"%s\" in\n%s", cl,
+	    mca_buf_str(&r->headers));
+}
+
+/* The client certificate options for a file pair in pki/ or the dir. */
+static const char *
+as(const char *pem, const char *key)
+{
+	static char	 o[2][2048];
+	static int	 i;
+
+	i = (i + 1) % 2;
+	(void)snprintf(o[i], sizeof(o[i]), "--cert '%s' --key '%s'",
+	    pem[0] == '/' ? pem : path(pem), key[0] == '/' ? key : path(key));
+	return o[i];
+}
+
+/* A new EC P-256 key and CSR for cn: name.key, name.csr.pem, name.b64. */
+static void
+make_csr(const char *name, const char *cn)
+{
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' req -new -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
+	    "-subj '/CN=%s' -out %s.csr.pem 2>/dev/null && '%s' req -in "
+	    "%s.csr.pem -outform DER | '%s' base64 > %s.b64", W.dir,
+	    getenv("OPENSSL"), name, cn, name, getenv("OPENSSL"), name,
+	    getenv("OPENSSL"), name), 0);
+}
+
+/* A CSR for an existing key. */
+static void
+make_csr_for(const char *name, const char *key, const char *cn)
+{
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' req -new -key %s "
+	    "-subj '/CN=%s' -outform DER | '%s' base64 > %s.b64", W.dir,
+	    getenv("OPENSSL"), key, cn, getenv("OPENSSL"), name), 0);
+}
+
+/*
+ * The certificate of an EST certs-only answer, as PEM in out, checked
+ * with openssl verify against the test root and our intermediate.
+ */
+static void
+issued_cert(const struct reply *r, const char *out)
+{
+	const char	*o = getenv("OPENSSL");
+
+	ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' base64 "
+	    "-d -A > '%s.der' && '%s' pkcs7 -inform DER -in '%s.der' "
+	    "-print_certs -out '%s' && '%s' verify -CAfile '%s/pki/root.pem' "
+	    "-untrusted '%s/pki/ca.pem' '%s' >/dev/null", r->bodyfile, o,
+	    r->bodyfile, o, r->bodyfile, out, o, W.dir, W.dir, out), 0);
+}
+
+/* A certificate's serial as the ledger writes it (uppercase hex). */
+static void
+serial_of(const char *pem, char *serial, size_t len)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+
+	ck_assert_int_eq(tu_sh(&out, "'%s' x509 -in '%s' -noout -serial",
+	    getenv("OPENSSL"), pem), 0);
+	ck_assert_msg(strncmp(mca_buf_str(&out), "serial=", 7) == 0, "%s",
+	    mca_buf_str(&out));
+	(void)snprintf(serial, len, "%.*s", (int)strcspn(mca_buf_str(&out) +
+	    7, "\n"), mca_buf_str(&out) + 7);
+	mca_buf_free(&out);
+}
+
+/*
+ * A query on the ledger with the sqlite3 tool; one line of output in
+ * out. As root it runs as the workers' user, as the README tells an
+ * auditor to, so that no root-owned -wal or -shm file locks them out.
+ */
+static void
+ledger(char *out, size_t len, const char *sql)
+{
+	struct mca_buf	 o = MCA_BUF_INIT;
+
+	ck_assert_int_eq(tu_sh(&o, "%s '%s' '%s/ledger.db' \"%s\"",
+	    W.root ? "runuser -u www-data --" : "", getenv("SQLITE3"), W.dir,
+	    sql), 0);
+	(void)snprintf(out, len, "%.*s", (int)strcspn(mca_buf_str(&o), "\n"),
+	    mca_buf_str(&o));
+	mca_buf_free(&o);
+}
+
+static int
+ledger_count(const char *table)
+{
+	char	 sql[256], out[64], *end;
+	long	 n;
+
+	(void)snprintf(sql, sizeof(sql), "SELECT count(*) FROM %s", table);
+	ledger(out, sizeof(out), sql);
+	n = strtol(out, &end, 10);
+	ck_assert_msg(end != out && *end == '\0', "count: \"%s\"", out);
+	return (int)n;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+START_TEST(test_cacerts)
+{
+	struct reply	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	const char	*versions[] = { "--http1.1", "--http2" };
+	size_t		 i;
+
+	for (i = 0; i < 2; i++) {
+		est(&r, versions[i], "cacerts");
+		ck_assert_int_eq(r.status, 200);
+		ck_assert_str_eq(r.version, i == 0 ? "1.1" : "2");
+		if (i == 0) {
+			ck_assert(has_header(&r, "Content-Type: "
+			    "application/pkcs7-mime; smime-type=certs-only"));
+			ck_assert(has_header(&r, "Content-Transfer-Encoding: "
+			    "base64"));
+		} else
+			ck_assert(has_header(&r, "content-type: "
+			    "application/pkcs7-mime; smime-type=certs-only"));
+		ck_assert_int_eq(tu_sh(&out, "tr -d '\\r\\n' < '%s' | '%s' base64 -d -A | '%s' "
+		    "pkcs7 -inform DER -print_certs | grep '^subject'",
+		    r.bodyfile, getenv("OPENSSL"), getenv("OPENSSL")), 0);
+		ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+		    "CN = microca test intermediate"));
+		ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+		    "CN = microca test root"));
+		mca_buf_reset(&out);
+		reply_free(&r);
+	}
+	/* The labelled form serves the same chain. */
+	est(&r, "", "device/cacerts");
+	ck_assert_int_eq(r.status, 200);
+	reply_free(&r);
+	mca_buf_free(&out);
+}
+END_TEST
+
+START_TEST(test_csrattrs)
+{
+	struct reply	 r;
+
+	est(&r, "--http1.1", "device/csrattrs");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert(has_header(&r, "Content-Type: application/csrattrs"));
+	ck_assert(has_header(&r, "Content-Transfer-Encoding: base64"));
+	ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' base64 -d -A | '%s' "
+	    "asn1parse -inform DER | grep -q ecdsa-with-SHA256",
+	    r.bodyfile, getenv("OPENSSL"), getenv("OPENSSL")), 0);
+	reply_free(&r);
+}
+END_TEST
+
+/* simpleenroll with base64 DER (HTTP/1.1) and with PEM text (HTTP/2). */
+START_TEST(test_simpleenroll)
+{
+	struct reply	 r;
+	char		 opts[2048], serial[130], q[512], got[256];
+	int		 before = ledger_count("certificates");
+
+	make_csr("e1", "web-device-1");
+	(void)snprintf(opts, sizeof(opts), "--http1.1 %s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("e1.b64"));
+	est(&r, opts, "device/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	ck_assert(has_header(&r, "Content-Type: application/pkcs7-mime; "
+	    "smime-type=certs-only"));
+	ck_assert(has_header(&r, "Content-Transfer-Encoding: base64"));
+	issued_cert(&r, path("e1.pem"));
+	ck_assert_int_eq(tu_sh(NULL, "'%s' x509 -in '%s' -noout -subject | "
+	    "grep -q 'CN *= *web-device-1'", getenv("OPENSSL"),
+	    path("e1.pem")), 0);
+	/* The certificate carries the CSR's key. */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && [ \"$('%s' x509 -in e1.pem "
+	    "-noout -pubkey)\" = \"$('%s' pkey -in e1.key -pubout)\" ]",
+	    W.dir, getenv("OPENSSL"), getenv("OPENSSL")), 0);
+	serial_of(path("e1.pem"), serial, sizeof(serial));
+	(void)snprintf(q, sizeof(q), "SELECT label || ' ' || operation || ' ' "
+	    "|| subject FROM certificates WHERE serial = '%s'", serial);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "device enroll CN=web-device-1");
+	reply_free(&r);
+
+	/* PEM as text/plain, over HTTP/2. */
+	make_csr("e2", "web-device-2");
+	(void)snprintf(opts, sizeof(opts), "--http2 %s -H 'Content-Type: "
+	    "text/plain' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("e2.csr.pem"));
+	est(&r, opts, "device/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	ck_assert_str_eq(r.version, "2");
+	issued_cert(&r, path("e2.pem"));
+	reply_free(&r);
+	ck_assert_int_eq(ledger_count("certificates"), before + 2);
+}
+END_TEST
+
+/* simplereenroll: renew (same key) and rekey (new key). */
+START_TEST(test_simplereenroll)
+{
+	struct reply	 r;
+	char		 opts[2048], s1[130], s2[130], s3[130], q[512];
+	char		 got[256];
+
+	make_csr("n1", "web-renew-1");
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("n1.b64"));
+	est(&r, opts, "device/simpleenroll");
+	ck_assert_int_eq(r.status, 200);
+	issued_cert(&r, path("n1.pem"));
+	serial_of(path("n1.pem"), s1, sizeof(s1));
+	reply_free(&r);
+
+	/* renew: the same key, authenticated by the certificate itself */
+	make_csr_for("n2", "n1.key", "web-renew-1");
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("n1.pem", "n1.key"),
+	    path("n2.b64"));
+	est(&r, opts, "device/simplereenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("n2.pem"));
+	serial_of(path("n2.pem"), s2, sizeof(s2));
+	ck_assert_str_ne(s1, s2);
+	(void)snprintf(q, sizeof(q), "SELECT operation || ' ' || "
+	    "replaces_serial FROM certificates WHERE serial = '%s'", s2);
+	ledger(got, sizeof(got), q);
+	ck_assert_int_eq(strncmp(got, "reenroll ", 9), 0);
+	ck_assert_str_eq(got + 9, s1);
+	reply_free(&r);
+
+	/* rekey: a new key, authenticated by the renewed certificate */
+	make_csr("n3", "web-renew-1");
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("n2.pem", "n1.key"),
+	    path("n3.b64"));
+	est(&r, opts, "device/simplereenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("n3.pem"));
+	serial_of(path("n3.pem"), s3, sizeof(s3));
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && [ \"$('%s' x509 -in n3.pem "
+	    "-noout -pubkey)\" = \"$('%s' pkey -in n3.key -pubout)\" ]",
+	    W.dir, getenv("OPENSSL"), getenv("OPENSSL")), 0);
+	(void)snprintf(q, sizeof(q), "SELECT replaces_serial FROM "
+	    "certificates WHERE serial = '%s'", s3);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, s2);
+	reply_free(&r);
+}
+END_TEST
+
+/*
+ * strongSwan's pki: it always asks URL + /.well-known/est/<op>, so it
+ * reaches the default label only (default_end_point_name, here with
+ * base64_line_length 0: pki 5.9.8 cannot decode wrapped base64).
+ */
+START_TEST(test_strongswan)
+{
+	struct reply	 r;
+	char		 opts[2048], s1[130], s2[130], q[512], got[256];
+
+	if (system("command -v pki >/dev/null 2>&1") != 0)
+		ck_abort_msg("strongSwan pki is not installed "
+		    "(strongswan-pki, libstrongswan-extra-plugins)");
+	/* pki --estca: the CA certificates, verified against the root */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --estca --url '%s' "
+	    "--cacert pki/root.pem --caout ss-ca.pem --outform pem --force "
+	    ">ss-estca.log 2>&1 && grep -q 'Sub CA cert is trusted' "
+	    "ss-estca.log && cmp -s ss-ca-1.pem pki/ca.pem", W.dir, W.url), 0);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' x509 -in ss-ca.pem "
+	    "-noout -subject | grep -q 'microca test root'", W.dir,
+	    getenv("OPENSSL")), 0);
+
+	/* A first certificate on the default label, with the bootstrap. */
+	make_csr("ss1", "strongswan-dev-1");
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("ss1.b64"));
+	est(&r, opts, "simpleenroll");
+	ck_assert_int_eq(r.status, 200);
+	/* One line of base64: the label's base64_line_length 0. */
+	ck_assert_ptr_null(memchr(r.body.data, '\n', r.body.len - 1));
+	issued_cert(&r, path("ss1.pem"));
+	serial_of(path("ss1.pem"), s1, sizeof(s1));
+	reply_free(&r);
+
+	/* pki --est with --cert: re-enrollment, TLS client auth by ss1 */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --req --in ss1.key "
+	    "--dn 'CN=strongswan-dev-1' --outform pem > ss2.csr 2>/dev/null "
+	    "&& pki --est --url '%s' --in ss2.csr --cacert pki/root.pem "
+	    "--cacert ss-ca-1.pem --cert ss1.pem --key ss1.key --outform pem "
+	    "> ss2.pem 2>ss-est.log && grep -q 'Issued certificate is "
+	    "trusted' ss-est.log", W.dir, W.url), 0);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' verify -CAfile "
+	    "pki/root.pem -untrusted pki/ca.pem ss2.pem >/dev/null", W.dir,
+	    getenv("OPENSSL")), 0);
+	serial_of(path("ss2.pem"), s2, sizeof(s2));
+	(void)snprintf(q, sizeof(q), "SELECT label || ' ' || operation || ' ' "
+	    "|| replaces_serial FROM certificates WHERE serial = '%s'", s2);
+	ledger(got, sizeof(got), q);
+	(void)snprintf(q, sizeof(q), "strongswan reenroll %s", s1);
+	ck_assert_str_eq(got, q);
+}
+END_TEST
+
+/* One refused request: its status and its one-line reason. */
+static void
+refused(const char *opts, const char *resource, int status,
+    const char *reason)
+{
+	struct reply	 r;
+
+	est(&r, opts, resource);
+	ck_assert_msg(r.status == status, "%s: %d, not %d (%s)", resource,
+	    r.status, status, mca_buf_str(&r.body));
+	ck_assert_msg(has_header(&r, "Content-Type: text/plain") ||
+	    has_header(&r, "content-type: text/plain"), "%s", mca_buf_str(&r.headers));
+	/* one line, ending in a newline */
+	ck_assert_int_gt(r.body.len, 1);
+	ck_assert_int_eq(r.body.data[r.body.len - 1], '\n');
+	ck_assert_ptr_eq(memchr(r.body.data, '\n', r.body.len),
+	    r.body.data + r.body.len - 1);
+	ck_assert_msg(strstr(mca_buf_str(&r.body), reason) != NULL, "\"%s\" not in "
+	    "\"%s\"", reason, mca_buf_str(&r.body));
+	reply_free(&r);
+}
+
+START_TEST(test_errors)
+{
+	char		 opts[2048];
+	int		 certs, refusals;
+	struct reply	 r;
+
+	make_csr("x1", "web-refused");
+	ck_assert_int_eq(tu_sh(NULL, "head -c 70000 /dev/zero | tr '\\0' A "
+	    "> '%s/big.b64' && echo 'this is not a CSR' > '%s/junk.b64'",
+	    W.dir, W.dir), 0);
+	certs = ledger_count("certificates");
+	refusals = ledger_count("refusals");
+
+	/* no client certificate */
+	(void)snprintf(opts, sizeof(opts), "-H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", path("x1.b64"));
+	refused(opts, "device/simpleenroll", 401, "client certificate is "
+	    "required");
+	/* a certificate from a CA nobody here trusts */
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/foreign.pem",
+	    "pki/foreign.key"), path("x1.b64"));
+	refused(opts, "device/simpleenroll", 403, "not trusted");
+	/* the bootstrap certificate cannot renew: it is not ours */
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("x1.b64"));
+	refused(opts, "device/simplereenroll", 403, "issued by this CA");
+	/* unknown label */
+	refused(opts, "nosuchlabel/simpleenroll", 404, "unknown EST label");
+	/* wrong method */
+	est(&r, "--http1.1 -X GET", "device/simpleenroll");
+	ck_assert_int_eq(r.status, 405);
+	ck_assert(has_header(&r, "Allow: POST"));
+	reply_free(&r);
+	/* over 64 KiB */
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("big.b64"));
+	refused(opts, "device/simpleenroll", 413, "over 65536 bytes");
+	/* garbage */
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("junk.b64"));
+	refused(opts, "device/simpleenroll", 400, "");
+	/* wrong media type */
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/json' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("x1.b64"));
+	refused(opts, "device/simpleenroll", 415, "");
+
+	/*
+	 * Not one certificate; every refused enrollment on a known label is
+	 * on record: 401, 403, 403, 405, 413, 400, 415 (the 404 has no label
+	 * to file it under).
+	 */
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+	ck_assert_int_eq(ledger_count("refusals"), refusals + 7);
+}
+END_TEST
+
+/* Concurrent enrollments: every one answered, every one in the ledger. */
+START_TEST(test_concurrent)
+{
+	char	 opts[2048];
+	int	 before = ledger_count("certificates");
+
+	make_csr("c", "web-concurrent");
+	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("c.b64"));
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && for i in $(seq 1 16); do "
+	    "curl -sS --max-time 30 --cacert pki/root.pem %s -o c$i.b64 "
+	    "-w '%%{http_code}\\n' '%s/.well-known/est/device/simpleenroll' "
+	    "> c$i.status & done; wait; cat c*.status | sort | uniq -c | "
+	    "grep -qx ' *16 200'", W.dir, opts, W.url), 0);
+	ck_assert_int_eq(ledger_count("certificates"), before + 16);
+}
+END_TEST
+
+static TCase *
+web_tcase(const char *name, void (*start)(void))
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, start, web_stop);
+	tcase_set_timeout(tc, WEB_TIMEOUT);
+	tcase_add_test(tc, test_cacerts);
+	tcase_add_test(tc, test_csrattrs);
+	tcase_add_test(tc, test_simpleenroll);
+	tcase_add_test(tc, test_simplereenroll);
+	tcase_add_test(tc, test_strongswan);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_concurrent);
+	return tc;
+}
+
+int
+main(void)
+{
+	Suite	*s = suite_create("web");
+
+	suite_add_tcase(s, web_tcase("lighttpd", start_lighttpd));
+	suite_add_tcase(s, web_tcase("apache", start_apache));
+	return tu_run(s);
+}
