@@ -19,7 +19,7 @@
 
 /* What a label serves without work per request. */
 struct mca_label_cache {
-	struct mca_buf	 cacerts;	/* base64 certs-only of the chain */
+	struct mca_buf	 cacerts;	/* base64 certs-only: chain, rollover */
 	struct mca_buf	 csrattrs;	/* base64 CsrAttrs */
 };
 

@@ -21,6 +21,7 @@
 
 #include <check.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -1103,6 +1104,122 @@ START_TEST(t_startup_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------------ rollover */
+
+static STACK_OF(X509) *
+pem_certs(const char *name)
+{
+	STACK_OF(X509)	*sk = sk_X509_new_null();
+	FILE		*f = fopen(path(name), "r");
+	X509		*x;
+
+	ck_assert_ptr_nonnull(f);
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(sk, x);
+	ERR_clear_error();
+	fclose(f);
+	ck_assert_int_gt(sk_X509_num(sk), 0);
+	return sk;
+}
+
+/* A config like the usual one with rollover_cert_path = dir/file. */
+static void
+rollover_config(const char *file)
+{
+	char	 ks[1024], extra[4400];
+
+	keysrc(ks, sizeof(ks));
+	snprintf(extra, sizeof(extra), "\"rollover_cert_path\": "
+	    "\"%.4096s/%.200s\",\n", dir, file);
+	write_config(path("rollover.json"), ks, extra);
+}
+
+START_TEST(t_rollover)
+{
+	static const char *const good[] = {
+		"rollover-g2.pem", "rollover-same.pem", "rollover-inter.pem",
+		"rollover-all.pem",
+	};
+	static const struct {
+		const char	*file;
+		const char	*what;
+	} bad[] = {
+		{ "rollover-noca.pem", "certificate 1 (CN=device-boot-001,"
+		    "O=microca test) is not a CA certificate" },
+		{ "rollover-alien.pem", "certificate 1 (CN=foreign CA,"
+		    "O=somebody else) neither issued nor was issued" },
+		{ "rollover-aliensub.pem", "certificate 1 (CN=foreign sub CA,"
+		    "O=somebody else) neither issued" },
+		{ "rollover-mixed.pem", "certificate 4 (CN=foreign CA," },
+		{ "rollover-none.pem", "no such file" },
+	};
+	struct cgi	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	STACK_OF(X509)	*chain, *extra, *sk;
+	const char	*ossl = getenv("OPENSSL") != NULL ? getenv("OPENSSL") :
+			    "openssl";
+	size_t		 i;
+	int		 j, n;
+
+	ck_assert_int_eq(tu_sh(NULL, "sh '%s/tests/pki/mkrollover.sh' '%s' >&2",
+	    tu_srcdir(), dir), 0);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && cat rollover-g2.pem "
+	    "rollover-same.pem rollover-inter.pem > rollover-all.pem && "
+	    "cat rollover-g2.pem rollover-alien.pem > rollover-mixed.pem",
+	    dir), 0);
+	chain = pem_certs("chain.pem");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rollover_config(good[i]);
+		extra = pem_certs(good[i]);
+		n = sk_X509_num(chain) + sk_X509_num(extra);
+		/* RFC 7030 4.1.3: the chain, then the rollover certificates */
+		run_cgi_cfg(path("rollover.json"), "GET",
+		    "/.well-known/est/cacerts", NULL, NULL, -1, NULL, NULL, &r);
+		sk = certs_of(&r);
+		ck_assert_int_eq(sk_X509_num(sk), n);
+		for (j = 0; j < n; j++)
+			ck_assert_int_eq(X509_cmp(sk_X509_value(sk, j),
+			    j < sk_X509_num(chain) ? sk_X509_value(chain, j) :
+			    sk_X509_value(extra, j - sk_X509_num(chain))), 0);
+		sk_X509_pop_free(sk, X509_free);
+		/* and openssl reads as many */
+		ck_assert_int_eq(tu_write(path("cacerts.b64"),
+		    (const char *)r.body.data, r.body.len), 0);
+		mca_buf_reset(&out);
+		ck_assert_int_eq(tu_sh(&out, "'%s' base64 -d -in '%s' | '%s' "
+		    "pkcs7 -inform DER -print_certs -noout | grep -c '^subject'",
+		    ossl, path("cacerts.b64"), ossl), 0);
+		ck_assert_int_eq(atoi(mca_buf_str(&out)), n);
+		cgi_free(&r);
+		/* every label serves them, in its own line length */
+		run_cgi_cfg(path("rollover.json"), "GET",
+		    "/.well-known/est/server/cacerts", NULL, NULL, -1, NULL,
+		    NULL, &r);
+		sk = certs_of(&r);
+		ck_assert_int_eq(sk_X509_num(sk), n);
+		ck_assert_ptr_null(memchr(r.body.data, '\n', r.body.len));
+		sk_X509_pop_free(sk, X509_free);
+		cgi_free(&r);
+		sk_X509_pop_free(extra, X509_free);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rollover_config(bad[i].file);
+		run_cgi_cfg(path("rollover.json"), "GET",
+		    "/.well-known/est/cacerts", NULL, NULL, -1, NULL, NULL, &r);
+		ck_assert_int_eq(r.exitcode, 1);
+		assert_error(&r, 500, "cannot start");
+		ck_assert_msg(strstr(mca_buf_str(&r.err), "rollover.json: "
+		    "rollover_cert_path: ") != NULL &&
+		    strstr(mca_buf_str(&r.err), bad[i].file) != NULL &&
+		    strstr(mca_buf_str(&r.err), bad[i].what) != NULL,
+		    "%s: %s", bad[i].file, mca_buf_str(&r.err));
+		cgi_free(&r);
+	}
+	sk_X509_pop_free(chain, X509_free);
+	mca_buf_free(&out);
+}
+END_TEST
+
 /* An RSA CA key in the token signs with sha256WithRSAEncryption. */
 START_TEST(t_enroll_device_rsa_ca)
 {
@@ -1134,6 +1251,7 @@ est_suite(void)
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_ledger_failure);
 	tcase_add_test(tc, t_startup_errors);
+	tcase_add_test(tc, t_rollover);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hsm-rsa");
@@ -1152,6 +1270,7 @@ est_suite(void)
 	tcase_add_test(tc, t_enroll_profiles);
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_startup_errors);
+	tcase_add_test(tc, t_rollover);
 	suite_add_tcase(s, tc);
 	return s;
 }
