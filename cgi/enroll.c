@@ -256,6 +256,15 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		    "CSR refused");
 		goto out;
 	}
+	/* RFC 7030 4.4.1.1, 4.4.1.2: no clear key to who asked otherwise. */
+	if (kind == MCA_ENROLL_KEYGEN &&
+	    (rc = mca_csr_keygen_check(csr, &d)) != 0) {
+		if (rc == MCA_ERR_POLICY)
+			(void)mca_resp_error(resp, 501, "%s", d.msg);
+		else
+			(void)mca_resp_error(resp, 500, "cannot judge the CSR");
+		goto out;
+	}
 	if (kind == MCA_ENROLL_KEYGEN &&
 	    (rc = make_key(req->profile, &key)) != 0) {
 		mca_log_err("label=%s: cannot make a key for serverkeygen: %s",

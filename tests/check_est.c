@@ -1526,6 +1526,34 @@ START_TEST(t_serverkeygen_csr)
 	cgi_free(&r);
 	ck_assert_int_eq(sql_count("certificates"), rows);
 
+	/* RFC 7030 4.4.1.1: a key to come encrypted; we send none in clear */
+	{
+		static const unsigned char	 id[] = { 9, 8, 7, 6, 5, 4, 3 };
+		X509_REQ			*req = X509_REQ_new();
+		unsigned char			*p = NULL;
+		int				 len;
+
+		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req),
+		    "CN", MBSTRING_ASC, (const unsigned char *)"wrap", -1, -1,
+		    0);
+		X509_REQ_set_pubkey(req, k);
+		ck_assert_int_eq(X509_REQ_add1_attr_by_txt(req,
+		    "1.2.840.113549.1.9.16.2.37", V_ASN1_OCTET_STRING, id,
+		    sizeof(id)), 1);
+		ck_assert_int_gt(X509_REQ_sign(req, k, EVP_sha256()), 0);
+		ck_assert_int_gt(len = i2d_X509_REQ(req, &p), 0);
+		mca_buf_reset(&b);
+		mca_b64_encode(p, (size_t)len, 64, &b);
+		OPENSSL_free(p);
+		X509_REQ_free(req);
+	}
+	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 501, "DecryptKeyIdentifier");
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.body), "MII"));
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+
 	/* a certificate we issued may ask on its own label only */
 	dev = enroll_ok("device", "p256", "dev-skg", "boot.pem", NULL);
 	save_pem(dev, "dev-skg.pem");
