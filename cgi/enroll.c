@@ -1,8 +1,11 @@
 /*
- * The shared part of /simpleenroll and /simplereenroll, after the client
- * is authorised: read the body under a cap, judge the CSR, build the
- * certificate, sign it, commit it to the ledger, and only then answer.
- * Parsing and judging happen before the signer is touched.
+ * The shared issuance path of /simpleenroll, /simplereenroll and
+ * /serverkeygen, after the client is authorised: read the body under a
+ * cap, judge the CSR, build the certificate, sign it, commit it to the
+ * ledger, and only then answer. The three differ only in the key the
+ * certificate carries (the CSR's, or one made here) and in the shape of
+ * the answer (certs-only, or multipart with the private key). Parsing
+ * and judging happen before the signer is touched.
  */
 #include "config.h"
 
@@ -18,6 +21,7 @@
 #include "est_codec.h"
 #include "fileio.h"
 #include "issue.h"
+#include "keygen.h"
 #include "keystore.h"
 #include "log.h"
 #include "pem.h"
@@ -84,8 +88,12 @@ struct row_text {
 
 static int
 row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
-    const X509 *identity, struct row_text *t, struct mca_ledger_cert *row)
+    enum mca_enroll_kind kind, struct row_text *t,
+    struct mca_ledger_cert *row)
 {
+	static const char *const op[MCA_ENROLL_MAX] = {
+		"enroll", "reenroll", "serverkeygen",
+	};
 	const struct mca_client	*c = &req->client;
 	int			 rc;
 
@@ -115,7 +123,7 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	row->not_before = t->nb;
 	row->not_after = t->na;
 	row->label = req->profile->name;
-	row->operation = identity != NULL ? "reenroll" : "enroll";
+	row->operation = op[kind];
 	row->req_subject = c->subject;
 	row->req_serial = c->serial;
 	row->req_issuer = c->issuer;
@@ -124,27 +132,74 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	row->sha256 = t->sha256;
 	row->key_type = t->key;
 	row->pem = mca_buf_str(&t->pem);
-	row->replaces_serial = identity != NULL ? c->serial : NULL;
-	row->server_keygen = 0;
+	row->replaces_serial = kind == MCA_ENROLL_RENEW ? c->serial : NULL;
+	/* key_origin 'server': auditors tell these certificates apart. */
+	row->server_keygen = kind == MCA_ENROLL_KEYGEN;
 	row->azure_pending = req->profile->is_device_cert;
 	return 0;
 }
 
-/* RFC 7030 4.2.3: a certs-only message holding the new certificate. */
-static int
-encode_reply(X509 *x, unsigned line_len, struct mca_buf *out)
-{
-	STACK_OF(X509)	*sk;
-	struct mca_buf	 der = MCA_BUF_INIT;
-	int		 rc = MCA_ERR_NOMEM;
+/* The key of a /serverkeygen certificate, made here for the client. */
+struct made_key {
+	EVP_PKEY	*pair;		/* never leaves this file but as pkcs8 */
+	EVP_PKEY	*pub;		/* its public half: the certificate's */
+	struct mca_buf	 pkcs8;		/* PrivateKeyInfo DER: a secret */
+};
 
-	mca_buf_reset(out);
+/* RFC 7030 4.4: the label's server_key_type and server_key_size. */
+static int
+make_key(const struct mca_profile *p, struct made_key *k)
+{
+	int	 rc;
+
+	if ((rc = mca_keygen(p->server_key_type, p->server_key_size,
+	    &k->pair)) != 0 ||
+	    (rc = mca_keygen_public(k->pair, &k->pub)) != 0 ||
+	    (rc = mca_keygen_pkcs8(k->pair, &k->pkcs8)) != 0)
+		return rc;
+	return 0;
+}
+
+static void
+made_key_free(struct made_key *k)
+{
+	/* OpenSSL clears the private numbers when it frees a key. */
+	EVP_PKEY_free(k->pair);
+	EVP_PKEY_free(k->pub);
+	mca_buf_free_secret(&k->pkcs8);
+}
+
+/*
+ * The answer, into out (a secret for serverkeygen: the caller wipes it).
+ * RFC 7030 4.2.3: a certs-only message holding the new certificate.
+ * RFC 7030 4.4.2: multipart/mixed, the PKCS#8 private key first, then
+ * the same certs-only message; its boundary goes into bnd.
+ */
+static int
+encode_reply(X509 *x, const struct made_key *k, unsigned line_len,
+    struct mca_buf *out, char *bnd, size_t bndlen)
+{
+	STACK_OF(X509)		*sk;
+	struct mca_buf		 der = MCA_BUF_INIT;
+	struct mca_est_part	 parts[2];
+	int			 rc = MCA_ERR_NOMEM;
+
+	mca_buf_free_secret(out);
 	if ((sk = sk_X509_new_null()) == NULL || !sk_X509_push(sk, x))
 		goto out;
-	if ((rc = mca_est_certs_only(sk, &der)) != 0 ||
-	    (rc = mca_b64_encode(der.data, der.len, line_len, out)) != 0)
+	if ((rc = mca_est_certs_only(sk, &der)) != 0)
 		goto out;
-	rc = 0;
+	if (k == NULL) {
+		rc = mca_b64_encode(der.data, der.len, line_len, out);
+		goto out;
+	}
+	parts[0].ctype = "application/pkcs8";
+	parts[0].der = k->pkcs8.data;
+	parts[0].len = k->pkcs8.len;
+	parts[1].ctype = "application/pkcs7-mime; smime-type=certs-only";
+	parts[1].der = der.data;
+	parts[1].len = der.len;
+	rc = mca_est_multipart(parts, 2, line_len, NULL, bnd, bndlen, out);
 out:
 	sk_X509_free(sk);	/* x is not ours to free here */
 	mca_buf_free(&der);
@@ -153,20 +208,24 @@ out:
 
 void
 mca_enroll(struct mca_server *srv, struct mca_request *req,
-    struct mca_resp *resp, const X509 *identity)
+    struct mca_resp *resp, enum mca_enroll_kind kind)
 {
 	struct mca_buf		 body = MCA_BUF_INIT, reply = MCA_BUF_INIT;
+	struct made_key		 key;
 	struct row_text		 t;
 	struct mca_ledger_cert	 row;
 	struct mca_issue_in	 in;
 	struct mca_diag		 d;
 	const char		*ctype;
 	char			 fname[MCA_HEX_MAX + 8];
+	char			 bnd[MCA_EST_BOUNDARY_MAX];
+	char			 mctype[sizeof(resp->ctype_buf)];
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
 	int			 rc, tries;
 
 	memset(&t, 0, sizeof(t));
+	memset(&key, 0, sizeof(key));
 	mca_diag_clear(&d);
 	/* RFC 7030 4.2.1: application/pkcs10; DigiCert clients send PEM as text/plain. */
 	ctype = mca_req_env(req, "CONTENT_TYPE");
@@ -183,15 +242,41 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		    "%s", d.msg[0] ? d.msg : "CSR cannot be decoded");
 		goto out;
 	}
-	if ((rc = mca_csr_check(csr, req->profile, &d)) != 0) {
+	/*
+	 * RFC 7030 4.4.1: for /serverkeygen "the server MUST ignore the
+	 * public key values and signature in the CSR"; they are there only
+	 * so that clients can reuse their CSR code (RFC 8951 leaves 4.4.1
+	 * as it is). So neither the label's key rule nor proof of
+	 * possession applies: the certificate carries our key, never the
+	 * CSR's, and the client is known by its TLS certificate.
+	 */
+	if (kind != MCA_ENROLL_KEYGEN &&
+	    (rc = mca_csr_check(csr, req->profile, &d)) != 0) {
 		(void)mca_resp_error(resp, 400, "%s", d.msg[0] ? d.msg :
 		    "CSR refused");
+		goto out;
+	}
+	/* RFC 7030 4.4.1.1, 4.4.1.2: no clear key to who asked otherwise. */
+	if (kind == MCA_ENROLL_KEYGEN &&
+	    (rc = mca_csr_keygen_check(csr, &d)) != 0) {
+		if (rc == MCA_ERR_POLICY)
+			(void)mca_resp_error(resp, 501, "%s", d.msg);
+		else
+			(void)mca_resp_error(resp, 500, "cannot judge the CSR");
+		goto out;
+	}
+	if (kind == MCA_ENROLL_KEYGEN &&
+	    (rc = make_key(req->profile, &key)) != 0) {
+		mca_log_err("label=%s: cannot make a key for serverkeygen: %s",
+		    req->profile->name, mca_strerror(rc));
+		(void)mca_resp_error(resp, 500, "cannot generate the key");
 		goto out;
 	}
 	memset(&in, 0, sizeof(in));
 	in.profile = req->profile;
 	in.csr = csr;
-	in.identity = identity;
+	in.key = key.pub;
+	in.identity = kind == MCA_ENROLL_RENEW ? req->client.cert : NULL;
 	in.issuer = srv->ca->cert;
 	in.now = time(NULL);
 	if ((rc = mca_issue_build(&in, &x, &d)) != 0) {
@@ -209,11 +294,21 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 			(void)mca_resp_error(resp, 500, "signing failed");
 			goto out;
 		}
-		if ((rc = row_fill(srv, req, x, identity, &t, &row)) != 0 ||
-		    (rc = encode_reply(x,
-		    (unsigned)req->profile->b64_line_length, &reply)) != 0) {
+		if ((rc = row_fill(srv, req, x, kind, &t, &row)) != 0 ||
+		    (rc = encode_reply(x, kind == MCA_ENROLL_KEYGEN ? &key :
+		    NULL, (unsigned)req->profile->b64_line_length, &reply,
+		    bnd, sizeof(bnd))) != 0) {
 			(void)mca_resp_error(resp, 500, "cannot encode the "
 			    "certificate");
+			goto out;
+		}
+		/* RFC 7030 4.4.2; the boundary is a token: no quotes. */
+		if (kind == MCA_ENROLL_KEYGEN &&
+		    (snprintf(mctype, sizeof(mctype), "multipart/mixed; "
+		    "boundary=%s", bnd) >= (int)sizeof(mctype) ||
+		    mca_resp_ctype(resp, mctype) != 0)) {
+			(void)mca_resp_error(resp, 500, "cannot encode the "
+			    "answer");
 			goto out;
 		}
 		/* The row commits before the client sees a certificate. */
@@ -242,7 +337,11 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		    "recorded; nothing was issued");
 		goto out;
 	}
-	/* The ledger holds the truth; the file is a copy for operators. */
+	/*
+	 * The ledger holds the truth; the file is a copy for operators. It
+	 * is the certificate only: a private key made here is never written
+	 * anywhere but into the answer.
+	 */
 	(void)snprintf(fname, sizeof(fname), "%s.pem", t.serial);
 	if (mca_file_write_atomic(srv->cfg->issued_certs_dir, fname,
 	    t.pem.data, t.pem.len, 0644) != 0)
@@ -250,17 +349,23 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		    srv->cfg->issued_certs_dir, fname, strerror(errno));
 	(void)snprintf(req->issued_serial, sizeof(req->issued_serial), "%s",
 	    t.serial);
+	if (kind == MCA_ENROLL_KEYGEN)
+		resp->cte = NULL;	/* RFC 2045 6.4: not on multipart */
+	else {
+		resp->ctype = "application/pkcs7-mime; smime-type=certs-only";
+		resp->cte = "base64";
+	}
 	mca_buf_free(&resp->body);
 	resp->body = reply;
+	resp->secret = kind == MCA_ENROLL_KEYGEN;
 	mca_buf_init(&reply);
 	resp->status = 200;
-	resp->ctype = "application/pkcs7-mime; smime-type=certs-only";
-	resp->cte = "base64";
 out:
 	ERR_clear_error();
 	mca_buf_free(&t.san);
 	mca_buf_free(&t.pem);
-	mca_buf_free(&reply);
+	mca_buf_free_secret(&reply);
+	made_key_free(&key);
 	mca_buf_free(&body);
 	X509_free(x);
 	X509_REQ_free(csr);

@@ -94,7 +94,19 @@ fcgi_read(void *arg, unsigned char *buf, size_t len)
 	return n < 0 ? -1 : n;
 }
 
-/* Serves one request and writes the whole response. */
+/*
+ * Once written, a response is wiped: a /serverkeygen answer holds a
+ * private key, and out lives on to the next request.
+ */
+static void
+wipe_out(struct mca_buf *out)
+{
+	if (out->data != NULL)
+		OPENSSL_cleanse(out->data, out->cap);
+	mca_buf_reset(out);
+}
+
+/* Serves one request into out (serialized); the caller writes it. */
 static int
 serve_one(struct mca_server *srv, struct mca_request *req,
     struct mca_buf *out)
@@ -192,6 +204,7 @@ main(int argc, char *argv[])
 		init_request(&req, cgi_getenv, cgi_read, NULL);
 		if (serve_one(srv, &req, &out) == 0)
 			(void)write_all(STDOUT_FILENO, out.data, out.len);
+		wipe_out(&out);
 	} else {
 		mca_log_info("serving FastCGI requests (%zu labels)",
 		    srv->cfg->nprofiles);
@@ -202,6 +215,7 @@ main(int argc, char *argv[])
 			if (serve_one(srv, &req, &out) == 0)
 				(void)FCGX_PutStr((const char *)out.data,
 				    (int)out.len, rq.out);
+			wipe_out(&out);
 			FCGX_Finish_r(&rq);
 		}
 		FCGX_Free(&rq, 1);

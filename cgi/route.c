@@ -97,8 +97,7 @@ dispatch(struct mca_server *srv, struct mca_request *req,
 		mca_op_simplereenroll(srv, req, resp);
 		break;
 	case MCA_OP_SERVERKEYGEN:
-		(void)mca_resp_error(resp, 501, "serverkeygen is not "
-		    "implemented yet");
+		mca_op_serverkeygen(srv, req, resp);
 		break;
 	case MCA_OP_FULLCMC:
 	default:

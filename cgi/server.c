@@ -44,14 +44,25 @@ cache_labels(struct mca_server *srv, struct mca_diag *d)
 {
 	struct mca_buf			 der = MCA_BUF_INIT, attrs = MCA_BUF_INIT;
 	const struct mca_profile	*p;
+	STACK_OF(X509)			*all = NULL;
 	size_t				 i;
-	int				 rc;
+	int				 rc, j;
 
 	srv->cache = calloc(srv->cfg->nprofiles, sizeof(*srv->cache));
 	if (srv->cache == NULL)
 		return MCA_ERR_NOMEM;
-	/* RFC 7030 4.1.3: the chain up to the root, as configured. */
-	if ((rc = mca_est_certs_only(srv->ca->chain, &der)) != 0)
+	/*
+	 * RFC 7030 4.1.3: the chain up to the root, as configured, then the
+	 * rollover certificates (OldWithNew, NewWithOld, NewWithNew, a new
+	 * intermediate) in file order.
+	 */
+	rc = MCA_ERR_NOMEM;
+	if ((all = sk_X509_dup(srv->ca->chain)) == NULL)
+		goto out;
+	for (j = 0; j < sk_X509_num(srv->ca->rollover); j++)
+		if (!sk_X509_push(all, sk_X509_value(srv->ca->rollover, j)))
+			goto out;
+	if ((rc = mca_est_certs_only(all, &der)) != 0)
 		goto out;
 	for (i = 0; i < srv->cfg->nprofiles; i++) {
 		p = &srv->cfg->profiles[i];
@@ -68,6 +79,7 @@ out:
 	if (rc != 0)
 		(void)mca_diag(d, rc, "cannot encode /cacerts or /csrattrs: %s",
 		    mca_strerror(rc));
+	sk_X509_free(all);	/* the certificates belong to srv->ca */
 	mca_buf_free(&der);
 	mca_buf_free(&attrs);
 	return rc;

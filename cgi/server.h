@@ -19,7 +19,7 @@
 
 /* What a label serves without work per request. */
 struct mca_label_cache {
-	struct mca_buf	 cacerts;	/* base64 certs-only of the chain */
+	struct mca_buf	 cacerts;	/* base64 certs-only: chain, rollover */
 	struct mca_buf	 csrattrs;	/* base64 CsrAttrs */
 };
 
@@ -92,13 +92,23 @@ void	 mca_op_simpleenroll(struct mca_server *, struct mca_request *,
 	    struct mca_resp *);
 void	 mca_op_simplereenroll(struct mca_server *, struct mca_request *,
 	    struct mca_resp *);
+void	 mca_op_serverkeygen(struct mca_server *, struct mca_request *,
+	    struct mca_resp *);
+
+/* How the operations that issue differ (enroll.c). */
+enum mca_enroll_kind {
+	MCA_ENROLL_NEW,		/* simpleenroll: the CSR's key and identity */
+	MCA_ENROLL_RENEW,	/* simplereenroll: the identity of req->client */
+	MCA_ENROLL_KEYGEN,	/* serverkeygen: a key made here, multipart */
+	MCA_ENROLL_MAX
+};
 
 /*
- * enroll.c: the shared part of simpleenroll and simplereenroll, after
- * authorisation: read and judge the CSR, issue, record, answer.
- * identity is the certificate being renewed (or NULL).
+ * enroll.c: the shared part of simpleenroll, simplereenroll and
+ * serverkeygen, after authorisation: read and judge the CSR, issue,
+ * record, answer.
  */
 void	 mca_enroll(struct mca_server *srv, struct mca_request *req,
-	    struct mca_resp *resp, const X509 *identity);
+	    struct mca_resp *resp, enum mca_enroll_kind kind);
 
 #endif

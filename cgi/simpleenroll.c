@@ -43,5 +43,5 @@ mca_op_simpleenroll(struct mca_server *srv, struct mca_request *req,
 {
 	if (mca_authz_enroll(srv, req, resp) != 0)
 		return;
-	mca_enroll(srv, req, resp, NULL);
+	mca_enroll(srv, req, resp, MCA_ENROLL_NEW);
 }

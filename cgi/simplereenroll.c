@@ -35,5 +35,5 @@ mca_op_simplereenroll(struct mca_server *srv, struct mca_request *req,
 		    req->profile->name);
 		return;
 	}
-	mca_enroll(srv, req, resp, c->cert);
+	mca_enroll(srv, req, resp, MCA_ENROLL_RENEW);
 }

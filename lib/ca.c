@@ -37,6 +37,96 @@ chain_check(const struct mca_cfg *cfg, STACK_OF(X509) *chain,
 	return 0;
 }
 
+/* 1 if up issued x: names, key identifiers, keyUsage and signature. */
+static int
+issued_by(X509 *up, X509 *x)
+{
+	EVP_PKEY	*k;
+
+	if (up == x || X509_check_issued(up, x) != X509_V_OK ||
+	    (k = X509_get0_pubkey(up)) == NULL)
+		return 0;
+	return X509_verify(x, k) == 1;
+}
+
+/* 1 if x is linked to any certificate of sk whose linked[] is set. */
+static int
+linked_to(X509 *x, STACK_OF(X509) *sk, const int *linked)
+{
+	X509	*y;
+	int	 i;
+
+	for (i = 0; i < sk_X509_num(sk); i++) {
+		if (linked != NULL && !linked[i])
+			continue;
+		y = sk_X509_value(sk, i);
+		if (issued_by(y, x) || issued_by(x, y))
+			return 1;
+	}
+	return 0;
+}
+
+int
+mca_ca_rollover(STACK_OF(X509) *chain, STACK_OF(X509) *rollover,
+    struct mca_diag *d)
+{
+	X509	*x;
+	char	 subj[MCA_NAME_MAX];
+	int	 linked[MCA_CA_ROLLOVER_MAX];
+	int	 i, n, more, rc = MCA_ERR_CONFIG;
+
+	n = sk_X509_num(rollover);
+	if (n > MCA_CA_ROLLOVER_MAX)
+		return mca_diag(d, MCA_ERR_CONFIG, "more than %d certificates",
+		    MCA_CA_ROLLOVER_MAX);
+	memset(linked, 0, sizeof(linked));
+	for (i = 0; i < n; i++) {
+		x = sk_X509_value(rollover, i);
+		/* RFC 5280 4.2.1.9: cA TRUE, not a v1 or keyUsage guess. */
+		if (X509_check_ca(x) != 1) {
+			if (mca_name_string(X509_get_subject_name(x), subj,
+			    sizeof(subj)) != 0)
+				subj[0] = '\0';
+			rc = mca_diag(d, MCA_ERR_CONFIG, "certificate %d (%s) "
+			    "is not a CA certificate (basicConstraints "
+			    "CA:TRUE)", i + 1, subj);
+			goto out;
+		}
+	}
+	/* Grow the linked set until it stops growing. */
+	do {
+		more = 0;
+		for (i = 0; i < n; i++) {
+			if (linked[i])
+				continue;
+			x = sk_X509_value(rollover, i);
+			if (linked_to(x, chain, NULL) ||
+			    linked_to(x, rollover, linked)) {
+				linked[i] = 1;
+				more = 1;
+			}
+		}
+	} while (more);
+	for (i = 0; i < n; i++) {
+		if (linked[i])
+			continue;
+		x = sk_X509_value(rollover, i);
+		if (mca_name_string(X509_get_subject_name(x), subj,
+		    sizeof(subj)) != 0)
+			subj[0] = '\0';
+		rc = mca_diag(d, MCA_ERR_CONFIG, "certificate %d (%s) neither "
+		    "issued nor was issued by intermediate_cert_path or another "
+		    "rollover certificate (RFC 7030 4.1.3: OldWithNew, "
+		    "NewWithOld, NewWithNew, or a new intermediate)", i + 1,
+		    subj);
+		goto out;
+	}
+	rc = 0;
+out:
+	ERR_clear_error();
+	return rc;
+}
+
 int
 mca_ca_load(const struct mca_cfg *cfg, struct mca_ca **out,
     struct mca_diag *d)
@@ -82,6 +172,21 @@ mca_ca_load(const struct mca_cfg *cfg, struct mca_ca **out,
 	if ((rc = mca_name_string(X509_get_subject_name(ca->cert),
 	    ca->subject, sizeof(ca->subject))) != 0)
 		goto out;
+	/* RFC 7030 4.1.3: what /cacerts adds for a CA key rollover. */
+	if (cfg->rollover_cert_path != NULL) {
+		if ((rc = mca_pem_load_certs(cfg->rollover_cert_path,
+		    &ca->rollover, &sub)) != 0) {
+			rc = mca_diag(d, rc, "%s: rollover_cert_path: %s",
+			    cfg->path, sub.msg);
+			goto out;
+		}
+		if ((rc = mca_ca_rollover(ca->chain, ca->rollover,
+		    &sub)) != 0) {
+			rc = mca_diag(d, rc, "%s: rollover_cert_path: %s: %s",
+			    cfg->path, cfg->rollover_cert_path, sub.msg);
+			goto out;
+		}
+	}
 	if ((rc = mca_signer_open(cfg, &ca->signer, d)) != 0)
 		goto out;
 	/* Refuse to serve with a key that would sign unverifiable certs. */
@@ -108,5 +213,6 @@ mca_ca_free(struct mca_ca *ca)
 		return;
 	mca_signer_free(ca->signer);
 	sk_X509_pop_free(ca->chain, X509_free);
+	sk_X509_pop_free(ca->rollover, X509_free);
 	free(ca);
 }

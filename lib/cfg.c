@@ -82,6 +82,7 @@ static const struct {
 	{ "issued_certs_dir", CFG_K_STR },
 	{ "default_end_point_name", CFG_K_STR },
 	{ "ledger_synchronous", CFG_K_STR },
+	{ "rollover_cert_path", CFG_K_STR },
 };
 
 /* Keys of an end_certificate_config_<N> block (table 10, plus ours). */
@@ -97,6 +98,8 @@ static const char *const cfg_profile_keys[] = {
 	"base64_line_length",
 	"key_type",
 	"key_size",
+	"server_key_type",
+	"server_key_size",
 };
 
 static const struct {
@@ -540,6 +543,79 @@ out:
 	return rc;
 }
 
+/*
+ * server_key_type and server_key_size (microca additions): the key pair
+ * /serverkeygen makes (RFC 7030 4.4). The sizes are those lib/keygen.c
+ * makes; check_keygen holds the two lists together. Runs after
+ * cfg_parse_key(), whose key_type/key_size give the defaults.
+ */
+static int
+cfg_parse_server_key(struct cfg_ctx *c, const char *prefix,
+    struct json_object *blk, struct mca_profile *p)
+{
+	char		 name[CFG_NAME_MAX], sname[CFG_NAME_MAX];
+	char		 show[CFG_SHOW_MAX + 8];
+	char		*kt = NULL;
+	long long	 n;
+	int		 rc = MCA_ERR_INTERNAL, present;
+
+	cfg_name(name, sizeof(name), prefix, "server_key_type");
+	cfg_name(sname, sizeof(sname), prefix, "server_key_size");
+	if ((rc = cfg_get_str(c, blk, name, "server_key_type", 0, &kt)) != 0)
+		goto out;
+	if (kt == NULL)
+		p->server_key_type = p->key_type != MCA_KEYTYPE_ANY ?
+		    p->key_type : MCA_KEYTYPE_RSA;
+	else if (strcasecmp(kt, "RSA") == 0)
+		p->server_key_type = MCA_KEYTYPE_RSA;
+	else if (strcasecmp(kt, "ECC") == 0 || strcasecmp(kt, "EC") == 0)
+		p->server_key_type = MCA_KEYTYPE_EC;
+	else {
+		rc = cfg_err(c, name, "\"%s\" is not a key type (\"RSA\" or "
+		    "\"ECC\")", cfg_show(kt, strlen(kt), show, sizeof(show)));
+		goto out;
+	}
+	rc = cfg_get_int(c, blk, sname, "server_key_size", 0, INT_MAX, &n,
+	    &present);
+	if (p->server_key_type == MCA_KEYTYPE_RSA) {
+		if (rc != 0 || (present && n != 2048 && n != 3072 &&
+		    n != 4096)) {
+			rc = cfg_err(c, sname, "expected 2048, 3072 or 4096 "
+			    "(server keys are RSA)");
+			goto out;
+		}
+	} else if (rc != 0 || (present && n != 256 && n != 384)) {
+		rc = cfg_err(c, sname, "expected 256 or 384 (server keys are "
+		    "ECC)");
+		goto out;
+	}
+	if (present)
+		p->server_key_size = (int)n;
+	else if (p->server_key_type == p->key_type &&
+	    ((p->key_type == MCA_KEYTYPE_RSA && (p->key_size == 2048 ||
+	    p->key_size == 3072 || p->key_size == 4096)) ||
+	    (p->key_type == MCA_KEYTYPE_EC && (p->key_size == 256 ||
+	    p->key_size == 384))))
+		p->server_key_size = p->key_size;
+	else
+		p->server_key_size =
+		    p->server_key_type == MCA_KEYTYPE_RSA ? 2048 : 256;
+
+	/* A label whose own key rule would refuse the keys it makes. */
+	if (p->key_type != MCA_KEYTYPE_ANY &&
+	    (p->server_key_type != p->key_type ||
+	    (p->key_size != 0 && p->server_key_size != p->key_size)) &&
+	    (rc = cfg_warn(c, "%s: /serverkeygen makes %s-%d keys, which "
+	    "key_type/key_size refuse in CSRs", prefix,
+	    p->server_key_type == MCA_KEYTYPE_RSA ? "RSA" : "ECC",
+	    p->server_key_size)) != 0)
+		goto out;
+	rc = 0;
+out:
+	free(kt);
+	return rc;
+}
+
 /* One end_certificate_config_<N> block into p. */
 static int
 cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
@@ -645,7 +721,9 @@ cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
 	if (present)
 		p->b64_line_length = (int)n;
 
-	return cfg_parse_key(c, prefix, blk, p);
+	if ((rc = cfg_parse_key(c, prefix, blk, p)) != 0)
+		return rc;
+	return cfg_parse_server_key(c, prefix, blk, p);
 }
 
 static int
@@ -785,7 +863,9 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	    (rc = cfg_get_str(c, root, "default_end_point_name",
 	    "default_end_point_name", 0, &cfg->default_end_point_name)) != 0 ||
 	    (rc = cfg_get_str(c, root, "ledger_synchronous",
-	    "ledger_synchronous", 0, &sync)) != 0)
+	    "ledger_synchronous", 0, &sync)) != 0 ||
+	    (rc = cfg_get_str(c, root, "rollover_cert_path",
+	    "rollover_cert_path", 0, &cfg->rollover_cert_path)) != 0)
 		goto out;
 
 	/* The key: a PKCS#11 label, or a PEM file. */
@@ -1118,6 +1198,7 @@ mca_cfg_free(struct mca_cfg *cfg)
 	free(cfg->ledger_db_path);
 	free(cfg->issued_certs_dir);
 	free(cfg->default_end_point_name);
+	free(cfg->rollover_cert_path);
 	for (i = 0; i < cfg->nprofiles; i++) {
 		p = &cfg->profiles[i];
 		free(p->name);

@@ -55,6 +55,14 @@ struct mca_profile {
 	int		 b64_line_length; /* base64_line_length: 0 or 4k; default 64 */
 	enum mca_keytype key_type;	/* key_type: "RSA" or "ECC"; ANY if absent */
 	int		 key_size;	/* key_size: RSA bits or EC curve bits; 0 = any */
+	/*
+	 * /serverkeygen keys (microca additions): server_key_type "RSA" or
+	 * "ECC", server_key_size RSA 2048/3072/4096 or ECC 256/384. Default:
+	 * key_type (else RSA), and key_size when it is one of those sizes
+	 * (else 2048 or 256). Never MCA_KEYTYPE_ANY.
+	 */
+	enum mca_keytype server_key_type;
+	int		 server_key_size;
 };
 
 struct mca_cfg {
@@ -71,6 +79,7 @@ struct mca_cfg {
 	char		*ledger_db_path;	/* default /var/lib/microca/ledger.db */
 	char		*issued_certs_dir;	/* default /var/lib/microca/IssuedCerts */
 	char		*default_end_point_name; /* default: profile with lowest N */
+	char		*rollover_cert_path;	/* more CA certs for /cacerts */
 	int		 ledger_synchronous_full; /* ledger_synchronous: "FULL" (1, default) or "NORMAL" (0) */
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;

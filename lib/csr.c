@@ -330,3 +330,40 @@ out:
 		ERR_clear_error();
 	return rc;
 }
+
+/* RFC 7030 4.4.1.1 and 4.4.1.2: the attributes that ask for encryption. */
+static const struct {
+	const char	*oid;
+	const char	*name;
+	const char	*section;
+} csr_key_wrap[] = {
+	{ "1.2.840.113549.1.9.16.2.37", "DecryptKeyIdentifier", "4.4.1.1" },
+	{ "1.2.840.113549.1.9.16.2.54", "AsymmetricDecryptKeyIdentifier",
+	    "4.4.1.2" },
+};
+
+int
+mca_csr_keygen_check(X509_REQ *req, struct mca_diag *d)
+{
+	ASN1_OBJECT	*o;
+	size_t		 i;
+	int		 at;
+
+	mca_diag_clear(d);
+	if (req == NULL)
+		return MCA_ERR_INTERNAL;
+	for (i = 0; i < sizeof(csr_key_wrap) / sizeof(csr_key_wrap[0]); i++) {
+		if ((o = OBJ_txt2obj(csr_key_wrap[i].oid, 1)) == NULL) {
+			ERR_clear_error();
+			return MCA_ERR_NOMEM;
+		}
+		at = X509_REQ_get_attr_by_OBJ(req, o, -1);
+		ASN1_OBJECT_free(o);
+		if (at >= 0)
+			return mca_diag(d, MCA_ERR_POLICY, "the CSR asks for "
+			    "the key encrypted (%s, RFC 7030 %s); this server "
+			    "only sends it under TLS", csr_key_wrap[i].name,
+			    csr_key_wrap[i].section);
+	}
+	return 0;
+}

@@ -35,4 +35,13 @@ int	 mca_csr_decode(const unsigned char *body, size_t len, X509_REQ **out,
 int	 mca_csr_check(X509_REQ *req, const struct mca_profile *p,
 	    struct mca_diag *d);
 
+/*
+ * For /serverkeygen: 0 unless the CSR asks for the private key to come
+ * encrypted, with a DecryptKeyIdentifier (RFC 7030 4.4.1.1) or an
+ * AsymmetricDecryptKeyIdentifier (4.4.1.2) attribute. We hold no such
+ * keys, and both sections say to end the request with an error then,
+ * rather than send the key in the clear: MCA_ERR_POLICY, d saying which.
+ */
+int	 mca_csr_keygen_check(X509_REQ *req, struct mca_diag *d);
+
 #endif

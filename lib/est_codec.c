@@ -1,7 +1,9 @@
 /*
  * The EST message bodies we produce: certs-only CMS (RFC 7030 4.1.3,
- * 4.2.3) and CSR attributes (RFC 7030 4.5.2). Both are plain DER; the
- * base64 transfer encoding is the caller's business.
+ * 4.2.3) and CSR attributes (RFC 7030 4.5.2), both plain DER whose base64
+ * transfer encoding is the caller's business; and the multipart/mixed
+ * answer of /serverkeygen (RFC 7030 4.4.2), which base64-encodes its
+ * parts itself.
  */
 #include "config.h"
 
@@ -11,9 +13,12 @@
 #include <openssl/asn1.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
+#include <openssl/crypto.h>
 #include <openssl/pkcs7.h>
+#include <openssl/rand.h>
 #include <openssl/x509.h>
 
+#include "b64.h"
 #include "buf.h"
 #include "cfg.h"
 #include "err.h"
@@ -208,4 +213,193 @@ out:
 	ASN1_INTEGER_free(ai);
 	mca_buf_free(&body);
 	return rc;
+}
+
+/* ------------------------------------------------------------ multipart */
+
+#define MP_PREFIX	"microca-"
+#define MP_RAND		16	/* random octets in a drawn boundary */
+#define MP_TRIES	4	/* draws before giving up: never in practice */
+#define MP_CT		"Content-Type: "
+#define MP_CTE		"Content-Transfer-Encoding: base64\r\n"
+
+/*
+ * RFC 2046 5.1.1 bcharsnospace, less the RFC 2045 5.1 tspecials, so that
+ * "boundary=" needs no quotes.
+ */
+static int
+mp_bchar(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '\'' || c == '+' || c == '_' ||
+	    c == '-' || c == '.';
+}
+
+static int
+mp_boundary_ok(const char *b)
+{
+	size_t	 i, n = strlen(b);
+
+	if (n == 0 || n >= MCA_EST_BOUNDARY_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!mp_bchar((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
+
+/* 1 if s can go on a header line: not empty, no control characters. */
+static int
+mp_header_ok(const char *s)
+{
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Octets of the base64 lines for len octets, CRLFs included. */
+static size_t
+mp_b64_size(size_t len, unsigned line_len)
+{
+	size_t	 enc = (len + 2) / 3 * 4, lines;
+
+	if (enc == 0)
+		return 2;	/* an empty line: the content is empty */
+	lines = line_len != 0 ? (enc + line_len - 1) / line_len : 1;
+	return enc + 2 * lines;
+}
+
+/* Draws "microca-" and MP_RAND random octets in hex into b. */
+static int
+mp_draw(char *b, size_t blen)
+{
+	static const char	 hex[] = "0123456789abcdef";
+	unsigned char		 r[MP_RAND];
+	size_t			 i, o;
+
+	if (blen < sizeof(MP_PREFIX) + 2 * MP_RAND)
+		return MCA_ERR_INTERNAL;
+	if (RAND_bytes(r, sizeof(r)) != 1) {
+		ERR_clear_error();
+		return MCA_ERR_CRYPTO;
+	}
+	memcpy(b, MP_PREFIX, sizeof(MP_PREFIX) - 1);
+	o = sizeof(MP_PREFIX) - 1;
+	for (i = 0; i < sizeof(r); i++) {
+		b[o++] = hex[r[i] >> 4];
+		b[o++] = hex[r[i] & 0x0f];
+	}
+	b[o] = '\0';
+	return 0;
+}
+
+/*
+ * The base64 of der[0..len) in lines of line_len characters (0: one
+ * line), each ending in CRLF: MIME canonical form (RFC 2045 6.8).
+ */
+static int
+mp_b64_lines(const unsigned char *der, size_t len, unsigned line_len,
+    struct mca_buf *out)
+{
+	size_t	 chunk, off, n;
+	int	 rc;
+
+	if (len == 0)
+		return mca_buf_add(out, "\r\n", 2);
+	chunk = line_len != 0 ? line_len / 4 * 3 : len;
+	for (off = 0; off < len; off += n) {
+		n = len - off < chunk ? len - off : chunk;
+		if ((rc = mca_b64_encode(der + off, n, 0, out)) != 0 ||
+		    (rc = mca_buf_add(out, "\r\n", 2)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Writes the whole body with boundary b at out->len (room reserved), and
+ * returns 0, MCA_ERR_EXISTS if b occurs in a part (headers or content:
+ * RFC 2046 5.1.1 forbids both), or another error.
+ */
+static int
+mp_write(const struct mca_est_part *parts, size_t nparts, unsigned line_len,
+    const char *b, struct mca_buf *out)
+{
+	size_t	 i, from, blen = strlen(b);
+	int	 rc;
+
+	for (i = 0; i < nparts; i++) {
+		if ((rc = mca_buf_printf(out, "--%s\r\n", b)) != 0)
+			return rc;
+		from = out->len;
+		if ((rc = mca_buf_printf(out, MP_CT "%s\r\n" MP_CTE "\r\n",
+		    parts[i].ctype)) != 0 ||
+		    (rc = mp_b64_lines(parts[i].der, parts[i].len, line_len,
+		    out)) != 0)
+			return rc;
+		if (memmem(out->data + from, out->len - from, b, blen) != NULL)
+			return MCA_ERR_EXISTS;
+	}
+	/* The close delimiter; the CRLF before it ended the last line. */
+	return mca_buf_printf(out, "--%s--\r\n", b);
+}
+
+int
+mca_est_multipart(const struct mca_est_part *parts, size_t nparts,
+    unsigned line_len, const char *boundary, char *bnd, size_t bndlen,
+    struct mca_buf *out)
+{
+	char	 b[MCA_EST_BOUNDARY_MAX];
+	size_t	 i, bl, total, start, tries;
+	int	 rc = MCA_ERR_INTERNAL;
+
+	if (parts == NULL || nparts == 0 || out == NULL || line_len % 4 != 0 ||
+	    (boundary != NULL && !mp_boundary_ok(boundary)) ||
+	    (bnd != NULL && bndlen < MCA_EST_BOUNDARY_MAX))
+		return MCA_ERR_INVAL;
+	/* The size, reserved once; every draw has the same length. */
+	bl = boundary != NULL ? strlen(boundary) :
+	    sizeof(MP_PREFIX) - 1 + 2 * MP_RAND;
+	total = bl + 6;				/* --B--CRLF */
+	for (i = 0; i < nparts; i++) {
+		if (!mp_header_ok(parts[i].ctype) ||
+		    (parts[i].der == NULL && parts[i].len > 0))
+			return MCA_ERR_INVAL;
+		if (parts[i].len > MCA_BUF_MAX / 2)
+			return MCA_ERR_TOOBIG;
+		total += bl + 4 +		/* --B CRLF */
+		    strlen(MP_CT) + strlen(parts[i].ctype) + 2 +
+		    strlen(MP_CTE) + 2 + mp_b64_size(parts[i].len, line_len);
+		if (total > MCA_BUF_MAX)
+			return MCA_ERR_TOOBIG;
+	}
+	if ((rc = mca_buf_reserve(out, total)) != 0)
+		return rc;
+	start = out->len;
+	for (tries = 0; tries < MP_TRIES; tries++) {
+		if (boundary != NULL)
+			memcpy(b, boundary, bl + 1);
+		else if ((rc = mp_draw(b, sizeof(b))) != 0)
+			return rc;
+		rc = mp_write(parts, nparts, line_len, b, out);
+		/* The size is exact: more would have meant a reallocation. */
+		if (rc == 0 && out->len - start != total)
+			rc = MCA_ERR_INTERNAL;
+		if (rc == 0)
+			break;
+		/* Whatever was written may hold a key. */
+		OPENSSL_cleanse(out->data + start, out->len - start);
+		out->len = start;
+		out->data[start] = '\0';
+		if (rc != MCA_ERR_EXISTS || boundary != NULL)
+			return rc;
+	}
+	if (rc != 0)
+		return rc;
+	if (bnd != NULL)
+		memcpy(bnd, b, bl + 1);
+	return 0;
 }

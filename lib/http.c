@@ -224,7 +224,10 @@ mca_resp_free(struct mca_resp *r)
 {
 	if (r == NULL)
 		return;
-	mca_buf_free(&r->body);
+	if (r->secret)
+		mca_buf_free_secret(&r->body);
+	else
+		mca_buf_free(&r->body);
 	mca_resp_init(r);
 }
 
@@ -235,6 +238,11 @@ mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 	size_t	 i;
 	int	 rc;
 
+	/* A private key must not outlive the answer that would carry it. */
+	if (r->secret) {
+		mca_buf_free_secret(&r->body);
+		r->secret = 0;
+	}
 	r->status = status;
 	r->ctype = "text/plain";
 	r->cte = NULL;
@@ -318,6 +326,21 @@ header_safe(const char *s)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
 			return 0;
 	return 1;
+}
+
+int
+mca_resp_ctype(struct mca_resp *r, const char *value)
+{
+	size_t	 len;
+
+	if (r == NULL || value == NULL || *value == '\0' ||
+	    !header_safe(value))
+		return MCA_ERR_INVAL;
+	if ((len = strlen(value)) >= sizeof(r->ctype_buf))
+		return MCA_ERR_TOOBIG;
+	memcpy(r->ctype_buf, value, len + 1);
+	r->ctype = r->ctype_buf;
+	return 0;
 }
 
 int

@@ -62,16 +62,20 @@ struct mca_resp {
 	size_t		 nhdr;
 	struct mca_buf	 body;
 	char		 reason[256];	/* error reason, also for logs/ledger */
+	/* serverkeygen: a Content-Type made per response, and a secret body */
+	char		 ctype_buf[128]; /* see mca_resp_ctype() */
+	int		 secret;	/* body holds a private key: wiped */
 };
 
 void	 mca_resp_init(struct mca_resp *r);
+/* Frees the body (wiping it first when r->secret is set). */
 void	 mca_resp_free(struct mca_resp *r);
 
 /*
  * Makes r an error: status, text/plain, body = one line (the formatted
  * reason, control characters turned into spaces, and "\n"); the reason
- * is also kept in r->reason. Headers already added stay. Returns 0 or
- * MCA_ERR_NOMEM.
+ * is also kept in r->reason. Headers already added stay; a secret body
+ * is wiped first. Returns 0 or MCA_ERR_NOMEM.
  */
 int	 mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
@@ -83,6 +87,14 @@ int	 mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
  */
 int	 mca_resp_header(struct mca_resp *r, const char *name,
 	    const char *value);
+
+/*
+ * Sets a Content-Type that is not a static string (a multipart boundary,
+ * RFC 2046 5.1.1): value is copied into r->ctype_buf and r->ctype points
+ * there. Returns 0, MCA_ERR_TOOBIG, or MCA_ERR_INVAL (empty, or a control
+ * character such as CR/LF).
+ */
+int	 mca_resp_ctype(struct mca_resp *r, const char *value);
 
 /*
  * Appends the CGI/FastCGI form of r to out: "Status: 200 OK", the headers

@@ -296,8 +296,8 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	}
 	if (!X509_set_subject_name(x, subj))
 		goto out;
-	if ((pub = X509_REQ_get0_pubkey(in->csr)) == NULL ||
-	    !X509_set_pubkey(x, pub))
+	pub = in->key != NULL ? in->key : X509_REQ_get0_pubkey(in->csr);
+	if (pub == NULL || !X509_set_pubkey(x, pub))
 		goto out;
 
 	if ((rc = add_basic_constraints(x, in->profile)) != 0 ||

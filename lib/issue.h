@@ -19,6 +19,8 @@
 struct mca_issue_in {
 	const struct mca_profile *profile;
 	X509_REQ	*csr;		/* public key; subject and SAN if identity is NULL */
+	/* serverkeygen: the public key, not the CSR's (RFC 7030 4.4.1) */
+	EVP_PKEY	*key;
 	const X509	*identity;	/* simplereenroll: subject and SAN come from here
 					 * (RFC 7030 4.2.2); CSR identity is ignored */
 	const X509	*issuer;	/* the CA certificate */
@@ -31,6 +33,7 @@ struct mca_issue_in {
  *  - notBefore now - MCA_ISSUE_BACKDATE; notAfter now + validity_in_days,
  *    never past the issuer's notAfter, or 99991231235959Z when
  *    is_unlimited_validity (RFC 5280 4.1.2.5);
+ *  - the public key of in->key, else the CSR's;
  *  - subject from identity or CSR; SAN (DNS, IP, URI, email only) from
  *    identity or CSR, critical when the subject is empty (RFC 5280 4.2.1.6);
  *  - basicConstraints (critical): CA from is_ca, pathLen when is_ca and

@@ -366,6 +366,70 @@ START_TEST(test_profile_ok)
 }
 END_TEST
 
+/* server_key_type and server_key_size, and their defaults. */
+static const struct {
+	const char	*json;
+	int		 type, size;
+} server_key_ok[] = {
+	/* RFC 7030 4.4 keys default to RSA 2048 */
+	{ MIN, MCA_KEYTYPE_RSA, 2048 },
+	{ DOC(P1(", \"server_key_size\": 3072")), MCA_KEYTYPE_RSA, 3072 },
+	{ DOC(P1(", \"server_key_type\": \"RSA\", \"server_key_size\": 4096")),
+	    MCA_KEYTYPE_RSA, 4096 },
+	{ DOC(P1(", \"server_key_type\": \"rsa\", \"server_key_size\": 2048")),
+	    MCA_KEYTYPE_RSA, 2048 },
+	{ DOC(P1(", \"server_key_type\": \"ECC\"")), MCA_KEYTYPE_EC, 256 },
+	{ DOC(P1(", \"server_key_type\": \"ecc\", \"server_key_size\": 384")),
+	    MCA_KEYTYPE_EC, 384 },
+	{ DOC(P1(", \"server_key_type\": \"EC\", \"server_key_size\": 256")),
+	    MCA_KEYTYPE_EC, 256 },
+	/* else from key_type/key_size when we make such keys */
+	{ DOC(P1(", \"key_type\": \"ECC\"")), MCA_KEYTYPE_EC, 256 },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 384")),
+	    MCA_KEYTYPE_EC, 384 },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 3072")),
+	    MCA_KEYTYPE_RSA, 3072 },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 8192")),
+	    MCA_KEYTYPE_RSA, 2048 },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 521")),
+	    MCA_KEYTYPE_EC, 256 },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 384, "
+	    "\"server_key_type\": \"RSA\"")), MCA_KEYTYPE_RSA, 2048 },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 4096, "
+	    "\"server_key_size\": 2048")), MCA_KEYTYPE_RSA, 2048 },
+};
+
+START_TEST(test_server_key_ok)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(parse(server_key_ok[_i].json, &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_int_eq(cfg->profiles[0].server_key_type,
+	    server_key_ok[_i].type);
+	ck_assert_int_eq(cfg->profiles[0].server_key_size,
+	    server_key_ok[_i].size);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+START_TEST(test_rollover_path)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_ptr_null(cfg->rollover_cert_path);
+	mca_cfg_free(cfg);
+	ck_assert_msg(parse(DOC(P1("") ", \"rollover_cert_path\": "
+	    "\"/etc/microca/rollover.pem\""), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->rollover_cert_path, "/etc/microca/rollover.pem");
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 /* Top-level values, table-driven. */
 static const struct {
 	const char	*json;
@@ -738,6 +802,50 @@ static const struct {
 	    "end_certificate_config_1.key_size: expected 256, 384 or 521" },
 	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": null")),
 	    "end_certificate_config_1.key_size: expected 256, 384 or 521" },
+	/* server_key_type, server_key_size */
+	{ DOC(P1(", \"server_key_type\": \"DSA\"")),
+	    "end_certificate_config_1.server_key_type: \"DSA\" is not a key "
+	    "type (\"RSA\" or \"ECC\")" },
+	{ DOC(P1(", \"server_key_type\": 1")),
+	    "end_certificate_config_1.server_key_type: expected a string" },
+	{ DOC(P1(", \"server_key_type\": \"\"")),
+	    "end_certificate_config_1.server_key_type: must not be empty" },
+	{ DOC(P1(", \"server_key_size\": 1024")),
+	    "end_certificate_config_1.server_key_size: expected 2048, 3072 or "
+	    "4096 (server keys are RSA)" },
+	{ DOC(P1(", \"server_key_type\": \"RSA\", \"server_key_size\": 8192")),
+	    "end_certificate_config_1.server_key_size: expected 2048, 3072 or "
+	    "4096 (server keys are RSA)" },
+	{ DOC(P1(", \"server_key_type\": \"RSA\", \"server_key_size\": 256")),
+	    "end_certificate_config_1.server_key_size: expected 2048, 3072 or "
+	    "4096 (server keys are RSA)" },
+	{ DOC(P1(", \"server_key_size\": \"2048\"")),
+	    "end_certificate_config_1.server_key_size: expected 2048, 3072 or "
+	    "4096" },
+	{ DOC(P1(", \"server_key_size\": null")),
+	    "end_certificate_config_1.server_key_size: expected 2048, 3072 or "
+	    "4096" },
+	{ DOC(P1(", \"server_key_type\": \"ECC\", \"server_key_size\": 2048")),
+	    "end_certificate_config_1.server_key_size: expected 256 or 384 "
+	    "(server keys are ECC)" },
+	{ DOC(P1(", \"server_key_type\": \"ECC\", \"server_key_size\": 521")),
+	    "end_certificate_config_1.server_key_size: expected 256 or 384 "
+	    "(server keys are ECC)" },
+	{ DOC(P1(", \"server_key_type\": \"EC\", \"server_key_size\": -256")),
+	    "end_certificate_config_1.server_key_size: expected 256 or 384" },
+	/* the type comes from key_type when server_key_type is not set */
+	{ DOC(P1(", \"key_type\": \"ECC\", \"server_key_size\": 2048")),
+	    "end_certificate_config_1.server_key_size: expected 256 or 384 "
+	    "(server keys are ECC)" },
+	{ DOC(P1("") ", " P2(", \"server_key_size\": 4097")),
+	    "end_certificate_config_2.server_key_size: expected 2048" },
+	/* rollover_cert_path */
+	{ DOC(P1("") ", \"rollover_cert_path\": 5"),
+	    "rollover_cert_path: expected a string" },
+	{ DOC(P1("") ", \"rollover_cert_path\": \"\""),
+	    "rollover_cert_path: must not be empty" },
+	{ DOC(P1("") ", \"rollover_cert_path\": [\"/a.pem\"]"),
+	    "rollover_cert_path: expected a string" },
 };
 
 START_TEST(test_bad)
@@ -864,6 +972,20 @@ static const struct {
 	{ DOC(P1("") ", " LABEL ", " P11LIB ", " PIN), 1,
 	    PATH ": intermediate_private_key_path ignored: "
 	    "intermediate_private_key_label_in_pkcs11 is set" },
+	/* A label whose key rule refuses the keys /serverkeygen makes. */
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 521")), 1,
+	    PATH ": end_certificate_config_1: /serverkeygen makes ECC-256 "
+	    "keys, which key_type/key_size refuse in CSRs" },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"server_key_type\": \"ECC\"")),
+	    1, PATH ": end_certificate_config_1: /serverkeygen makes ECC-256 "
+	    "keys, which key_type/key_size refuse in CSRs" },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"key_size\": 256, "
+	    "\"server_key_size\": 384")), 1,
+	    PATH ": end_certificate_config_1: /serverkeygen makes ECC-384 "
+	    "keys, which key_type/key_size refuse in CSRs" },
+	{ DOC(P1(", \"key_type\": \"ECC\", \"server_key_size\": 384")), 0,
+	    NULL },
+	{ DOC(P1(", \"key_type\": \"RSA\", \"key_size\": 3072")), 0, NULL },
 	/* No file mode from mca_cfg_parse: no permission warning. */
 	{ "{" CERT ", " MTLS ", " LABEL ", " P11LIB ", " PIN ", " P1("") "}",
 	    0, NULL },
@@ -1074,7 +1196,13 @@ START_TEST(test_example)
 	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.2");
 	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "server"));
 	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.1");
-	ck_assert_ptr_nonnull(mca_cfg_profile(cfg, "user"));
+	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "user"));
+	ck_assert_int_eq(p->server_key_type, MCA_KEYTYPE_RSA);
+	ck_assert_int_eq(p->server_key_size, 2048);
+	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "device"));
+	ck_assert_int_eq(p->server_key_type, MCA_KEYTYPE_EC);
+	ck_assert_int_eq(p->server_key_size, 256);
+	ck_assert_str_eq(cfg->rollover_cert_path, "/etc/microca/rollover.pem");
 	ck_assert_str_eq(mca_cfg_profile(cfg, "")->name, "device");
 	/* Every seed block is present. */
 	ck_assert(json_object_object_get_ex(cfg->root,
@@ -1193,6 +1321,9 @@ cfg_suite(void)
 	tcase_add_test(tc, test_sorted);
 	tcase_add_loop_test(tc, test_profile_ok, 0, (int)(sizeof(profile_ok) /
 	    sizeof(profile_ok[0])));
+	tcase_add_loop_test(tc, test_server_key_ok, 0,
+	    (int)(sizeof(server_key_ok) / sizeof(server_key_ok[0])));
+	tcase_add_test(tc, test_rollover_path);
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /
 	    sizeof(top_ok[0])));
 	suite_add_tcase(s, tc);

@@ -690,6 +690,52 @@ START_TEST(test_tamper)
 }
 END_TEST
 
+/* RFC 7030 4.4.1.1/4.4.1.2: requests for an encrypted server key. */
+static const struct {
+	const char	*oid;		/* attribute to add, or NULL */
+	int		 rc;
+	const char	*diag;
+} gcases[] = {
+	{ NULL, 0, "" },
+	{ "1.2.840.113549.1.9.7", 0, "" },	/* challengePassword */
+	{ "1.2.840.113549.1.9.16.2.37", MCA_ERR_POLICY, "the CSR asks for "
+	    "the key encrypted (DecryptKeyIdentifier, RFC 7030 4.4.1.1); this "
+	    "server only sends it under TLS" },
+	{ "1.2.840.113549.1.9.16.2.54", MCA_ERR_POLICY, "the CSR asks for "
+	    "the key encrypted (AsymmetricDecryptKeyIdentifier, RFC 7030 "
+	    "4.4.1.2); this server only sends it under TLS" },
+};
+
+START_TEST(test_keygen_check)
+{
+	static const unsigned char	 id[] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct mca_diag			 d;
+	X509_REQ			*req;
+	X509_NAME			*n;
+	EVP_PKEY			*k;
+	int				 rc;
+
+	ck_assert_ptr_nonnull(k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    "P-256"));
+	ck_assert_ptr_nonnull(req = X509_REQ_new());
+	n = X509_REQ_get_subject_name(req);
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"kg", -1, -1, 0), 1);
+	ck_assert_int_eq(X509_REQ_set_pubkey(req, k), 1);
+	if (gcases[_i].oid != NULL)
+		ck_assert_int_eq(X509_REQ_add1_attr_by_txt(req,
+		    gcases[_i].oid, V_ASN1_OCTET_STRING, id, sizeof(id)), 1);
+	ck_assert_int_gt(X509_REQ_sign(req, k, EVP_sha256()), 0);
+	memset(&d, 'x', sizeof(d));
+	rc = mca_csr_keygen_check(req, &d);
+	ck_assert_int_eq(rc, gcases[_i].rc);
+	ck_assert_str_eq(d.msg, gcases[_i].diag);
+	ck_assert_int_eq(mca_csr_keygen_check(NULL, &d), MCA_ERR_INTERNAL);
+	X509_REQ_free(req);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
 Suite *
 csr_suite(void)
 {
@@ -709,6 +755,8 @@ csr_suite(void)
 	tcase_add_unchecked_fixture(tc, check_setup, check_teardown);
 	tcase_add_loop_test(tc, test_check, 0,
 	    (int)(sizeof(kcases) / sizeof(kcases[0])));
+	tcase_add_loop_test(tc, test_keygen_check, 0,
+	    (int)(sizeof(gcases) / sizeof(gcases[0])));
 	tcase_add_loop_test(tc, test_tamper, 0,
 	    (int)(sizeof(tcases) / sizeof(tcases[0])));
 	suite_add_tcase(s, tc);

@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/core_names.h>
 #include <openssl/ec.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs7.h>
@@ -29,6 +31,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "certinfo.h"
 #include "testutil.h"
 
 static char	*dir;		/* the PKI, config, ledger of this run */
@@ -98,7 +101,17 @@ write_config(const char *file, const char *keysrc, const char *extra)
 	    "  \"key_usage\": { \"digital_signature\": true } },\n"
 	    " \"end_certificate_config_5\": {\n"
 	    "  \"end_point_name\": \"p384only\", \"validity_in_days\": 10,\n"
-	    "  \"key_type\": \"ECC\", \"key_size\": 384 }\n"
+	    "  \"key_type\": \"ECC\", \"key_size\": 384 },\n"
+	    " \"end_certificate_config_6\": {\n"
+	    "  \"end_point_name\": \"skg-ec\", \"validity_in_days\": 30,\n"
+	    "  \"key_usage\": { \"digital_signature\": true },\n"
+	    "  \"server_key_type\": \"ECC\", \"server_key_size\": 384 },\n"
+	    " \"end_certificate_config_7\": {\n"
+	    "  \"end_point_name\": \"skg-rsa\", \"validity_in_days\": 30,\n"
+	    "  \"key_usage\": { \"digital_signature\": true,\n"
+	    "    \"key_encipherment\": true },\n"
+	    "  \"server_key_type\": \"RSA\", \"server_key_size\": 3072,\n"
+	    "  \"base64_line_length\": 76 }\n"
 	    "}\n", dir, keysrc, dir, dir, dir, extra != NULL ? extra : "");
 	ck_assert_int_lt(n, (int)sizeof(cfg));
 	ck_assert_int_eq(tu_write(file, cfg, (size_t)n), 0);
@@ -861,10 +874,6 @@ START_TEST(t_errors)
 	    "x", 1, "boot.pem", &r);
 	assert_error(&r, 501, "fullcmc");
 	cgi_free(&r);
-	run_cgi("POST", "/.well-known/est/device/serverkeygen",
-	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
-	assert_error(&r, 501, "serverkeygen");
-	cgi_free(&r);
 	/* body over 64 KiB: 413 before reading it */
 	while (big.len <= 64 * 1024)
 		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
@@ -907,10 +916,10 @@ START_TEST(t_errors)
 	ck_assert_int_eq(sql_count("certificates"), rows);
 	ck_assert_int_eq(issued_files(), files);
 	/*
-	 * 401, 403 x2, 405, 501 serverkeygen, 413, 411, 415, 400 x3; not the
-	 * 404s (no label) nor the requests to non-enrollment operations.
+	 * 401, 403 x2, 405, 413, 411, 415, 400 x3; not the 404s (no label)
+	 * nor the requests to non-enrollment operations.
 	 */
-	ck_assert_int_eq(sql_count("refusals"), refusals + 11);
+	ck_assert_int_eq(sql_count("refusals"), refusals + 10);
 	{
 		char	 v[512];
 
@@ -1103,6 +1112,644 @@ START_TEST(t_startup_errors)
 }
 END_TEST
 
+/* ------------------------------------------------------------ serverkeygen */
+
+/* What a /serverkeygen answer carried. */
+struct skg {
+	EVP_PKEY	*key;		/* from the application/pkcs8 part */
+	X509		*cert;		/* from the certs-only part */
+	struct mca_buf	 pkcs8;		/* the PKCS#8 DER as sent */
+};
+
+static void
+skg_free(struct skg *g)
+{
+	EVP_PKEY_free(g->key);
+	X509_free(g->cert);
+	mca_buf_free(&g->pkcs8);
+	memset(g, 0, sizeof(*g));
+}
+
+/*
+ * Parses a /serverkeygen answer (RFC 7030 4.4.2) strictly, with a parser
+ * of its own: multipart/mixed with a boundary and no transfer encoding of
+ * its own; exactly two parts with exactly these headers; CRLF line ends
+ * and no bare LF; base64 lines of at most line_len characters (0: one
+ * line); the close delimiter last.
+ */
+static void
+skg_parse(const struct cgi *r, unsigned line_len, struct skg *g)
+{
+	static const char *const want[2] = {
+		"Content-Type: application/pkcs8\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n",
+		"Content-Type: application/pkcs7-mime; smime-type=certs-only\r\n"
+		"Content-Transfer-Encoding: base64\r\n\r\n",
+	};
+	struct mca_buf		 der[2] = { MCA_BUF_INIT, MCA_BUF_INIT };
+	const char		*ct, *p, *nl;
+	char			 b[128], delim[160];
+	const unsigned char	*q;
+	PKCS8_PRIV_KEY_INFO	*p8;
+	PKCS7			*p7;
+	size_t			 i, lines;
+
+	memset(g, 0, sizeof(*g));
+	ck_assert_msg(r->status == 200, "status %d: %s log: %s", r->status,
+	    mca_buf_str(&r->body), mca_buf_str(&r->err));
+	ck_assert_ptr_nonnull(ct = header(r, "Content-Type"));
+	ck_assert_msg(strncmp(ct, "multipart/mixed; boundary=", 26) == 0,
+	    "%s", ct);
+	snprintf(b, sizeof(b), "%s", ct + 26);
+	ck_assert_uint_ge(strlen(b), 1);
+	ck_assert_uint_le(strlen(b), 70);
+	ck_assert_ptr_null(header(r, "Content-Transfer-Encoding"));
+	ck_assert_int_eq(atoi(header(r, "Content-Length")), (int)r->body.len);
+	for (i = 0; i < r->body.len; i++)
+		if (r->body.data[i] == '\n')
+			ck_assert(i > 0 && r->body.data[i - 1] == '\r');
+	p = mca_buf_str(&r->body);
+	snprintf(delim, sizeof(delim), "--%s\r\n", b);
+	for (i = 0; i < 2; i++) {
+		ck_assert_msg(strncmp(p, delim, strlen(delim)) == 0, "%.80s",
+		    p);
+		p += strlen(delim);
+		ck_assert_msg(strncmp(p, want[i], strlen(want[i])) == 0,
+		    "part %zu: %.120s", i, p);
+		p += strlen(want[i]);
+		for (lines = 0; strncmp(p, "--", 2) != 0; lines++) {
+			ck_assert_ptr_nonnull(nl = strstr(p, "\r\n"));
+			ck_assert_uint_gt((size_t)(nl - p), 0);
+			if (line_len != 0)
+				ck_assert_uint_le((size_t)(nl - p), line_len);
+			ck_assert_int_eq(mca_b64_decode(p, (size_t)(nl - p),
+			    &der[i]), 0);
+			p = nl + 2;
+		}
+		if (line_len == 0)
+			ck_assert_uint_eq(lines, 1);
+		else
+			ck_assert_uint_gt(lines, 1);
+	}
+	snprintf(delim, sizeof(delim), "--%s--\r\n", b);
+	ck_assert_str_eq(p, delim);
+	/* the private key: a PrivateKeyInfo, nothing after it */
+	q = der[0].data;
+	ck_assert_ptr_nonnull(p8 = d2i_PKCS8_PRIV_KEY_INFO(NULL, &q,
+	    (long)der[0].len));
+	ck_assert_ptr_eq(q, der[0].data + der[0].len);
+	ck_assert_ptr_nonnull(g->key = EVP_PKCS82PKEY(p8));
+	PKCS8_PRIV_KEY_INFO_free(p8);
+	/* the certificate: certs-only, one certificate */
+	q = der[1].data;
+	ck_assert_ptr_nonnull(p7 = d2i_PKCS7(NULL, &q, (long)der[1].len));
+	ck_assert_ptr_eq(q, der[1].data + der[1].len);
+	ck_assert(PKCS7_type_is_signed(p7));
+	ck_assert_int_eq(sk_PKCS7_SIGNER_INFO_num(p7->d.sign->signer_info), 0);
+	ck_assert_int_eq(sk_X509_num(p7->d.sign->cert), 1);
+	g->cert = sk_X509_value(p7->d.sign->cert, 0);
+	X509_up_ref(g->cert);
+	PKCS7_free(p7);
+	g->pkcs8 = der[0];
+	mca_buf_free(&der[1]);
+}
+
+/* POSTs a CSR for csrkey to label's /serverkeygen as client. */
+static void
+skg_run(const char *label, EVP_PKEY *csrkey, const char *cn,
+    const char *client, struct cgi *r)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	char		 uri[256];
+
+	csr_b64(csrkey, cn, "skg.example.com", 64, &b);
+	snprintf(uri, sizeof(uri), "/.well-known/est/%s/serverkeygen", label);
+	run_cgi("POST", uri, "application/pkcs10", b.data, (long)b.len,
+	    client, r);
+	mca_buf_free(&b);
+}
+
+/* The private key signs, and the certificate's key verifies it. */
+static void
+assert_pair(EVP_PKEY *priv, X509 *x)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 sig[1024];
+	size_t		 len = sizeof(sig);
+
+	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x), priv), 1);
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    priv), 1);
+	ck_assert_int_eq(EVP_DigestSign(ctx, sig, &len,
+	    (const unsigned char *)"est", 3), 1);
+	EVP_MD_CTX_free(ctx);
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+	    X509_get0_pubkey(x)), 1);
+	ck_assert_int_eq(EVP_DigestVerify(ctx, sig, len,
+	    (const unsigned char *)"est", 3), 1);
+	EVP_MD_CTX_free(ctx);
+}
+
+/*
+ * The regular file under p that holds needle, into found; 1 or 0. With
+ * blanks set, spaces, tabs, CR and LF are taken out of each file first,
+ * so that base64 is found however it was wrapped.
+ */
+static int
+tree_has(const char *p, const void *needle, size_t nlen, int blanks,
+    char *found, size_t flen)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct stat	 st;
+	struct dirent	*e;
+	DIR		*d;
+	char		 sub[4096];
+	size_t		 i, o;
+	int		 hit = 0;
+
+	if (lstat(p, &st) == -1)
+		return 0;
+	if (S_ISREG(st.st_mode)) {
+		ck_assert_int_eq(tu_read(p, &b), 0);
+		for (i = o = 0; blanks && i < b.len; i++)
+			if (strchr(" \t\r\n", b.data[i]) == NULL ||
+			    b.data[i] == '\0')
+				b.data[o++] = b.data[i];
+		if (blanks)
+			b.len = o;
+		if (b.len > 0 && memmem(b.data, b.len, needle, nlen) != NULL) {
+			snprintf(found, flen, "%s", p);
+			hit = 1;
+		}
+		mca_buf_free(&b);
+		return hit;
+	}
+	if (!S_ISDIR(st.st_mode) || (d = opendir(p)) == NULL)
+		return 0;
+	while (!hit && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(sub, sizeof(sub), "%.3000s/%.1000s", p, e->d_name);
+		hit = tree_has(sub, needle, nlen, blanks, found, flen);
+	}
+	closedir(d);
+	return hit;
+}
+
+static void
+assert_nowhere(const void *needle, size_t nlen, int blanks, const char *what)
+{
+	char	 found[4096];
+
+	ck_assert_uint_gt(nlen, 8);
+	ck_assert_msg(!tree_has(dir, needle, nlen, blanks, found,
+	    sizeof(found)), "the private key (%s) is in %s", what, found);
+}
+
+/*
+ * der holds the secret number sec: 32 base64 characters of der that
+ * encode nothing but bytes of sec into out, so that a key of the same
+ * kind never matches by its common header.
+ */
+static void
+b64_window(const unsigned char *der, size_t len, const unsigned char *sec,
+    size_t seclen, char out[33])
+{
+	struct mca_buf		 b64 = MCA_BUF_INIT;
+	const unsigned char	*at;
+	size_t			 o;
+
+	ck_assert_ptr_nonnull(at = memmem(der, len, sec, seclen));
+	o = ((size_t)(at - der) + 2) / 3 * 3;	/* a whole base64 quad */
+	ck_assert_uint_le(o + 24, (size_t)(at - der) + seclen);
+	ck_assert_int_eq(mca_b64_encode(der, len, 0, &b64), 0);
+	memcpy(out, b64.data + o / 3 * 4, 32);
+	out[32] = '\0';
+	mca_buf_free(&b64);
+}
+
+/*
+ * The private key is on no disk: not in the test directory, which holds
+ * the ledger (and its WAL), IssuedCerts, the server's log (cgi.err) and
+ * the token; cgi.out, the client's copy of the answer, is removed first.
+ * Looked for as the PKCS#8 DER and its base64 (however wrapped), the
+ * traditional DER (PKCS#1 / SEC1) and its base64, and the secret number
+ * in binary and in hex either case.
+ */
+static void
+assert_key_not_on_disk(const struct skg *g)
+{
+	struct mca_buf	 pem = MCA_BUF_INIT;
+	unsigned char	*trad = NULL, bin[1024];
+	BIGNUM		*bn = NULL;
+	char		*hex, found[4096], w8[33], wt[33];
+	int		 n, nb, i;
+
+	ck_assert(unlink(path("cgi.out")) == 0);
+	ck_assert_int_eq(EVP_PKEY_get_bn_param(g->key,
+	    EVP_PKEY_is_a(g->key, "RSA") ? OSSL_PKEY_PARAM_RSA_D :
+	    OSSL_PKEY_PARAM_PRIV_KEY, &bn), 1);
+	ck_assert_int_gt(nb = BN_bn2bin(bn, bin), 26);
+	ck_assert_int_gt(n = i2d_PrivateKey(g->key, &trad), 0);
+	b64_window(g->pkcs8.data, g->pkcs8.len, bin, (size_t)nb, w8);
+	b64_window(trad, (size_t)n, bin, (size_t)nb, wt);
+
+	/* the search finds what is there: raw, and base64 wrapped at 64 */
+	ck_assert_int_eq(mca_b64_encode(g->pkcs8.data, g->pkcs8.len, 64,
+	    &pem), 0);
+	ck_assert_int_eq(tu_write(path("control.pem"), (const char *)pem.data,
+	    pem.len), 0);
+	ck_assert_int_eq(tu_write(path("control.bin"),
+	    (const char *)g->pkcs8.data, g->pkcs8.len), 0);
+	ck_assert(tree_has(dir, w8, 32, 1, found, sizeof(found)));
+	ck_assert(tree_has(dir, bin, (size_t)nb, 0, found, sizeof(found)));
+	ck_assert(unlink(path("control.pem")) == 0);
+	ck_assert(unlink(path("control.bin")) == 0);
+	mca_buf_free(&pem);
+
+	assert_nowhere(g->pkcs8.data, g->pkcs8.len, 0, "PKCS#8 DER");
+	assert_nowhere(w8, 32, 1, "PKCS#8 base64");
+	assert_nowhere(trad, (size_t)n, 0, "traditional DER");
+	assert_nowhere(wt, 32, 1, "traditional base64");
+	assert_nowhere(bin, (size_t)nb, 0, "secret number");
+	ck_assert_ptr_nonnull(hex = BN_bn2hex(bn));
+	assert_nowhere(hex, strlen(hex), 0, "secret number in hex");
+	for (i = 0; hex[i] != '\0'; i++)
+		if (hex[i] >= 'A' && hex[i] <= 'F')
+			hex[i] = (char)(hex[i] - 'A' + 'a');
+	assert_nowhere(hex, strlen(hex), 0, "secret number in hex");
+	OPENSSL_free(hex);
+	OPENSSL_clear_free(trad, (size_t)n);
+	OPENSSL_cleanse(bin, sizeof(bin));
+	BN_clear_free(bn);
+}
+
+START_TEST(t_serverkeygen)
+{
+	static const struct {
+		const char	*label;
+		const char	*csrkey;
+		const char	*made;		/* mca_key_describe() */
+		unsigned	 line;		/* base64_line_length */
+	} c[] = {
+		{ "skg-ec", "p256", "EC-P-384", 64 },
+		{ "skg-rsa", "p256", "RSA-3072", 76 },
+		{ "device", "p384", "RSA-2048", 64 },	/* the default */
+		{ "server", "rsa2048", "RSA-2048", 0 },
+		{ "p384only", "p256", "EC-P-384", 64 },	/* from key_type */
+	};
+	struct cgi	 r;
+	struct skg	 g;
+	struct mca_buf	 file = MCA_BUF_INIT;
+	EVP_PKEY	*k, *first = NULL;
+	char		 desc[128], serial[80], v[4096], cn[32];
+	size_t		 i;
+	int		 rows, files;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		rows = sql_count("certificates");
+		files = issued_files();
+		k = genkey(c[i].csrkey);
+		snprintf(cn, sizeof(cn), "skg-%zu", i);
+		skg_run(c[i].label, k, cn, "boot.pem", &r);
+		skg_parse(&r, c[i].line, &g);
+		cgi_free(&r);
+		/* the certificate carries the key made, never the CSR's */
+		assert_pair(g.key, g.cert);
+		ck_assert_int_ne(EVP_PKEY_eq(X509_get0_pubkey(g.cert), k), 1);
+		ck_assert_int_eq(mca_key_describe(g.key, desc, sizeof(desc)), 0);
+		ck_assert_str_eq(desc, c[i].made);
+		if (first == NULL) {
+			first = g.key;
+			EVP_PKEY_up_ref(first);
+		} else
+			ck_assert_int_ne(EVP_PKEY_eq(first, g.key), 1);
+		assert_verifies(g.cert);
+		/* subject and SAN from the CSR, as for /simpleenroll */
+		X509_NAME_oneline(X509_get_subject_name(g.cert), v, sizeof(v));
+		snprintf(desc, sizeof(desc), "/CN=%s", cn);
+		ck_assert_str_eq(v, desc);
+		ck_assert_int_ge(X509_get_ext_by_NID(g.cert,
+		    NID_subject_alt_name, -1), 0);
+		/* one row, serverkeygen, key_origin server */
+		serial_of(g.cert, serial, sizeof(serial));
+		ck_assert_int_eq(sql_count("certificates"), rows + 1);
+		sql1(v, sizeof(v), "SELECT operation||'|'||key_origin||'|'||"
+		    "key_type||'|'||label||'|'||requester_subject FROM "
+		    "certificates WHERE serial=%Q", serial);
+		snprintf(desc, sizeof(desc), "serverkeygen|server|%s|%s|",
+		    c[i].made, c[i].label);
+		ck_assert_msg(strncmp(v, desc, strlen(desc)) == 0 &&
+		    strstr(v, "device-boot-001") != NULL, "%s", v);
+		/* the PEM file: the certificate, and nothing else */
+		ck_assert_int_eq(issued_files(), files + 1);
+		snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
+		ck_assert_int_eq(tu_read(path(v), &file), 0);
+		sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE "
+		    "serial=%Q", serial);
+		ck_assert_str_eq(mca_buf_str(&file), v);
+		mca_buf_reset(&file);
+		assert_key_not_on_disk(&g);
+		skg_free(&g);
+		EVP_PKEY_free(k);
+	}
+	EVP_PKEY_free(first);
+	mca_buf_free(&file);
+}
+END_TEST
+
+/*
+ * RFC 7030 4.4.1: the CSR's key and signature are ignored, its identity
+ * is not: a broken signature or a key /simpleenroll refuses still gets a
+ * key made here; a CSR with no name at all does not.
+ */
+START_TEST(t_serverkeygen_csr)
+{
+	struct mca_buf	 der = MCA_BUF_INIT, b = MCA_BUF_INIT;
+	struct cgi	 r;
+	struct skg	 g;
+	EVP_PKEY	*k = genkey("p256"), *weak = genkey("rsa1024");
+	X509		*dev;
+	size_t		 i;
+	int		 rows;
+
+	/* a signature that does not verify */
+	make_csr(k, "tampered", NULL, &der);
+	der.data[der.len - 5] ^= 0x01;
+	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, &b), 0);
+	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	skg_parse(&r, 64, &g);
+	assert_pair(g.key, g.cert);
+	ck_assert_int_ne(EVP_PKEY_eq(X509_get0_pubkey(g.cert), k), 1);
+	skg_free(&g);
+	cgi_free(&r);
+	/* ... which /simpleenroll refuses */
+	run_cgi("POST", "/.well-known/est/skg-ec/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 400, "proof of possession");
+	cgi_free(&r);
+
+	/* a key /simpleenroll refuses (RSA 1024) */
+	skg_run("skg-ec", weak, "weak", "boot.pem", &r);
+	skg_parse(&r, 64, &g);
+	assert_pair(g.key, g.cert);
+	skg_free(&g);
+	cgi_free(&r);
+
+	/* PEM as text/plain, the DigiCert form, one line */
+	mca_buf_reset(&b);
+	make_csr(k, "pem-form", NULL, &der);
+	mca_buf_addstr(&b, "-----BEGIN CERTIFICATE REQUEST----- ");
+	mca_b64_encode(der.data, der.len, 64, &b);
+	mca_buf_addstr(&b, "-----END CERTIFICATE REQUEST-----");
+	for (i = 0; i < b.len; i++)
+		if (b.data[i] == '\n')
+			b.data[i] = ' ';
+	run_cgi("POST", "/.well-known/est/skg-rsa/serverkeygen", "text/plain",
+	    b.data, (long)b.len, "boot.pem", &r);
+	skg_parse(&r, 76, &g);
+	assert_pair(g.key, g.cert);
+	skg_free(&g);
+	cgi_free(&r);
+
+	/* no subject and no subjectAltName: nothing to certify */
+	rows = sql_count("certificates");
+	make_csr(k, NULL, NULL, &der);
+	mca_buf_reset(&b);
+	mca_b64_encode(der.data, der.len, 64, &b);
+	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 400, "neither a subject");
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+
+	/* RFC 7030 4.4.1.1: a key to come encrypted; we send none in clear */
+	{
+		static const unsigned char	 id[] = { 9, 8, 7, 6, 5, 4, 3 };
+		X509_REQ			*req = X509_REQ_new();
+		unsigned char			*p = NULL;
+		int				 len;
+
+		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req),
+		    "CN", MBSTRING_ASC, (const unsigned char *)"wrap", -1, -1,
+		    0);
+		X509_REQ_set_pubkey(req, k);
+		ck_assert_int_eq(X509_REQ_add1_attr_by_txt(req,
+		    "1.2.840.113549.1.9.16.2.37", V_ASN1_OCTET_STRING, id,
+		    sizeof(id)), 1);
+		ck_assert_int_gt(X509_REQ_sign(req, k, EVP_sha256()), 0);
+		ck_assert_int_gt(len = i2d_X509_REQ(req, &p), 0);
+		mca_buf_reset(&b);
+		mca_b64_encode(p, (size_t)len, 64, &b);
+		OPENSSL_free(p);
+		X509_REQ_free(req);
+	}
+	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	assert_error(&r, 501, "DecryptKeyIdentifier");
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.body), "MII"));
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+
+	/* a certificate we issued may ask on its own label only */
+	dev = enroll_ok("device", "p256", "dev-skg", "boot.pem", NULL);
+	save_pem(dev, "dev-skg.pem");
+	skg_run("device", k, "dev-skg", "dev-skg.pem", &r);
+	skg_parse(&r, 64, &g);
+	skg_free(&g);
+	cgi_free(&r);
+	rows = sql_count("certificates");
+	skg_run("skg-ec", k, "dev-skg", "dev-skg.pem", &r);
+	assert_error(&r, 403, "device");
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("certificates"), rows);
+	X509_free(dev);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(weak);
+	mca_buf_free(&b);
+	mca_buf_free(&der);
+}
+END_TEST
+
+START_TEST(t_serverkeygen_errors)
+{
+	struct mca_buf	 b = MCA_BUF_INIT, big = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	int		 rows, files, refusals;
+	const char	*E = "/.well-known/est/skg-ec/serverkeygen";
+
+	/* the directory exists with a file */
+	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
+	rows = sql_count("certificates");
+	files = issued_files();
+	refusals = sql_count("refusals WHERE operation = 'serverkeygen'");
+	csr_b64(k, "e", NULL, 64, &b);
+
+	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len, NULL, &r);
+	assert_error(&r, 401, "client certificate");
+	cgi_free(&r);
+	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
+	    "foreign.pem", &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	run_cgi("POST", E, "application/pkcs10", "!!not base64!!", 14,
+	    "boot.pem", &r);
+	assert_error(&r, 400, NULL);
+	cgi_free(&r);
+	while (big.len <= 64 * 1024)
+		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
+	run_cgi("POST", E, "application/pkcs10", big.data, (long)big.len,
+	    "boot.pem", &r);
+	assert_error(&r, 413, NULL);
+	cgi_free(&r);
+	run_cgi("POST", E, "application/json", b.data, (long)b.len,
+	    "boot.pem", &r);
+	assert_error(&r, 415, "application/pkcs10");
+	cgi_free(&r);
+	run_cgi("GET", E, NULL, NULL, -1, "boot.pem", &r);
+	assert_error(&r, 405, "POST");
+	ck_assert_str_eq(header(&r, "Allow"), "POST");
+	cgi_free(&r);
+	run_cgi("POST", E, "application/pkcs10", b.data, -1, "boot.pem", &r);
+	assert_error(&r, 411, NULL);
+	cgi_free(&r);
+	/* fullcmc stays unimplemented */
+	run_cgi("POST", "/.well-known/est/skg-ec/fullcmc",
+	    "application/pkcs7-mime", "x", 1, "boot.pem", &r);
+	assert_error(&r, 501, "fullcmc");
+	cgi_free(&r);
+
+	/* nothing issued; every refusal recorded as serverkeygen */
+	ck_assert_int_eq(sql_count("certificates"), rows);
+	ck_assert_int_eq(issued_files(), files);
+	ck_assert_int_eq(sql_count("refusals WHERE operation = "
+	    "'serverkeygen'"), refusals + 7);
+	mca_buf_free(&b);
+	mca_buf_free(&big);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+/* ------------------------------------------------------------ rollover */
+
+static STACK_OF(X509) *
+pem_certs(const char *name)
+{
+	STACK_OF(X509)	*sk = sk_X509_new_null();
+	FILE		*f = fopen(path(name), "r");
+	X509		*x;
+
+	ck_assert_ptr_nonnull(f);
+	while ((x = PEM_read_X509(f, NULL, NULL, NULL)) != NULL)
+		sk_X509_push(sk, x);
+	ERR_clear_error();
+	fclose(f);
+	ck_assert_int_gt(sk_X509_num(sk), 0);
+	return sk;
+}
+
+/* A config like the usual one with rollover_cert_path = dir/file. */
+static void
+rollover_config(const char *file)
+{
+	char	 ks[1024], extra[4400];
+
+	keysrc(ks, sizeof(ks));
+	snprintf(extra, sizeof(extra), "\"rollover_cert_path\": "
+	    "\"%.4096s/%.200s\",\n", dir, file);
+	write_config(path("rollover.json"), ks, extra);
+}
+
+START_TEST(t_rollover)
+{
+	static const char *const good[] = {
+		"rollover-g2.pem", "rollover-same.pem", "rollover-inter.pem",
+		"rollover-all.pem",
+	};
+	static const struct {
+		const char	*file;
+		const char	*what;
+	} bad[] = {
+		{ "rollover-noca.pem", "certificate 1 (CN=device-boot-001,"
+		    "O=microca test) is not a CA certificate" },
+		{ "rollover-alien.pem", "certificate 1 (CN=foreign CA,"
+		    "O=somebody else) neither issued nor was issued" },
+		{ "rollover-aliensub.pem", "certificate 1 (CN=foreign sub CA,"
+		    "O=somebody else) neither issued" },
+		{ "rollover-mixed.pem", "certificate 4 (CN=foreign CA," },
+		{ "rollover-none.pem", "no such file" },
+	};
+	struct cgi	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	STACK_OF(X509)	*chain, *extra, *sk;
+	const char	*ossl = getenv("OPENSSL") != NULL ? getenv("OPENSSL") :
+			    "openssl";
+	size_t		 i;
+	int		 j, n;
+
+	ck_assert_int_eq(tu_sh(NULL, "sh '%s/tests/pki/mkrollover.sh' '%s' >&2",
+	    tu_srcdir(), dir), 0);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && cat rollover-g2.pem "
+	    "rollover-same.pem rollover-inter.pem > rollover-all.pem && "
+	    "cat rollover-g2.pem rollover-alien.pem > rollover-mixed.pem",
+	    dir), 0);
+	chain = pem_certs("chain.pem");
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		rollover_config(good[i]);
+		extra = pem_certs(good[i]);
+		n = sk_X509_num(chain) + sk_X509_num(extra);
+		/* RFC 7030 4.1.3: the chain, then the rollover certificates */
+		run_cgi_cfg(path("rollover.json"), "GET",
+		    "/.well-known/est/cacerts", NULL, NULL, -1, NULL, NULL, &r);
+		sk = certs_of(&r);
+		ck_assert_int_eq(sk_X509_num(sk), n);
+		for (j = 0; j < n; j++)
+			ck_assert_int_eq(X509_cmp(sk_X509_value(sk, j),
+			    j < sk_X509_num(chain) ? sk_X509_value(chain, j) :
+			    sk_X509_value(extra, j - sk_X509_num(chain))), 0);
+		sk_X509_pop_free(sk, X509_free);
+		/* and openssl reads as many */
+		ck_assert_int_eq(tu_write(path("cacerts.b64"),
+		    (const char *)r.body.data, r.body.len), 0);
+		mca_buf_reset(&out);
+		ck_assert_int_eq(tu_sh(&out, "'%s' base64 -d -in '%s' | '%s' "
+		    "pkcs7 -inform DER -print_certs -noout | grep -c '^subject'",
+		    ossl, path("cacerts.b64"), ossl), 0);
+		ck_assert_int_eq(atoi(mca_buf_str(&out)), n);
+		cgi_free(&r);
+		/* every label serves them, in its own line length */
+		run_cgi_cfg(path("rollover.json"), "GET",
+		    "/.well-known/est/server/cacerts", NULL, NULL, -1, NULL,
+		    NULL, &r);
+		sk = certs_of(&r);
+		ck_assert_int_eq(sk_X509_num(sk), n);
+		ck_assert_ptr_null(memchr(r.body.data, '\n', r.body.len));
+		sk_X509_pop_free(sk, X509_free);
+		cgi_free(&r);
+		sk_X509_pop_free(extra, X509_free);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		rollover_config(bad[i].file);
+		run_cgi_cfg(path("rollover.json"), "GET",
+		    "/.well-known/est/cacerts", NULL, NULL, -1, NULL, NULL, &r);
+		ck_assert_int_eq(r.exitcode, 1);
+		assert_error(&r, 500, "cannot start");
+		ck_assert_msg(strstr(mca_buf_str(&r.err), "rollover.json: "
+		    "rollover_cert_path: ") != NULL &&
+		    strstr(mca_buf_str(&r.err), bad[i].file) != NULL &&
+		    strstr(mca_buf_str(&r.err), bad[i].what) != NULL,
+		    "%s: %s", bad[i].file, mca_buf_str(&r.err));
+		cgi_free(&r);
+	}
+	sk_X509_pop_free(chain, X509_free);
+	mca_buf_free(&out);
+}
+END_TEST
+
 /* An RSA CA key in the token signs with sha256WithRSAEncryption. */
 START_TEST(t_enroll_device_rsa_ca)
 {
@@ -1134,6 +1781,10 @@ est_suite(void)
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_ledger_failure);
 	tcase_add_test(tc, t_startup_errors);
+	tcase_add_test(tc, t_serverkeygen);
+	tcase_add_test(tc, t_serverkeygen_csr);
+	tcase_add_test(tc, t_serverkeygen_errors);
+	tcase_add_test(tc, t_rollover);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hsm-rsa");
@@ -1143,6 +1794,7 @@ est_suite(void)
 	tcase_add_test(tc, t_enroll_device_rsa_ca);
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_startup_errors);
+	tcase_add_test(tc, t_serverkeygen);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("keyfile");
@@ -1152,6 +1804,7 @@ est_suite(void)
 	tcase_add_test(tc, t_enroll_profiles);
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_startup_errors);
+	tcase_add_test(tc, t_rollover);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -351,6 +351,209 @@ START_TEST(test_csrattrs_asn1parse)
 }
 END_TEST
 
+/* ------------------------------------------------------------ multipart */
+
+#define CT8	"application/pkcs8"
+#define CT7	"application/pkcs7-mime; smime-type=certs-only"
+#define CTE	"Content-Transfer-Encoding: base64\r\n"
+
+/* RFC 7030 4.4.2, byte for byte, CRLF everywhere. */
+START_TEST(test_multipart_layout)
+{
+	static const unsigned char	 k[] = { 1, 2, 3, 4, 5 };
+	static const unsigned char	 c[] = { 0xff, 0xfe };
+	struct mca_est_part		 parts[2] = {
+		{ CT8, k, sizeof(k) }, { CT7, c, sizeof(c) },
+	};
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 bnd[MCA_EST_BOUNDARY_MAX];
+
+	ck_assert_int_eq(mca_buf_addstr(&out, "before"), 0);
+	ck_assert_int_eq(mca_est_multipart(parts, 2, 4, "est-server-boundary",
+	    bnd, sizeof(bnd), &out), 0);
+	ck_assert_str_eq(bnd, "est-server-boundary");
+	ck_assert_str_eq(mca_buf_str(&out), "before"
+	    "--est-server-boundary\r\n"
+	    "Content-Type: " CT8 "\r\n" CTE "\r\n"
+	    "AQID\r\n"
+	    "BAU=\r\n"
+	    "--est-server-boundary\r\n"
+	    "Content-Type: " CT7 "\r\n" CTE "\r\n"
+	    "//4=\r\n"
+	    "--est-server-boundary--\r\n");
+	/* one line: 0 */
+	mca_buf_reset(&out);
+	ck_assert_int_eq(mca_est_multipart(parts, 1, 0, "sep", NULL, 0, &out),
+	    0);
+	ck_assert_str_eq(mca_buf_str(&out), "--sep\r\nContent-Type: " CT8
+	    "\r\n" CTE "\r\nAQIDBAU=\r\n--sep--\r\n");
+	/* an empty part still ends its (empty) content with a line */
+	parts[0].len = 0;
+	mca_buf_reset(&out);
+	ck_assert_int_eq(mca_est_multipart(parts, 1, 64, "sep", NULL, 0,
+	    &out), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "--sep\r\nContent-Type: " CT8
+	    "\r\n" CTE "\r\n\r\n--sep--\r\n");
+	mca_buf_free(&out);
+}
+END_TEST
+
+/*
+ * Splits a multipart body made with boundary b into its parts and checks
+ * each: headers exactly ours, every line CRLF-terminated and at most
+ * line_len long (one line when 0), content decoding to want[i].
+ */
+static void
+multipart_check(const struct mca_buf *out, const char *b, unsigned line_len,
+    const struct mca_est_part *want, size_t n)
+{
+	struct mca_buf	 dec = MCA_BUF_INIT;
+	char		 delim[128], close[128], hdr[256];
+	const char	*p = mca_buf_str(out), *end, *nl;
+	size_t		 i, lines;
+
+	snprintf(delim, sizeof(delim), "--%s\r\n", b);
+	snprintf(close, sizeof(close), "--%s--\r\n", b);
+	/* no bare LF, no bare CR anywhere */
+	for (i = 0; i < out->len; i++) {
+		if (out->data[i] == '\n')
+			ck_assert(i > 0 && out->data[i - 1] == '\r');
+		if (out->data[i] == '\r')
+			ck_assert(i + 1 < out->len && out->data[i + 1] == '\n');
+	}
+	for (i = 0; i < n; i++) {
+		ck_assert_msg(strncmp(p, delim, strlen(delim)) == 0, "%s", p);
+		p += strlen(delim);
+		snprintf(hdr, sizeof(hdr), "Content-Type: %s\r\n" CTE "\r\n",
+		    want[i].ctype);
+		ck_assert_msg(strncmp(p, hdr, strlen(hdr)) == 0, "%s", p);
+		p += strlen(hdr);
+		mca_buf_reset(&dec);
+		for (lines = 0; strncmp(p, "--", 2) != 0; lines++) {
+			ck_assert_ptr_nonnull(nl = strstr(p, "\r\n"));
+			if (line_len != 0)
+				ck_assert_uint_le((size_t)(nl - p), line_len);
+			if (nl > p)
+				ck_assert_int_eq(mca_b64_decode(p,
+				    (size_t)(nl - p), &dec), 0);
+			p = nl + 2;
+		}
+		if (line_len == 0)
+			ck_assert_uint_eq(lines, 1);
+		ck_assert_uint_eq(dec.len, want[i].len);
+		ck_assert_int_eq(memcmp(dec.data, want[i].der, dec.len), 0);
+	}
+	ck_assert_str_eq(p, close);
+	/* the boundary appears in the delimiters only */
+	end = mca_buf_str(out);
+	for (i = 0; (end = strstr(end, b)) != NULL; i++)
+		end += strlen(b);
+	ck_assert_uint_eq(i, n + 1);
+	mca_buf_free(&dec);
+}
+
+static const unsigned mp_lens[] = { 0, 4, 64, 76, 4096 };
+
+START_TEST(test_multipart_lines)
+{
+	unsigned char		 k[1217], c[300];
+	struct mca_est_part	 parts[2] = {
+		{ CT8, k, sizeof(k) }, { CT7, c, sizeof(c) },
+	};
+	struct mca_buf		 out = MCA_BUF_INIT;
+	char			 bnd[MCA_EST_BOUNDARY_MAX];
+	size_t			 i;
+
+	for (i = 0; i < sizeof(k); i++)
+		k[i] = (unsigned char)(i * 7 + 1);
+	for (i = 0; i < sizeof(c); i++)
+		c[i] = (unsigned char)(255 - i);
+	ck_assert_int_eq(mca_est_multipart(parts, 2, mp_lens[_i], NULL, bnd,
+	    sizeof(bnd), &out), 0);
+	multipart_check(&out, bnd, mp_lens[_i], parts, 2);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* A drawn boundary: "microca-" and 32 hex digits, new every time. */
+START_TEST(test_multipart_random)
+{
+	static const unsigned char	 k[] = "a private key";
+	struct mca_est_part		 part = { CT8, k, sizeof(k) };
+	struct mca_buf			 out = MCA_BUF_INIT;
+	char				 b1[MCA_EST_BOUNDARY_MAX];
+	char				 b2[MCA_EST_BOUNDARY_MAX];
+	size_t				 i;
+
+	ck_assert_int_eq(mca_est_multipart(&part, 1, 64, NULL, b1, sizeof(b1),
+	    &out), 0);
+	multipart_check(&out, b1, 64, &part, 1);
+	mca_buf_reset(&out);
+	ck_assert_int_eq(mca_est_multipart(&part, 1, 64, NULL, b2, sizeof(b2),
+	    &out), 0);
+	multipart_check(&out, b2, 64, &part, 1);
+	ck_assert_str_ne(b1, b2);
+	ck_assert_uint_eq(strlen(b1), 40);
+	ck_assert(strncmp(b1, "microca-", 8) == 0);
+	for (i = 8; i < 40; i++)
+		ck_assert_ptr_nonnull(strchr("0123456789abcdef", b1[i]));
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* Refused: out is left as it was, and holds no trace of the parts. */
+static const struct {
+	const char	*boundary;
+	unsigned	 line_len;
+	const char	*ctype;
+	size_t		 nparts;
+	size_t		 bndlen;
+	int		 rc;
+} mp_bad[] = {
+	{ "", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "a b", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "a;b", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "a\"b", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "a/b", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "a\r\nb", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "0123456789012345678901234567890123456789012345678901234567890123"
+	    "4567890", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "ok", 3, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "ok", 64, CT8, 0, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "ok", 64, "", 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_INVAL },
+	{ "ok", 64, "text/plain\r\nX-Evil: 1", 1, MCA_EST_BOUNDARY_MAX,
+	    MCA_ERR_INVAL },
+	{ "ok", 64, CT8, 1, MCA_EST_BOUNDARY_MAX - 1, MCA_ERR_INVAL },
+	{ NULL, 64, CT8, 1, 40, MCA_ERR_INVAL },
+	/* the boundary in the base64 of the content, or in a header */
+	{ "AQID", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_EXISTS },
+	{ "Ty", 0, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_EXISTS },
+	{ "pkcs8", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_EXISTS },
+	{ "base64", 64, CT8, 1, MCA_EST_BOUNDARY_MAX, MCA_ERR_EXISTS },
+};
+
+START_TEST(test_multipart_bad)
+{
+	static const unsigned char	 k[] = { 1, 2, 3, 0x4f, 0x2a, 0x4d };
+	struct mca_est_part		 part = { mp_bad[_i].ctype, k,
+	    sizeof(k) };
+	struct mca_buf			 out = MCA_BUF_INIT;
+	char				 bnd[MCA_EST_BOUNDARY_MAX + 1] = "";
+
+	/* "AQIDTypN" is the base64 of k */
+	ck_assert_int_eq(mca_buf_addstr(&out, "kept"), 0);
+	ck_assert_int_eq(mca_est_multipart(&part, mp_bad[_i].nparts,
+	    mp_bad[_i].line_len, mp_bad[_i].boundary, bnd, mp_bad[_i].bndlen,
+	    &out), mp_bad[_i].rc);
+	ck_assert_str_eq(mca_buf_str(&out), "kept");
+	ck_assert_str_eq(bnd, "");
+	/* wiped, not only cut: nothing of the base64 past the end */
+	ck_assert_ptr_null(memmem(out.data, out.cap, "AQID", 4));
+	ck_assert_ptr_null(memmem(out.data, out.cap, "pkcs8", 5));
+	mca_buf_free(&out);
+}
+END_TEST
+
 Suite *
 est_codec_suite(void)
 {
@@ -371,6 +574,15 @@ est_codec_suite(void)
 	    (int)(sizeof(acases) / sizeof(acases[0])));
 	tcase_add_test(tc, test_csrattrs_rfc_example);
 	tcase_add_test(tc, test_csrattrs_asn1parse);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("multipart");
+	tcase_add_test(tc, test_multipart_layout);
+	tcase_add_loop_test(tc, test_multipart_lines, 0,
+	    (int)(sizeof(mp_lens) / sizeof(mp_lens[0])));
+	tcase_add_test(tc, test_multipart_random);
+	tcase_add_loop_test(tc, test_multipart_bad, 0,
+	    (int)(sizeof(mp_bad) / sizeof(mp_bad[0])));
 	suite_add_tcase(s, tc);
 
 	return s;

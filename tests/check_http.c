@@ -530,6 +530,60 @@ START_TEST(test_resp_header)
 }
 END_TEST
 
+/* A Content-Type built per answer (multipart boundary). */
+START_TEST(test_resp_ctype)
+{
+	struct mca_resp	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 big[200];
+
+	mca_resp_init(&r);
+	ck_assert_int_eq(mca_resp_ctype(&r, "multipart/mixed; boundary=b1"),
+	    0);
+	ck_assert_ptr_eq(r.ctype, r.ctype_buf);
+	ck_assert_int_eq(mca_resp_serialize(&r, &out), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "\r\nContent-Type: multipart/mixed; boundary=b1\r\n"));
+	/* refused: r keeps what it had */
+	ck_assert_int_eq(mca_resp_ctype(&r, "a\r\nX-Evil: 1"), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_resp_ctype(&r, "a\001"), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_resp_ctype(&r, ""), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_resp_ctype(&r, NULL), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_resp_ctype(NULL, "a/b"), MCA_ERR_INVAL);
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(mca_resp_ctype(&r, big), MCA_ERR_TOOBIG);
+	ck_assert_str_eq(r.ctype, "multipart/mixed; boundary=b1");
+	/* an error answer goes back to a static text/plain */
+	ck_assert_int_eq(mca_resp_error(&r, 500, "x"), 0);
+	ck_assert_str_eq(r.ctype, "text/plain");
+	mca_resp_free(&r);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* A secret body is wiped by an error answer and by mca_resp_free(). */
+START_TEST(test_resp_secret)
+{
+	struct mca_resp	 r;
+
+	mca_resp_init(&r);
+	ck_assert_int_eq(r.secret, 0);
+	ck_assert_int_eq(mca_buf_addstr(&r.body, "PRIVATE KEY"), 0);
+	r.secret = 1;
+	ck_assert_int_eq(mca_resp_error(&r, 500, "late failure"), 0);
+	ck_assert_int_eq(r.secret, 0);
+	ck_assert_str_eq(mca_buf_str(&r.body), "late failure\n");
+	ck_assert_ptr_null(memmem(r.body.data, r.body.cap, "PRIVATE", 7));
+	mca_resp_free(&r);
+	ck_assert_int_eq(mca_buf_addstr(&r.body, "PRIVATE KEY"), 0);
+	r.secret = 1;
+	mca_resp_free(&r);
+	ck_assert_int_eq(r.secret, 0);
+	ck_assert_ptr_null(r.body.data);
+}
+END_TEST
+
 START_TEST(test_resp_header_limits)
 {
 	struct mca_resp	 r;
@@ -586,6 +640,8 @@ http_suite(void)
 	tcase_add_loop_test(tc, test_resp_header, 0,
 	    sizeof(hdr_cases) / sizeof(hdr_cases[0]));
 	tcase_add_test(tc, test_resp_header_limits);
+	tcase_add_test(tc, test_resp_ctype);
+	tcase_add_test(tc, test_resp_secret);
 	suite_add_tcase(s, tc);
 	return s;
 }

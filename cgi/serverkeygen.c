@@ -1,0 +1,19 @@
+/*
+ * RFC 7030 4.4: /serverkeygen. The same clients as /simpleenroll may ask
+ * (4.4.1: "the same as for /simpleenroll"); the server makes the key
+ * pair the label's server_key_type/server_key_size name and answers with
+ * the private key and the certificate (4.4.2). Key generation and the
+ * answer are in enroll.c and lib/keygen.c.
+ */
+#include "config.h"
+
+#include "server.h"
+
+void
+mca_op_serverkeygen(struct mca_server *srv, struct mca_request *req,
+    struct mca_resp *resp)
+{
+	if (mca_authz_enroll(srv, req, resp) != 0)
+		return;
+	mca_enroll(srv, req, resp, MCA_ENROLL_KEYGEN);
+}
