@@ -62,6 +62,7 @@ write_config(void)
 	    " \"mtls_ca_cert\": \"%s/pki/boot-ca.pem\",\n"
 	    " \"ledger_db_path\": \"%s/ledger.db\",\n"
 	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
+	    " \"rollover_cert_path\": \"%s/pki/rollover-g2.pem\",\n"
 	    " \"default_end_point_name\": \"strongswan\",\n"
 	    " \"end_certificate_config_1\": {\n"
 	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
@@ -73,7 +74,8 @@ write_config(void)
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
 	    "  \"key_usage\": { \"digital_signature\": true },\n"
 	    "  \"base64_line_length\": 0 }\n"
-	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir);
+	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir,
+	    W.dir);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
 }
@@ -91,6 +93,10 @@ web_start(const char *kind)
 	W.root = geteuid() == 0;
 	ck_assert_msg(mod != NULL && *mod != '\0', "SOFTHSM2_MODULE not set");
 	ck_assert_int_eq(tu_mkpki(path("pki"), "hsm-ec"), 0);
+	/* A root key update in progress: /cacerts carries its certificates. */
+	ck_assert_int_eq(tu_sh(NULL, "OPENSSL='%s' sh '%s/tests/pki/"
+	    "mkrollover.sh' '%s/pki' >/dev/null", getenv("OPENSSL"),
+	    tu_srcdir(), W.dir), 0);
 	write_config();
 	/* The CAs asked for in the handshake: bootstrap CA and our chain. */
 	ck_assert_int_eq(tu_sh(NULL, "cat '%s/pki/boot-ca.pem' "
@@ -491,11 +497,15 @@ START_TEST(test_strongswan)
 	if (system("command -v pki >/dev/null 2>&1") != 0)
 		ck_abort_msg("strongSwan pki is not installed "
 		    "(strongswan-pki, libstrongswan-extra-plugins)");
-	/* pki --estca: the CA certificates, verified against the root */
+	/*
+	 * pki --estca: the CA certificates, verified against the root; with
+	 * the rollover certificates in /cacerts it writes those too.
+	 */
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --estca --url '%s' "
 	    "--cacert pki/root.pem --caout ss-ca.pem --outform pem --force "
 	    ">ss-estca.log 2>&1 && grep -q 'Sub CA cert is trusted' "
-	    "ss-estca.log && cmp -s ss-ca-1.pem pki/ca.pem", W.dir, W.url), 0);
+	    "ss-estca.log && for f in ss-ca-*.pem; do cmp -s $f pki/ca.pem && "
+	    "cp $f ss-inter.pem; done; [ -f ss-inter.pem ]", W.dir, W.url), 0);
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' x509 -in ss-ca.pem "
 	    "-noout -subject | grep -q 'microca test root'", W.dir,
 	    getenv("OPENSSL")), 0);
@@ -517,7 +527,7 @@ START_TEST(test_strongswan)
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --req --in ss1.key "
 	    "--dn 'CN=strongswan-dev-1' --outform pem > ss2.csr 2>/dev/null "
 	    "&& pki --est --url '%s' --in ss2.csr --cacert pki/root.pem "
-	    "--cacert ss-ca-1.pem --cert ss1.pem --key ss1.key --outform pem "
+	    "--cacert ss-inter.pem --cert ss1.pem --key ss1.key --outform pem "
 	    "> ss2.pem 2>ss-est.log && grep -q 'Issued certificate is "
 	    "trusted' ss-est.log", W.dir, W.url), 0);
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' verify -CAfile "
@@ -529,6 +539,153 @@ START_TEST(test_strongswan)
 	ledger(got, sizeof(got), q);
 	(void)snprintf(q, sizeof(q), "strongswan reenroll %s", s1);
 	ck_assert_str_eq(got, q);
+}
+END_TEST
+
+/*
+ * The value of a header in a reply (first match, name case-insensitive),
+ * into out; 0 or -1.
+ */
+static int
+header_value(const struct reply *r, const char *name, char *out, size_t len)
+{
+	const char	*p = mca_buf_str(&r->headers);
+	size_t		 n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			p += strspn(p, " ");
+			(void)snprintf(out, len, "%.*s", (int)strcspn(p, "\r\n"),
+			    p);
+			return 0;
+		}
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	return -1;
+}
+
+/*
+ * Splits a multipart/mixed body as any MIME reader would (RFC 2046 5.1):
+ * each part's Content-Type into types[i], its base64 content, decoded,
+ * into files base.<i>.der. Returns the number of parts.
+ */
+static int
+mime_split(const struct reply *r, const char *base, char types[][128],
+    int max)
+{
+	char		 ct[256], delim[300], file[1100];
+	const char	*b, *p, *end, *hdr_end, *next;
+	int		 n = 0;
+
+	ck_assert_int_eq(header_value(r, "Content-Type", ct, sizeof(ct)), 0);
+	ck_assert_msg(strncmp(ct, "multipart/mixed; boundary=", 26) == 0,
+	    "%s", ct);
+	b = ct + 26;
+	(void)snprintf(delim, sizeof(delim), "\r\n--%s", b);
+	/* the first delimiter may open the body without a CRLF before it */
+	p = mca_buf_str(&r->body);
+	ck_assert_int_eq(strncmp(p, delim + 2, strlen(delim) - 2), 0);
+	p += strlen(delim) - 2;
+	while (strncmp(p, "--", 2) != 0) {
+		ck_assert_int_lt(n, max);
+		ck_assert_int_eq(strncmp(p, "\r\n", 2), 0);
+		p += 2;
+		ck_assert_ptr_nonnull(hdr_end = strstr(p, "\r\n\r\n"));
+		ck_assert_ptr_nonnull(end = strstr(hdr_end, delim));
+		next = end + strlen(delim);
+		types[n][0] = '\0';
+		while (p < hdr_end) {
+			if (strncasecmp(p, "Content-Type:", 13) == 0)
+				(void)snprintf(types[n], 128, "%.*s",
+				    (int)strcspn(p + 14, "\r"), p + 14);
+			if (strncasecmp(p, "Content-Transfer-Encoding:", 26) == 0)
+				ck_assert_int_eq(strncmp(p + 27, "base64",
+				    6), 0);
+			p = strstr(p, "\r\n") + 2;
+		}
+		p = hdr_end + 4;
+		(void)snprintf(file, sizeof(file), "%s.%d.b64", base, n);
+		ck_assert_int_eq(tu_write(file, p, (size_t)(end - p)), 0);
+		ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' "
+		    "base64 -d -A > '%s.%d.der'", file, getenv("OPENSSL"), base,
+		    n), 0);
+		n++;
+		p = next;
+	}
+	return n;
+}
+
+/* /serverkeygen: the key and the certificate come back, and they match. */
+START_TEST(test_serverkeygen)
+{
+	struct reply	 r;
+	char		 opts[2048], types[4][128], base[1024], q[512];
+	char		 got[256], serial[130];
+	const char	*o = getenv("OPENSSL");
+	int		 n;
+
+	make_csr("k1", "web-keygen-1");
+	(void)snprintf(opts, sizeof(opts), "--http1.1 %s -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
+	    "pki/boot.key"), path("k1.b64"));
+	est(&r, opts, "device/serverkeygen");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	(void)snprintf(base, sizeof(base), "%s/k1.part", W.dir);
+	n = mime_split(&r, base, types, 4);
+	ck_assert_int_eq(n, 2);
+	ck_assert_str_eq(types[0], "application/pkcs8");
+	ck_assert_str_eq(types[1], "application/pkcs7-mime; "
+	    "smime-type=certs-only");
+	/* The key parses as PKCS#8 and is the certificate's key. */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' pkey -inform DER -in "
+	    "k1.part.0.der -out k1.gen.key && '%s' pkcs7 -inform DER -in "
+	    "k1.part.1.der -print_certs -out k1.gen.pem && '%s' verify "
+	    "-CAfile pki/root.pem -untrusted pki/ca.pem k1.gen.pem >/dev/null "
+	    "&& [ \"$('%s' x509 -in k1.gen.pem -noout -pubkey)\" = "
+	    "\"$('%s' pkey -in k1.gen.key -pubout)\" ] && ! [ \"$('%s' pkey "
+	    "-in k1.key -pubout)\" = \"$('%s' pkey -in k1.gen.key -pubout)\" ]",
+	    W.dir, o, o, o, o, o, o, o), 0);
+	serial_of(path("k1.gen.pem"), serial, sizeof(serial));
+	(void)snprintf(q, sizeof(q), "SELECT operation || ' ' || key_origin "
+	    "FROM certificates WHERE serial = '%s'", serial);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "serverkeygen server");
+	reply_free(&r);
+
+	/* and over HTTP/2, unauthenticated: refused */
+	(void)snprintf(opts, sizeof(opts), "--http2 -H 'Content-Type: "
+	    "application/pkcs10' --data-binary @%s", path("k1.b64"));
+	est(&r, opts, "device/serverkeygen");
+	ck_assert_int_eq(r.status, 401);
+	reply_free(&r);
+}
+END_TEST
+
+/* RFC 7030 4.1.3: /cacerts carries the root key update certificates. */
+START_TEST(test_cacerts_rollover)
+{
+	struct reply	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+
+	est(&r, "", "device/cacerts");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(tu_sh(&out, "tr -d '\\r\\n' < '%s' | '%s' base64 "
+	    "-d -A | '%s' pkcs7 -inform DER -print_certs | grep -c "
+	    "'^subject'", r.bodyfile, getenv("OPENSSL"), getenv("OPENSSL")),
+	    0);
+	/* chain (2) + NewWithNew, OldWithNew, NewWithOld (3) */
+	ck_assert_str_eq(mca_buf_str(&out), "5\n");
+	mca_buf_reset(&out);
+	ck_assert_int_eq(tu_sh(&out, "tr -d '\\r\\n' < '%s' | '%s' base64 "
+	    "-d -A | '%s' pkcs7 -inform DER -print_certs | grep -c "
+	    "'^subject=.*root G2'", r.bodyfile, getenv("OPENSSL"),
+	    getenv("OPENSSL")), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "2\n");
+	mca_buf_free(&out);
+	reply_free(&r);
 }
 END_TEST
 
@@ -646,6 +803,8 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_simpleenroll);
 	tcase_add_test(tc, test_simplereenroll);
 	tcase_add_test(tc, test_strongswan);
+	tcase_add_test(tc, test_serverkeygen);
+	tcase_add_test(tc, test_cacerts_rollover);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
 	return tc;
