@@ -235,6 +235,25 @@ est(struct reply *r, const char *opts, const char *resource)
 	    mca_buf_str(&r->headers));
 }
 
+/* Decodes a base64 file however it is wrapped (0 or 64 columns) into out. */
+static void
+unb64(const char *in, const char *out)
+{
+	ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' base64 -d "
+	    "-A > '%s'", in, getenv("OPENSSL"), out), 0);
+}
+
+/* A base64 answer's body, decoded into a file next to it; its path. */
+static const char *
+body_der(const struct reply *r)
+{
+	static char	 der[1100];
+
+	(void)snprintf(der, sizeof(der), "%s.der", r->bodyfile);
+	unb64(r->bodyfile, der);
+	return der;
+}
+
 /* The client certificate options for a file pair in pki/ or the dir. */
 static const char *
 as(const char *pem, const char *key)
@@ -245,6 +264,24 @@ as(const char *pem, const char *key)
 	i = (i + 1) % 2;
 	(void)snprintf(o[i], sizeof(o[i]), "--cert '%s' --key '%s'",
 	    pem[0] == '/' ? pem : path(pem), key[0] == '/' ? key : path(key));
+	return o[i];
+}
+
+/*
+ * curl options to POST the file body (in the test directory) as ctype,
+ * with a client certificate (cert and key; NULL: none) after extra.
+ */
+static const char *
+post(const char *extra, const char *cert, const char *key,
+    const char *ctype, const char *body)
+{
+	static char	 o[2][3072];
+	static int	 i;
+
+	i = (i + 1) % 2;
+	(void)snprintf(o[i], sizeof(o[i]), "%s %s -H 'Content-Type: %s' "
+	    "--data-binary @%s", extra, cert != NULL ? as(cert, key) : "",
+	    ctype, path(body));
 	return o[i];
 }
 
@@ -278,11 +315,10 @@ issued_cert(const struct reply *r, const char *out)
 {
 	const char	*o = getenv("OPENSSL");
 
-	ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' base64 "
-	    "-d -A > '%s.der' && '%s' pkcs7 -inform DER -in '%s.der' "
+	ck_assert_int_eq(tu_sh(NULL, "'%s' pkcs7 -inform DER -in '%s' "
 	    "-print_certs -out '%s' && '%s' verify -CAfile '%s/pki/root.pem' "
-	    "-untrusted '%s/pki/ca.pem' '%s' >/dev/null", r->bodyfile, o,
-	    r->bodyfile, o, r->bodyfile, out, o, W.dir, W.dir, out), 0);
+	    "-untrusted '%s/pki/ca.pem' '%s' >/dev/null", o, body_der(r), out,
+	    o, W.dir, W.dir, out), 0);
 }
 
 /* A certificate's serial as the ledger writes it (uppercase hex). */
@@ -352,9 +388,9 @@ START_TEST(test_cacerts)
 		} else
 			ck_assert(has_header(&r, "content-type: "
 			    "application/pkcs7-mime; smime-type=certs-only"));
-		ck_assert_int_eq(tu_sh(&out, "tr -d '\\r\\n' < '%s' | '%s' base64 -d -A | '%s' "
-		    "pkcs7 -inform DER -print_certs | grep '^subject'",
-		    r.bodyfile, getenv("OPENSSL"), getenv("OPENSSL")), 0);
+		ck_assert_int_eq(tu_sh(&out, "'%s' pkcs7 -inform DER -in '%s' "
+		    "-print_certs | grep '^subject'", getenv("OPENSSL"),
+		    body_der(&r)), 0);
 		ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
 		    "CN = microca test intermediate"));
 		ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
@@ -378,9 +414,8 @@ START_TEST(test_csrattrs)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(has_header(&r, "Content-Type: application/csrattrs"));
 	ck_assert(has_header(&r, "Content-Transfer-Encoding: base64"));
-	ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' base64 -d -A | '%s' "
-	    "asn1parse -inform DER | grep -q ecdsa-with-SHA256",
-	    r.bodyfile, getenv("OPENSSL"), getenv("OPENSSL")), 0);
+	ck_assert_int_eq(tu_sh(NULL, "'%s' asn1parse -inform DER -in '%s' | "
+	    "grep -q ecdsa-with-SHA256", getenv("OPENSSL"), body_der(&r)), 0);
 	reply_free(&r);
 }
 END_TEST
@@ -389,13 +424,13 @@ END_TEST
 START_TEST(test_simpleenroll)
 {
 	struct reply	 r;
-	char		 opts[2048], serial[130], q[512], got[256];
+	const char	*opts;
+	char		 serial[130], q[512], got[256];
 	int		 before = ledger_count("certificates");
 
 	make_csr("e1", "web-device-1");
-	(void)snprintf(opts, sizeof(opts), "--http1.1 %s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("e1.b64"));
+	opts = post("--http1.1", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "e1.b64");
 	est(&r, opts, "device/simpleenroll");
 	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
 	ck_assert(has_header(&r, "Content-Type: application/pkcs7-mime; "
@@ -418,9 +453,8 @@ START_TEST(test_simpleenroll)
 
 	/* PEM as text/plain, over HTTP/2. */
 	make_csr("e2", "web-device-2");
-	(void)snprintf(opts, sizeof(opts), "--http2 %s -H 'Content-Type: "
-	    "text/plain' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("e2.csr.pem"));
+	opts = post("--http2", "pki/boot.pem", "pki/boot.key",
+	    "text/plain", "e2.csr.pem");
 	est(&r, opts, "device/simpleenroll");
 	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
 	ck_assert_str_eq(r.version, "2");
@@ -434,13 +468,13 @@ END_TEST
 START_TEST(test_simplereenroll)
 {
 	struct reply	 r;
-	char		 opts[2048], s1[130], s2[130], s3[130], q[512];
+	const char	*opts;
+	char		 s1[130], s2[130], s3[130], q[512];
 	char		 got[256];
 
 	make_csr("n1", "web-renew-1");
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("n1.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "n1.b64");
 	est(&r, opts, "device/simpleenroll");
 	ck_assert_int_eq(r.status, 200);
 	issued_cert(&r, path("n1.pem"));
@@ -449,9 +483,7 @@ START_TEST(test_simplereenroll)
 
 	/* renew: the same key, authenticated by the certificate itself */
 	make_csr_for("n2", "n1.key", "web-renew-1");
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("n1.pem", "n1.key"),
-	    path("n2.b64"));
+	opts = post("", "n1.pem", "n1.key", "application/pkcs10", "n2.b64");
 	est(&r, opts, "device/simplereenroll");
 	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
 	issued_cert(&r, path("n2.pem"));
@@ -466,9 +498,7 @@ START_TEST(test_simplereenroll)
 
 	/* rekey: a new key, authenticated by the renewed certificate */
 	make_csr("n3", "web-renew-1");
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("n2.pem", "n1.key"),
-	    path("n3.b64"));
+	opts = post("", "n2.pem", "n1.key", "application/pkcs10", "n3.b64");
 	est(&r, opts, "device/simplereenroll");
 	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
 	issued_cert(&r, path("n3.pem"));
@@ -492,7 +522,8 @@ END_TEST
 START_TEST(test_strongswan)
 {
 	struct reply	 r;
-	char		 opts[2048], s1[130], s2[130], q[512], got[256];
+	const char	*opts;
+	char		 s1[130], s2[130], q[512], got[256];
 
 	if (system("command -v pki >/dev/null 2>&1") != 0)
 		ck_abort_msg("strongSwan pki is not installed "
@@ -512,9 +543,8 @@ START_TEST(test_strongswan)
 
 	/* A first certificate on the default label, with the bootstrap. */
 	make_csr("ss1", "strongswan-dev-1");
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("ss1.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "ss1.b64");
 	est(&r, opts, "simpleenroll");
 	ck_assert_int_eq(r.status, 200);
 	/* One line of base64: the label's base64_line_length 0. */
@@ -575,7 +605,7 @@ static int
 mime_split(const struct reply *r, const char *base, char types[][128],
     int max)
 {
-	char		 ct[256], delim[300], file[1100];
+	char		 ct[256], delim[300], file[1100], der[1100];
 	const char	*b, *p, *end, *hdr_end, *next;
 	int		 n = 0;
 
@@ -608,9 +638,8 @@ mime_split(const struct reply *r, const char *base, char types[][128],
 		p = hdr_end + 4;
 		(void)snprintf(file, sizeof(file), "%s.%d.b64", base, n);
 		ck_assert_int_eq(tu_write(file, p, (size_t)(end - p)), 0);
-		ck_assert_int_eq(tu_sh(NULL, "tr -d '\\r\\n' < '%s' | '%s' "
-		    "base64 -d -A > '%s.%d.der'", file, getenv("OPENSSL"), base,
-		    n), 0);
+		(void)snprintf(der, sizeof(der), "%s.%d.der", base, n);
+		unb64(file, der);
 		n++;
 		p = next;
 	}
@@ -621,15 +650,15 @@ mime_split(const struct reply *r, const char *base, char types[][128],
 START_TEST(test_serverkeygen)
 {
 	struct reply	 r;
-	char		 opts[2048], types[4][128], base[1024], q[512];
+	const char	*opts;
+	char		 types[4][128], base[1024], q[512];
 	char		 got[256], serial[130];
 	const char	*o = getenv("OPENSSL");
 	int		 n;
 
 	make_csr("k1", "web-keygen-1");
-	(void)snprintf(opts, sizeof(opts), "--http1.1 %s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("k1.b64"));
+	opts = post("--http1.1", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "k1.b64");
 	est(&r, opts, "device/serverkeygen");
 	ck_assert_msg(r.status == 200, "%d %s", r.status,
 	    mca_buf_str(&r.body));
@@ -656,8 +685,7 @@ START_TEST(test_serverkeygen)
 	reply_free(&r);
 
 	/* and over HTTP/2, unauthenticated: refused */
-	(void)snprintf(opts, sizeof(opts), "--http2 -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", path("k1.b64"));
+	opts = post("--http2", NULL, NULL, "application/pkcs10", "k1.b64");
 	est(&r, opts, "device/serverkeygen");
 	ck_assert_int_eq(r.status, 401);
 	reply_free(&r);
@@ -672,17 +700,15 @@ START_TEST(test_cacerts_rollover)
 
 	est(&r, "", "device/cacerts");
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_int_eq(tu_sh(&out, "tr -d '\\r\\n' < '%s' | '%s' base64 "
-	    "-d -A | '%s' pkcs7 -inform DER -print_certs | grep -c "
-	    "'^subject'", r.bodyfile, getenv("OPENSSL"), getenv("OPENSSL")),
-	    0);
+	ck_assert_int_eq(tu_sh(&out, "'%s' pkcs7 -inform DER -in '%s' "
+	    "-print_certs | grep -c '^subject'", getenv("OPENSSL"),
+	    body_der(&r)), 0);
 	/* chain (2) + NewWithNew, OldWithNew, NewWithOld (3) */
 	ck_assert_str_eq(mca_buf_str(&out), "5\n");
 	mca_buf_reset(&out);
-	ck_assert_int_eq(tu_sh(&out, "tr -d '\\r\\n' < '%s' | '%s' base64 "
-	    "-d -A | '%s' pkcs7 -inform DER -print_certs | grep -c "
-	    "'^subject=.*root G2'", r.bodyfile, getenv("OPENSSL"),
-	    getenv("OPENSSL")), 0);
+	ck_assert_int_eq(tu_sh(&out, "'%s' pkcs7 -inform DER -in '%s' "
+	    "-print_certs | grep -c '^subject=.*root G2'", getenv("OPENSSL"),
+	    body_der(&r)), 0);
 	ck_assert_str_eq(mca_buf_str(&out), "2\n");
 	mca_buf_free(&out);
 	reply_free(&r);
@@ -713,7 +739,7 @@ refused(const char *opts, const char *resource, int status,
 
 START_TEST(test_errors)
 {
-	char		 opts[2048];
+	const char	*opts;
 	int		 certs, refusals;
 	struct reply	 r;
 
@@ -725,19 +751,16 @@ START_TEST(test_errors)
 	refusals = ledger_count("refusals");
 
 	/* no client certificate */
-	(void)snprintf(opts, sizeof(opts), "-H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", path("x1.b64"));
+	opts = post("", NULL, NULL, "application/pkcs10", "x1.b64");
 	refused(opts, "device/simpleenroll", 401, "client certificate is "
 	    "required");
 	/* a certificate from a CA nobody here trusts */
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/foreign.pem",
-	    "pki/foreign.key"), path("x1.b64"));
+	opts = post("", "pki/foreign.pem", "pki/foreign.key",
+	    "application/pkcs10", "x1.b64");
 	refused(opts, "device/simpleenroll", 403, "not trusted");
 	/* the bootstrap certificate cannot renew: it is not ours */
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("x1.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "x1.b64");
 	refused(opts, "device/simplereenroll", 403, "issued by this CA");
 	/* unknown label */
 	refused(opts, "nosuchlabel/simpleenroll", 404, "unknown EST label");
@@ -747,19 +770,16 @@ START_TEST(test_errors)
 	ck_assert(has_header(&r, "Allow: POST"));
 	reply_free(&r);
 	/* over 64 KiB */
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("big.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "big.b64");
 	refused(opts, "device/simpleenroll", 413, "over 65536 bytes");
 	/* garbage */
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("junk.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "junk.b64");
 	refused(opts, "device/simpleenroll", 400, "");
 	/* wrong media type */
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/json' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("x1.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/json", "x1.b64");
 	refused(opts, "device/simpleenroll", 415, "");
 
 	/*
@@ -775,13 +795,12 @@ END_TEST
 /* Concurrent enrollments: every one answered, every one in the ledger. */
 START_TEST(test_concurrent)
 {
-	char	 opts[2048];
+	const char	*opts;
 	int	 before = ledger_count("certificates");
 
 	make_csr("c", "web-concurrent");
-	(void)snprintf(opts, sizeof(opts), "%s -H 'Content-Type: "
-	    "application/pkcs10' --data-binary @%s", as("pki/boot.pem",
-	    "pki/boot.key"), path("c.b64"));
+	opts = post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "c.b64");
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && for i in $(seq 1 16); do "
 	    "curl -sS --max-time 30 --cacert pki/root.pem %s -o c$i.b64 "
 	    "-w '%%{http_code}\\n' '%s/.well-known/est/device/simpleenroll' "
