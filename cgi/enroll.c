@@ -116,9 +116,9 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	row->not_after = t->na;
 	row->label = req->profile->name;
 	row->operation = identity != NULL ? "reenroll" : "enroll";
-	row->req_subject = c->subject;
-	row->req_serial = c->serial;
-	row->req_issuer = c->issuer;
+	row->req_subject = c->cert != NULL ? c->subject : NULL;
+	row->req_serial = c->cert != NULL ? c->serial : NULL;
+	row->req_issuer = c->cert != NULL ? c->issuer : NULL;
 	row->remote_addr = req->remote_addr;
 	row->sha1 = t->sha1;
 	row->sha256 = t->sha256;
@@ -127,6 +127,22 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	row->replaces_serial = identity != NULL ? c->serial : NULL;
 	row->server_keygen = 0;
 	row->azure_pending = req->profile->is_device_cert;
+	/* pass: how the requester authenticated; a passcode is spent here. */
+	switch (req->authn) {
+	case MCA_AUTHN_PASSCODE:
+		row->auth_method = "passcode";
+		row->passcode_id = req->passcode_id;
+		break;
+	case MCA_AUTHN_REMOTE_USER:
+		row->auth_method = "remote_user";
+		row->req_user = req->remote_user;
+		break;
+	default:
+		/* simplereenroll always authenticates by certificate. */
+		if (req->authn == MCA_AUTHN_CERTIFICATE || identity != NULL)
+			row->auth_method = "certificate";
+		break;
+	}
 	return 0;
 }
 
@@ -183,7 +199,13 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		    "%s", d.msg[0] ? d.msg : "CSR cannot be decoded");
 		goto out;
 	}
-	if ((rc = mca_csr_check(csr, req->profile, &d)) != 0) {
+	/*
+	 * The label's policy. A renewal keeps the subject it has (RFC 7030
+	 * 4.2.2), so subject_patterns judge new enrollments only.
+	 */
+	if ((rc = mca_csr_check(csr, req->profile, &d)) != 0 ||
+	    (identity == NULL && (rc = mca_csr_check_subject(
+	    X509_REQ_get_subject_name(csr), req->profile, &d)) != 0)) {
 		(void)mca_resp_error(resp, 400, "%s", d.msg[0] ? d.msg :
 		    "CSR refused");
 		goto out;
@@ -233,6 +255,14 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		(void)mca_resp_error(resp, 503, "the ledger is busy; retry "
 		    "later");
 		(void)mca_resp_header(resp, "Retry-After", "5");
+		goto out;
+	}
+	if (rc == MCA_ERR_AUTH) {
+		/* The passcode was spent, revoked or expired meanwhile. */
+		(void)mca_resp_error(resp, 401, "enrollment passcode %s is no "
+		    "longer usable (spent, revoked or expired while this "
+		    "request was served)", req->passcode_id);
+		(void)mca_auth_challenge(req, resp);
 		goto out;
 	}
 	if (rc != 0) {
