@@ -48,6 +48,16 @@ verify_against(X509_STORE *store, X509 *cert)
 	return err;
 }
 
+/* The label's own mtls_ca_cert, else the top-level one (or NULL). */
+static X509_STORE *
+bootstrap_store(const struct mca_server *srv, const struct mca_request *req)
+{
+	if (srv->label_bootstrap != NULL && req->profile != NULL &&
+	    srv->label_bootstrap[req->profile_idx] != NULL)
+		return srv->label_bootstrap[req->profile_idx];
+	return srv->bootstrap;
+}
+
 int
 mca_auth_client(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
@@ -91,7 +101,7 @@ mca_auth_client(struct mca_server *srv, struct mca_request *req,
 	}
 	err_own = verify_against(srv->own, c->cert);
 	err_boot = err_own == X509_V_OK ? X509_V_ERR_UNSPECIFIED :
-	    verify_against(srv->bootstrap, c->cert);
+	    verify_against(bootstrap_store(srv, req), c->cert);
 	if (err_own == X509_V_OK) {
 		c->ours = 1;
 		rc = mca_ledger_find(srv->ledger, c->serial, c->issuer,

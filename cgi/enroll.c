@@ -124,9 +124,9 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	row->not_after = t->na;
 	row->label = req->profile->name;
 	row->operation = op[kind];
-	row->req_subject = c->subject;
-	row->req_serial = c->serial;
-	row->req_issuer = c->issuer;
+	row->req_subject = c->cert != NULL ? c->subject : NULL;
+	row->req_serial = c->cert != NULL ? c->serial : NULL;
+	row->req_issuer = c->cert != NULL ? c->issuer : NULL;
 	row->remote_addr = req->remote_addr;
 	row->sha1 = t->sha1;
 	row->sha256 = t->sha256;
@@ -136,6 +136,23 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	/* key_origin 'server': auditors tell these certificates apart. */
 	row->server_keygen = kind == MCA_ENROLL_KEYGEN;
 	row->azure_pending = req->profile->is_device_cert;
+	/* pass: how the requester authenticated; a passcode is spent here. */
+	switch (req->authn) {
+	case MCA_AUTHN_PASSCODE:
+		row->auth_method = "passcode";
+		row->passcode_id = req->passcode_id;
+		break;
+	case MCA_AUTHN_REMOTE_USER:
+		row->auth_method = "remote_user";
+		row->req_user = req->remote_user;
+		break;
+	default:
+		/* simplereenroll always authenticates by certificate. */
+		if (req->authn == MCA_AUTHN_CERTIFICATE ||
+		    kind == MCA_ENROLL_RENEW)
+			row->auth_method = "certificate";
+		break;
+	}
 	return 0;
 }
 
@@ -249,9 +266,13 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 	 * as it is). So neither the label's key rule nor proof of
 	 * possession applies: the certificate carries our key, never the
 	 * CSR's, and the client is known by its TLS certificate.
+	 * subject_patterns judge every subject taken from a CSR; a renewal
+	 * keeps the subject it has (RFC 7030 4.2.2).
 	 */
-	if (kind != MCA_ENROLL_KEYGEN &&
-	    (rc = mca_csr_check(csr, req->profile, &d)) != 0) {
+	if ((kind != MCA_ENROLL_KEYGEN &&
+	    (rc = mca_csr_check(csr, req->profile, &d)) != 0) ||
+	    (kind != MCA_ENROLL_RENEW && (rc = mca_csr_check_subject(
+	    X509_REQ_get_subject_name(csr), req->profile, &d)) != 0)) {
 		(void)mca_resp_error(resp, 400, "%s", d.msg[0] ? d.msg :
 		    "CSR refused");
 		goto out;
@@ -328,6 +349,14 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		(void)mca_resp_error(resp, 503, "the ledger is busy; retry "
 		    "later");
 		(void)mca_resp_header(resp, "Retry-After", "5");
+		goto out;
+	}
+	if (rc == MCA_ERR_AUTH) {
+		/* The passcode was spent, revoked or expired meanwhile. */
+		(void)mca_resp_error(resp, 401, "enrollment passcode %s is no "
+		    "longer usable (spent, revoked or expired while this "
+		    "request was served)", req->passcode_id);
+		(void)mca_auth_challenge(req, resp);
 		goto out;
 	}
 	if (rc != 0) {

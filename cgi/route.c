@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "log.h"
@@ -51,7 +52,10 @@ record_refusal(struct mca_server *srv, const struct mca_request *req,
 	r.req_issuer = c->cert != NULL ? c->issuer : NULL;
 	r.remote_addr = req->remote_addr;
 	r.status = resp->status;
-	r.reason = resp->reason;
+	/* The ledger may hear more than the client (basicauth.c). */
+	r.reason = req->audit[0] != '\0' ? req->audit : resp->reason;
+	r.req_user = req->remote_user[0] != '\0' ? req->remote_user : NULL;
+	r.passcode_id = req->passcode_id[0] != '\0' ? req->passcode_id : NULL;
 	if ((rc = mca_ledger_insert_refusal(srv->ledger, &r)) != 0)
 		mca_log_err("ledger: cannot record a refusal: %s",
 		    mca_strerror(rc));
@@ -113,12 +117,21 @@ mca_serve(struct mca_server *srv, struct mca_request *req,
 {
 	const struct mca_client	*c = &req->client;
 	const char		*who;
+	char			 pc[MCA_PASSCODE_ID_LEN + 16];
 
 	req->remote_addr = mca_req_env(req, "REMOTE_ADDR");
 	dispatch(srv, req, resp);
 	if (resp->status == 0)
 		(void)mca_resp_error(resp, 500, "internal error");
-	who = c->cert != NULL ? c->subject : "(no client certificate)";
+	if (c->cert != NULL)
+		who = c->subject;
+	else if (req->passcode_id[0] != '\0') {
+		(void)snprintf(pc, sizeof(pc), "passcode %s", req->passcode_id);
+		who = pc;
+	} else if (req->remote_user[0] != '\0')
+		who = req->remote_user;
+	else
+		who = "(no client certificate)";
 	if (resp->status < 400) {
 		if (req->issued_serial[0] != '\0')
 			mca_log_info("%s label=%s serial=%s client=\"%s\" "
@@ -135,7 +148,7 @@ mca_serve(struct mca_server *srv, struct mca_request *req,
 	mca_log_warn("refused %s %s client=\"%s\" from=%s: %d %s",
 	    req->method ? req->method : "-", req->uri ? req->uri : "-", who,
 	    req->remote_addr ? req->remote_addr : "-", resp->status,
-	    resp->reason);
+	    req->audit[0] != '\0' ? req->audit : resp->reason);
 	if (req->profile != NULL && is_enrollment(req->op))
 		record_refusal(srv, req, resp);
 }

@@ -39,6 +39,42 @@ store_from(STACK_OF(X509) *certs, X509_STORE **out)
 	return 0;
 }
 
+/* Each label's own mtls_ca_cert (auth_methods "certificate" only). */
+static int
+load_label_bootstrap(struct mca_server *srv, struct mca_diag *d)
+{
+	const struct mca_profile	*p;
+	STACK_OF(X509)			*certs = NULL;
+	struct mca_diag			 sub;
+	size_t				 i;
+	int				 rc = 0;
+
+	srv->label_bootstrap = calloc(srv->cfg->nprofiles,
+	    sizeof(*srv->label_bootstrap));
+	if (srv->label_bootstrap == NULL)
+		return MCA_ERR_NOMEM;
+	for (i = 0; i < srv->cfg->nprofiles; i++) {
+		p = &srv->cfg->profiles[i];
+		if (p->mtls_ca_cert == NULL ||
+		    !(p->auth_methods & MCA_AUTH_CERTIFICATE))
+			continue;
+		mca_diag_clear(&sub);
+		if ((rc = mca_pem_load_certs(p->mtls_ca_cert, &certs,
+		    &sub)) != 0) {
+			rc = mca_diag(d, rc, "%s: end_certificate_config_%d."
+			    "mtls_ca_cert: %s", srv->cfg->path, p->index,
+			    sub.msg);
+			break;
+		}
+		rc = store_from(certs, &srv->label_bootstrap[i]);
+		sk_X509_pop_free(certs, X509_free);
+		certs = NULL;
+		if (rc != 0)
+			break;
+	}
+	return rc;
+}
+
 static int
 cache_labels(struct mca_server *srv, struct mca_diag *d)
 {
@@ -123,6 +159,8 @@ mca_server_open(const char *config_path, struct mca_server **out,
 		if ((rc = store_from(boot, &srv->bootstrap)) != 0)
 			goto out;
 	}
+	if ((rc = load_label_bootstrap(srv, d)) != 0)
+		goto out;
 	if (stat(srv->cfg->issued_certs_dir, &st) == -1) {
 		if (errno != ENOENT ||
 		    mkdir(srv->cfg->issued_certs_dir, 0755) == -1) {
@@ -168,6 +206,10 @@ mca_server_close(struct mca_server *srv)
 			mca_buf_free(&srv->cache[i].csrattrs);
 		}
 	free(srv->cache);
+	if (srv->label_bootstrap != NULL && srv->cfg != NULL)
+		for (i = 0; i < srv->cfg->nprofiles; i++)
+			X509_STORE_free(srv->label_bootstrap[i]);
+	free(srv->label_bootstrap);
 	mca_ledger_close(srv->ledger);
 	X509_STORE_free(srv->own);
 	X509_STORE_free(srv->bootstrap);

@@ -15,7 +15,9 @@
 #include "certinfo.h"
 #include "cfg.h"
 #include "http.h"
+#include "httpauth.h"
 #include "ledger.h"
+#include "passcode.h"
 
 /* What a label serves without work per request. */
 struct mca_label_cache {
@@ -30,6 +32,17 @@ struct mca_server {
 	X509_STORE		*bootstrap;	/* mtls_ca_cert, or NULL */
 	X509_STORE		*own;		/* this CA's chain */
 	struct mca_label_cache	*cache;		/* one per cfg->profiles[] */
+	/* per cfg->profiles[]: the label's own mtls_ca_cert, or NULL */
+	X509_STORE		**label_bootstrap;
+};
+
+/* How the client of an enrollment proved who it is (auth_methods). */
+enum mca_authn {
+	MCA_AUTHN_NONE,
+	MCA_AUTHN_CERTIFICATE,
+	MCA_AUTHN_PASSCODE,
+	MCA_AUTHN_REMOTE_USER,
+	MCA_AUTHN_MAX
 };
 
 /* The client, as its TLS certificate (handed over by the web server) says. */
@@ -59,6 +72,13 @@ struct mca_request {
 	const struct mca_profile *profile;
 	struct mca_client client;
 	char		 issued_serial[MCA_HEX_MAX]; /* on success */
+	/* basicauth.c: passcodes and REMOTE_USER */
+	enum mca_authn	 authn;		/* set once authorised */
+	/* the passcode used, or tried */
+	char		 passcode_id[MCA_PASSCODE_ID_LEN + 1];
+	char		 remote_user[MCA_BASIC_FIELD_MAX + 1];
+	/* the ledger's reason, when it may say more than the client hears */
+	char		 audit[256];
 };
 
 /* server.c */
@@ -77,8 +97,29 @@ int	 mca_auth_client(struct mca_server *srv, struct mca_request *req,
 void	 mca_client_clear(struct mca_client *c);
 
 /*
+ * basicauth.c: a client with no certificate, on a label whose
+ * auth_methods allow it. Each returns 0 with req->authn set, or an error
+ * response (401 with WWW-Authenticate) in resp. mca_auth_none answers a
+ * request that brought no usable credentials at all.
+ */
+int	 mca_auth_passcode(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp);
+int	 mca_auth_remote_user(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp);
+int	 mca_auth_none(struct mca_server *srv, struct mca_request *req,
+	    struct mca_resp *resp);
+/* 1 if req carries a client certificate, REMOTE_USER, Authorization. */
+int	 mca_req_has_cert(const struct mca_request *req);
+int	 mca_req_has_remote_user(const struct mca_request *req);
+int	 mca_req_has_authorization(const struct mca_request *req);
+/* Adds WWW-Authenticate: Basic realm="<label>" (RFC 7617 2). */
+int	 mca_auth_challenge(const struct mca_request *req,
+	    struct mca_resp *resp);
+
+/*
  * simpleenroll.c: 0 when the client may enroll a new key on req's label
- * (simpleenroll, serverkeygen), else an error response in resp.
+ * (simpleenroll, serverkeygen), by one of the label's auth_methods, else
+ * an error response in resp.
  */
 int	 mca_authz_enroll(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);

@@ -1,8 +1,9 @@
 /*
- * RFC 7030 4.2.1: /simpleenroll. A bootstrap certificate (mtls_ca_cert)
- * may enroll on any label; a certificate this CA issued may enroll again
- * on the label it was issued for (RFC 7030 3.3.2 allows a previously
- * issued certificate to authenticate).
+ * RFC 7030 4.2.1: /simpleenroll. A bootstrap certificate (mtls_ca_cert,
+ * or the label's own) may enroll on any label; a certificate this CA
+ * issued may enroll again on the label it was issued for (RFC 7030 3.3.2
+ * allows a previously issued certificate to authenticate). Labels may
+ * also take passcodes or the web server's login (auth_methods).
  */
 #include "config.h"
 
@@ -10,12 +11,9 @@
 
 #include "server.h"
 
-/*
- * Who may enroll a new key on this label: also used by /serverkeygen,
- * which RFC 7030 4.4.1 puts under the same rules as /simpleenroll.
- */
-int
-mca_authz_enroll(struct mca_server *srv, struct mca_request *req,
+/* auth_methods "certificate": a bootstrap certificate, or one of ours. */
+static int
+authz_certificate(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
 {
 	const struct mca_client	*c = &req->client;
@@ -34,7 +32,33 @@ mca_authz_enroll(struct mca_server *srv, struct mca_request *req,
 		    req->profile->name);
 		return MCA_ERR_AUTH;
 	}
+	req->authn = MCA_AUTHN_CERTIFICATE;
 	return 0;
+}
+
+/*
+ * Who may enroll a new key on this label: also used by /serverkeygen,
+ * which RFC 7030 4.4.1 puts under the same rules as /simpleenroll. The
+ * label's auth_methods say which credentials count, tried in this order:
+ * a client certificate, when one is presented, decides alone; then the
+ * web server's own Basic login (REMOTE_USER); then a passcode in
+ * Authorization. A label that takes certificates only answers as it
+ * always did.
+ */
+int
+mca_authz_enroll(struct mca_server *srv, struct mca_request *req,
+    struct mca_resp *resp)
+{
+	unsigned	 m = req->profile->auth_methods;
+
+	if ((m & MCA_AUTH_CERTIFICATE) &&
+	    (m == MCA_AUTH_CERTIFICATE || mca_req_has_cert(req)))
+		return authz_certificate(srv, req, resp);
+	if ((m & MCA_AUTH_REMOTE_USER) && mca_req_has_remote_user(req))
+		return mca_auth_remote_user(srv, req, resp);
+	if ((m & MCA_AUTH_PASSCODE) && mca_req_has_authorization(req))
+		return mca_auth_passcode(srv, req, resp);
+	return mca_auth_none(srv, req, resp);
 }
 
 void

@@ -100,7 +100,45 @@ static const char *const cfg_profile_keys[] = {
 	"key_size",
 	"server_key_type",
 	"server_key_size",
+	"auth_methods",
+	"mtls_ca_cert",
+	"allowed_keys",
+	"subject_patterns",
 };
+
+/* auth_methods names. */
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} cfg_auth[] = {
+	{ "certificate", MCA_AUTH_CERTIFICATE },
+	{ "passcode", MCA_AUTH_PASSCODE },
+	{ "remote_user", MCA_AUTH_REMOTE_USER },
+};
+
+/* allowed_keys: the curves, as mca_key_describe() names them. */
+static const struct {
+	const char	*name;
+	int		 bits;
+} cfg_curves[] = {
+	{ "EC-P-256", 256 },
+	{ "EC-P-384", 384 },
+	{ "EC-P-521", 521 },
+};
+#define CFG_RSA_MIN	2048	/* the sizes csr.c accepts at all */
+#define CFG_RSA_MAX	8192
+
+/* subject_patterns: the attribute types a subject DN may be held to. */
+static const int cfg_subject_nids[] = {
+	NID_commonName, NID_countryName, NID_localityName,
+	NID_stateOrProvinceName, NID_organizationName,
+	NID_organizationalUnitName, NID_serialNumber, NID_pkcs9_emailAddress,
+	NID_domainComponent, NID_userId, NID_title, NID_surname,
+	NID_givenName, NID_initials, NID_pseudonym, NID_streetAddress,
+	NID_postalCode, NID_name, NID_dnQualifier, NID_generationQualifier,
+	NID_organizationIdentifier,
+};
+#define CFG_PATTERN_MAX	1024	/* a subject_patterns regex, in bytes */
 
 static const struct {
 	const char	*name;
@@ -616,6 +654,420 @@ out:
 	return rc;
 }
 
+/*
+ * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
+ * when absent. 0 or MCA_ERR_CONFIG.
+ */
+static int
+cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
+    const char *name, const char *key, size_t max, const char *what,
+    struct json_object **arr)
+{
+	struct json_object	*v;
+	char			 ename[CFG_NAME_MAX + 16];
+	size_t			 i, n;
+	int			 rc;
+
+	*arr = NULL;
+	if (!cfg_lookup(obj, key, &v))
+		return 0;
+	if (v == NULL || !json_object_is_type(v, json_type_array))
+		return cfg_err(c, name, "expected an array of %s", what);
+	n = json_object_array_length(v);
+	if (n == 0)
+		return cfg_err(c, name, "must name at least one of %s", what);
+	if (n > max)
+		return cfg_err(c, name, "more than %zu entries", max);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
+		if ((rc = cfg_check_str(c, ename,
+		    json_object_array_get_idx(v, i))) != 0)
+			return rc;
+	}
+	*arr = v;
+	return 0;
+}
+
+/* auth_methods: default ["certificate"]. */
+static int
+cfg_parse_auth(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
+    struct mca_profile *p)
+{
+	struct json_object	*arr;
+	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
+	char			 show[CFG_SHOW_MAX + 8];
+	const char		*s;
+	size_t			 i, j, n;
+	int			 rc;
+
+	cfg_name(name, sizeof(name), prefix, "auth_methods");
+	p->auth_methods = MCA_AUTH_CERTIFICATE;
+	if ((rc = cfg_get_strarray(c, blk, name, "auth_methods",
+	    NELEM(cfg_auth), "\"certificate\", \"passcode\", "
+	    "\"remote_user\"", &arr)) != 0 || arr == NULL)
+		return rc;
+	p->auth_methods = 0;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
+		s = json_object_get_string(json_object_array_get_idx(arr, i));
+		for (j = 0; j < NELEM(cfg_auth); j++)
+			if (strcmp(s, cfg_auth[j].name) == 0)
+				break;
+		if (j == NELEM(cfg_auth))
+			return cfg_err(c, ename, "\"%s\" is not an "
+			    "authentication method (\"certificate\", "
+			    "\"passcode\" or \"remote_user\")",
+			    cfg_show(s, strlen(s), show, sizeof(show)));
+		if (p->auth_methods & cfg_auth[j].bit)
+			return cfg_err(c, ename, "\"%s\" is listed twice", s);
+		p->auth_methods |= cfg_auth[j].bit;
+	}
+	return 0;
+}
+
+/*
+ * One allowed_keys name into k: "RSA-<bits>" (2048-8192) or
+ * "EC-P-256/384/521", any case, stored as mca_key_describe() spells it.
+ * 0 or -1.
+ */
+static int
+cfg_keyspec(const char *s, struct mca_keyspec *k)
+{
+	long long	 bits;
+	size_t		 i;
+
+	memset(k, 0, sizeof(*k));
+	for (i = 0; i < NELEM(cfg_curves); i++)
+		if (strcasecmp(s, cfg_curves[i].name) == 0) {
+			k->type = MCA_KEYTYPE_EC;
+			k->size = cfg_curves[i].bits;
+			(void)snprintf(k->name, sizeof(k->name), "%s",
+			    cfg_curves[i].name);
+			return 0;
+		}
+	if (strncasecmp(s, "RSA-", 4) == 0 &&
+	    mca_num_parse(s + 4, strlen(s + 4), CFG_RSA_MIN, CFG_RSA_MAX,
+	    &bits) == 0) {
+		k->type = MCA_KEYTYPE_RSA;
+		k->size = (int)bits;
+		(void)snprintf(k->name, sizeof(k->name), "RSA-%d", k->size);
+		return 0;
+	}
+	return -1;
+}
+
+/* allowed_keys: the exact keys a CSR may carry on this label. */
+static int
+cfg_parse_allowed(struct cfg_ctx *c, const char *prefix,
+    struct json_object *blk, struct mca_profile *p)
+{
+	struct json_object	*arr, *v;
+	struct mca_keyspec	 k;
+	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
+	char			 show[CFG_SHOW_MAX + 8];
+	const char		*s;
+	size_t			 i, j, n;
+	int			 rc;
+
+	cfg_name(name, sizeof(name), prefix, "allowed_keys");
+	if ((rc = cfg_get_strarray(c, blk, name, "allowed_keys",
+	    MCA_CFG_MAX_KEYS, "key names (\"EC-P-256\", \"RSA-2048\", ...)",
+	    &arr)) != 0 || arr == NULL)
+		return rc;
+	/* One way to say it: key_type/key_size is the shorthand. */
+	if (cfg_lookup(blk, "key_type", &v) || cfg_lookup(blk, "key_size", &v))
+		return cfg_err(c, name, "cannot be combined with key_type/"
+		    "key_size (use one or the other)");
+	n = json_object_array_length(arr);
+	if ((p->allowed_keys = calloc(n, sizeof(*p->allowed_keys))) == NULL)
+		return MCA_ERR_NOMEM;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
+		s = json_object_get_string(json_object_array_get_idx(arr, i));
+		if (cfg_keyspec(s, &k) != 0)
+			return cfg_err(c, ename, "\"%s\" is not a key name "
+			    "(\"RSA-<2048 to 8192>\", \"EC-P-256\", "
+			    "\"EC-P-384\" or \"EC-P-521\")",
+			    cfg_show(s, strlen(s), show, sizeof(show)));
+		for (j = 0; j < p->nallowed_keys; j++)
+			if (strcmp(p->allowed_keys[j].name, k.name) == 0)
+				return cfg_err(c, ename, "\"%s\" is listed "
+				    "twice", k.name);
+		p->allowed_keys[p->nallowed_keys++] = k;
+	}
+	return 0;
+}
+
+/* The NID of a subject attribute name ("CN", "commonName"), or NID_undef. */
+static int
+cfg_subject_nid(const char *s)
+{
+	size_t	 i;
+	int	 nid;
+
+	for (i = 0; i < NELEM(cfg_subject_nids); i++) {
+		nid = cfg_subject_nids[i];
+		if (strcasecmp(s, OBJ_nid2sn(nid)) == 0 ||
+		    strcasecmp(s, OBJ_nid2ln(nid)) == 0)
+			return nid;
+	}
+	return NID_undef;
+}
+
+/*
+ * Reads an interval "{m}", "{m,}", "{m,n}" or "{,n}" at s; *len is its length
+ * and *max its upper bound (m when unbounded). 0, or -1 if s is not an
+ * interval (regcomp decides what it is then).
+ */
+static int
+cfg_interval(const char *s, size_t *len, long long *max)
+{
+	const char	*p = s + 1, *q;
+	long long	 m, n;
+
+	/* glibc also reads "{,n}" as "{0,n}". */
+	for (q = p; *q >= '0' && *q <= '9'; q++)
+		continue;
+	m = 0;
+	if ((q == p && *q != ',') || (q > p &&
+	    mca_num_parse(p, (size_t)(q - p), 0, INT_MAX, &m) != 0))
+		return -1;
+	n = m;
+	if (*q == ',') {
+		for (p = ++q; *q >= '0' && *q <= '9'; q++)
+			continue;
+		if (q > p && mca_num_parse(p, (size_t)(q - p), 0, INT_MAX,
+		    &n) != 0)
+			return -1;
+		if (q == p)
+			n = m;
+	}
+	if (*q != '}')
+		return -1;
+	*len = (size_t)(q - s) + 1;
+	*max = n > m ? n : m;
+	return 0;
+}
+
+/*
+ * Checks a regex for what glibc's regcomp() would spend gigabytes on:
+ * a repetition of a repetition ("a++", "a*{2}": POSIX XBD 9.4.6 leaves
+ * them undefined), an interval bound over RE_DUP_MAX (255), and nested
+ * intervals that multiply to more than CFG_REGEX_COPIES copies of their
+ * operand (regcomp expands intervals). NULL if fine, else why not.
+ */
+#define CFG_REGEX_COPIES	1024
+#define CFG_REGEX_DEPTH		32
+
+static const char *
+cfg_regex_cost(const char *s)
+{
+	long long	 inner[CFG_REGEX_DEPTH + 1], last = 0, max, prod;
+	size_t		 i, len, depth = 0;
+	int		 quant = 0;	/* the previous token repeats */
+
+	inner[0] = 1;
+	for (i = 0; s[i] != '\0'; ) {
+		switch (s[i]) {
+		case '\\':
+			last = 1;
+			quant = 0;
+			i += s[i + 1] != '\0' ? 2 : 1;
+			continue;
+		case '[':
+			/* A bracket expression: one atom, ']' first is literal. */
+			i++;
+			if (s[i] == '^')
+				i++;
+			if (s[i] == ']')
+				i++;
+			while (s[i] != '\0' && s[i] != ']') {
+				if (s[i] == '[' && (s[i + 1] == ':' ||
+				    s[i + 1] == '.' || s[i + 1] == '=') &&
+				    (len = strcspn(s + i + 2, "]")) > 0 &&
+				    s[i + 2 + len] != '\0')
+					i += len + 3;
+				else
+					i++;
+			}
+			if (s[i] == ']')
+				i++;
+			last = 1;
+			quant = 0;
+			continue;
+		case '(':
+			if (depth == CFG_REGEX_DEPTH)
+				return "groups nested too deep";
+			inner[++depth] = 1;
+			last = 0;
+			quant = 0;
+			i++;
+			continue;
+		case ')':
+			/* The group is one operand; its cost counts outside. */
+			last = 1;
+			if (depth > 0) {
+				last = inner[depth--];
+				if (last > inner[depth])
+					inner[depth] = last;
+			}
+			quant = 0;
+			i++;
+			continue;
+		case '|':
+		case '^':
+		case '$':
+			last = 0;
+			quant = 0;
+			i++;
+			continue;
+		case '*':
+		case '+':
+		case '?':
+		case '{':
+			max = s[i] == '+' ? 2 : 1;
+			len = 1;
+			if (s[i] == '{' && cfg_interval(s + i, &len, &max) != 0) {
+				/* Not an interval: a literal, or regcomp's error. */
+				last = 1;
+				quant = 0;
+				i++;
+				continue;
+			}
+			if (quant)
+				return "a repetition of a repetition (\"a++\", "
+				    "\"a*{2}\": POSIX leaves them undefined)";
+			if (max > 255)
+				return "an interval bound over 255 (RE_DUP_MAX)";
+			prod = (last > 0 ? last : 1) * (max > 0 ? max : 1);
+			if (prod > CFG_REGEX_COPIES)
+				return "nested intervals repeat more than 1024 "
+				    "times";
+			if (prod > inner[depth])
+				inner[depth] = prod;
+			last = prod;
+			quant = 1;
+			i += len;
+			continue;
+		default:
+			last = 1;
+			quant = 0;
+			i++;
+			continue;
+		}
+	}
+	return NULL;
+}
+
+/* subject_patterns: attribute -> POSIX extended regex. */
+static int
+cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
+    struct json_object *blk, struct mca_profile *p)
+{
+	struct json_object_iterator	 it, end;
+	struct json_object		*obj, *v;
+	struct mca_subject_rule		*r;
+	char				 name[CFG_NAME_MAX];
+	char				 ename[CFG_NAME_MAX + CFG_SHOW_MAX + 8];
+	char				 show[CFG_SHOW_MAX + 8], err[128];
+	const char			*k, *re, *why;
+	size_t				 i, n;
+	int				 rc, nid, ec;
+
+	cfg_name(name, sizeof(name), prefix, "subject_patterns");
+	if (!cfg_lookup(blk, "subject_patterns", &obj))
+		return 0;
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return cfg_err(c, name, "expected an object of attribute: "
+		    "regex (e.g. {\"CN\": \"^dev-[0-9]+$\"})");
+	n = (size_t)json_object_object_length(obj);
+	if (n > MCA_CFG_MAX_SUBJECT)
+		return cfg_err(c, name, "more than %d entries",
+		    MCA_CFG_MAX_SUBJECT);
+	if (n == 0)
+		return 0;
+	if ((p->subject_rules = calloc(n, sizeof(*p->subject_rules))) == NULL)
+		return MCA_ERR_NOMEM;
+	it = json_object_iter_begin(obj);
+	end = json_object_iter_end(obj);
+	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
+		k = json_object_iter_peek_name(&it);
+		v = json_object_iter_peek_value(&it);
+		(void)snprintf(ename, sizeof(ename), "%s.%s", name,
+		    cfg_show(k, strlen(k), show, sizeof(show)));
+		if ((nid = cfg_subject_nid(k)) == NID_undef)
+			return cfg_err(c, ename, "not a subject attribute "
+			    "(CN, O, OU, C, L, ST, serialNumber, "
+			    "emailAddress, DC, UID, ...)");
+		for (i = 0; i < p->nsubject_rules; i++)
+			if (p->subject_rules[i].nid == nid)
+				return cfg_err(c, ename, "same attribute as "
+				    "\"%s\"", p->subject_rules[i].attr);
+		if ((rc = cfg_check_str(c, ename, v)) != 0)
+			return rc;
+		re = json_object_get_string(v);
+		if (strlen(re) > CFG_PATTERN_MAX)
+			return cfg_err(c, ename, "longer than %d bytes",
+			    CFG_PATTERN_MAX);
+		if ((why = cfg_regex_cost(re)) != NULL)
+			return cfg_err(c, ename, "\"%s\" is refused: %s",
+			    cfg_show(re, strlen(re), show, sizeof(show)), why);
+		r = &p->subject_rules[p->nsubject_rules];
+		r->nid = nid;
+		if ((r->attr = strdup(k)) == NULL ||
+		    (r->pattern = strdup(re)) == NULL) {
+			free(r->attr);
+			r->attr = NULL;
+			return MCA_ERR_NOMEM;
+		}
+		if ((ec = regcomp(&r->re, re, REG_EXTENDED | REG_NOSUB)) !=
+		    0) {
+			(void)regerror(ec, &r->re, err, sizeof(err));
+			free(r->attr);
+			free(r->pattern);
+			r->attr = r->pattern = NULL;
+			return cfg_err(c, ename, "\"%s\" is not a POSIX "
+			    "extended regular expression: %s",
+			    cfg_show(re, strlen(re), show, sizeof(show)), err);
+		}
+		p->nsubject_rules++;
+		/* Anchors are the operator's choice; say when they are off. */
+		if ((re[0] != '^' || re[strlen(re) - 1] != '$') &&
+		    (rc = cfg_warn(c, "%s: not anchored with ^ and $: it "
+		    "matches anywhere in the value", ename)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * The policy keys of a label (microca additions): auth_methods,
+ * mtls_ca_cert, allowed_keys, subject_patterns.
+ */
+static int
+cfg_parse_policy(struct cfg_ctx *c, const char *prefix,
+    struct json_object *blk, struct mca_profile *p)
+{
+	char	 name[CFG_NAME_MAX];
+	int	 rc;
+
+	if ((rc = cfg_parse_auth(c, prefix, blk, p)) != 0)
+		return rc;
+	cfg_name(name, sizeof(name), prefix, "mtls_ca_cert");
+	if ((rc = cfg_get_str(c, blk, name, "mtls_ca_cert", 0,
+	    &p->mtls_ca_cert)) != 0)
+		return rc;
+	if (p->mtls_ca_cert != NULL &&
+	    !(p->auth_methods & MCA_AUTH_CERTIFICATE) &&
+	    (rc = cfg_warn(c, "%s: ignored: auth_methods does not include "
+	    "\"certificate\"", name)) != 0)
+		return rc;
+	if ((rc = cfg_parse_allowed(c, prefix, blk, p)) != 0)
+		return rc;
+	return cfg_parse_subject(c, prefix, blk, p);
+}
+
 /* One end_certificate_config_<N> block into p. */
 static int
 cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
@@ -723,7 +1175,9 @@ cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
 
 	if ((rc = cfg_parse_key(c, prefix, blk, p)) != 0)
 		return rc;
-	return cfg_parse_server_key(c, prefix, blk, p);
+	if ((rc = cfg_parse_server_key(c, prefix, blk, p)) != 0)
+		return rc;
+	return cfg_parse_policy(c, prefix, blk, p);
 }
 
 static int
@@ -976,7 +1430,12 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		goto out;
 	}
 
-	if (cfg->mtls_ca_cert == NULL &&
+	/* Labels that take certificates and have no bundle of their own. */
+	for (i = 0; cfg->mtls_ca_cert == NULL && i < cfg->nprofiles; i++)
+		if ((cfg->profiles[i].auth_methods & MCA_AUTH_CERTIFICATE) &&
+		    cfg->profiles[i].mtls_ca_cert == NULL)
+			break;
+	if (cfg->mtls_ca_cert == NULL && i < cfg->nprofiles &&
 	    (rc = cfg_warn(c, "mtls_ca_cert not set: only certificates this "
 	    "CA issued can enroll")) != 0)
 		goto out;
@@ -1205,6 +1664,14 @@ mca_cfg_free(struct mca_cfg *cfg)
 		for (j = 0; j < p->neku; j++)
 			free(p->eku[j]);
 		free(p->eku);
+		free(p->mtls_ca_cert);
+		free(p->allowed_keys);
+		for (j = 0; j < p->nsubject_rules; j++) {
+			regfree(&p->subject_rules[j].re);
+			free(p->subject_rules[j].attr);
+			free(p->subject_rules[j].pattern);
+		}
+		free(p->subject_rules);
 	}
 	free(cfg->profiles);
 	cfg_wipe_json_str(cfg->root, "pkcs11_library_pin");

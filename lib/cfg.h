@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <regex.h>
+
 #include <json-c/json.h>
 
 #include "err.h"
@@ -39,6 +41,32 @@ enum mca_keytype {
 	MCA_KEYTYPE_MAX
 };
 
+/* auth_methods: how a client may prove itself on /simpleenroll. */
+enum mca_auth {
+	MCA_AUTH_CERTIFICATE = 1 << 0,	/* "certificate": TLS client cert */
+	MCA_AUTH_PASSCODE = 1 << 1,	/* "passcode": HTTP Basic passcode */
+	MCA_AUTH_REMOTE_USER = 1 << 2,	/* "remote_user": web server's Basic */
+	MCA_AUTH_MAX = 1 << 3
+};
+
+#define MCA_CFG_MAX_KEYS	16	/* allowed_keys entries */
+#define MCA_CFG_MAX_SUBJECT	16	/* subject_patterns entries */
+
+/* One entry of allowed_keys, spelt as mca_key_describe() spells keys. */
+struct mca_keyspec {
+	enum mca_keytype type;		/* RSA or EC */
+	int		 size;		/* RSA bits, or EC curve bits */
+	char		 name[16];	/* "RSA-2048", "EC-P-256" */
+};
+
+/* One entry of subject_patterns: attribute -> POSIX extended regex. */
+struct mca_subject_rule {
+	int		 nid;		/* the attribute type */
+	char		*attr;		/* as configured ("CN") */
+	char		*pattern;	/* as configured */
+	regex_t		 re;		/* REG_EXTENDED | REG_NOSUB */
+};
+
 /* One end_certificate_config_<N> block: an EST label's profile. */
 struct mca_profile {
 	char		*name;		/* end_point_name: the EST label */
@@ -63,6 +91,14 @@ struct mca_profile {
 	 */
 	enum mca_keytype server_key_type;
 	int		 server_key_size;
+	/* microca additions: authentication and CSR policy */
+	unsigned	 auth_methods;	/* enum mca_auth bits */
+	char		*mtls_ca_cert;	/* the label's own bundle, or NULL */
+	/* allowed_keys; none: key_type/key_size decide */
+	struct mca_keyspec *allowed_keys;
+	size_t		 nallowed_keys;
+	struct mca_subject_rule *subject_rules;	/* subject_patterns */
+	size_t		 nsubject_rules;
 };
 
 struct mca_cfg {

@@ -6,6 +6,8 @@
 #include "config.h"
 
 #include <limits.h>
+#include <regex.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -26,6 +28,8 @@
 #define RSA_MIN_BITS	2048
 #define RSA_MAX_BITS	8192
 #define ACCEPTED	"accepted are RSA 2048-8192 and EC P-256, P-384, P-521"
+#define SUBJECT_VALUE_MAX	1024	/* one subject value matched, bytes */
+#define SHOW_MAX		64	/* a value quoted back to the client */
 
 /* The PEM labels clients use: RFC 7468 7, and the older "NEW" form. */
 static const char *const csr_labels[] = {
@@ -241,12 +245,30 @@ csr_profile_wants(const struct mca_profile *p, char *out, size_t outlen)
 	}
 }
 
+/* allowed_keys as "EC-P-256, EC-P-384" into out. */
+static void
+csr_allowed_list(const struct mca_profile *p, char *out, size_t outlen)
+{
+	size_t	 i, o = 0;
+	int	 n;
+
+	out[0] = '\0';
+	for (i = 0; i < p->nallowed_keys && o < outlen; i++) {
+		n = snprintf(out + o, outlen - o, "%s%s", i > 0 ? ", " : "",
+		    p->allowed_keys[i].name);
+		if (n < 0)
+			break;
+		o += (size_t)n;
+	}
+}
+
 int
 mca_csr_check(X509_REQ *req, const struct mca_profile *p,
     struct mca_diag *d)
 {
 	EVP_PKEY	*k;
-	char		 desc[64], want[64];
+	char		 desc[64], want[MCA_CFG_MAX_KEYS * 16];
+	size_t		 i;
 	int		 rc = MCA_ERR_POLICY, curve = -1, explicit = 0;
 	int		 is_rsa = 0, bits = 0, match;
 
@@ -299,8 +321,20 @@ mca_csr_check(X509_REQ *req, const struct mca_profile *p,
 		goto out;
 	}
 
-	/* The label's own rule: key_type, and key_size when set. */
-	if (p != NULL && p->key_type != MCA_KEYTYPE_ANY) {
+	/* The label's own rule: allowed_keys, else key_type/key_size. */
+	if (p != NULL && p->nallowed_keys > 0) {
+		match = 0;
+		for (i = 0; i < p->nallowed_keys; i++)
+			if (strcmp(desc, p->allowed_keys[i].name) == 0)
+				match = 1;
+		if (!match) {
+			csr_allowed_list(p, want, sizeof(want));
+			rc = mca_diag(d, MCA_ERR_POLICY, "key %s is not "
+			    "allowed on label \"%s\" (allowed: %s)", desc,
+			    p->name != NULL ? p->name : "", want);
+			goto out;
+		}
+	} else if (p != NULL && p->key_type != MCA_KEYTYPE_ANY) {
 		if (p->key_type == MCA_KEYTYPE_RSA)
 			match = is_rsa &&
 			    (p->key_size == 0 || p->key_size == bits);
@@ -366,4 +400,89 @@ mca_csr_keygen_check(X509_REQ *req, struct mca_diag *d)
 			    csr_key_wrap[i].section);
 	}
 	return 0;
+}
+
+/*
+ * A subject value quoted back: printable ASCII kept, others as '?', cut
+ * at SHOW_MAX with "...".
+ */
+static const char *
+csr_show(const unsigned char *v, size_t len, char *buf, size_t buflen)
+{
+	size_t	 i, o = 0;
+
+	for (i = 0; i < len && o + 4 < buflen; i++) {
+		if (i == SHOW_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		buf[o++] = v[i] >= 0x20 && v[i] < 0x7f && v[i] != '"' ?
+		    (char)v[i] : '?';
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+int
+mca_csr_check_subject(const X509_NAME *name, const struct mca_profile *p,
+    struct mca_diag *d)
+{
+	const struct mca_subject_rule	*r;
+	const X509_NAME_ENTRY		*e;
+	unsigned char			*utf8 = NULL;
+	char				 show[SHOW_MAX + 8];
+	size_t				 i;
+	int				 rc = MCA_ERR_POLICY, pos, len;
+
+	mca_diag_clear(d);
+	if (p == NULL || p->nsubject_rules == 0)
+		return 0;
+	if (name == NULL)
+		return mca_diag(d, MCA_ERR_POLICY, "the CSR has no subject");
+	for (i = 0; i < p->nsubject_rules; i++) {
+		r = &p->subject_rules[i];
+		/* Required: at least one value, and every value must match. */
+		pos = X509_NAME_get_index_by_NID(name, r->nid, -1);
+		if (pos < 0) {
+			rc = mca_diag(d, MCA_ERR_POLICY, "subject has no %s "
+			    "(label \"%s\" requires one matching %s)",
+			    r->attr, p->name != NULL ? p->name : "",
+			    r->pattern);
+			goto out;
+		}
+		for (; pos >= 0;
+		    pos = X509_NAME_get_index_by_NID(name, r->nid, pos)) {
+			e = X509_NAME_get_entry(name, pos);
+			if ((len = ASN1_STRING_to_UTF8(&utf8,
+			    X509_NAME_ENTRY_get_data(e))) < 0) {
+				rc = mca_diag(d, MCA_ERR_POLICY, "subject %s "
+				    "is not a valid string", r->attr);
+				goto out;
+			}
+			if ((size_t)len > SUBJECT_VALUE_MAX ||
+			    memchr(utf8, '\0', (size_t)len) != NULL) {
+				rc = mca_diag(d, MCA_ERR_POLICY, "subject %s "
+				    "is over %d bytes or holds a NUL",
+				    r->attr, SUBJECT_VALUE_MAX);
+				goto out;
+			}
+			if (regexec(&r->re, (const char *)utf8, 0, NULL, 0) !=
+			    0) {
+				rc = mca_diag(d, MCA_ERR_POLICY, "subject %s "
+				    "\"%s\" does not match %s", r->attr,
+				    csr_show(utf8, (size_t)len, show,
+				    sizeof(show)), r->pattern);
+				goto out;
+			}
+			OPENSSL_free(utf8);
+			utf8 = NULL;
+		}
+	}
+	rc = 0;
+out:
+	OPENSSL_free(utf8);
+	if (rc != 0)
+		ERR_clear_error();
+	return rc;
 }

@@ -28,9 +28,11 @@ int	 mca_csr_decode(const unsigned char *body, size_t len, X509_REQ **out,
 /*
  * Judges a decoded CSR for a label: the signature must verify with the
  * CSR's own key (proof of possession); the key must be RSA 2048-8192 or
- * EC P-256/P-384/P-521, and match the profile's key_type/key_size if set.
- * Returns 0, MCA_ERR_INVAL (bad signature) or MCA_ERR_POLICY; d names the
- * refused key ("key EC-secp256k1 refused: ...").
+ * EC P-256/P-384/P-521, and be one of the profile's allowed_keys if set
+ * ("key EC-P-384 is not allowed on label "x" (allowed: EC-P-256)"), else
+ * match its key_type/key_size if set. Returns 0, MCA_ERR_INVAL (bad
+ * signature) or MCA_ERR_POLICY; d names the refused key ("key
+ * EC-secp256k1 refused: ...").
  */
 int	 mca_csr_check(X509_REQ *req, const struct mca_profile *p,
 	    struct mca_diag *d);
@@ -43,5 +45,15 @@ int	 mca_csr_check(X509_REQ *req, const struct mca_profile *p,
  * rather than send the key in the clear: MCA_ERR_POLICY, d saying which.
  */
 int	 mca_csr_keygen_check(X509_REQ *req, struct mca_diag *d);
+
+/*
+ * Judges a subject against the profile's subject_patterns: each listed
+ * attribute must be present, and each of its values (as UTF-8, at most
+ * 1024 bytes, no NUL) must match the regex. Attributes not listed are
+ * not judged. Returns 0 or MCA_ERR_POLICY with d naming the rule broken
+ * ("subject CN "foo" does not match ^dev-[0-9]+$").
+ */
+int	 mca_csr_check_subject(const X509_NAME *name,
+	    const struct mca_profile *p, struct mca_diag *d);
 
 #endif

@@ -108,6 +108,81 @@ out:
 	return rc;
 }
 
+/* The curve OID for EC key bits, or NID_undef. */
+static int
+curve_nid(int bits)
+{
+	switch (bits) {
+	case 256:
+		return NID_X9_62_prime256v1;
+	case 384:
+		return NID_secp384r1;
+	case 521:
+		return NID_secp521r1;
+	default:
+		return NID_undef;
+	}
+}
+
+/*
+ * Appends the DER of an Attribute { type, SET { values } } holding the
+ * parameters of every allowed_keys entry of key type kt: the curve OIDs
+ * for EC, the modulus sizes for RSA. Nothing if the label allows no key
+ * of that type; *any says whether something was appended.
+ */
+static int
+add_allowed(struct mca_buf *b, const struct mca_profile *p,
+    enum mca_keytype kt, int *any)
+{
+	X509_ATTRIBUTE	*a = NULL;
+	ASN1_INTEGER	*ai = NULL;
+	ASN1_OBJECT	*o;
+	unsigned char	*enc = NULL;
+	size_t		 i;
+	int		 n, rc = MCA_ERR_CRYPTO;
+
+	*any = 0;
+	if ((a = X509_ATTRIBUTE_new()) == NULL ||
+	    !X509_ATTRIBUTE_set1_object(a, OBJ_nid2obj(kt == MCA_KEYTYPE_EC ?
+	    NID_X9_62_id_ecPublicKey : NID_rsaEncryption)))
+		goto out;
+	for (i = 0; i < p->nallowed_keys; i++) {
+		if (p->allowed_keys[i].type != kt)
+			continue;
+		if (kt == MCA_KEYTYPE_EC) {
+			if ((o = OBJ_nid2obj(curve_nid(
+			    p->allowed_keys[i].size))) == NULL) {
+				rc = MCA_ERR_INVAL;
+				goto out;
+			}
+			if (!X509_ATTRIBUTE_set1_data(a, V_ASN1_OBJECT, o, -1))
+				goto out;
+		} else {
+			if ((ai = ASN1_INTEGER_new()) == NULL ||
+			    !ASN1_INTEGER_set(ai, p->allowed_keys[i].size) ||
+			    !X509_ATTRIBUTE_set1_data(a, V_ASN1_INTEGER, ai,
+			    -1))
+				goto out;
+			ASN1_INTEGER_free(ai);
+			ai = NULL;
+		}
+		*any = 1;
+	}
+	rc = 0;
+	/* DER: the SET OF values is sorted by i2d (X.690 11.6). */
+	if (*any) {
+		rc = MCA_ERR_CRYPTO;
+		if ((n = i2d_X509_ATTRIBUTE(a, &enc)) <= 0)
+			goto out;
+		rc = mca_buf_add(b, enc, (size_t)n);
+	}
+out:
+	OPENSSL_free(enc);
+	ASN1_INTEGER_free(ai);
+	X509_ATTRIBUTE_free(a);
+	return rc;
+}
+
 int
 mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
     struct mca_buf *der)
@@ -117,7 +192,7 @@ mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
 	enum mca_keytype kt = p != NULL ? p->key_type : MCA_KEYTYPE_ANY;
 	unsigned char	*q;
 	int		 size = p != NULL ? p->key_size : 0;
-	int		 mdnid, total, rc = MCA_ERR_INVAL;
+	int		 mdnid, total, rc = MCA_ERR_INVAL, any = 0;
 	int		 ecsig = NID_undef, rsasig = NID_undef, curve = NID_undef;
 
 	/* The signature algorithms, by digest (RFC 5758 3.2, RFC 4055 5). */
@@ -144,6 +219,19 @@ mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
 	 * its example names the key as an Attribute { id-ecPublicKey,
 	 * { curve } } and the signature as a bare OID.
 	 */
+	if (p != NULL && p->nallowed_keys > 0) {
+		/*
+		 * allowed_keys: one Attribute per key type, its SET holding
+		 * every curve (or modulus size) allowed, each followed by
+		 * the signature algorithm for that type.
+		 */
+		if ((rc = add_allowed(&body, p, MCA_KEYTYPE_EC, &any)) != 0 ||
+		    (any && (rc = add_oid(&body, ecsig)) != 0) ||
+		    (rc = add_allowed(&body, p, MCA_KEYTYPE_RSA, &any)) != 0 ||
+		    (any && (rc = add_oid(&body, rsasig)) != 0))
+			goto out;
+		goto seq;	/* key_type/key_size are not looked at */
+	}
 	switch (kt) {
 	case MCA_KEYTYPE_EC:
 		switch (size) {
@@ -192,6 +280,7 @@ mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
 		goto out;
 	}
 
+seq:
 	/* The outer SEQUENCE, with its length in DER form (X.690 8.1.3). */
 	rc = MCA_ERR_CRYPTO;
 	if (body.len > INT_MAX ||

@@ -23,7 +23,11 @@ int	 mca_est_certs_only(STACK_OF(X509) *certs, struct mca_buf *der);
  * wants: for key_type EC an attribute id-ecPublicKey with the curve OID,
  * for RSA an attribute rsaEncryption with the modulus size (RFC 9908 3.3
  * style), then the signature algorithm OID(s) for md (ecdsa-with-SHAx
- * and/or shaxWithRSAEncryption, by key type). p NULL is key_type ANY;
+ * and/or shaxWithRSAEncryption, by key type). A profile with
+ * allowed_keys gets one attribute per key type, its SET holding every
+ * curve OID (or modulus size) allowed, each followed by that type's
+ * signature OID; key_type/key_size are then not looked at. p NULL is
+ * key_type ANY;
  * md NULL is SHA-256. Returns 0, MCA_ERR_INVAL (md not SHA-256/384/512,
  * an EC key_size other than 0/256/384/521, a negative RSA key_size) or
  * MCA_ERR_CRYPTO/NOMEM.

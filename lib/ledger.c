@@ -30,21 +30,40 @@ enum mca_ledger_stmt {
 	STMT_INSERT_REFUSAL,
 	STMT_FIND,
 	STMT_VERSION,
+	/* schema 2: passcodes */
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_PC_SPEND,
+	STMT_PC_ADD,
+	STMT_PC_GET,
+	STMT_PC_REVOKE,
+	STMT_PC_LIST,
 	STMT_MAX
 };
+
+/* The columns struct mca_ledger_passcode is read from, in its order. */
+#define PC_SELECT \
+	"SELECT s.id, s.label, p.hash, s.uses_total, s.uses_left, " \
+	"s.expires_at, s.state, s.created_at, s.created_by, s.comment, " \
+	"s.revoked_at, s.last_used_at, s.issued " \
+	"FROM passcode_status AS s JOIN passcodes AS p ON p.id = s.id "
+#define ISO_NOW	"strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
 
 static const char *const mca_ledger_sql[STMT_MAX] = {
 	/* STMT_INSERT_CERT: parameter order = struct mca_ledger_cert. */
 	"INSERT INTO certificates (serial, subject, san, issuer, "
 	"not_before, not_after, label, operation, requester_subject, "
 	"requester_serial, requester_issuer, remote_addr, sha1, sha256, "
-	"key_type, pem, replaces_serial, key_origin, azure_sync) "
+	"key_type, pem, replaces_serial, key_origin, azure_sync, "
+	"auth_method, requester_user, passcode_id) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	"?14, ?15, ?16, ?17, ?18, ?19)",
+	"?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
 	/* STMT_INSERT_REFUSAL */
 	"INSERT INTO refusals (label, operation, requester_subject, "
-	"requester_serial, requester_issuer, remote_addr, status, reason) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	"requester_serial, requester_issuer, remote_addr, status, reason, "
+	"requester_user, passcode_id) "
+	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 	/* STMT_FIND: the newest row that renews this one, if any. */
 	"SELECT c.label, c.not_after, "
 	"(SELECT n.serial FROM certificates AS n "
@@ -53,6 +72,32 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"FROM certificates AS c WHERE c.serial = ?1 AND c.issuer = ?2",
 	/* STMT_VERSION */
 	"PRAGMA user_version",
+	/* STMT_BEGIN: the write lock first, so the spend cannot race. */
+	"BEGIN IMMEDIATE",
+	/* STMT_COMMIT */
+	"COMMIT",
+	/* STMT_ROLLBACK */
+	"ROLLBACK",
+	/*
+	 * STMT_PC_SPEND: changes exactly one row, or the passcode is not
+	 * usable on this label now.
+	 */
+	"UPDATE passcodes SET uses_left = uses_left - 1, "
+	"last_used_at = " ISO_NOW " "
+	"WHERE id = ?1 AND label = ?2 AND uses_left > 0 AND "
+	"revoked_at IS NULL AND expires_at > " ISO_NOW,
+	/* STMT_PC_ADD */
+	"INSERT INTO passcodes (id, label, hash, uses_total, uses_left, "
+	"expires_at, created_by, comment) "
+	"VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6, ?7)",
+	/* STMT_PC_GET */
+	PC_SELECT "WHERE s.id = ?1",
+	/* STMT_PC_REVOKE */
+	"UPDATE passcodes SET revoked_at = " ISO_NOW " "
+	"WHERE id = ?1 AND revoked_at IS NULL",
+	/* STMT_PC_LIST */
+	PC_SELECT "WHERE (?1 IS NULL OR s.label = ?1) AND "
+	"(?2 OR s.state = 'active') ORDER BY s.created_at, s.id",
 };
 
 struct mca_ledger {
@@ -62,7 +107,8 @@ struct mca_ledger {
 
 /*
  * Maps a failed step to our codes. A UNIQUE violation can only be the
- * serial: it is the one UNIQUE column the ledger has.
+ * serial of a certificate or the ID of a passcode: the only unique keys
+ * each INSERT writes.
  */
 static int
 mca_ledger_rc(sqlite3 *db, int src)
@@ -72,7 +118,9 @@ mca_ledger_rc(sqlite3 *db, int src)
 	case SQLITE_LOCKED:
 		return MCA_ERR_BUSY;
 	case SQLITE_CONSTRAINT:
-		if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE)
+		if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_UNIQUE ||
+		    sqlite3_extended_errcode(db) ==
+		    SQLITE_CONSTRAINT_PRIMARYKEY)
 			return MCA_ERR_EXISTS;
 		return MCA_ERR_DB;
 	default:
@@ -393,6 +441,28 @@ mca_ledger_step_done(sqlite3 *db, sqlite3_stmt *st)
 	return rc;
 }
 
+/*
+ * Spends one use of passcode id on label, inside the caller's
+ * transaction. 0, MCA_ERR_AUTH (not usable now), MCA_ERR_BUSY or
+ * MCA_ERR_DB.
+ */
+static int
+mca_ledger_spend(struct mca_ledger *l, const char *id, const char *label)
+{
+	sqlite3_stmt	*st = l->stmt[STMT_PC_SPEND];
+	int		 rc;
+
+	if (mca_ledger_bind(st, 1, id) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, label) != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return MCA_ERR_DB;
+	}
+	if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+		return rc;
+	/* label NULL matches nothing: a passcode is always for a label. */
+	return sqlite3_changes(l->db) == 1 ? 0 : MCA_ERR_AUTH;
+}
+
 int
 mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 {
@@ -404,8 +474,10 @@ mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 		c->sha256, c->key_type, c->pem, c->replaces_serial,
 		c->server_keygen ? "server" : "client",
 		c->azure_pending ? "pending" : "none",
+		c->auth_method, c->req_user, c->passcode_id,
 	};
 	size_t		 i;
+	int		 rc;
 
 	if (l == NULL)
 		return MCA_ERR_INVAL;
@@ -416,7 +488,26 @@ mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 			return MCA_ERR_DB;
 		}
 	}
-	return mca_ledger_step_done(l->db, st);
+	if (c->passcode_id == NULL)
+		return mca_ledger_step_done(l->db, st);
+
+	/*
+	 * Spend and record in one transaction: the use is gone if and only
+	 * if the certificate is in the ledger.
+	 */
+	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_BEGIN])) != 0) {
+		sqlite3_clear_bindings(st);
+		return rc;
+	}
+	if ((rc = mca_ledger_spend(l, c->passcode_id, c->label)) != 0 ||
+	    (rc = mca_ledger_step_done(l->db, st)) != 0 ||
+	    (rc = mca_ledger_step_done(l->db, l->stmt[STMT_COMMIT])) != 0) {
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		(void)mca_ledger_step_done(l->db, l->stmt[STMT_ROLLBACK]);
+		return rc;
+	}
+	return 0;
 }
 
 int
@@ -437,7 +528,9 @@ mca_ledger_insert_refusal(struct mca_ledger *l,
 		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
 			goto fail;
 	if (sqlite3_bind_int(st, 7, r->status) != SQLITE_OK ||
-	    mca_ledger_bind(st, 8, r->reason) != SQLITE_OK)
+	    mca_ledger_bind(st, 8, r->reason) != SQLITE_OK ||
+	    mca_ledger_bind(st, 9, r->req_user) != SQLITE_OK ||
+	    mca_ledger_bind(st, 10, r->passcode_id) != SQLITE_OK)
 		goto fail;
 	return mca_ledger_step_done(l->db, st);
 fail:
@@ -496,6 +589,137 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	mca_ledger_column(st, 1, f->not_after, sizeof(f->not_after));
 	mca_ledger_column(st, 2, f->replaced_by, sizeof(f->replaced_by));
 	rc = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* ---- enrollment passcodes (schema 2) */
+
+int
+mca_ledger_passcode_add(struct mca_ledger *l,
+    const struct mca_ledger_passcode *p)
+{
+	sqlite3_stmt	*st;
+
+	if (l == NULL || p == NULL)
+		return MCA_ERR_INVAL;
+	st = l->stmt[STMT_PC_ADD];
+	if (mca_ledger_bind(st, 1, p->id) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, p->label) != SQLITE_OK ||
+	    mca_ledger_bind(st, 3, p->hash) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, p->uses_total) != SQLITE_OK ||
+	    mca_ledger_bind(st, 5, p->expires_at) != SQLITE_OK ||
+	    mca_ledger_bind(st, 6, p->created_by[0] != '\0' ?
+	    p->created_by : NULL) != SQLITE_OK ||
+	    mca_ledger_bind(st, 7, p->comment[0] != '\0' ?
+	    p->comment : NULL) != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return MCA_ERR_DB;
+	}
+	return mca_ledger_step_done(l->db, st);
+}
+
+/* One row of PC_SELECT into p. */
+static void
+mca_ledger_pc_row(sqlite3_stmt *st, struct mca_ledger_passcode *p)
+{
+	memset(p, 0, sizeof(*p));
+	mca_ledger_column(st, 0, p->id, sizeof(p->id));
+	mca_ledger_column(st, 1, p->label, sizeof(p->label));
+	mca_ledger_column(st, 2, p->hash, sizeof(p->hash));
+	p->uses_total = sqlite3_column_int64(st, 3);
+	p->uses_left = sqlite3_column_int64(st, 4);
+	mca_ledger_column(st, 5, p->expires_at, sizeof(p->expires_at));
+	mca_ledger_column(st, 6, p->state, sizeof(p->state));
+	mca_ledger_column(st, 7, p->created_at, sizeof(p->created_at));
+	mca_ledger_column(st, 8, p->created_by, sizeof(p->created_by));
+	mca_ledger_column(st, 9, p->comment, sizeof(p->comment));
+	mca_ledger_column(st, 10, p->revoked_at, sizeof(p->revoked_at));
+	mca_ledger_column(st, 11, p->last_used_at, sizeof(p->last_used_at));
+	p->issued = sqlite3_column_int64(st, 12);
+}
+
+int
+mca_ledger_passcode_get(struct mca_ledger *l, const char *id,
+    struct mca_ledger_passcode *p)
+{
+	sqlite3_stmt	*st;
+	int		 src, rc = MCA_ERR_DB;
+
+	if (p != NULL)
+		memset(p, 0, sizeof(*p));
+	if (l == NULL || p == NULL)
+		return MCA_ERR_INVAL;
+	if (id == NULL)
+		return MCA_ERR_NOTFOUND;
+	st = l->stmt[STMT_PC_GET];
+	if (mca_ledger_bind(st, 1, id) != SQLITE_OK)
+		goto out;
+	src = sqlite3_step(st);
+	if (src == SQLITE_DONE) {
+		rc = MCA_ERR_NOTFOUND;
+		goto out;
+	}
+	if (src != SQLITE_ROW)
+		goto out;
+	mca_ledger_pc_row(st, p);
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+mca_ledger_passcode_revoke(struct mca_ledger *l, const char *id,
+    int *already)
+{
+	struct mca_ledger_passcode	 p;
+	sqlite3_stmt			*st;
+	int				 rc;
+
+	if (already != NULL)
+		*already = 0;
+	if (l == NULL || id == NULL || already == NULL)
+		return MCA_ERR_INVAL;
+	st = l->stmt[STMT_PC_REVOKE];
+	if (mca_ledger_bind(st, 1, id) != SQLITE_OK) {
+		sqlite3_clear_bindings(st);
+		return MCA_ERR_DB;
+	}
+	if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+		return rc;
+	if (sqlite3_changes(l->db) == 1)
+		return 0;
+	/* Nothing changed: no such passcode, or revoked already. */
+	if ((rc = mca_ledger_passcode_get(l, id, &p)) != 0)
+		return rc;
+	*already = 1;
+	return 0;
+}
+
+int
+mca_ledger_passcode_list(struct mca_ledger *l, const char *label, int all,
+    int (*cb)(void *, const struct mca_ledger_passcode *), void *arg)
+{
+	struct mca_ledger_passcode	 p;
+	sqlite3_stmt			*st;
+	int				 src, rc = MCA_ERR_DB;
+
+	if (l == NULL || cb == NULL)
+		return MCA_ERR_INVAL;
+	st = l->stmt[STMT_PC_LIST];
+	if (mca_ledger_bind(st, 1, label) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 2, all ? 1 : 0) != SQLITE_OK)
+		goto out;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		mca_ledger_pc_row(st, &p);
+		if ((rc = cb(arg, &p)) != 0)
+			goto out;
+	}
+	rc = src == SQLITE_DONE ? 0 : mca_ledger_rc(l->db, src);
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

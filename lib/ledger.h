@@ -62,12 +62,20 @@ struct mca_ledger_cert {
 	const char	*replaces_serial; /* reenroll: the serial renewed */
 	int		 server_keygen;	/* key made by the server */
 	int		 azure_pending;	/* is_device_cert: azure_sync='pending' */
+	/* schema 2 */
+	const char	*auth_method;	/* "certificate", "passcode", "remote_user" */
+	const char	*req_user;	/* REMOTE_USER, or NULL */
+	const char	*passcode_id;	/* the passcode to spend, or NULL */
 };
 
 /*
- * Inserts and commits one certificate row. Returns 0, MCA_ERR_EXISTS if
- * the serial is already there (the caller draws a new one), MCA_ERR_BUSY
- * or MCA_ERR_DB. On any error nothing was written.
+ * Inserts and commits one certificate row. With a passcode_id, one use
+ * of that passcode is spent in the same transaction: if it is not
+ * active on this label (revoked, used up, expired, another label, or
+ * gone), nothing is written and the result is MCA_ERR_AUTH. Returns 0,
+ * MCA_ERR_EXISTS if the serial is already there (the caller draws a new
+ * one), MCA_ERR_AUTH, MCA_ERR_BUSY or MCA_ERR_DB. On any error nothing
+ * was written.
  */
 int	 mca_ledger_insert_cert(struct mca_ledger *l,
 	    const struct mca_ledger_cert *c);
@@ -82,6 +90,9 @@ struct mca_ledger_refusal {
 	const char	*remote_addr;
 	int		 status;	/* the HTTP status answered */
 	const char	*reason;	/* the one-line reason sent */
+	/* schema 2 */
+	const char	*req_user;	/* REMOTE_USER, or NULL */
+	const char	*passcode_id;	/* the passcode tried, or NULL */
 };
 
 int	 mca_ledger_insert_refusal(struct mca_ledger *l,
@@ -100,5 +111,61 @@ struct mca_ledger_found {
  */
 int	 mca_ledger_find(struct mca_ledger *l, const char *serial,
 	    const char *issuer, struct mca_ledger_found *f);
+
+/* ---- enrollment passcodes (schema 2, sql/migrations/0002-passcodes.sql) */
+
+#define MCA_LEDGER_COMMENT_MAX	256
+
+/* A passcode as the ledger keeps it (never the secret). */
+struct mca_ledger_passcode {
+	char		 id[16];
+	char		 label[65];
+	char		 hash[256];
+	long long	 uses_total;
+	long long	 uses_left;
+	char		 expires_at[32];
+	/* "active", "used", "expired" or "revoked", as of now */
+	char		 state[16];
+	char		 created_at[32];
+	char		 created_by[65];
+	char		 comment[MCA_LEDGER_COMMENT_MAX + 1];
+	char		 revoked_at[32];	/* "" if not revoked */
+	char		 last_used_at[32];	/* "" if never used */
+	long long	 issued;	/* certificates it paid for */
+};
+
+/*
+ * Adds a passcode row: id, label, hash, uses (uses_total = uses_left),
+ * expires_at (ISO 8601 UTC), created_by and comment (NULL allowed) are
+ * taken from p; the other fields are ignored. Returns 0, MCA_ERR_EXISTS
+ * (the ID is taken: draw another), MCA_ERR_BUSY or MCA_ERR_DB (a CHECK
+ * refused a value).
+ */
+int	 mca_ledger_passcode_add(struct mca_ledger *l,
+	    const struct mca_ledger_passcode *p);
+
+/*
+ * Fetches one passcode by its canonical ID, with its state as of now.
+ * Returns 0, MCA_ERR_NOTFOUND or MCA_ERR_DB.
+ */
+int	 mca_ledger_passcode_get(struct mca_ledger *l, const char *id,
+	    struct mca_ledger_passcode *p);
+
+/*
+ * Revokes a passcode now. *already is set to 1 if it was revoked before
+ * (and nothing changed). Returns 0, MCA_ERR_NOTFOUND, MCA_ERR_BUSY or
+ * MCA_ERR_DB.
+ */
+int	 mca_ledger_passcode_revoke(struct mca_ledger *l, const char *id,
+	    int *already);
+
+/*
+ * Calls cb for each passcode, oldest first: on label (or all labels for
+ * NULL), only the active ones unless all is set. A non-zero return from
+ * cb stops the walk and is returned. Returns 0, cb's value or MCA_ERR_DB.
+ */
+int	 mca_ledger_passcode_list(struct mca_ledger *l, const char *label,
+	    int all, int (*cb)(void *, const struct mca_ledger_passcode *),
+	    void *arg);
 
 #endif

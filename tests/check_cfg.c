@@ -1194,8 +1194,26 @@ START_TEST(test_example)
 	ck_assert_int_eq(p->is_device_cert, 1);
 	ck_assert_uint_eq(p->neku, 1);
 	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.2");
+	/* Each policy key of the README is shown once. */
+	ck_assert_uint_eq(p->auth_methods, MCA_AUTH_CERTIFICATE |
+	    MCA_AUTH_PASSCODE);
+	ck_assert_str_eq(p->mtls_ca_cert,
+	    "/etc/microca/device-bootstrap-ca.pem");
+	ck_assert_uint_eq(p->nallowed_keys, 2);
+	ck_assert_str_eq(p->allowed_keys[1].name, "EC-P-384");
+	ck_assert_uint_eq(p->nsubject_rules, 2);
+	ck_assert_int_eq(regexec(&p->subject_rules[0].re, "dev-0042", 0, NULL,
+	    0), 0);
 	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "server"));
 	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.1");
+	ck_assert_uint_eq(p->auth_methods, MCA_AUTH_REMOTE_USER);
+	ck_assert_int_eq(regexec(&p->subject_rules[0].re, "gw-1.site.example.com",
+	    0, NULL, 0), 0);
+	ck_assert_int_ne(regexec(&p->subject_rules[0].re, "gw-1.example.org",
+	    0, NULL, 0), 0);
+	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "user"));
+	ck_assert_int_eq(p->key_type, MCA_KEYTYPE_RSA);
+	ck_assert_uint_eq(p->auth_methods, MCA_AUTH_CERTIFICATE);
 	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "user"));
 	ck_assert_int_eq(p->server_key_type, MCA_KEYTYPE_RSA);
 	ck_assert_int_eq(p->server_key_size, 2048);

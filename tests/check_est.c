@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <ctype.h>
 #include <dirent.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -1761,6 +1762,554 @@ START_TEST(t_enroll_device_rsa_ca)
 }
 END_TEST
 
+/* ------------------------------------------------ passcodes, policy */
+
+/*
+ * Labels for the passcode and policy tests: "pass" takes certificates
+ * and passcodes under a key and subject policy; "passonly" passcodes
+ * alone; "ruser" the web server's Basic login; "ownboot" bootstrap
+ * certificates of its own CA (the foreign one) only.
+ */
+#define PASS_LABELS \
+	"\"end_certificate_config_10\": {\n" \
+	"  \"end_point_name\": \"pass\", \"validity_in_days\": 30,\n" \
+	"  \"auth_methods\": [\"certificate\", \"passcode\"],\n" \
+	"  \"allowed_keys\": [\"EC-P-256\", \"EC-P-384\"],\n" \
+	"  \"subject_patterns\": {\"CN\": \"^dev-[0-9]+$\"} },\n" \
+	" \"end_certificate_config_11\": {\n" \
+	"  \"end_point_name\": \"passonly\", \"validity_in_days\": 30,\n" \
+	"  \"auth_methods\": [\"passcode\"] },\n" \
+	" \"end_certificate_config_12\": {\n" \
+	"  \"end_point_name\": \"ruser\", \"validity_in_days\": 30,\n" \
+	"  \"auth_methods\": [\"remote_user\"] },\n" \
+	" \"end_certificate_config_13\": {\n" \
+	"  \"end_point_name\": \"ownboot\", \"validity_in_days\": 30,\n" \
+	"  \"mtls_ca_cert\": \"%s/foreign-ca.pem\" },\n"
+
+static void
+setup_pass(void)
+{
+	char	 ks[1024], extra[2048];
+
+	setup_mode("file");
+	keysrc(ks, sizeof(ks));
+	snprintf(extra, sizeof(extra), PASS_LABELS, dir);
+	write_config(path("config.json"), ks, extra);
+}
+
+/*
+ * Runs microca-admin with the test config; args is the rest of the
+ * command line (shell words). stdout (and stderr, with err) go to out.
+ */
+static int
+admin(struct mca_buf *out, int err, const char *args)
+{
+	mca_buf_reset(out);
+	return tu_sh(out, "'%s/microca-admin' --config '%s' %s%s",
+	    tu_builddir(), path("config.json"), args, err ? " 2>&1" : "");
+}
+
+/* A new passcode on label: writes "ID.SECRET" into pc, ID into id. */
+static void
+new_passcode(const char *label, const char *opts, char *pc, size_t pclen,
+    char *id, size_t idlen)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 args[512];
+	const char	*p, *e;
+
+	snprintf(args, sizeof(args), "passcode add --label %s %s", label,
+	    opts != NULL ? opts : "");
+	ck_assert_int_eq(admin(&out, 0, args), 0);
+	ck_assert_ptr_nonnull(p = strstr(mca_buf_str(&out), "\npasscode "));
+	p += 10;
+	ck_assert_ptr_nonnull(e = strchr(p, '\n'));
+	snprintf(pc, pclen, "%.*s", (int)(e - p), p);
+	ck_assert_uint_eq(strlen(pc), 35);
+	ck_assert_int_eq(strncmp(mca_buf_str(&out), "id       ", 9), 0);
+	snprintf(id, idlen, "%.8s", mca_buf_str(&out) + 9);
+	ck_assert_int_eq(strncmp(pc, id, 8), 0);
+	mca_buf_free(&out);
+}
+
+/* "HTTP_AUTHORIZATION=Basic base64(user:pass)" (no colon: user NULL). */
+static void
+basic_env(const char *user, const char *pass, char *out, size_t outlen)
+{
+	struct mca_buf	 raw = MCA_BUF_INIT, b = MCA_BUF_INIT;
+
+	if (user != NULL)
+		mca_buf_printf(&raw, "%s:", user);
+	mca_buf_addstr(&raw, pass);
+	ck_assert_int_eq(mca_b64_encode(raw.data, raw.len, 0, &b), 0);
+	snprintf(out, outlen, "HTTP_AUTHORIZATION=Basic %s", mca_buf_str(&b));
+	mca_buf_free(&raw);
+	mca_buf_free(&b);
+}
+
+/* POSTs a new CSR (key kind, CN cn) to label's simpleenroll. */
+static void
+enroll_env(const char *label, const char *kind, const char *cn,
+    const char *client, const char *extra, struct cgi *r)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	EVP_PKEY	*k = genkey(kind);
+	char		 uri[256];
+
+	csr_b64(k, cn, NULL, 64, &b);
+	snprintf(uri, sizeof(uri), "/.well-known/est/%s/simpleenroll", label);
+	run_cgi_cfg(path("config.json"), "POST", uri, "application/pkcs10",
+	    b.data, (long)b.len, client, extra, r);
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
+}
+
+/* A 401 that asks for Basic on label, exactly as RFC 7617 2 spells it. */
+static void
+assert_challenge(const struct cgi *r, const char *label, const char *what)
+{
+	char	 want[128];
+
+	assert_error(r, 401, what);
+	snprintf(want, sizeof(want), "Basic realm=\"%s\"", label);
+	ck_assert_ptr_nonnull(header(r, "WWW-Authenticate"));
+	ck_assert_str_eq(header(r, "WWW-Authenticate"), want);
+}
+
+START_TEST(t_passcode_lifecycle)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct cgi	 r;
+	char		 pc[64], id[16], pc2[64], id2[16], env[256], v[512];
+	char		 wrong[64], serial[80];
+	int		 refusals, certs;
+	X509		*x;
+
+	/* microca-admin makes the ledger if it is not there yet. */
+	new_passcode("pass", "--comment 'line 7, batch 2'", pc, sizeof(pc), id,
+	    sizeof(id));
+	refusals = sql_count("refusals");
+	certs = sql_count("certificates");
+	/* list: the row, never the secret */
+	ck_assert_int_eq(admin(&out, 0, "passcode list"), 0);
+	ck_assert_msg(strstr(mca_buf_str(&out), id) != NULL &&
+	    strstr(mca_buf_str(&out), "active") != NULL &&
+	    strstr(mca_buf_str(&out), "line 7, batch 2") != NULL &&
+	    strstr(mca_buf_str(&out), "1/1") != NULL, "%s", mca_buf_str(&out));
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), pc + 9));
+	/* nor the ledger */
+	sql1(v, sizeof(v), "SELECT group_concat(hash) FROM passcodes");
+	ck_assert_ptr_null(strstr(v, pc + 9));
+	ck_assert_int_eq(strncmp(v, "$scrypt$", 8), 0);
+
+	/* no credentials at all */
+	enroll_env("pass", "p256", "dev-1", NULL, NULL, &r);
+	assert_challenge(&r, "pass", "a client certificate or an enrollment "
+	    "passcode (HTTP Basic) is required");
+	cgi_free(&r);
+
+	/* enroll with it: any user-id, the passcode as password */
+	basic_env("sensor-7", pc, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-1", NULL, env, &r);
+	x = issued_cert(&r);
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.err), pc + 9));
+	cgi_free(&r);
+	assert_verifies(x);
+	serial_of(x, serial, sizeof(serial));
+	sql1(v, sizeof(v), "SELECT auth_method||'|'||passcode_id||'|'||"
+	    "(requester_subject IS NULL)||'|'||label FROM certificates WHERE "
+	    "serial=%Q", serial);
+	snprintf(wrong, sizeof(wrong), "passcode|%s|1|pass", id);
+	ck_assert_str_eq(v, wrong);
+	sql1(v, sizeof(v), "SELECT uses_left||'|'||state||'|'||issued FROM "
+	    "passcode_status WHERE id=%Q", id);
+	ck_assert_str_eq(v, "0|used|1");
+	X509_free(x);
+
+	/* reuse: used up, and nothing issued */
+	enroll_env("pass", "p256", "dev-2", NULL, env, &r);
+	assert_challenge(&r, "pass", "is used up");
+	cgi_free(&r);
+
+	/* wrong secret (one character off) and unknown ID: the same answer */
+	new_passcode("pass", "--uses 2", pc2, sizeof(pc2), id2, sizeof(id2));
+	snprintf(wrong, sizeof(wrong), "%s", pc2);
+	wrong[20] = wrong[20] == 'A' ? 'B' : 'A';
+	basic_env("", wrong, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-3", NULL, env, &r);
+	assert_challenge(&r, "pass", "wrong enrollment passcode");
+	cgi_free(&r);
+	snprintf(wrong, sizeof(wrong), "ZZZZZZZZ%s", pc2 + 8);
+	basic_env("", wrong, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-3", NULL, env, &r);
+	assert_challenge(&r, "pass", "wrong enrollment passcode");
+	cgi_free(&r);
+	/* not a passcode at all, and not Basic */
+	basic_env("user", "password", env, sizeof(env));
+	enroll_env("pass", "p256", "dev-3", NULL, env, &r);
+	assert_challenge(&r, "pass", "do not hold a passcode");
+	cgi_free(&r);
+	enroll_env("pass", "p256", "dev-3", NULL,
+	    "HTTP_AUTHORIZATION=Bearer abc", &r);
+	assert_challenge(&r, "pass", "not HTTP Basic");
+	cgi_free(&r);
+
+	/* DigiCert's form: the passcode alone, lower case, no colon */
+	for (size_t i = 0; pc2[i] != '\0'; i++)
+		wrong[i] = (char)tolower((unsigned char)pc2[i]);
+	wrong[strlen(pc2)] = '\0';
+	basic_env(NULL, wrong, env, sizeof(env));
+	enroll_env("pass", "p384", "dev-4", NULL, env, &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	/* and "curl -u ID:SECRET" for its second use */
+	snprintf(wrong, sizeof(wrong), "%s", pc2 + 9);
+	basic_env(id2, wrong, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-5", NULL, env, &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+
+	/* expired */
+	new_passcode("pass", "--expires 1h", pc, sizeof(pc), id, sizeof(id));
+	{
+		sqlite3	*db;
+
+		ck_assert_int_eq(sqlite3_open(path("ledger.db"), &db),
+		    SQLITE_OK);
+		snprintf(v, sizeof(v), "UPDATE passcodes SET expires_at = "
+		    "'2020-01-01T00:00:00Z' WHERE id = '%s'", id);
+		ck_assert_int_eq(sqlite3_exec(db, v, NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+	}
+	basic_env("x", pc, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-6", NULL, env, &r);
+	assert_challenge(&r, "pass", "expired at 2020-01-01T00:00:00Z");
+	cgi_free(&r);
+
+	/* revoked (made with an ISO expiry time, 30 days out) */
+	{
+		time_t		 t = time(NULL) + 30 * 86400;
+		struct tm	 tm;
+		char		 opt[64];
+
+		gmtime_r(&t, &tm);
+		strftime(opt, sizeof(opt), "--expires %Y-%m-%dT%H:%M:%SZ", &tm);
+		new_passcode("pass", opt, pc, sizeof(pc), id, sizeof(id));
+		sql1(v, sizeof(v), "SELECT expires_at FROM passcodes WHERE "
+		    "id=%Q", id);
+		ck_assert_str_eq(v, opt + 10);
+	}
+	snprintf(v, sizeof(v), "passcode revoke %s", id);
+	ck_assert_int_eq(admin(&out, 0, v), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "revoked"));
+	ck_assert_int_eq(admin(&out, 0, v), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "already"));
+	basic_env("x", pc, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-7", NULL, env, &r);
+	assert_challenge(&r, "pass", "was revoked at");
+	cgi_free(&r);
+
+	/* a passcode for another label */
+	new_passcode("passonly", NULL, pc, sizeof(pc), id, sizeof(id));
+	basic_env("x", pc, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-8", NULL, env, &r);
+	assert_challenge(&r, "pass", "is for label \"passonly\", not \"pass\"");
+	cgi_free(&r);
+	/* ... which works where it belongs, whatever the subject there */
+	enroll_env("passonly", "rsa2048", "anything", NULL, env, &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+
+	/* a label that takes certificates only ignores Authorization */
+	new_passcode("pass", NULL, pc, sizeof(pc), id, sizeof(id));
+	basic_env("x", pc, env, sizeof(env));
+	enroll_env("device", "p256", "dev-9", NULL, env, &r);
+	assert_error(&r, 401, "a client certificate is required");
+	ck_assert_ptr_null(header(&r, "WWW-Authenticate"));
+	cgi_free(&r);
+	/* and certificates still work on the passcode label */
+	enroll_env("pass", "p256", "dev-10", "boot.pem", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	sql1(v, sizeof(v), "SELECT auth_method||'|'||(passcode_id IS NULL) "
+	    "FROM certificates ORDER BY id DESC LIMIT 1");
+	ck_assert_str_eq(v, "certificate|1");
+
+	/* 5 issued; each of the 10 refusals above is in the ledger */
+	ck_assert_int_eq(sql_count("certificates"), certs + 5);
+	ck_assert_int_eq(sql_count("refusals"), refusals + 10);
+	ck_assert_int_eq(sql_count("refusals WHERE status = 401 AND "
+	    "reason LIKE '%: wrong secret'"), 1);
+	ck_assert_int_eq(sql_count("refusals WHERE status = 401 AND "
+	    "reason LIKE '%: unknown ID' AND passcode_id = 'ZZZZZZZZ'"), 1);
+	ck_assert_int_eq(sql_count("refusals WHERE reason LIKE '%used up%'"),
+	    1);
+	ck_assert_int_eq(sql_count("refusals WHERE reason LIKE '%expired%'"),
+	    1);
+	ck_assert_int_eq(sql_count("refusals WHERE reason LIKE '%revoked%'"),
+	    1);
+	snprintf(v, sizeof(v), "refusals WHERE reason LIKE '%%%s%%'", pc2 + 9);
+	ck_assert_int_eq(sql_count(v), 0);
+	mca_buf_free(&out);
+}
+END_TEST
+
+START_TEST(t_admin_errors)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 pc[64], id[16], cmd[128];
+
+	ck_assert_int_eq(admin(&out, 1, ""), 2);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "usage: microca-admin"));
+	ck_assert_int_eq(admin(&out, 1, "passcode frobnicate"), 2);
+	ck_assert_int_eq(admin(&out, 1, "passcode add"), 2);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "--label is required"));
+	ck_assert_int_eq(admin(&out, 1, "passcode revoke"), 2);
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass --bogus"),
+	    2);
+	/* a label without passcodes, or none at all */
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label device"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "does not take "
+	    "passcodes: add \"passcode\" to end_certificate_config_1."
+	    "auth_methods"));
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label nosuch"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "\"nosuch\""));
+	/* values */
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass --uses 0"),
+	    1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "--uses 0"));
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass --uses x"),
+	    1);
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass "
+	    "--expires 3y"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "--expires 3y"));
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass "
+	    "--expires 2020-01-01T00:00:00Z"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "has passed"));
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass "
+	    "--expires 2030-02-30T00:00:00Z"), 1);
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass "
+	    "--expires 3651d"), 1);
+	ck_assert_int_eq(admin(&out, 1, "passcode add --label pass "
+	    "--comment \"$(printf 'a\\tb')\""), 1);
+	/* revoke: IDs only, and only known ones */
+	ck_assert_int_eq(admin(&out, 1, "passcode revoke ZZZZZZZZ"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "no passcode ZZZZZZZZ"));
+	new_passcode("pass", "--expires=30m --uses=5", pc, sizeof(pc), id,
+	    sizeof(id));
+	snprintf(cmd, sizeof(cmd), "passcode revoke %s", pc);
+	ck_assert_int_eq(admin(&out, 1, cmd), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "not a passcode ID"));
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), pc + 9));
+	/* list --all and --label */
+	ck_assert_int_eq(admin(&out, 0, "passcode list --label passonly"), 0);
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), id));
+	ck_assert_int_eq(admin(&out, 0, "passcode list --all --label pass"), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), id));
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "5/5"));
+	/* a broken config: exit 1, naming the file */
+	ck_assert_int_eq(tu_sh(&out, "'%s/microca-admin' --config '%s' "
+	    "passcode list 2>&1", tu_builddir(), path("nosuch.json")), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "nosuch.json"));
+	mca_buf_free(&out);
+}
+END_TEST
+
+START_TEST(t_remote_user)
+{
+	struct cgi	 r;
+	char		 v[256];
+	int		 certs = sql_count("certificates");
+
+	enroll_env("ruser", "p256", "x", NULL,
+	    "REMOTE_USER=alice@example\nAUTH_TYPE=Basic", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	sql1(v, sizeof(v), "SELECT auth_method||'|'||requester_user||'|'||"
+	    "(requester_subject IS NULL) FROM certificates ORDER BY id DESC "
+	    "LIMIT 1");
+	ck_assert_str_eq(v, "remote_user|alice@example|1");
+	/* AUTH_TYPE in any case */
+	enroll_env("ruser", "p256", "x", NULL,
+	    "REMOTE_USER=bob\nAUTH_TYPE=basic", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	/* not the web server's Basic login */
+	enroll_env("ruser", "p256", "x", NULL, "REMOTE_USER=bob", &r);
+	assert_challenge(&r, "ruser", "an HTTP Basic login is required");
+	cgi_free(&r);
+	enroll_env("ruser", "p256", "x", NULL,
+	    "REMOTE_USER=bob\nAUTH_TYPE=Digest", &r);
+	assert_challenge(&r, "ruser", "an HTTP Basic login is required");
+	cgi_free(&r);
+	enroll_env("ruser", "p256", "x", NULL,
+	    "REMOTE_USER=\nAUTH_TYPE=Basic", &r);
+	assert_challenge(&r, "ruser", NULL);
+	cgi_free(&r);
+	/* a certificate does not count here */
+	enroll_env("ruser", "p256", "x", "boot.pem", NULL, &r);
+	assert_challenge(&r, "ruser", NULL);
+	cgi_free(&r);
+	/* and REMOTE_USER does not count on a certificate label */
+	enroll_env("device", "p256", "x", NULL,
+	    "REMOTE_USER=alice\nAUTH_TYPE=Basic", &r);
+	assert_error(&r, 401, "a client certificate is required");
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("certificates"), certs + 2);
+}
+END_TEST
+
+START_TEST(t_policy_refusals)
+{
+	struct cgi	 r;
+	char		 pc[64], id[16], env[256], v[256];
+	int		 certs = sql_count("certificates");
+	int		 refusals = sql_count("refusals");
+
+	enroll_env("pass", "p521", "dev-1", "boot.pem", NULL, &r);
+	assert_error(&r, 400, "key EC-P-521 is not allowed on label \"pass\" "
+	    "(allowed: EC-P-256, EC-P-384)");
+	cgi_free(&r);
+	enroll_env("pass", "rsa2048", "dev-1", "boot.pem", NULL, &r);
+	assert_error(&r, 400, "key RSA-2048 is not allowed on label \"pass\"");
+	cgi_free(&r);
+	enroll_env("pass", "p256", "foo", "boot.pem", NULL, &r);
+	assert_error(&r, 400, "subject CN \"foo\" does not match ^dev-[0-9]+$");
+	cgi_free(&r);
+	enroll_env("pass", "p256", NULL, "boot.pem", NULL, &r);
+	assert_error(&r, 400, "subject has no CN");
+	cgi_free(&r);
+	/* refused by policy: the passcode keeps its use */
+	new_passcode("pass", NULL, pc, sizeof(pc), id, sizeof(id));
+	basic_env("x", pc, env, sizeof(env));
+	enroll_env("pass", "p256", "dev-x", NULL, env, &r);
+	assert_error(&r, 400, "does not match");
+	cgi_free(&r);
+	sql1(v, sizeof(v), "SELECT uses_left FROM passcodes WHERE id=%Q", id);
+	ck_assert_str_eq(v, "1");
+	ck_assert_int_eq(sql_count("certificates"), certs);
+	ck_assert_int_eq(sql_count("refusals"), refusals + 5);
+	ck_assert_int_eq(sql_count("refusals WHERE status = 400 AND "
+	    "reason LIKE 'subject CN \"dev-x\"%'"), 1);
+	/* renewal keeps the subject it has: not judged again */
+	{
+		X509		*x;
+		EVP_PKEY	*k;
+		struct mca_buf	 b = MCA_BUF_INIT;
+
+		x = enroll_ok("pass", "p256", "dev-77", "boot.pem", &k);
+		save_pem(x, "dev77.pem");
+		csr_b64(k, "ignored name", NULL, 64, &b);
+		run_cgi("POST", "/.well-known/est/pass/simplereenroll",
+		    "application/pkcs10", b.data, (long)b.len, "dev77.pem", &r);
+		ck_assert_int_eq(r.status, 200);
+		cgi_free(&r);
+		mca_buf_free(&b);
+		X509_free(x);
+		EVP_PKEY_free(k);
+	}
+}
+END_TEST
+
+START_TEST(t_csrattrs_policy)
+{
+	struct cgi	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	const char	*o;
+
+	run_cgi("GET", "/.well-known/est/pass/csrattrs", NULL, NULL, -1, NULL,
+	    &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_str_eq(header(&r, "Content-Type"), "application/csrattrs");
+	ck_assert_int_eq(tu_write(path("attrs.b64"), (const char *)r.body.data,
+	    r.body.len), 0);
+	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'",
+	    getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
+	    path("attrs.b64")), 0);
+	o = mca_buf_str(&out);
+	ck_assert_msg(strstr(o, ":id-ecPublicKey") && strstr(o, ":prime256v1")
+	    && strstr(o, ":secp384r1") && strstr(o, ":ecdsa-with-SHA256") &&
+	    !strstr(o, "secp521r1") && !strstr(o, "rsaEncryption"), "%s", o);
+	cgi_free(&r);
+	mca_buf_free(&out);
+}
+END_TEST
+
+START_TEST(t_label_mtls)
+{
+	struct cgi	 r;
+
+	/* the label's own bundle replaces the top-level one */
+	enroll_env("ownboot", "p256", "f", "foreign.pem", NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	enroll_env("ownboot", "p256", "f", "boot.pem", NULL, &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	/* and nowhere else */
+	enroll_env("device", "p256", "f", "foreign.pem", NULL, &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	/* an unreadable bundle stops start-up, naming the dotted key */
+	{
+		char	 ks[1024], extra[2048];
+
+		keysrc(ks, sizeof(ks));
+		snprintf(extra, sizeof(extra), PASS_LABELS, dir);
+		write_config(path("badboot.json"), ks, extra);
+		ck_assert_int_eq(tu_sh(NULL, "sed -i "
+		    "'s#foreign-ca.pem#nosuch.pem#' '%s'",
+		    path("badboot.json")), 0);
+		run_cgi_cfg(path("badboot.json"), "GET",
+		    "/.well-known/est/cacerts", NULL, NULL, -1, NULL, NULL, &r);
+		ck_assert_int_eq(r.exitcode, 1);
+		ck_assert_msg(strstr(mca_buf_str(&r.err), "badboot.json: "
+		    "end_certificate_config_13.mtls_ca_cert: ") != NULL &&
+		    strstr(mca_buf_str(&r.err), "nosuch.pem") != NULL, "%s",
+		    mca_buf_str(&r.err));
+		cgi_free(&r);
+	}
+}
+END_TEST
+
+/*
+ * Eight CGI processes at once with the same one-use passcode: exactly
+ * one certificate comes out.
+ */
+START_TEST(t_passcode_race)
+{
+	struct mca_buf	 out = MCA_BUF_INIT, b = MCA_BUF_INIT;
+	EVP_PKEY	*k = genkey("p256");
+	char		 pc[64], id[16], env[256], v[64];
+	int		 certs = sql_count("certificates");
+
+	new_passcode("pass", NULL, pc, sizeof(pc), id, sizeof(id));
+	basic_env("x", pc, env, sizeof(env));
+	csr_b64(k, "dev-99", NULL, 64, &b);
+	ck_assert_int_eq(tu_write(path("race.b64"), (const char *)b.data,
+	    b.len), 0);
+	ck_assert_int_eq(tu_sh(&out, "cd '%s' && for i in 1 2 3 4 5 6 7 8; do "
+	    "env -i REQUEST_METHOD=POST "
+	    "REQUEST_URI=/.well-known/est/pass/simpleenroll "
+	    "CONTENT_TYPE=application/pkcs10 CONTENT_LENGTH=%zu "
+	    "REMOTE_ADDR=127.0.0.1 '%s' '%s/microca-est' --config '%s' "
+	    "< race.b64 > race.$i 2>/dev/null & done; wait; "
+	    "grep -l '^Status: 200' race.? | wc -l; "
+	    "grep -l '^Status: 401' race.? | wc -l", dir, b.len, env,
+	    tu_builddir(), path("config.json")), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "1\n7\n");
+	ck_assert_int_eq(sql_count("certificates"), certs + 1);
+	sql1(v, sizeof(v), "SELECT uses_left FROM passcodes WHERE id=%Q", id);
+	ck_assert_str_eq(v, "0");
+	mca_buf_free(&out);
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
 static Suite *
 est_suite(void)
 {
@@ -1805,6 +2354,18 @@ est_suite(void)
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_startup_errors);
 	tcase_add_test(tc, t_rollover);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("passcodes");
+	tcase_add_unchecked_fixture(tc, setup_pass, teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, t_passcode_lifecycle);
+	tcase_add_test(tc, t_admin_errors);
+	tcase_add_test(tc, t_remote_user);
+	tcase_add_test(tc, t_policy_refusals);
+	tcase_add_test(tc, t_csrattrs_policy);
+	tcase_add_test(tc, t_label_mtls);
+	tcase_add_test(tc, t_passcode_race);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -198,7 +198,8 @@ START_TEST(test_create)
 	    (sqlite3_int64)mca_sql_nmigrations);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE name IN ('certificates', 'refusals', 'issued_today', "
-	    "'issued_by_label', 'expiring_soon')"), 5);
+	    "'issued_by_label', 'expiring_soon', 'passcodes', "
+	    "'passcode_status')"), 7);
 	sqlite3_close(db);
 }
 END_TEST
@@ -521,15 +522,17 @@ static const struct {
 	{ { "0A1B2C", "CN=M\xc3\xbcller,O=\"x\"", "DNS:a.example, IP:10.0.0.1",
 	    ISSUER, "2024-01-01T00:00:00Z", "2025-01-01T00:00:00Z", "devices",
 	    "enroll", "CN=bootstrap", "7F", ISSUER, "192.0.2.1", SHA1, SHA256,
-	    "EC P-256", PEM, NULL, 0, 0 }, "client", "none" },
+	    "EC P-256", PEM, NULL, 0, 0, "certificate", NULL, NULL },
+	    "client", "none" },
 	{ { "0B", "CN=d2", NULL, ISSUER, "2024-01-01T00:00:00Z",
 	    "2025-01-01T00:00:00Z", NULL, "serverkeygen", NULL, NULL, NULL,
-	    "2001:db8::1", SHA1, SHA256, "RSA 2048", PEM, NULL, 1, 1 },
-	    "server", "pending" },
+	    "2001:db8::1", SHA1, SHA256, "RSA 2048", PEM, NULL, 1, 1,
+	    "remote_user", "operator@example", NULL }, "server", "pending" },
 	{ { "0C", "CN=device-1,O=microca", "DNS:device-1.example", ISSUER,
 	    "2024-06-01T00:00:00Z", "2025-06-01T00:00:00Z", "devices",
 	    "reenroll", "CN=device-1,O=microca", "00", ISSUER, "192.0.2.2",
-	    SHA1, SHA256, "EC P-384", PEM, "00", 0, 1 }, "client", "pending" },
+	    SHA1, SHA256, "EC P-384", PEM, "00", 0, 1, NULL, NULL, NULL },
+	    "client", "pending" },
 };
 
 START_TEST(test_insert_readback)
@@ -557,6 +560,9 @@ START_TEST(test_insert_readback)
 		{ "key_origin", readback[_i].key_origin }, { "pem", c->pem },
 		{ "replaces_serial", c->replaces_serial },
 		{ "azure_sync", readback[_i].azure_sync },
+		{ "auth_method", c->auth_method },
+		{ "requester_user", c->req_user },
+		{ "passcode_id", c->passcode_id },
 	};
 	size_t				 i, ncols;
 	int				 j, seen = 0;
@@ -726,8 +732,10 @@ START_TEST(test_refusal)
 	struct mca_ledger		*l;
 	struct mca_ledger_refusal	 r[2] = {
 		{ "devices", "enroll", "CN=old,O=x", "1F", ISSUER,
-		    "192.0.2.9", 403, "client certificate expired" },
-		{ NULL, "serverkeygen", NULL, NULL, NULL, "::1", 401, NULL },
+		    "192.0.2.9", 403, "client certificate expired", NULL,
+		    NULL },
+		{ NULL, "serverkeygen", NULL, NULL, NULL, "::1", 401, NULL,
+		    "ops", "PG1D6EK3" },
 	};
 	struct mca_buf			 b = MCA_BUF_INIT;
 	sqlite3				*db;
@@ -743,12 +751,13 @@ START_TEST(test_refusal)
 	db = db_open();
 	db_rows(db, "SELECT id, label, operation, requester_subject, "
 	    "requester_serial, requester_issuer, remote_addr, status, "
-	    "typeof(status), reason, reason IS NULL, requester_subject IS NULL "
+	    "typeof(status), reason, reason IS NULL, requester_subject IS NULL, "
+	    "requester_user, passcode_id, passcode_id IS NULL "
 	    "FROM refusals ORDER BY id", &b);
 	ck_assert_str_eq(mca_buf_str(&b),
 	    "1|devices|enroll|CN=old,O=x|1F|" ISSUER "|192.0.2.9|403|integer|"
-	    "client certificate expired|0|0\n"
-	    "2||serverkeygen||||::1|401|integer||1|1\n");
+	    "client certificate expired|0|0|||1\n"
+	    "2||serverkeygen||||::1|401|integer||1|1|ops|PG1D6EK3|0\n");
 	db_rows(db, "SELECT count(*) FROM refusals WHERE at GLOB '[0-9][0-9]"
 	    "[0-9][0-9]-[0-9][0-9]-[0-9][0-9]T[0-9][0-9]:[0-9][0-9]:[0-9]"
 	    "[0-9]Z'", &b);
@@ -1152,6 +1161,434 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* ------------------------------------------------------- passcodes */
+
+#define PCHASH	"$scrypt$ln=11,r=8,p=1$c2FsdHNhbHQ=$AAAAAAAAAAAAAAAAAAAAAA=="
+
+/* A passcode row: uses, expiring off seconds from now. */
+static void
+pc_sample(struct mca_ledger_passcode *p, const char *id, const char *label,
+    long long uses, time_t off)
+{
+	memset(p, 0, sizeof(*p));
+	(void)snprintf(p->id, sizeof(p->id), "%s", id);
+	(void)snprintf(p->label, sizeof(p->label), "%s", label);
+	(void)snprintf(p->hash, sizeof(p->hash), "%s", PCHASH);
+	p->uses_total = uses;
+	iso(off, p->expires_at, sizeof(p->expires_at));
+}
+
+static void
+pc_add_ok(struct mca_ledger *l, const struct mca_ledger_passcode *p)
+{
+	int	 rc;
+
+	rc = mca_ledger_passcode_add(l, p);
+	ck_assert_msg(rc == 0, "add %s: %s", p->id, mca_strerror(rc));
+}
+
+START_TEST(test_pc_add_get)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_passcode	 p, g;
+	char				 lo[32], hi[32];
+
+	l = ledger_open(1);
+	pc_sample(&p, "PG1D6EK3", "devices", 3, 86400);
+	(void)snprintf(p.created_by, sizeof(p.created_by), "root");
+	(void)snprintf(p.comment, sizeof(p.comment), "batch \"7\"");
+	iso(-300, lo, sizeof(lo));
+	pc_add_ok(l, &p);
+	iso(300, hi, sizeof(hi));
+	ck_assert_int_eq(mca_ledger_passcode_get(l, "PG1D6EK3", &g), 0);
+	ck_assert_str_eq(g.id, "PG1D6EK3");
+	ck_assert_str_eq(g.label, "devices");
+	ck_assert_str_eq(g.hash, PCHASH);
+	ck_assert_int_eq(g.uses_total, 3);
+	ck_assert_int_eq(g.uses_left, 3);
+	ck_assert_str_eq(g.expires_at, p.expires_at);
+	ck_assert_str_eq(g.state, "active");
+	ck_assert(strcmp(g.created_at, lo) >= 0 &&
+	    strcmp(g.created_at, hi) <= 0);
+	ck_assert_str_eq(g.created_by, "root");
+	ck_assert_str_eq(g.comment, "batch \"7\"");
+	ck_assert_str_eq(g.revoked_at, "");
+	ck_assert_str_eq(g.last_used_at, "");
+	ck_assert_int_eq(g.issued, 0);
+	/* The ID is unique: the caller draws another. */
+	p.label[0] = 'x';
+	ck_assert_int_eq(mca_ledger_passcode_add(l, &p), MCA_ERR_EXISTS);
+	ck_assert_int_eq(mca_ledger_passcode_get(l, "PG1D6EK4", &g),
+	    MCA_ERR_NOTFOUND);
+	ck_assert_str_eq(g.id, "");
+	ck_assert_int_eq(mca_ledger_passcode_get(l, NULL, &g),
+	    MCA_ERR_NOTFOUND);
+	/* No comment, no creator: NULL, read back as "". */
+	pc_sample(&p, "00000000", "devices", 1, 60);
+	pc_add_ok(l, &p);
+	ck_assert_int_eq(mca_ledger_passcode_get(l, "00000000", &g), 0);
+	ck_assert_str_eq(g.comment, "");
+	ck_assert_str_eq(g.created_by, "");
+	mca_ledger_close(l);
+}
+END_TEST
+
+/* What the schema refuses in a passcode row. */
+static const struct {
+	const char	*id;
+	const char	*label;
+	const char	*hash;
+	long long	 uses;
+	const char	*expires;
+} pc_bad[] = {
+	{ "pg1d6ek3", "d", PCHASH, 1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EKU", "d", PCHASH, 1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK", "d", PCHASH, 1, "2030-01-01T00:00:00Z" },
+	{ "", "d", PCHASH, 1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK3", "", PCHASH, 1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK3", "d", "secret", 1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK3", "d", "", 1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK3", "d", PCHASH, 0, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK3", "d", PCHASH, -1, "2030-01-01T00:00:00Z" },
+	{ "PG1D6EK3", "d", PCHASH, 1, "2030-02-30T00:00:00Z" },
+	{ "PG1D6EK3", "d", PCHASH, 1, "2030-01-01 00:00:00" },
+	{ "PG1D6EK3", "d", PCHASH, 1, "" },
+};
+
+START_TEST(test_pc_constraint)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_passcode	 p;
+	sqlite3				*db;
+
+	l = ledger_open(1);
+	memset(&p, 0, sizeof(p));
+	(void)snprintf(p.id, sizeof(p.id), "%s", pc_bad[_i].id);
+	(void)snprintf(p.label, sizeof(p.label), "%s", pc_bad[_i].label);
+	(void)snprintf(p.hash, sizeof(p.hash), "%s", pc_bad[_i].hash);
+	p.uses_total = pc_bad[_i].uses;
+	(void)snprintf(p.expires_at, sizeof(p.expires_at), "%s",
+	    pc_bad[_i].expires);
+	ck_assert_int_eq(mca_ledger_passcode_add(l, &p), MCA_ERR_DB);
+	mca_ledger_close(l);
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM passcodes"), 0);
+	/* uses_left is never above uses_total, nor below 0. */
+	db_exec(db, "INSERT INTO passcodes (id, label, hash, uses_total, "
+	    "uses_left, expires_at) VALUES ('AAAAAAAA', 'd', '" PCHASH "', 1, "
+	    "1, '2030-01-01T00:00:00Z')");
+	ck_assert_int_ne(sqlite3_exec(db, "UPDATE passcodes SET uses_left = 2",
+	    NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_ne(sqlite3_exec(db, "UPDATE passcodes SET uses_left = -1",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+END_TEST
+
+struct pc_seen {
+	struct mca_buf	 b;
+	int		 stop_after;
+};
+
+static int
+pc_collect(void *arg, const struct mca_ledger_passcode *p)
+{
+	struct pc_seen	*s = arg;
+
+	ck_assert_int_eq(mca_buf_printf(&s->b, "%s:%s:%s:%lld/%lld:%lld\n",
+	    p->id, p->label, p->state, p->uses_left, p->uses_total, p->issued),
+	    0);
+	return --s->stop_after == 0 ? 42 : 0;
+}
+
+START_TEST(test_pc_states)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_passcode	 p;
+	struct pc_seen			 s;
+	sqlite3				*db;
+	int				 already = -1;
+
+	l = ledger_open(1);
+	pc_sample(&p, "AAAAAAA1", "a", 1, 3600);	/* active */
+	pc_add_ok(l, &p);
+	pc_sample(&p, "AAAAAAA2", "a", 2, -1);		/* expired */
+	pc_add_ok(l, &p);
+	pc_sample(&p, "AAAAAAA3", "b", 1, 3600);	/* used up below */
+	pc_add_ok(l, &p);
+	pc_sample(&p, "AAAAAAA4", "b", 5, 3600);	/* revoked below */
+	pc_add_ok(l, &p);
+	pc_sample(&p, "AAAAAAA5", "b", 5, 3600);	/* active */
+	pc_add_ok(l, &p);
+	db = db_open();
+	db_exec(db, "UPDATE passcodes SET uses_left = 0 WHERE id = 'AAAAAAA3'");
+	sqlite3_close(db);
+	ck_assert_int_eq(mca_ledger_passcode_revoke(l, "AAAAAAA4", &already),
+	    0);
+	ck_assert_int_eq(already, 0);
+	ck_assert_int_eq(mca_ledger_passcode_revoke(l, "AAAAAAA4", &already),
+	    0);
+	ck_assert_int_eq(already, 1);
+	ck_assert_int_eq(mca_ledger_passcode_revoke(l, "ZZZZZZZZ", &already),
+	    MCA_ERR_NOTFOUND);
+	ck_assert_int_eq(mca_ledger_passcode_get(l, "AAAAAAA4", &p), 0);
+	ck_assert_str_eq(p.state, "revoked");
+	ck_assert_uint_eq(strlen(p.revoked_at), 20);
+
+	memset(&s, 0, sizeof(s));
+	s.stop_after = -1;
+	ck_assert_int_eq(mca_ledger_passcode_list(l, NULL, 1, pc_collect, &s),
+	    0);
+	ck_assert_str_eq(mca_buf_str(&s.b),
+	    "AAAAAAA1:a:active:1/1:0\n"
+	    "AAAAAAA2:a:expired:2/2:0\n"
+	    "AAAAAAA3:b:used:0/1:0\n"
+	    "AAAAAAA4:b:revoked:5/5:0\n"
+	    "AAAAAAA5:b:active:5/5:0\n");
+	mca_buf_reset(&s.b);
+	ck_assert_int_eq(mca_ledger_passcode_list(l, NULL, 0, pc_collect, &s),
+	    0);
+	ck_assert_str_eq(mca_buf_str(&s.b),
+	    "AAAAAAA1:a:active:1/1:0\n"
+	    "AAAAAAA5:b:active:5/5:0\n");
+	mca_buf_reset(&s.b);
+	ck_assert_int_eq(mca_ledger_passcode_list(l, "b", 1, pc_collect, &s),
+	    0);
+	ck_assert_str_eq(mca_buf_str(&s.b),
+	    "AAAAAAA3:b:used:0/1:0\n"
+	    "AAAAAAA4:b:revoked:5/5:0\n"
+	    "AAAAAAA5:b:active:5/5:0\n");
+	mca_buf_reset(&s.b);
+	ck_assert_int_eq(mca_ledger_passcode_list(l, "nope", 1, pc_collect,
+	    &s), 0);
+	ck_assert_str_eq(mca_buf_str(&s.b), "");
+	/* The callback stops the walk. */
+	s.stop_after = 2;
+	ck_assert_int_eq(mca_ledger_passcode_list(l, NULL, 1, pc_collect, &s),
+	    42);
+	ck_assert_str_eq(mca_buf_str(&s.b),
+	    "AAAAAAA1:a:active:1/1:0\nAAAAAAA2:a:expired:2/2:0\n");
+	/* And the statement is usable again. */
+	mca_buf_reset(&s.b);
+	s.stop_after = -1;
+	ck_assert_int_eq(mca_ledger_passcode_list(l, "a", 0, pc_collect, &s),
+	    0);
+	ck_assert_str_eq(mca_buf_str(&s.b), "AAAAAAA1:a:active:1/1:0\n");
+	mca_buf_free(&s.b);
+	mca_ledger_close(l);
+}
+END_TEST
+
+/* Inserts a certificate paid for by passcode id on label. */
+static int
+pc_insert(struct mca_ledger *l, const char *serial, const char *id,
+    const char *label)
+{
+	struct mca_ledger_cert	 c;
+	char			 na[32];
+
+	cert_sample(&c, serial, na, sizeof(na));
+	c.label = label;
+	c.auth_method = "passcode";
+	c.passcode_id = id;
+	return mca_ledger_insert_cert(l, &c);
+}
+
+static sqlite3_int64
+pc_left(const char *id)
+{
+	sqlite3		*db = db_open();
+	char		 q[128];
+	sqlite3_int64	 n;
+
+	(void)snprintf(q, sizeof(q), "SELECT uses_left FROM passcodes "
+	    "WHERE id = '%s'", id);
+	n = db_int(db, q);
+	sqlite3_close(db);
+	return n;
+}
+
+START_TEST(test_pc_spend)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_passcode	 p;
+	struct mca_ledger_cert		 c;
+	struct mca_buf			 b = MCA_BUF_INIT;
+	sqlite3				*db;
+	char				 na[32];
+	int				 already;
+
+	l = ledger_open(1);
+	pc_sample(&p, "TW000000", "devices", 2, 3600);
+	pc_add_ok(l, &p);
+	ck_assert_int_eq(pc_insert(l, "A1", "TW000000", "devices"), 0);
+	ck_assert_int_eq(pc_left("TW000000"), 1);
+	/* The serial is taken: all of it rolls back, the use too. */
+	ck_assert_int_eq(pc_insert(l, "A1", "TW000000", "devices"),
+	    MCA_ERR_EXISTS);
+	ck_assert_int_eq(pc_left("TW000000"), 1);
+	/* A row the schema refuses: same. */
+	cert_sample(&c, "A9", na, sizeof(na));
+	c.label = "devices";
+	c.passcode_id = "TW000000";
+	c.sha1 = "nothex";
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_DB);
+	ck_assert_int_eq(pc_left("TW000000"), 1);
+	/* Another label: not spendable. */
+	ck_assert_int_eq(pc_insert(l, "A2", "TW000000", "servers"),
+	    MCA_ERR_AUTH);
+	ck_assert_int_eq(pc_insert(l, "A2", "TW000000", NULL), MCA_ERR_AUTH);
+	ck_assert_int_eq(pc_left("TW000000"), 1);
+	ck_assert_int_eq(pc_insert(l, "A2", "TW000000", "devices"), 0);
+	/* Used up. */
+	ck_assert_int_eq(pc_insert(l, "A3", "TW000000", "devices"),
+	    MCA_ERR_AUTH);
+	ck_assert_int_eq(pc_left("TW000000"), 0);
+	/* Unknown, expired, revoked. */
+	ck_assert_int_eq(pc_insert(l, "A3", "TW000001", "devices"),
+	    MCA_ERR_AUTH);
+	pc_sample(&p, "TW000002", "devices", 5, -1);
+	pc_add_ok(l, &p);
+	ck_assert_int_eq(pc_insert(l, "A3", "TW000002", "devices"),
+	    MCA_ERR_AUTH);
+	pc_sample(&p, "TW000003", "devices", 5, 3600);
+	pc_add_ok(l, &p);
+	ck_assert_int_eq(mca_ledger_passcode_revoke(l, "TW000003", &already),
+	    0);
+	ck_assert_int_eq(pc_insert(l, "A3", "TW000003", "devices"),
+	    MCA_ERR_AUTH);
+	ck_assert_int_eq(pc_left("TW000003"), 5);
+	/* After all that, the statements and the connection still work. */
+	cert_sample(&c, "A4", na, sizeof(na));
+	insert_ok(l, &c);
+	ck_assert_int_eq(mca_ledger_passcode_get(l, "TW000000", &p), 0);
+	ck_assert_str_eq(p.state, "used");
+	ck_assert_int_eq(p.issued, 2);
+	ck_assert_uint_eq(strlen(p.last_used_at), 20);
+	mca_ledger_close(l);
+
+	db = db_open();
+	db_rows(db, "SELECT serial, auth_method, passcode_id FROM certificates "
+	    "ORDER BY id", &b);
+	ck_assert_str_eq(mca_buf_str(&b), "A1|passcode|TW000000\n"
+	    "A2|passcode|TW000000\nA4||\n");
+	/* Nothing left open: the file is not locked. */
+	db_exec(db, "BEGIN IMMEDIATE");
+	db_exec(db, "ROLLBACK");
+	sqlite3_close(db);
+	mca_buf_free(&b);
+}
+END_TEST
+
+/* A ledger made by a version-1 binary is migrated, its rows kept. */
+START_TEST(test_pc_migrate_v1)
+{
+	struct mca_ledger	*l;
+	struct mca_buf		 b = MCA_BUF_INIT;
+	sqlite3			*db;
+	int			 v = 0;
+
+	db = db_open();
+	db_exec(db, "BEGIN");
+	db_exec(db, mca_sql_migrations[0].sql);
+	db_exec(db, "PRAGMA user_version = 1");
+	db_exec(db, "COMMIT");
+	db_exec(db, "INSERT INTO certificates (serial, subject, issuer, "
+	    "not_before, not_after, label, operation, sha1, sha256, "
+	    "key_origin, pem) VALUES ('0E', 'CN=old', '" ISSUER "', '2024-01-01T00:00:00Z', "
+	    "'2030-01-01T00:00:00Z', 'devices', 'enroll', '" SHA1 "', '" SHA256
+	    "', 'client', 'pem')");
+	sqlite3_close(db);
+
+	l = ledger_open(1);
+	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(pc_insert(l, "0F", "NOPE0000", "devices"),
+	    MCA_ERR_AUTH);
+	mca_ledger_close(l);
+	db = db_open();
+	db_rows(db, "SELECT serial, auth_method IS NULL, passcode_id IS NULL "
+	    "FROM certificates", &b);
+	ck_assert_str_eq(mca_buf_str(&b), "0E|1|1\n");
+	sqlite3_close(db);
+	mca_buf_free(&b);
+}
+END_TEST
+
+#define NRACE	16
+
+/*
+ * A worker in a child process, with its own connection: waits for the
+ * gate, then tries to spend passcode RACE0000 with a certificate of its
+ * own. Exit 0: issued; 1: refused (MCA_ERR_AUTH); anything else: a fault.
+ */
+static void
+racer(int id, int gate)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	char			 serial[16], g;
+	ssize_t			 n;
+	int			 rc;
+
+	if (mca_ledger_open(path, 1, &l, &d) != 0) {
+		fprintf(stderr, "racer %d: open: %s\n", id, d.msg);
+		_exit(100);
+	}
+	n = read(gate, &g, 1);
+	(void)n;
+	(void)snprintf(serial, sizeof(serial), "BEEF%02X", id);
+	rc = pc_insert(l, serial, "RACE0000", "devices");
+	mca_ledger_close(l);
+	if (rc == 0)
+		_exit(0);
+	if (rc == MCA_ERR_AUTH)
+		_exit(1);
+	fprintf(stderr, "racer %d: %s\n", id, mca_strerror(rc));
+	_exit(101);
+}
+
+/* _i 0: a one-use passcode, exactly one wins; 1: three uses, three win. */
+START_TEST(test_pc_race)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_passcode	 p;
+	pid_t				 pid[NRACE];
+	long long			 uses = _i == 0 ? 1 : 3;
+	int				 gate[2], i, st, won = 0, lost = 0;
+
+	l = ledger_open(1);
+	pc_sample(&p, "RACE0000", "devices", uses, 3600);
+	pc_add_ok(l, &p);
+	mca_ledger_close(l);
+	ck_assert_int_eq(pipe(gate), 0);
+	for (i = 0; i < NRACE; i++) {
+		ck_assert_int_ne(pid[i] = fork(), -1);
+		if (pid[i] == 0) {
+			(void)close(gate[1]);
+			racer(i, gate[0]);
+		}
+	}
+	(void)close(gate[0]);
+	/* Let them all open and block on the gate, then open it at once. */
+	usleep(200 * 1000);
+	(void)close(gate[1]);
+	for (i = 0; i < NRACE; i++) {
+		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) <= 1,
+		    "racer %d: status %d", i, st);
+		if (WEXITSTATUS(st) == 0)
+			won++;
+		else
+			lost++;
+	}
+	ck_assert_int_eq(won, (int)uses);
+	ck_assert_int_eq(lost, NRACE - (int)uses);
+	ck_assert_int_eq(count_certs(), uses);
+	ck_assert_int_eq(pc_left("RACE0000"), 0);
+}
+END_TEST
+
 Suite *
 ledger_suite(void);
 
@@ -1206,6 +1643,18 @@ ledger_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_open_race, 0, 2);
 	tcase_add_test(tc, test_concurrent);
+	tcase_add_loop_test(tc, test_pc_race, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("passcodes");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_pc_add_get);
+	tcase_add_loop_test(tc, test_pc_constraint, 0,
+	    sizeof(pc_bad) / sizeof(pc_bad[0]));
+	tcase_add_test(tc, test_pc_states);
+	tcase_add_test(tc, test_pc_spend);
+	tcase_add_test(tc, test_pc_migrate_v1);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -1,0 +1,462 @@
+/*
+ * microca-admin: the operator's tool for what lives in the ledger beside
+ * certificates. For now, enrollment passcodes (lib/passcode.h):
+ *
+ *   microca-admin [--config PATH] passcode add --label L [--uses N]
+ *       [--expires DURATION|TIME] [--comment TEXT]
+ *   microca-admin [--config PATH] passcode list [--label L] [--all]
+ *   microca-admin [--config PATH] passcode revoke ID
+ *
+ * The passcode is printed once, by "add", and never again: the ledger
+ * keeps only its scrypt hash. Exit status: 0 done, 1 failed (the message
+ * says why), 2 usage.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "certinfo.h"
+#include "cfg.h"
+#include "err.h"
+#include "ledger.h"
+#include "log.h"
+#include "num.h"
+#include "passcode.h"
+
+#define PROG		"microca-admin"
+#define DEFAULT_CONFIG	"/etc/microca/config.json"
+#define DEF_USES	1
+#define MAX_USES	1000000
+#define DEF_EXPIRES	"7d"
+#define MAX_DAYS	3650		/* no passcode outlives ten years */
+#define ADD_TRIES	5		/* ID collisions: 40 bits, so rare */
+
+enum exitcode {
+	EX_DONE = 0,
+	EX_FAIL = 1,
+	EX_USAGE = 2
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: " PROG " [--config PATH] passcode add --label LABEL "
+	    "[--uses N] [--expires DURATION|TIME] [--comment TEXT]\n"
+	    "       " PROG " [--config PATH] passcode list [--label LABEL] "
+	    "[--all]\n"
+	    "       " PROG " [--config PATH] passcode revoke ID\n"
+	    "DURATION is a number and a unit, s m h d or w (default "
+	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n");
+	exit(EX_USAGE);
+}
+
+static int
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int
+fail(const char *fmt, ...)
+{
+	va_list	 ap;
+
+	fprintf(stderr, PROG ": ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EX_FAIL;
+}
+
+/*
+ * The value of option name at argv[*i]: "--name VALUE" or "--name=VALUE".
+ * NULL if argv[*i] is not that option; usage() if the value is missing.
+ */
+static const char *
+optval(int argc, char *argv[], int *i, const char *name)
+{
+	size_t	 n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] != '\0')
+		return NULL;
+	if (*i + 1 >= argc)
+		usage();
+	return argv[++*i];
+}
+
+/* 1 if s holds a control character (the ledger's text stays one line). */
+static int
+has_ctl(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* The fixed-width decimal field s[0..len) in [min, max]. 0 or -1. */
+static int
+digits(const char *s, size_t len, int min, int max, int *v)
+{
+	size_t	 i;
+
+	*v = 0;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return *v < min || *v > max ? -1 : 0;
+}
+
+/*
+ * Parses "YYYY-MM-DDTHH:MM:SSZ" exactly into *t. 0 or -1 (also for
+ * impossible dates such as February 30th).
+ */
+static int
+parse_iso(const char *s, time_t *t)
+{
+	struct tm	 tm, back, want;
+
+	memset(&tm, 0, sizeof(tm));
+	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
+	    s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
+	    digits(s, 4, 1970, 9999, &tm.tm_year) != 0 ||
+	    digits(s + 5, 2, 1, 12, &tm.tm_mon) != 0 ||
+	    digits(s + 8, 2, 1, 31, &tm.tm_mday) != 0 ||
+	    digits(s + 11, 2, 0, 23, &tm.tm_hour) != 0 ||
+	    digits(s + 14, 2, 0, 59, &tm.tm_min) != 0 ||
+	    digits(s + 17, 2, 0, 59, &tm.tm_sec) != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	/* timegm() normalises its argument: compare with a copy. */
+	want = tm;
+	if ((*t = timegm(&tm)) == (time_t)-1 || gmtime_r(t, &back) == NULL ||
+	    back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon)
+		return -1;
+	return 0;
+}
+
+/*
+ * --expires: a duration from now ("90m", "12h", "7d", "2w", "30s") or an
+ * ISO 8601 UTC time. *at is the expiry. 0 or -1 with a message printed.
+ */
+static int
+parse_expires(const char *s, time_t now, time_t *at)
+{
+	static const struct {
+		char		 unit;
+		long long	 secs;
+	} units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
+		{ 'w', 7 * 86400 },
+	};
+	long long	 n, max = (long long)MAX_DAYS * 86400;
+	size_t		 len = strlen(s), i;
+
+	*at = 0;
+	if (len >= 2 && s[len - 1] != 'Z') {
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (s[len - 1] == units[i].unit)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]) ||
+		    mca_num_parse(s, len - 1, 1, max, &n) != 0 ||
+		    n > max / units[i].secs) {
+			fail("--expires %s: expected a duration (e.g. 30m, "
+			    "12h, 7d, 2w; at most %d days) or "
+			    "YYYY-MM-DDTHH:MM:SSZ", s, MAX_DAYS);
+			return -1;
+		}
+		*at = now + (time_t)(n * units[i].secs);
+		return 0;
+	}
+	if (parse_iso(s, at) != 0) {
+		fail("--expires %s: expected a duration (e.g. 30m, 12h, 7d, "
+		    "2w) or YYYY-MM-DDTHH:MM:SSZ", s);
+		return -1;
+	}
+	if (*at <= now) {
+		fail("--expires %s: that time has passed", s);
+		return -1;
+	}
+	if (*at - now > (time_t)max) {
+		fail("--expires %s: more than %d days from now", s, MAX_DAYS);
+		return -1;
+	}
+	return 0;
+}
+
+/* Opens the ledger config.json names. 0 or EX_FAIL with a message. */
+static int
+open_ledger(const struct mca_cfg *cfg, struct mca_ledger **l)
+{
+	struct mca_diag	 d;
+
+	mca_diag_clear(&d);
+	if (mca_ledger_open(cfg->ledger_db_path, cfg->ledger_synchronous_full,
+	    l, &d) != 0)
+		return fail("%s: ledger_db_path: %s", cfg->path, d.msg);
+	return 0;
+}
+
+/* The Unix user running us, for created_by. */
+static void
+whoami(char *out, size_t outlen)
+{
+	struct passwd	*pw;
+
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_name != NULL)
+		(void)snprintf(out, outlen, "%s", pw->pw_name);
+	else
+		(void)snprintf(out, outlen, "uid %ld", (long)getuid());
+}
+
+static int
+passcode_add(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	const struct mca_profile	*p;
+	struct mca_ledger_passcode	 row;
+	struct mca_ledger		*l = NULL;
+	struct mca_passcode		 pc;
+	const char			*label = NULL, *expires = DEF_EXPIRES;
+	const char			*comment = NULL, *uses = NULL, *v;
+	char				 shown[MCA_PASSCODE_LEN + 1];
+	long long			 n = DEF_USES;
+	time_t				 now = time(NULL), at;
+	int				 i, rc = EX_FAIL, tries;
+	int				 lrc = MCA_ERR_INTERNAL;
+
+	memset(&row, 0, sizeof(row));
+	memset(&pc, 0, sizeof(pc));
+	memset(shown, 0, sizeof(shown));
+	for (i = 0; i < argc; i++) {
+		if ((v = optval(argc, argv, &i, "--label")) != NULL)
+			label = v;
+		else if ((v = optval(argc, argv, &i, "--uses")) != NULL)
+			uses = v;
+		else if ((v = optval(argc, argv, &i, "--expires")) != NULL)
+			expires = v;
+		else if ((v = optval(argc, argv, &i, "--comment")) != NULL)
+			comment = v;
+		else
+			usage();
+	}
+	if (label == NULL) {
+		fail("passcode add: --label is required");
+		usage();
+	}
+	if (uses != NULL && mca_num_parse(uses, strlen(uses), 1, MAX_USES,
+	    &n) != 0)
+		return fail("--uses %s: expected a whole number from 1 to %d",
+		    uses, MAX_USES);
+	if (parse_expires(expires, now, &at) != 0)
+		return EX_FAIL;
+	if (comment != NULL && (strlen(comment) > MCA_LEDGER_COMMENT_MAX ||
+	    has_ctl(comment)))
+		return fail("--comment: at most %d bytes, no control "
+		    "characters", MCA_LEDGER_COMMENT_MAX);
+	if (*label == '\0' || (p = mca_cfg_profile(cfg, label)) == NULL)
+		return fail("label \"%s\" is not the end_point_name of any "
+		    "end_certificate_config_<N> in %s", label, cfg->path);
+	if (!(p->auth_methods & MCA_AUTH_PASSCODE))
+		return fail("label \"%s\" does not take passcodes: add "
+		    "\"passcode\" to end_certificate_config_%d.auth_methods "
+		    "in %s", label, p->index, cfg->path);
+
+	(void)snprintf(row.label, sizeof(row.label), "%s", p->name);
+	row.uses_total = n;
+	if (mca_time_iso(at, row.expires_at, sizeof(row.expires_at)) != 0)
+		return fail("--expires %s: cannot be written", expires);
+	whoami(row.created_by, sizeof(row.created_by));
+	if (comment != NULL)
+		(void)snprintf(row.comment, sizeof(row.comment), "%s", comment);
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		goto out;
+	rc = EX_FAIL;
+	for (tries = 0; tries < ADD_TRIES; tries++) {
+		if (mca_passcode_new(&pc) != 0 ||
+		    mca_passcode_hash(pc.secret, MCA_PASSCODE_SCRYPT_LN,
+		    MCA_PASSCODE_SCRYPT_R, MCA_PASSCODE_SCRYPT_P, row.hash,
+		    sizeof(row.hash)) != 0) {
+			fail("cannot draw or hash a passcode");
+			goto out;
+		}
+		(void)snprintf(row.id, sizeof(row.id), "%s", pc.id);
+		if ((lrc = mca_ledger_passcode_add(l, &row)) != MCA_ERR_EXISTS)
+			break;
+	}
+	if (lrc != 0) {
+		fail("%s: cannot add the passcode: %s", cfg->ledger_db_path,
+		    mca_strerror(lrc));
+		goto out;
+	}
+	if (mca_passcode_format(&pc, shown, sizeof(shown)) != 0) {
+		fail("cannot format the passcode");
+		goto out;
+	}
+	printf("id       %s\n", row.id);
+	printf("passcode %s\n", shown);
+	printf("label    %s\n", row.label);
+	printf("uses     %lld\n", row.uses_total);
+	printf("expires  %s\n", row.expires_at);
+	fprintf(stderr, PROG ": the passcode is shown this once; the ledger "
+	    "keeps only its hash\n");
+	rc = fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+out:
+	mca_passcode_clear(&pc);
+	OPENSSL_cleanse(shown, sizeof(shown));
+	mca_ledger_close(l);
+	return rc;
+}
+
+struct list_ctx {
+	size_t	 n;
+};
+
+/* Prints text with control characters as '?'. */
+static void
+print_clean(const char *s)
+{
+	for (; *s != '\0'; s++)
+		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+}
+
+static int
+list_one(void *arg, const struct mca_ledger_passcode *p)
+{
+	struct list_ctx	*c = arg;
+	char		 uses[48];
+
+	if (c->n++ == 0)
+		printf("%-8s  %-16s  %-9s  %-20s  %-7s  %-20s  %s\n", "ID",
+		    "LABEL", "USES LEFT", "EXPIRES", "STATE", "CREATED",
+		    "COMMENT");
+	(void)snprintf(uses, sizeof(uses), "%lld/%lld", p->uses_left,
+	    p->uses_total);
+	printf("%-8s  %-16s  %-9s  %-20s  %-7s  %-20s  ", p->id, p->label,
+	    uses, p->expires_at, p->state, p->created_at);
+	print_clean(p->comment);
+	putchar('\n');
+	return 0;
+}
+
+static int
+passcode_list(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_ledger	*l = NULL;
+	struct list_ctx		 c;
+	const char		*label = NULL, *v;
+	int			 i, all = 0, rc;
+
+	memset(&c, 0, sizeof(c));
+	for (i = 0; i < argc; i++) {
+		if ((v = optval(argc, argv, &i, "--label")) != NULL)
+			label = v;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = 1;
+		else
+			usage();
+	}
+	if (label != NULL && mca_cfg_profile(cfg, label) == NULL)
+		fprintf(stderr, PROG ": note: label \"%s\" is not in %s\n",
+		    label, cfg->path);
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	if ((i = mca_ledger_passcode_list(l, label, all, list_one, &c)) != 0)
+		rc = fail("%s: cannot list passcodes: %s",
+		    cfg->ledger_db_path, mca_strerror(i));
+	else if (c.n == 0)
+		fprintf(stderr, PROG ": no %spasscodes%s%s\n",
+		    all ? "" : "active ", label != NULL ? " on label " : "",
+		    label != NULL ? label : "");
+	mca_ledger_close(l);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = EX_FAIL;
+	return rc;
+}
+
+static int
+passcode_revoke(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_ledger	*l = NULL;
+	char			 id[MCA_PASSCODE_ID_LEN + 1];
+	int			 rc, already = 0;
+
+	if (argc != 1)
+		usage();
+	/* The ID alone: a secret has no business in shell history. */
+	if (mca_passcode_parse_id(argv[0], id, sizeof(id)) != 0)
+		return fail("passcode revoke: \"%.*s\" is not a passcode ID "
+		    "(%d characters, as \"passcode list\" shows)",
+		    MCA_PASSCODE_ID_LEN, argv[0], MCA_PASSCODE_ID_LEN);
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	rc = mca_ledger_passcode_revoke(l, id, &already);
+	mca_ledger_close(l);
+	if (rc == MCA_ERR_NOTFOUND)
+		return fail("no passcode %s in %s", id, cfg->ledger_db_path);
+	if (rc != 0)
+		return fail("%s: cannot revoke %s: %s", cfg->ledger_db_path, id,
+		    mca_strerror(rc));
+	printf("passcode %s %s\n", id, already ? "was already revoked" :
+	    "revoked");
+	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	const char	*config = NULL, *v;
+	size_t		 i;
+	int		 a = 1, rc;
+
+	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
+		if ((v = optval(argc, argv, &a, "--config")) != NULL)
+			config = v;
+		else if (strcmp(argv[a], "--version") == 0) {
+			printf(PROG " %s\n", PACKAGE_VERSION);
+			return EX_DONE;
+		} else
+			usage();
+	}
+	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)
+		usage();
+	if (strcmp(argv[a + 1], "add") != 0 &&
+	    strcmp(argv[a + 1], "list") != 0 &&
+	    strcmp(argv[a + 1], "revoke") != 0)
+		usage();
+	if (config == NULL && (config = getenv("MICROCA_CONFIG")) == NULL)
+		config = DEFAULT_CONFIG;
+	mca_log_open(PROG, 1, 0);
+
+	mca_diag_clear(&d);
+	if (mca_cfg_load(config, &cfg, &d) != 0)
+		return fail("%s", d.msg);
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
+	if (strcmp(argv[a + 1], "add") == 0)
+		rc = passcode_add(cfg, argc - a - 2, argv + a + 2);
+	else if (strcmp(argv[a + 1], "list") == 0)
+		rc = passcode_list(cfg, argc - a - 2, argv + a + 2);
+	else
+		rc = passcode_revoke(cfg, argc - a - 2, argv + a + 2);
+	mca_cfg_free(cfg);
+	mca_log_close();
+	return rc;
+}
