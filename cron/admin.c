@@ -13,8 +13,11 @@
  */
 #include "config.h"
 
+#include <sys/stat.h>
+
 #include <sys/types.h>
 
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -200,13 +203,48 @@ parse_expires(const char *s, time_t now, time_t *at)
 	return 0;
 }
 
-/* Opens the ledger config.json names. 0 or EX_FAIL with a message. */
+/* stat() of the directory that holds path. */
+static int
+stat_dir(const char *path, struct stat *st)
+{
+	char	 dir[PATH_MAX];
+	char	*slash;
+
+	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
+		return -1;
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return stat(".", st);
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return stat(dir, st);
+}
+
+/*
+ * Opens the ledger config.json names. 0 or EX_FAIL with a message.
+ * As root it refuses a ledger that belongs to another user: SQLite
+ * would create its -wal and -shm files root-owned next to it, and the
+ * web server's workers could then no longer write the ledger.
+ */
 static int
 open_ledger(const struct mca_cfg *cfg, struct mca_ledger **l)
 {
 	struct mca_diag	 d;
+	struct passwd	*pw;
+	struct stat	 st;
 
 	mca_diag_clear(&d);
+	/* (a ledger not made yet would be made in its directory: judge that) */
+	if (geteuid() == 0 && (stat(cfg->ledger_db_path, &st) == 0 ||
+	    stat_dir(cfg->ledger_db_path, &st) == 0) && st.st_uid != 0) {
+		pw = getpwuid(st.st_uid);
+		return fail("%s: ledger_db_path: %s (or its directory) "
+		    "belongs to %s; run as that user (sudo -u %s " PROG
+		    " ...), not as root",
+		    cfg->path, cfg->ledger_db_path, pw != NULL ? pw->pw_name :
+		    "another user", pw != NULL ? pw->pw_name : "it");
+	}
 	if (mca_ledger_open(cfg->ledger_db_path, cfg->ledger_synchronous_full,
 	    l, &d) != 0)
 		return fail("%s: ledger_db_path: %s", cfg->path, d.msg);
