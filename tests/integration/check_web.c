@@ -73,7 +73,16 @@ write_config(void)
 	    "  \"end_point_name\": \"strongswan\", \"validity_in_days\": 30,\n"
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
 	    "  \"key_usage\": { \"digital_signature\": true },\n"
-	    "  \"base64_line_length\": 0 }\n"
+	    "  \"auth_methods\": [\"certificate\", \"passcode\"],\n"
+	    "  \"base64_line_length\": 0 },\n"
+	    " \"end_certificate_config_3\": {\n"
+	    "  \"end_point_name\": \"pass\", \"validity_in_days\": 30,\n"
+	    "  \"auth_methods\": [\"certificate\", \"passcode\"],\n"
+	    "  \"allowed_keys\": [\"EC-P-256\"],\n"
+	    "  \"subject_patterns\": { \"CN\": \"^web-[a-z0-9-]+$\" } },\n"
+	    " \"end_certificate_config_4\": {\n"
+	    "  \"end_point_name\": \"ruser\", \"validity_in_days\": 30,\n"
+	    "  \"auth_methods\": [\"remote_user\"] }\n"
 	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir,
 	    W.dir);
 	ck_assert_int_eq(fclose(f), 0);
@@ -98,6 +107,10 @@ web_start(const char *kind)
 	    "mkrollover.sh' '%s/pki' >/dev/null", getenv("OPENSSL"),
 	    tu_srcdir(), W.dir), 0);
 	write_config();
+	/* The web server's own Basic login, for the label "ruser". */
+	ck_assert_int_eq(tu_sh(NULL, "printf 'alice:%%s\\n' \"$('%s' passwd "
+	    "-apr1 wonderland)\" > '%s/htpasswd'", getenv("OPENSSL"), W.dir),
+	    0);
 	/* The CAs asked for in the handshake: bootstrap CA and our chain. */
 	ck_assert_int_eq(tu_sh(NULL, "cat '%s/pki/boot-ca.pem' "
 	    "'%s/pki/chain.pem' > '%s/client-ca.pem'", W.dir, W.dir, W.dir), 0);
@@ -107,9 +120,9 @@ web_start(const char *kind)
 	 */
 	if (W.root)
 		ck_assert_int_eq(tu_sh(NULL, "mkdir '%s/bin' && cp "
-		    "'%s/microca-est' '%s/bin/' && chmod 755 '%s' && "
-		    "chown -R www-data: '%s'", W.dir, tu_builddir(), W.dir,
-		    W.dir, W.dir), 0);
+		    "'%s/microca-est' '%s/microca-admin' '%s/bin/' && "
+		    "chmod 755 '%s' && chown -R www-data: '%s'", W.dir,
+		    tu_builddir(), tu_builddir(), W.dir, W.dir, W.dir), 0);
 	rc = tu_sh(&out,
 	    "MICROCA_EST='%s/microca-est' MICROCA_EST_ARGS='--logToTerminal "
 	    "--debugMode' MICROCA_CONFIG='%s/config.json' "
@@ -118,10 +131,11 @@ web_start(const char *kind)
 	    "MCA_WEB_TLS_KEY='%s/pki/server.key' "
 	    "MCA_WEB_CLIENT_CA='%s/client-ca.pem' MCA_WEB_WORKERS=2 "
 	    "MCA_WEB_OWNER_PID=%ld MCA_WEB_CONF_DIR='%s/conf-examples' "
+	    "MCA_WEB_BASIC_LABEL=ruser MCA_WEB_HTPASSWD='%s/htpasswd' "
 	    "sh '%s/scripts/microca-web' start %s '%s/web'",
 	    W.root ? path("bin") : tu_builddir(), W.dir, W.dir, W.dir, W.dir,
-	    W.dir, (long)getpid(),
-	    tu_srcdir(), tu_srcdir(), kind, W.dir);
+	    W.dir, (long)getpid(), tu_srcdir(), W.dir, tu_srcdir(), kind,
+	    W.dir);
 	ck_assert_msg(rc == 0, "microca-web start %s failed (%d)", kind, rc);
 	ck_assert_int_gt(out.len, 8);
 	(void)snprintf(W.url, sizeof(W.url), "%.*s",
@@ -367,6 +381,42 @@ ledger_count(const char *table)
 	return (int)n;
 }
 
+/*
+ * microca-admin with this server's config; args are shell words. As root
+ * it runs as the workers' user, whose ledger it is (it refuses root).
+ * Its exit status; stdout into out.
+ */
+static int
+admin(struct mca_buf *out, const char *args)
+{
+	mca_buf_reset(out);
+	return tu_sh(out, "%s'%s/microca-admin' --config '%s/config.json' %s "
+	    "2>'%s/admin.err'", W.root ? "runuser -u www-data -- " : "",
+	    W.root ? path("bin") : tu_builddir(), W.dir, args, W.dir);
+}
+
+/* A new passcode on label (more options in opts): "ID.SECRET" into pc. */
+static void
+new_passcode(const char *label, const char *opts, char *pc, size_t len)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 args[512];
+	const char	*p;
+
+	(void)snprintf(args, sizeof(args), "passcode add --label %s %s",
+	    label, opts);
+	if (admin(&out, args) != 0) {
+		mca_buf_reset(&out);
+		(void)tu_read(path("admin.err"), &out);
+		ck_abort_msg("microca-admin %s: %s", args, mca_buf_str(&out));
+	}
+	ck_assert_ptr_nonnull(p = strstr(mca_buf_str(&out), "passcode "));
+	p += strlen("passcode ");
+	(void)snprintf(pc, len, "%.*s", (int)strcspn(p, "\n"), p);
+	ck_assert_uint_eq(strlen(pc), 35);
+	mca_buf_free(&out);
+}
+
 /* ---------------------------------------------------------------- tests */
 
 START_TEST(test_cacerts)
@@ -522,8 +572,7 @@ END_TEST
 START_TEST(test_strongswan)
 {
 	struct reply	 r;
-	const char	*opts;
-	char		 s1[130], s2[130], q[512], got[256];
+	char		 s1[130], s2[130], q[512], got[256], pc[64];
 
 	if (system("command -v pki >/dev/null 2>&1") != 0)
 		ck_abort_msg("strongSwan pki is not installed "
@@ -541,17 +590,29 @@ START_TEST(test_strongswan)
 	    "-noout -subject | grep -q 'microca test root'", W.dir,
 	    getenv("OPENSSL")), 0);
 
-	/* A first certificate on the default label, with the bootstrap. */
-	make_csr("ss1", "strongswan-dev-1");
-	opts = post("", "pki/boot.pem", "pki/boot.key",
-	    "application/pkcs10", "ss1.b64");
-	est(&r, opts, "simpleenroll");
+	/* One line of base64 on this label: base64_line_length 0. */
+	est(&r, "", "cacerts");
 	ck_assert_int_eq(r.status, 200);
-	/* One line of base64: the label's base64_line_length 0. */
 	ck_assert_ptr_null(memchr(r.body.data, '\n', r.body.len - 1));
-	issued_cert(&r, path("ss1.pem"));
-	serial_of(path("ss1.pem"), s1, sizeof(s1));
 	reply_free(&r);
+
+	/*
+	 * pki --est without --cert: a first enrollment, which pki can only
+	 * authenticate with HTTP Basic: an enrollment passcode.
+	 */
+	new_passcode("strongswan", "", pc, sizeof(pc));
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --gen --type ecdsa "
+	    "--size 256 --outform pem > ss1.key 2>/dev/null && pki --req "
+	    "--in ss1.key --dn 'CN=strongswan-dev-1' --outform pem > ss1.csr "
+	    "2>/dev/null && pki --est --url '%s' --in ss1.csr --cacert "
+	    "pki/root.pem --cacert ss-inter.pem --userpass 'ss-dev:%s' "
+	    "--outform pem > ss1.pem 2>ss-est1.log && grep -q 'Issued "
+	    "certificate is trusted' ss-est1.log", W.dir, W.url, pc), 0);
+	serial_of(path("ss1.pem"), s1, sizeof(s1));
+	(void)snprintf(q, sizeof(q), "SELECT label || ' ' || operation || ' ' "
+	    "|| auth_method FROM certificates WHERE serial = '%s'", s1);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "strongswan enroll passcode");
 
 	/* pki --est with --cert: re-enrollment, TLS client auth by ss1 */
 	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --req --in ss1.key "
@@ -792,6 +853,206 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* A 401 that asks for HTTP Basic on label, exactly as RFC 7617 spells it. */
+static void
+challenged(const char *opts, const char *resource, const char *label,
+    const char *reason)
+{
+	struct reply	 r;
+	char		 want[128];
+
+	est(&r, opts, resource);
+	ck_assert_msg(r.status == 401, "%s: %d %s", resource, r.status,
+	    mca_buf_str(&r.body));
+	(void)snprintf(want, sizeof(want), "WWW-Authenticate: Basic "
+	    "realm=\"%s\"", label);
+	ck_assert_msg(has_header(&r, want), "no \"%s\" in\n%s", want,
+	    mca_buf_str(&r.headers));
+	ck_assert_msg(strstr(mca_buf_str(&r.body), reason) != NULL,
+	    "\"%s\" not in \"%s\"", reason, mca_buf_str(&r.body));
+	reply_free(&r);
+}
+
+/* Basic credentials and a CSR file, as curl options (HTTP/1.1). */
+static const char *
+with_passcode(const char *pc, const char *body)
+{
+	static char	 o[2][2048];
+	static int	 i;
+
+	i = (i + 1) % 2;
+	(void)snprintf(o[i], sizeof(o[i]), "--http1.1 -u 'device:%s' %s", pc,
+	    post("", NULL, NULL, "application/pkcs10", body));
+	return o[i];
+}
+
+/* Enrollment passcodes: one use, then refused; revoked; expired. */
+START_TEST(test_passcode)
+{
+	struct reply	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 pc[64], pc2[64], pc3[64], wrong[64], id[16], q[512];
+	char		 got[256], serial[130], args[256], at[32];
+	int		 certs;
+
+	make_csr("p1", "web-pc-1");
+	new_passcode("pass", "--comment 'web test'", pc, sizeof(pc));
+	(void)snprintf(id, sizeof(id), "%.8s", pc);
+	/* No credentials and no certificate: asked for Basic. */
+	challenged(post("--http1.1", NULL, NULL, "application/pkcs10",
+	    "p1.b64"), "pass/simpleenroll", "pass", "");
+	/* The right ID with a wrong secret. */
+	(void)snprintf(wrong, sizeof(wrong), "%.9s%s", pc,
+	    "00000000000000000000000000");
+	certs = ledger_count("certificates");
+	challenged(with_passcode(wrong, "p1.b64"), "pass/simpleenroll", "pass",
+	    "wrong enrollment passcode");
+	/* The passcode: one certificate. */
+	est(&r, with_passcode(pc, "p1.b64"), "pass/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	issued_cert(&r, path("p1.pem"));
+	serial_of(path("p1.pem"), serial, sizeof(serial));
+	(void)snprintf(q, sizeof(q), "SELECT auth_method || ' ' || passcode_id "
+	    "FROM certificates WHERE serial = '%s'", serial);
+	ledger(got, sizeof(got), q);
+	(void)snprintf(q, sizeof(q), "passcode %s", id);
+	ck_assert_str_eq(got, q);
+	reply_free(&r);
+	/* Used up. */
+	challenged(with_passcode(pc, "p1.b64"), "pass/simpleenroll", "pass",
+	    "used");
+	/* Revoked before use. */
+	new_passcode("pass", "", pc2, sizeof(pc2));
+	(void)snprintf(args, sizeof(args), "passcode revoke %.8s", pc2);
+	ck_assert_int_eq(admin(&out, args), 0);
+	challenged(with_passcode(pc2, "p1.b64"), "pass/simpleenroll", "pass",
+	    "revoked");
+	/* Expired: valid for two seconds. */
+	mca_buf_reset(&out);
+	ck_assert_int_eq(tu_sh(&out, "date -u -d '+2 seconds' "
+	    "+%%Y-%%m-%%dT%%H:%%M:%%SZ"), 0);
+	(void)snprintf(at, sizeof(at), "%.20s", mca_buf_str(&out));
+	(void)snprintf(args, sizeof(args), "--expires %s", at);
+	new_passcode("pass", args, pc3, sizeof(pc3));
+	sleep(3);
+	challenged(with_passcode(pc3, "p1.b64"), "pass/simpleenroll", "pass",
+	    "expired");
+	/* A passcode for another label is no good here. */
+	new_passcode("strongswan", "", pc2, sizeof(pc2));
+	challenged(with_passcode(pc2, "p1.b64"), "pass/simpleenroll", "pass",
+	    "label");
+	/* One certificate in all; every refusal on record, never a secret. */
+	ck_assert_int_eq(ledger_count("certificates"), certs + 1);
+	ledger(got, sizeof(got), "SELECT count(*) FROM refusals WHERE "
+	    "label = 'pass' AND status = 401");
+	ck_assert_int_ge(strtol(got, NULL, 10), 6);
+	(void)snprintf(q, sizeof(q), "SELECT count(*) FROM refusals WHERE "
+	    "reason LIKE '%%%s%%'", pc + 9);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "0");
+	/* list shows them, never a secret */
+	ck_assert_int_eq(admin(&out, "passcode list --all"), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), id));
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), pc + 9));
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* 16 devices at once with one one-use passcode: exactly one certificate. */
+START_TEST(test_passcode_race)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 pc[64], q[256], got[64];
+
+	make_csr("race", "web-race");
+	new_passcode("pass", "", pc, sizeof(pc));
+	ck_assert_int_eq(tu_sh(&out, "cd '%s' && for i in $(seq 1 16); do "
+	    "curl -sS --max-time 30 --cacert pki/root.pem %s -o race$i.out "
+	    "-w '%%{http_code}\\n' '%s/.well-known/est/pass/simpleenroll' "
+	    "> race$i.status & done; wait; cat race*.status | sort | uniq -c "
+	    "| tr -s ' ' | sed 's/^ //'", W.dir, with_passcode(pc, "race.b64"),
+	    W.url), 0);
+	ck_assert_msg(strcmp(mca_buf_str(&out), "1 200\n15 401\n") == 0,
+	    "%s", mca_buf_str(&out));
+	(void)snprintf(q, sizeof(q), "SELECT count(*) FROM certificates "
+	    "WHERE passcode_id = '%.8s'", pc);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "1");
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* The label's policy: keys and subjects it refuses; /csrattrs says so. */
+START_TEST(test_policy)
+{
+	struct reply	 r;
+	int		 certs = ledger_count("certificates");
+
+	/* RSA-2048 where only EC-P-256 is allowed */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' req -new -newkey "
+	    "rsa:2048 -nodes -keyout pr.key -subj '/CN=web-rsa' -outform DER "
+	    "2>/dev/null | '%s' base64 > pr.b64", W.dir, getenv("OPENSSL"),
+	    getenv("OPENSSL")), 0);
+	refused(post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "pr.b64"), "pass/simpleenroll", 400, "RSA-2048 is not allowed");
+	/* a subject the pattern refuses */
+	make_csr("ps", "not-web");
+	refused(post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "ps.b64"), "pass/simpleenroll", 400, "does not match");
+	/* the same through /serverkeygen: the subject comes from the CSR */
+	refused(post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "ps.b64"), "pass/serverkeygen", 400, "does not match");
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+	/* /csrattrs asks for P-256 and nothing else */
+	est(&r, "", "pass/csrattrs");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(tu_sh(NULL, "'%s' asn1parse -inform DER -in '%s' > "
+	    "'%s.txt' && grep -q prime256v1 '%s.txt' && ! grep -q "
+	    "'secp384r1\\|rsaEncryption' '%s.txt'", getenv("OPENSSL"),
+	    body_der(&r), r.bodyfile, r.bodyfile, r.bodyfile), 0);
+	reply_free(&r);
+}
+END_TEST
+
+/* The web server's own HTTP Basic login, handed over as REMOTE_USER. */
+START_TEST(test_remote_user)
+{
+	struct reply	 r;
+	char		 serial[130], q[256], got[128];
+	int		 certs;
+
+	make_csr("ru", "web-remote-user");
+	certs = ledger_count("certificates");
+	est(&r, post("-u alice:wonderland", NULL, NULL, "application/pkcs10",
+	    "ru.b64"), "ruser/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	issued_cert(&r, path("ru.pem"));
+	serial_of(path("ru.pem"), serial, sizeof(serial));
+	(void)snprintf(q, sizeof(q), "SELECT auth_method || ' ' || "
+	    "requester_user FROM certificates WHERE serial = '%s'", serial);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "remote_user alice");
+	reply_free(&r);
+	/*
+	 * A wrong password never reaches microca: the web server says 401
+	 * (HTTP/1.1: over HTTP/2 lighttpd resets the stream of a body it
+	 * will not read, which curl reports as an error).
+	 */
+	est(&r, post("--http1.1 -u alice:rabbit", NULL, NULL, "application/pkcs10",
+	    "ru.b64"), "ruser/simpleenroll");
+	ck_assert_int_eq(r.status, 401);
+	reply_free(&r);
+	/* and no login at all */
+	est(&r, post("--http1.1", NULL, NULL, "application/pkcs10", "ru.b64"),
+	    "ruser/simpleenroll");
+	ck_assert_int_eq(r.status, 401);
+	reply_free(&r);
+	ck_assert_int_eq(ledger_count("certificates"), certs + 1);
+}
+END_TEST
+
 /* Concurrent enrollments: every one answered, every one in the ledger. */
 START_TEST(test_concurrent)
 {
@@ -824,6 +1085,10 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_strongswan);
 	tcase_add_test(tc, test_serverkeygen);
 	tcase_add_test(tc, test_cacerts_rollover);
+	tcase_add_test(tc, test_passcode);
+	tcase_add_test(tc, test_passcode_race);
+	tcase_add_test(tc, test_policy);
+	tcase_add_test(tc, test_remote_user);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
 	return tc;
