@@ -32,6 +32,8 @@ struct web {
 
 static struct web	 W;
 
+static void	 refused(const char *, const char *, int, const char *);
+
 static char *
 path(const char *name)
 {
@@ -710,6 +712,7 @@ mime_split(const struct reply *r, const char *base, char types[][128],
 /* /serverkeygen: the key and the certificate come back, and they match. */
 START_TEST(test_serverkeygen)
 {
+	int		 certs;
 	struct reply	 r;
 	const char	*opts;
 	char		 types[4][128], base[1024], q[512];
@@ -750,6 +753,22 @@ START_TEST(test_serverkeygen)
 	est(&r, opts, "device/serverkeygen");
 	ck_assert_int_eq(r.status, 401);
 	reply_free(&r);
+
+	/* the error cases as a client sees them: no certificate issued */
+	certs = ledger_count("certificates");
+	ck_assert_int_eq(tu_sh(NULL, "head -c 70000 /dev/zero | tr '\\0' A "
+	    "> '%s/kbig.b64' && echo 'not a CSR' > '%s/kjunk.b64'", W.dir,
+	    W.dir), 0);
+	refused(post("", "pki/foreign.pem", "pki/foreign.key",
+	    "application/pkcs10", "k1.b64"), "device/serverkeygen", 403,
+	    "not trusted");
+	refused(post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "kjunk.b64"), "device/serverkeygen", 400, "");
+	refused(post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "kbig.b64"), "device/serverkeygen", 413, "over 65536 bytes");
+	refused(post("", "pki/boot.pem", "pki/boot.key", "application/json",
+	    "k1.b64"), "device/serverkeygen", 415, "");
+	ck_assert_int_eq(ledger_count("certificates"), certs);
 }
 END_TEST
 
