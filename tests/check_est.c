@@ -464,8 +464,8 @@ assert_verifies(X509 *x)
 {
 	save_pem(x, "verify-me.pem");
 	ck_assert_int_eq(tu_sh(NULL, "'%s' verify -CAfile '%s' -untrusted '%s' "
-	    "'%s' >&2", getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
-	    path("root.pem"), path("ca.pem"), path("verify-me.pem")), 0);
+	    "'%s' >&2", tu_openssl(), path("root.pem"), path("ca.pem"),
+	    path("verify-me.pem")), 0);
 }
 
 /* One value from the ledger, as text ("" when NULL or no row). */
@@ -588,8 +588,7 @@ START_TEST(t_csrattrs)
 	ck_assert_str_eq(header(&r, "Content-Transfer-Encoding"), "base64");
 	ck_assert_int_eq(tu_write(path("attrs.b64"), (const char *)r.body.data,
 	    r.body.len), 0);
-	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'",
-	    getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
+	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'", tu_openssl(),
 	    path("attrs.b64")), 0);
 	ck_assert_msg(strstr(mca_buf_str(&out), "secp384r1") != NULL, "%s",
 	    mca_buf_str(&out));
@@ -1687,8 +1686,7 @@ START_TEST(t_rollover)
 	struct cgi	 r;
 	struct mca_buf	 out = MCA_BUF_INIT;
 	STACK_OF(X509)	*chain, *extra, *sk;
-	const char	*ossl = getenv("OPENSSL") != NULL ? getenv("OPENSSL") :
-			    "openssl";
+	const char	*ossl = tu_openssl();
 	size_t		 i;
 	int		 j, n;
 
@@ -2226,8 +2224,7 @@ START_TEST(t_csrattrs_policy)
 	ck_assert_str_eq(header(&r, "Content-Type"), "application/csrattrs");
 	ck_assert_int_eq(tu_write(path("attrs.b64"), (const char *)r.body.data,
 	    r.body.len), 0);
-	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'",
-	    getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
+	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'", tu_openssl(),
 	    path("attrs.b64")), 0);
 	o = mca_buf_str(&out);
 	ck_assert_msg(strstr(o, ":id-ecPublicKey") && strstr(o, ":prime256v1")

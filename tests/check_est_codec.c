@@ -27,14 +27,6 @@ Suite	*est_codec_suite(void);
 
 static X509	*cert[NCERT];
 
-static const char *
-openssl_cmd(void)
-{
-	const char	*s = getenv("OPENSSL");
-
-	return s != NULL && *s != '\0' ? s : "openssl";
-}
-
 static void
 setup(void)
 {
@@ -129,7 +121,7 @@ START_TEST(test_certs_only_cli)
 	(void)snprintf(path, sizeof(path), "%s/p7.der", dir);
 	ck_assert_int_eq(tu_write(path, (char *)der.data, der.len), 0);
 	ck_assert_int_eq(tu_sh(&out, "'%s' pkcs7 -inform DER -in '%s/p7.der' "
-	    "-print_certs -noout", openssl_cmd(), dir), 0);
+	    "-print_certs -noout", tu_openssl(), dir), 0);
 	s = mca_buf_str(&out);
 	ck_assert_ptr_nonnull(s = strstr(s, "subject=CN = leaf\n"));
 	ck_assert_ptr_nonnull(s = strstr(s, "subject=CN = sub CA\n"));
@@ -141,7 +133,7 @@ START_TEST(test_certs_only_cli)
 		ck_assert_int_eq(PEM_write_bio_X509(b, cert[i]), 1);
 	BIO_free(b);
 	ck_assert_int_eq(tu_sh(NULL, "'%s' crl2pkcs7 -nocrl -certfile "
-	    "'%s/chain.pem' -outform DER -out '%s/ref.der'", openssl_cmd(),
+	    "'%s/chain.pem' -outform DER -out '%s/ref.der'", tu_openssl(),
 	    dir, dir), 0);
 	(void)snprintf(path, sizeof(path), "%s/ref.der", dir);
 	ck_assert_int_eq(tu_read(path, &ref), 0);
@@ -332,7 +324,7 @@ START_TEST(test_csrattrs_asn1parse)
 	(void)snprintf(path, sizeof(path), "%s/attrs.der", dir);
 	ck_assert_int_eq(tu_write(path, (char *)der.data, der.len), 0);
 	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -inform DER -in '%s'",
-	    openssl_cmd(), path), 0);
+	    tu_openssl(), path), 0);
 	s = mca_buf_str(&out);
 	ck_assert_ptr_nonnull(s = strstr(s, "d=0 "));
 	ck_assert_ptr_nonnull(s = strstr(s, "SEQUENCE"));

@@ -29,6 +29,14 @@ tu_builddir(void)
 	return s != NULL && *s != '\0' ? s : ".";
 }
 
+const char *
+tu_openssl(void)
+{
+	const char	*s = getenv("OPENSSL");
+
+	return s != NULL && *s != '\0' ? s : "openssl";
+}
+
 char *
 tu_mkdtemp(const char *tag)
 {

@@ -42,6 +42,9 @@ int		 tu_mkpki(const char *dir, const char *mode);
 /* A self-signed certificate for k with CN=cn, valid one hour. */
 X509		*tu_selfsigned(const char *cn, EVP_PKEY *k);
 
+/* The openssl program to run: $OPENSSL (set by make check), else "openssl". */
+const char	*tu_openssl(void);
+
 /* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
 int		 tu_run(Suite *s);
 
