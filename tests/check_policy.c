@@ -23,7 +23,7 @@
 #include "est_codec.h"
 #include "testutil.h"
 
-#define PATH	"/etc/microca/config.json"
+#define PATH	TU_CFG_PATH	/* the name tu_cfg_parse() gives */
 #define BASE	"\"intermediate_cert_path\": \"/etc/microca/chain.pem\", " \
 		"\"intermediate_private_key_path\": \"/etc/microca/ca.key\", " \
 		"\"mtls_ca_cert\": \"/etc/microca/clients.pem\""
@@ -33,12 +33,6 @@
 #define P1(x)	"\"end_certificate_config_1\": {" DEV x "}"
 #define DOC(x)	"{" BASE ", " P1(x) "}"
 #define K1	"end_certificate_config_1."
-
-static int
-parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
-{
-	return mca_cfg_parse(PATH, json, strlen(json), cfg, d);
-}
 
 /* ------------------------------------------------------------ config */
 
@@ -91,7 +85,7 @@ START_TEST(test_good)
 	size_t				 i;
 	int				 rc;
 
-	rc = parse(good[_i].json, &cfg, &d);
+	rc = tu_cfg_parse(good[_i].json, &cfg, &d);
 	ck_assert_msg(rc == 0, "case %d: %s", _i, d.msg);
 	p = &cfg->profiles[0];
 	ck_assert_uint_eq(p->auth_methods, good[_i].auth);
@@ -225,20 +219,7 @@ static const struct {
 
 START_TEST(test_bad)
 {
-	struct mca_cfg	*cfg = (struct mca_cfg *)1;
-	struct mca_diag	 d;
-	int		 rc;
-
-	rc = parse(bad[_i].json, &cfg, &d);
-	ck_assert_msg(rc == MCA_ERR_CONFIG, "case %d: rc %d (%s)", _i, rc,
-	    d.msg);
-	ck_assert_ptr_null(cfg);
-	/* The file, then the dotted key, then what is wrong. */
-	ck_assert_msg(strncmp(d.msg, PATH ": ", strlen(PATH ": ")) == 0 &&
-	    strstr(d.msg, bad[_i].msg) == d.msg + strlen(PATH ": "),
-	    "case %d: got \"%s\", want \"%s: %s...\"", _i, d.msg, PATH,
-	    bad[_i].msg);
-	ck_assert_ptr_null(strchr(d.msg, '\n'));
+	tu_cfg_assert_refused(bad[_i].json, bad[_i].msg, _i);
 }
 END_TEST
 
@@ -256,7 +237,8 @@ START_TEST(test_caps)
 		ck_assert_int_eq(mca_buf_printf(&b, "%s\"RSA-%d\"",
 		    i ? ", " : "", 2048 + i), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "]}}"), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": " K1 "allowed_keys: more than 16 "
 	    "entries");
 
@@ -268,7 +250,8 @@ START_TEST(test_caps)
 		ck_assert_int_eq(mca_buf_printf(&b, "%s\"k%d\": \"^a$\"",
 		    i ? ", " : "", i), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "}}}"), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": " K1 "subject_patterns: more than 16 "
 	    "entries");
 
@@ -280,7 +263,8 @@ START_TEST(test_caps)
 	for (i = 0; i < 1023; i++)
 		ck_assert_int_eq(mca_buf_addc(&b, 'a'), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "$\"}}}"), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": " K1 "subject_patterns.CN: longer "
 	    "than 1024 bytes");
 	mca_buf_free(&b);
@@ -314,7 +298,7 @@ START_TEST(test_warn)
 	struct mca_cfg	*cfg = NULL;
 	struct mca_diag	 d;
 
-	ck_assert_msg(parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
 	if (warn[_i].warning == NULL)
 		ck_assert_msg(cfg->nwarnings == 0, "case %d: %s", _i,
 		    cfg->warnings[0]);
@@ -411,7 +395,7 @@ START_TEST(test_allowed_keys)
 	(void)snprintf(json, sizeof(json), "{" BASE ", "
 	    "\"end_certificate_config_1\": {" DEV ", \"allowed_keys\": [%s]}}",
 	    kcases[_i].keys);
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	rc = mca_csr_check(kreq[kcases[_i].key], &cfg->profiles[0], &d);
 	ck_assert_int_eq(rc, kcases[_i].diag[0] ? MCA_ERR_POLICY : 0);
 	ck_assert_str_eq(d.msg, kcases[_i].diag);
@@ -517,7 +501,7 @@ START_TEST(test_subject)
 	(void)snprintf(json, sizeof(json), "{" BASE ", "
 	    "\"end_certificate_config_1\": {" DEV ", \"subject_patterns\": "
 	    "%s}}", scases[_i].rules);
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	n = name_of(scases[_i].subject);
 	rc = mca_csr_check_subject(n, &cfg->profiles[0], &d);
 	ck_assert_msg(rc == (scases[_i].diag[0] ? MCA_ERR_POLICY : 0),
@@ -540,7 +524,7 @@ START_TEST(test_subject_long)
 	X509_NAME	*n = X509_NAME_new();
 	unsigned char	 v[1025];
 
-	ck_assert_int_eq(parse(DOC(", \"subject_patterns\": {\"OU\": "
+	ck_assert_int_eq(tu_cfg_parse(DOC(", \"subject_patterns\": {\"OU\": "
 	    "\"^a+$\"}"), &cfg, &d), 0);
 	memset(v, 'a', sizeof(v));
 	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "OU", V_ASN1_UTF8STRING,
@@ -639,7 +623,7 @@ START_TEST(test_csrattrs)
 	(void)snprintf(json, sizeof(json), "{" BASE ", "
 	    "\"end_certificate_config_1\": {" DEV ", \"allowed_keys\": [%s]}}",
 	    acases[_i].keys);
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_int_eq(mca_est_csrattrs(&cfg->profiles[0],
 	    EVP_get_digestbyname(acases[_i].md), &der), 0);
 	attrs_words(der.data, der.len, &words);

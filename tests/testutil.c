@@ -11,6 +11,8 @@
 
 #include <openssl/x509.h>
 
+#include "cfg.h"
+#include "err.h"
 #include "testutil.h"
 
 const char *
@@ -181,4 +183,30 @@ tu_selfsigned(const char *cn, EVP_PKEY *k)
 	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
 	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
 	return x;
+}
+
+int
+tu_cfg_parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
+{
+	return mca_cfg_parse(TU_CFG_PATH, json, strlen(json), cfg, d);
+}
+
+void
+tu_cfg_assert_refused(const char *json, const char *msg, int n)
+{
+	struct mca_cfg	*cfg = (struct mca_cfg *)1;
+	struct mca_diag	 d;
+	const size_t	 plen = strlen(TU_CFG_PATH ": ");
+	int		 rc;
+
+	rc = tu_cfg_parse(json, &cfg, &d);
+	ck_assert_msg(rc == MCA_ERR_CONFIG, "case %d: rc %d (%s)", n, rc,
+	    d.msg);
+	ck_assert_ptr_null(cfg);
+	/* The file, then the dotted key, then what is wrong. */
+	ck_assert_msg(strncmp(d.msg, TU_CFG_PATH ": ", plen) == 0 &&
+	    strstr(d.msg + plen, msg) == d.msg + plen,
+	    "case %d: got \"%s\", want \"%s: %s...\"", n, d.msg, TU_CFG_PATH,
+	    msg);
+	ck_assert_ptr_null(strchr(d.msg, '\n'));
 }

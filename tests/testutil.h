@@ -9,6 +9,9 @@
 
 #include "buf.h"
 
+struct mca_cfg;
+struct mca_diag;
+
 /* $MCA_SRCDIR / $MCA_BUILDDIR (set by make check), else "." */
 const char	*tu_srcdir(void);
 const char	*tu_builddir(void);
@@ -44,6 +47,22 @@ X509		*tu_selfsigned(const char *cn, EVP_PKEY *k);
 
 /* The openssl program to run: $OPENSSL (set by make check), else "openssl". */
 const char	*tu_openssl(void);
+
+/* The config file name tu_cfg_parse() gives mca_cfg_parse(). */
+#define TU_CFG_PATH	"/etc/microca/config.json"
+
+/* mca_cfg_parse() of the string json as TU_CFG_PATH; returns what it does. */
+int		 tu_cfg_parse(const char *json, struct mca_cfg **cfg,
+		    struct mca_diag *d);
+
+/*
+ * Asserts that json is refused as every config error must be: rc
+ * MCA_ERR_CONFIG, *cfg NULL, and one line "TU_CFG_PATH: " that goes on
+ * with msg (the dotted key, then what is wrong). n numbers the case in
+ * failure messages.
+ */
+void		 tu_cfg_assert_refused(const char *json, const char *msg,
+		    int n);
 
 /* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
 int		 tu_run(Suite *s);
