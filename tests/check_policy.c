@@ -546,55 +546,6 @@ END_TEST
 
 /* ------------------------------------------------------------ csrattrs */
 
-/* CsrAttrs in words: OIDs dotted, Attributes as "oid={v,...}". */
-static void
-attrs_words(const unsigned char *der, size_t len, struct mca_buf *out)
-{
-	const unsigned char	*p = der, *end;
-	X509_ATTRIBUTE		*a;
-	ASN1_OBJECT		*o;
-	ASN1_TYPE		*t;
-	char			 txt[128];
-	long			 clen;
-	int			 tag, xclass, i;
-
-	ck_assert_int_eq(ASN1_get_object(&p, &clen, &tag, &xclass, (long)len),
-	    V_ASN1_CONSTRUCTED);
-	ck_assert_int_eq(tag, V_ASN1_SEQUENCE);
-	end = p + clen;
-	ck_assert_ptr_eq(end, der + len);
-	while (p < end) {
-		if (out->len > 0)
-			ck_assert_int_eq(mca_buf_addc(out, ' '), 0);
-		if (*p == V_ASN1_OBJECT) {
-			ck_assert_ptr_nonnull(o = d2i_ASN1_OBJECT(NULL, &p,
-			    end - p));
-			OBJ_obj2txt(txt, sizeof(txt), o, 0);
-			ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
-			ASN1_OBJECT_free(o);
-			continue;
-		}
-		ck_assert_ptr_nonnull(a = d2i_X509_ATTRIBUTE(NULL, &p,
-		    end - p));
-		OBJ_obj2txt(txt, sizeof(txt), X509_ATTRIBUTE_get0_object(a), 0);
-		ck_assert_int_eq(mca_buf_printf(out, "%s={", txt), 0);
-		for (i = 0; i < X509_ATTRIBUTE_count(a); i++) {
-			t = X509_ATTRIBUTE_get0_type(a, i);
-			if (i > 0)
-				ck_assert_int_eq(mca_buf_addc(out, ','), 0);
-			if (t->type == V_ASN1_OBJECT) {
-				OBJ_obj2txt(txt, sizeof(txt), t->value.object,
-				    0);
-				ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
-			} else
-				ck_assert_int_eq(mca_buf_printf(out, "%ld",
-				    ASN1_INTEGER_get(t->value.integer)), 0);
-		}
-		ck_assert_int_eq(mca_buf_addc(out, '}'), 0);
-		X509_ATTRIBUTE_free(a);
-	}
-}
-
 static const struct {
 	const char	*keys;
 	const char	*md;
@@ -626,7 +577,7 @@ START_TEST(test_csrattrs)
 	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_int_eq(mca_est_csrattrs(&cfg->profiles[0],
 	    EVP_get_digestbyname(acases[_i].md), &der), 0);
-	attrs_words(der.data, der.len, &words);
+	tu_csrattrs_words(der.data, der.len, 1, &words);
 	ck_assert_str_eq(mca_buf_str(&words), acases[_i].want);
 	mca_buf_free(&der);
 	mca_buf_free(&words);

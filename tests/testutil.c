@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
 #include "cfg.h"
@@ -209,4 +211,60 @@ tu_cfg_assert_refused(const char *json, const char *msg, int n)
 	    "case %d: got \"%s\", want \"%s: %s...\"", n, d.msg, TU_CFG_PATH,
 	    msg);
 	ck_assert_ptr_null(strchr(d.msg, '\n'));
+}
+
+void
+tu_csrattrs_words(const unsigned char *der, size_t len, int names,
+    struct mca_buf *out)
+{
+	const unsigned char	*p = der, *end, *q;
+	X509_ATTRIBUTE		*a;
+	ASN1_OBJECT		*o;
+	ASN1_TYPE		*t;
+	char			 txt[128];
+	long			 clen;
+	int			 tag, xclass, i, r;
+
+	r = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
+	ck_assert_int_eq(r, V_ASN1_CONSTRUCTED);
+	ck_assert_int_eq(tag, V_ASN1_SEQUENCE);
+	ck_assert_int_eq(xclass, V_ASN1_UNIVERSAL);
+	end = p + clen;
+	ck_assert_ptr_eq(end, der + len);	/* nothing after the SEQUENCE */
+	while (p < end) {
+		if (out->len > 0)
+			ck_assert_int_eq(mca_buf_addc(out, ' '), 0);
+		if (*p == V_ASN1_OBJECT) {
+			ck_assert_ptr_nonnull(o = d2i_ASN1_OBJECT(NULL, &p,
+			    end - p));
+			ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt), o,
+			    !names), 0);
+			ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
+			ASN1_OBJECT_free(o);
+			continue;
+		}
+		ck_assert_int_eq(*p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED);
+		q = p;
+		ck_assert_ptr_nonnull(a = d2i_X509_ATTRIBUTE(NULL, &p, end - p));
+		ck_assert(p > q);
+		ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt),
+		    X509_ATTRIBUTE_get0_object(a), !names), 0);
+		ck_assert_int_eq(mca_buf_printf(out, "%s={", txt), 0);
+		for (i = 0; i < X509_ATTRIBUTE_count(a); i++) {
+			t = X509_ATTRIBUTE_get0_type(a, i);
+			if (i > 0)
+				ck_assert_int_eq(mca_buf_addc(out, ','), 0);
+			if (t->type == V_ASN1_OBJECT) {
+				ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt),
+				    t->value.object, !names), 0);
+				ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
+			} else if (t->type == V_ASN1_INTEGER)
+				ck_assert_int_eq(mca_buf_printf(out, "%ld",
+				    ASN1_INTEGER_get(t->value.integer)), 0);
+			else
+				ck_abort_msg("value of type %d", t->type);
+		}
+		ck_assert_int_eq(mca_buf_addc(out, '}'), 0);
+		X509_ATTRIBUTE_free(a);
+	}
 }

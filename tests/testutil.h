@@ -64,6 +64,16 @@ int		 tu_cfg_parse(const char *json, struct mca_cfg **cfg,
 void		 tu_cfg_assert_refused(const char *json, const char *msg,
 		    int n);
 
+/*
+ * Appends a DER CsrAttrs (RFC 7030 4.5.2) to out in words, asserting its
+ * shape on the way: one SEQUENCE and nothing after it; each AttrOrOID as
+ * its OID, an Attribute as "type={value,...}" with OID or INTEGER values;
+ * separated by spaces. OIDs are dotted, or short names when names is set
+ * ("id-ecPublicKey={prime256v1} ecdsa-with-SHA256").
+ */
+void		 tu_csrattrs_words(const unsigned char *der, size_t len,
+		    int names, struct mca_buf *out);
+
 /* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
 int		 tu_run(Suite *s);
 
