@@ -825,28 +825,100 @@ START_TEST(t_enroll_profiles)
 }
 END_TEST
 
-START_TEST(t_errors)
+/*
+ * What the ledger and IssuedCerts held before a run of requests that must
+ * all be refused: see tally_take() and assert_refused_only().
+ */
+struct tally {
+	int		 certs;		/* rows in certificates */
+	int		 files;		/* files in IssuedCerts */
+	const char	*where;		/* "refusals" [WHERE ...]: what counts */
+	int		 refusals;	/* rows of where */
+};
+
+/*
+ * Takes the tally after one good enrollment, so that IssuedCerts exists
+ * and holds a file.
+ */
+static void
+tally_take(struct tally *t, const char *where)
 {
-	struct mca_buf	 b = MCA_BUF_INIT, big = MCA_BUF_INIT;
-	struct cgi	 r;
-	EVP_PKEY	*k = genkey("p256");
-	int		 rows, files, refusals;
-	const char	*E = "/.well-known/est/device/simpleenroll";
-
-	/* one good enrollment first, so that the directory exists with a file */
 	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
-	rows = sql_count("certificates");
-	files = issued_files();
-	refusals = sql_count("refusals");
-	csr_b64(k, "e", NULL, 64, &b);
+	t->certs = sql_count("certificates");
+	t->files = issued_files();
+	t->where = where;
+	t->refusals = sql_count(where);
+}
 
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len, NULL, &r);
+/* Nothing issued since t was taken, and recorded more refusals since. */
+static void
+assert_refused_only(const struct tally *t, int recorded)
+{
+	ck_assert_int_eq(sql_count("certificates"), t->certs);
+	ck_assert_int_eq(issued_files(), t->files);
+	ck_assert_int_eq(sql_count(t->where), t->refusals + recorded);
+}
+
+/*
+ * The refusals that every operation taking a CSR shares, sent to uri
+ * with csr (base64): no client certificate (401), an untrusted one
+ * (403), a body that is not base64 (400), one over 64 KiB (413, before
+ * it is read), the media type badtype (415), GET (405, Allow: POST) and
+ * no Content-Length (411). Each is a refusal of the operation, and so
+ * one row in the ledger's refusals: REFUSE_COMMON_ROWS in all.
+ */
+#define REFUSE_COMMON_ROWS	7
+static void
+refuse_common(const char *uri, const struct mca_buf *csr, const char *badtype)
+{
+	struct mca_buf	 big = MCA_BUF_INIT;
+	struct cgi	 r;
+
+	run_cgi("POST", uri, "application/pkcs10", csr->data, (long)csr->len,
+	    NULL, &r);
 	assert_error(&r, 401, "client certificate");
 	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
+	run_cgi("POST", uri, "application/pkcs10", csr->data, (long)csr->len,
 	    "foreign.pem", &r);
 	assert_error(&r, 403, "not trusted");
 	cgi_free(&r);
+	run_cgi("POST", uri, "application/pkcs10", "!!not base64!!", 14,
+	    "boot.pem", &r);
+	assert_error(&r, 400, NULL);
+	cgi_free(&r);
+	while (big.len <= 64 * 1024)
+		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
+	run_cgi("POST", uri, "application/pkcs10", big.data, (long)big.len,
+	    "boot.pem", &r);
+	assert_error(&r, 413, NULL);
+	cgi_free(&r);
+	run_cgi("POST", uri, badtype, csr->data, (long)csr->len, "boot.pem",
+	    &r);
+	assert_error(&r, 415, "application/pkcs10");
+	cgi_free(&r);
+	run_cgi("GET", uri, NULL, NULL, -1, "boot.pem", &r);
+	assert_error(&r, 405, "POST");
+	ck_assert_str_eq(header(&r, "Allow"), "POST");
+	cgi_free(&r);
+	run_cgi("POST", uri, "application/pkcs10", csr->data, -1, "boot.pem",
+	    &r);
+	assert_error(&r, 411, NULL);
+	cgi_free(&r);
+	mca_buf_free(&big);
+}
+
+START_TEST(t_errors)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	struct tally	 t;
+	EVP_PKEY	*k = genkey("p256");
+	const char	*E = "/.well-known/est/device/simpleenroll";
+
+	tally_take(&t, "refusals");
+	csr_b64(k, "e", NULL, 64, &b);
+	refuse_common(E, &b, "application/x-www-form-urlencoded");
+
 	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
 	    "boot-expired.pem", &r);
 	assert_error(&r, 403, "expired");
@@ -861,10 +933,6 @@ START_TEST(t_errors)
 	run_cgi("GET", "/.well-known/est/device/cacerts/", NULL, NULL, -1, NULL, &r);
 	assert_error(&r, 404, NULL);
 	cgi_free(&r);
-	run_cgi("GET", E, NULL, NULL, -1, "boot.pem", &r);
-	assert_error(&r, 405, "POST");
-	ck_assert_str_eq(header(&r, "Allow"), "POST");
-	cgi_free(&r);
 	run_cgi("POST", "/.well-known/est/cacerts", "application/pkcs10", "x", 1,
 	    NULL, &r);
 	assert_error(&r, 405, NULL);
@@ -874,27 +942,7 @@ START_TEST(t_errors)
 	    "x", 1, "boot.pem", &r);
 	assert_error(&r, 501, "fullcmc");
 	cgi_free(&r);
-	/* body over 64 KiB: 413 before reading it */
-	while (big.len <= 64 * 1024)
-		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
-	run_cgi("POST", E, "application/pkcs10", big.data, (long)big.len,
-	    "boot.pem", &r);
-	assert_error(&r, 413, NULL);
-	cgi_free(&r);
-	/* no Content-Length */
-	run_cgi("POST", E, "application/pkcs10", b.data, -1, "boot.pem", &r);
-	assert_error(&r, 411, NULL);
-	cgi_free(&r);
-	/* wrong media type */
-	run_cgi("POST", E, "application/x-www-form-urlencoded", b.data,
-	    (long)b.len, "boot.pem", &r);
-	assert_error(&r, 415, "application/pkcs10");
-	cgi_free(&r);
 	/* garbage */
-	run_cgi("POST", E, "application/pkcs10", "!!not base64!!", 14,
-	    "boot.pem", &r);
-	assert_error(&r, 400, NULL);
-	cgi_free(&r);
 	run_cgi("POST", E, "application/pkcs10", "QUFBQQ==", 8, "boot.pem", &r);
 	assert_error(&r, 400, NULL);
 	cgi_free(&r);
@@ -912,14 +960,12 @@ START_TEST(t_errors)
 	    "boot.pem", &r);
 	assert_error(&r, 400, NULL);
 	cgi_free(&r);
-	/* nothing issued, every refused enrollment recorded */
-	ck_assert_int_eq(sql_count("certificates"), rows);
-	ck_assert_int_eq(issued_files(), files);
 	/*
-	 * 401, 403 x2, 405, 413, 411, 415, 400 x3; not the 404s (no label)
+	 * Nothing issued, every refused enrollment recorded: those of
+	 * refuse_common(), 403 expired, 400 x2; not the 404s (no label)
 	 * nor the requests to non-enrollment operations.
 	 */
-	ck_assert_int_eq(sql_count("refusals"), refusals + 10);
+	assert_refused_only(&t, REFUSE_COMMON_ROWS + 3);
 	{
 		char	 v[512];
 
@@ -928,7 +974,6 @@ START_TEST(t_errors)
 		ck_assert_msg(strncmp(v, "403|device|", 11) == 0, "%s", v);
 	}
 	mca_buf_free(&b);
-	mca_buf_free(&big);
 	EVP_PKEY_free(k);
 }
 END_TEST
@@ -1576,47 +1621,15 @@ END_TEST
 
 START_TEST(t_serverkeygen_errors)
 {
-	struct mca_buf	 b = MCA_BUF_INIT, big = MCA_BUF_INIT;
+	struct mca_buf	 b = MCA_BUF_INIT;
 	struct cgi	 r;
+	struct tally	 t;
 	EVP_PKEY	*k = genkey("p256");
-	int		 rows, files, refusals;
-	const char	*E = "/.well-known/est/skg-ec/serverkeygen";
 
-	/* the directory exists with a file */
-	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
-	rows = sql_count("certificates");
-	files = issued_files();
-	refusals = sql_count("refusals WHERE operation = 'serverkeygen'");
+	tally_take(&t, "refusals WHERE operation = 'serverkeygen'");
 	csr_b64(k, "e", NULL, 64, &b);
-
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len, NULL, &r);
-	assert_error(&r, 401, "client certificate");
-	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
-	    "foreign.pem", &r);
-	assert_error(&r, 403, "not trusted");
-	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", "!!not base64!!", 14,
-	    "boot.pem", &r);
-	assert_error(&r, 400, NULL);
-	cgi_free(&r);
-	while (big.len <= 64 * 1024)
-		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
-	run_cgi("POST", E, "application/pkcs10", big.data, (long)big.len,
-	    "boot.pem", &r);
-	assert_error(&r, 413, NULL);
-	cgi_free(&r);
-	run_cgi("POST", E, "application/json", b.data, (long)b.len,
-	    "boot.pem", &r);
-	assert_error(&r, 415, "application/pkcs10");
-	cgi_free(&r);
-	run_cgi("GET", E, NULL, NULL, -1, "boot.pem", &r);
-	assert_error(&r, 405, "POST");
-	ck_assert_str_eq(header(&r, "Allow"), "POST");
-	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", b.data, -1, "boot.pem", &r);
-	assert_error(&r, 411, NULL);
-	cgi_free(&r);
+	refuse_common("/.well-known/est/skg-ec/serverkeygen", &b,
+	    "application/json");
 	/* fullcmc stays unimplemented */
 	run_cgi("POST", "/.well-known/est/skg-ec/fullcmc",
 	    "application/pkcs7-mime", "x", 1, "boot.pem", &r);
@@ -1624,12 +1637,8 @@ START_TEST(t_serverkeygen_errors)
 	cgi_free(&r);
 
 	/* nothing issued; every refusal recorded as serverkeygen */
-	ck_assert_int_eq(sql_count("certificates"), rows);
-	ck_assert_int_eq(issued_files(), files);
-	ck_assert_int_eq(sql_count("refusals WHERE operation = "
-	    "'serverkeygen'"), refusals + 7);
+	assert_refused_only(&t, REFUSE_COMMON_ROWS);
 	mca_buf_free(&b);
-	mca_buf_free(&big);
 	EVP_PKEY_free(k);
 }
 END_TEST
