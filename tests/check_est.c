@@ -383,6 +383,37 @@ csr_b64(EVP_PKEY *key, const char *cn, const char *dns, unsigned wrap,
 	mca_buf_free(&der);
 }
 
+/* As csr_b64(), wrapped at 64, with a signature that does not verify. */
+static void
+csr_b64_tampered(EVP_PKEY *key, const char *cn, struct mca_buf *out)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+
+	make_csr(key, cn, NULL, &der);
+	der.data[der.len - 5] ^= 0x01;
+	mca_buf_reset(out);
+	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, out), 0);
+	mca_buf_free(&der);
+}
+
+/* DigiCert's curl form (text/plain): PEM on one line, spaces for breaks. */
+static void
+csr_pem_oneline(EVP_PKEY *key, const char *cn, struct mca_buf *out)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+	size_t		 i;
+
+	make_csr(key, cn, NULL, &der);
+	mca_buf_reset(out);
+	mca_buf_addstr(out, "-----BEGIN CERTIFICATE REQUEST----- ");
+	mca_b64_encode(der.data, der.len, 64, out);
+	mca_buf_addstr(out, "-----END CERTIFICATE REQUEST-----");
+	for (i = 0; i < out->len; i++)
+		if (out->data[i] == '\n')
+			out->data[i] = ' ';
+	mca_buf_free(&der);
+}
+
 /* ------------------------------------------------------------ results */
 
 /* Decodes a certs-only answer; returns its certificates. */
@@ -764,20 +795,12 @@ END_TEST
 
 START_TEST(t_enroll_pem_text_plain)
 {
-	struct mca_buf	 der = MCA_BUF_INIT, pem = MCA_BUF_INIT;
+	struct mca_buf	 pem = MCA_BUF_INIT;
 	struct cgi	 r;
 	EVP_PKEY	*k = genkey("p256");
 	X509		*x;
-	size_t		 i;
 
-	/* DigiCert's curl form: PEM on one line, spaces for line breaks */
-	make_csr(k, "CN-001", NULL, &der);
-	mca_buf_addstr(&pem, "-----BEGIN CERTIFICATE REQUEST----- ");
-	mca_b64_encode(der.data, der.len, 64, &pem);
-	mca_buf_addstr(&pem, "-----END CERTIFICATE REQUEST-----");
-	for (i = 0; i < pem.len; i++)
-		if (pem.data[i] == '\n')
-			pem.data[i] = ' ';
+	csr_pem_oneline(k, "CN-001", &pem);
 	run_cgi("POST", "/.well-known/est/simpleenroll", "text/plain",
 	    pem.data, (long)pem.len, "boot.pem", &r);
 	x = issued_cert(&r);
@@ -786,7 +809,6 @@ START_TEST(t_enroll_pem_text_plain)
 	ck_assert_int_eq(X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0, 1);
 	X509_free(x);
 	cgi_free(&r);
-	mca_buf_free(&der);
 	mca_buf_free(&pem);
 	EVP_PKEY_free(k);
 }
@@ -947,15 +969,7 @@ START_TEST(t_errors)
 	assert_error(&r, 400, NULL);
 	cgi_free(&r);
 	/* a tampered CSR: proof of possession fails */
-	{
-		struct mca_buf	 der = MCA_BUF_INIT;
-
-		make_csr(k, "t", NULL, &der);
-		der.data[der.len - 5] ^= 0x01;
-		mca_buf_reset(&b);
-		mca_b64_encode(der.data, der.len, 64, &b);
-		mca_buf_free(&der);
-	}
+	csr_b64_tampered(k, "t", &b);
 	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
 	    "boot.pem", &r);
 	assert_error(&r, 400, NULL);
@@ -1512,18 +1526,15 @@ END_TEST
  */
 START_TEST(t_serverkeygen_csr)
 {
-	struct mca_buf	 der = MCA_BUF_INIT, b = MCA_BUF_INIT;
+	struct mca_buf	 b = MCA_BUF_INIT;
 	struct cgi	 r;
 	struct skg	 g;
 	EVP_PKEY	*k = genkey("p256"), *weak = genkey("rsa1024");
 	X509		*dev;
-	size_t		 i;
 	int		 rows;
 
 	/* a signature that does not verify */
-	make_csr(k, "tampered", NULL, &der);
-	der.data[der.len - 5] ^= 0x01;
-	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, &b), 0);
+	csr_b64_tampered(k, "tampered", &b);
 	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
 	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
 	skg_parse(&r, 64, &g);
@@ -1545,14 +1556,7 @@ START_TEST(t_serverkeygen_csr)
 	cgi_free(&r);
 
 	/* PEM as text/plain, the DigiCert form, one line */
-	mca_buf_reset(&b);
-	make_csr(k, "pem-form", NULL, &der);
-	mca_buf_addstr(&b, "-----BEGIN CERTIFICATE REQUEST----- ");
-	mca_b64_encode(der.data, der.len, 64, &b);
-	mca_buf_addstr(&b, "-----END CERTIFICATE REQUEST-----");
-	for (i = 0; i < b.len; i++)
-		if (b.data[i] == '\n')
-			b.data[i] = ' ';
+	csr_pem_oneline(k, "pem-form", &b);
 	run_cgi("POST", "/.well-known/est/skg-rsa/serverkeygen", "text/plain",
 	    b.data, (long)b.len, "boot.pem", &r);
 	skg_parse(&r, 76, &g);
@@ -1562,9 +1566,7 @@ START_TEST(t_serverkeygen_csr)
 
 	/* no subject and no subjectAltName: nothing to certify */
 	rows = sql_count("certificates");
-	make_csr(k, NULL, NULL, &der);
-	mca_buf_reset(&b);
-	mca_b64_encode(der.data, der.len, 64, &b);
+	csr_b64(k, NULL, NULL, 64, &b);
 	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
 	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
 	assert_error(&r, 400, "neither a subject");
@@ -1615,7 +1617,6 @@ START_TEST(t_serverkeygen_csr)
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(weak);
 	mca_buf_free(&b);
-	mca_buf_free(&der);
 }
 END_TEST
 
