@@ -548,6 +548,21 @@ issued_files(void)
 	return n;
 }
 
+/* IssuedCerts/<serial>.pem holds the PEM of the ledger's row, no more. */
+static void
+assert_pem_file(const char *serial)
+{
+	struct mca_buf	 file = MCA_BUF_INIT;
+	char		 v[4096];
+
+	snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
+	ck_assert_int_eq(tu_read(path(v), &file), 0);
+	sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE serial=%Q",
+	    serial);
+	ck_assert_str_eq(mca_buf_str(&file), v);
+	mca_buf_free(&file);
+}
+
 static int
 has_ext_critical(X509 *x, int nid)
 {
@@ -679,7 +694,6 @@ START_TEST(t_enroll_device)
 	ASN1_BIT_STRING		*ku;
 	EXTENDED_KEY_USAGE	*eku;
 	char			 serial[80], v[4096], want[80];
-	struct mca_buf		 file = MCA_BUF_INIT, pem = MCA_BUF_INIT;
 	FILE			*f;
 	int			 days, secs, before;
 
@@ -755,12 +769,7 @@ START_TEST(t_enroll_device)
 		ck_assert_str_eq(v, want);
 	}
 	/* the PEM file is the ledger's PEM */
-	snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
-	ck_assert_int_eq(tu_read(path(v), &file), 0);
-	sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE serial=%Q", serial);
-	ck_assert_str_eq(mca_buf_str(&file), v);
-	mca_buf_free(&file);
-	mca_buf_free(&pem);
+	assert_pem_file(serial);
 	X509_free(ca);
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -770,11 +779,22 @@ END_TEST
 START_TEST(t_enroll_keys)
 {
 	static const char	*ok[] = { "rsa2048", "p384", "p521" };
-	static const char	*bad[] = { "rsa1024", "k256", "ed25519" };
+	static const struct {
+		const char	*label;
+		const char	*kind;
+		const char	*what;	/* in the 400's reason */
+	} bad[] = {
+		{ "device", "rsa1024", "refused" },
+		{ "device", "k256", "refused" },
+		{ "device", "ed25519", "refused" },
+		/* a label that wants P-384 refuses P-256 */
+		{ "p384only", "p256", "p384only" },
+	};
 	struct mca_buf		 b = MCA_BUF_INIT;
 	struct cgi		 r;
 	EVP_PKEY		*k;
 	X509			*x;
+	char			 uri[256];
 	size_t			 i;
 	int			 rows;
 
@@ -784,23 +804,17 @@ START_TEST(t_enroll_keys)
 		X509_free(x);
 	}
 	rows = sql_count("certificates");
-	for (i = 0; i < 3; i++) {
-		k = genkey(bad[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = genkey(bad[i].kind);
 		csr_b64(k, "k", NULL, 0, &b);
-		run_cgi("POST", "/.well-known/est/device/simpleenroll",
-		    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
-		assert_error(&r, 400, "refused");
+		snprintf(uri, sizeof(uri), "/.well-known/est/%s/simpleenroll",
+		    bad[i].label);
+		run_cgi("POST", uri, "application/pkcs10", b.data, (long)b.len,
+		    "boot.pem", &r);
+		assert_error(&r, 400, bad[i].what);
 		cgi_free(&r);
 		EVP_PKEY_free(k);
 	}
-	/* a label that wants P-384 refuses P-256 */
-	k = genkey("p256");
-	csr_b64(k, "k", NULL, 0, &b);
-	run_cgi("POST", "/.well-known/est/p384only/simpleenroll",
-	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
-	assert_error(&r, 400, "p384only");
-	cgi_free(&r);
-	EVP_PKEY_free(k);
 	ck_assert_int_eq(sql_count("certificates"), rows);
 	mca_buf_free(&b);
 }
@@ -867,7 +881,7 @@ END_TEST
 struct tally {
 	int		 certs;		/* rows in certificates */
 	int		 files;		/* files in IssuedCerts */
-	const char	*where;		/* "refusals" [WHERE ...]: what counts */
+	const char	*where;		/* "refusals [WHERE ...]" */
 	int		 refusals;	/* rows of where */
 };
 
@@ -1474,7 +1488,6 @@ START_TEST(t_serverkeygen)
 	};
 	struct cgi	 r;
 	struct skg	 g;
-	struct mca_buf	 file = MCA_BUF_INIT;
 	EVP_PKEY	*k, *first = NULL;
 	char		 desc[128], serial[80], v[4096], cn[32];
 	size_t		 i;
@@ -1517,18 +1530,12 @@ START_TEST(t_serverkeygen)
 		    strstr(v, "device-boot-001") != NULL, "%s", v);
 		/* the PEM file: the certificate, and nothing else */
 		ck_assert_int_eq(issued_files(), files + 1);
-		snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
-		ck_assert_int_eq(tu_read(path(v), &file), 0);
-		sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE "
-		    "serial=%Q", serial);
-		ck_assert_str_eq(mca_buf_str(&file), v);
-		mca_buf_reset(&file);
+		assert_pem_file(serial);
 		assert_key_not_on_disk(&g);
 		skg_free(&g);
 		EVP_PKEY_free(k);
 	}
 	EVP_PKEY_free(first);
-	mca_buf_free(&file);
 }
 END_TEST
 
