@@ -187,6 +187,27 @@ tu_selfsigned(const char *cn, EVP_PKEY *k)
 	return x;
 }
 
+void
+tu_assert_signs(EVP_PKEY *priv, EVP_PKEY *pub)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 sig[1024];
+	size_t		 len = sizeof(sig);
+
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    priv), 1);
+	ck_assert_int_eq(EVP_DigestSign(ctx, sig, &len,
+	    (const unsigned char *)"est", 3), 1);
+	EVP_MD_CTX_free(ctx);
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+	    pub), 1);
+	ck_assert_int_eq(EVP_DigestVerify(ctx, sig, len,
+	    (const unsigned char *)"est", 3), 1);
+	EVP_MD_CTX_free(ctx);
+}
+
 int
 tu_cfg_parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
 {

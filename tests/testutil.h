@@ -45,6 +45,9 @@ int		 tu_mkpki(const char *dir, const char *mode);
 /* A self-signed certificate for k with CN=cn, valid one hour. */
 X509		*tu_selfsigned(const char *cn, EVP_PKEY *k);
 
+/* Asserts that priv signs a message (SHA-256) and pub verifies it. */
+void		 tu_assert_signs(EVP_PKEY *priv, EVP_PKEY *pub);
+
 /* The openssl program to run: $OPENSSL (set by make check), else "openssl". */
 const char	*tu_openssl(void);
 
