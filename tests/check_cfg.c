@@ -15,7 +15,7 @@
 #include "err.h"
 #include "testutil.h"
 
-#define PATH	"/etc/microca/config.json"
+#define PATH	TU_CFG_PATH	/* the name tu_cfg_parse() gives */
 
 /* Pieces of a minimal valid document. */
 #define CERT	"\"intermediate_cert_path\": \"/etc/microca/chain.pem\""
@@ -126,12 +126,6 @@ static const char seed_json[] =
 "  \"ledger_synchronous\": \"NORMAL\"\n"
 "}\n";
 
-static int
-parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
-{
-	return mca_cfg_parse(PATH, json, strlen(json), cfg, d);
-}
-
 /* 1 if some warning contains s. */
 static int
 has_warning(const struct mca_cfg *cfg, const char *s)
@@ -153,7 +147,7 @@ START_TEST(test_seed_full)
 	const struct mca_profile	*p;
 	struct json_object		*v;
 
-	ck_assert_int_eq(parse(seed_json, &cfg, &d), 0);
+	ck_assert_int_eq(tu_cfg_parse(seed_json, &cfg, &d), 0);
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_str_eq(cfg->path, PATH);
 	ck_assert_str_eq(cfg->intermediate_cert_path,
@@ -236,7 +230,7 @@ START_TEST(test_defaults)
 	struct mca_diag			 d;
 	const struct mca_profile	*p;
 
-	ck_assert_msg(parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(MIN, &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_str_eq(cfg->ledger_db_path, "/var/lib/microca/ledger.db");
 	ck_assert_str_eq(cfg->issued_certs_dir,
 	    "/var/lib/microca/IssuedCerts");
@@ -280,7 +274,7 @@ START_TEST(test_sorted)
 	    "\"end_certificate_config_7\": {\"end_point_name\": \"seven\", "
 	    "\"validity_in_days\": 7}");
 
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_uint_eq(cfg->nprofiles, 3);
 	ck_assert_int_eq(cfg->profiles[0].index, 2);
 	ck_assert_str_eq(cfg->profiles[0].name, "two");
@@ -352,7 +346,8 @@ START_TEST(test_profile_ok)
 	struct mca_diag			 d;
 	const struct mca_profile	*p;
 
-	ck_assert_msg(parse(profile_ok[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(profile_ok[_i].json, &cfg, &d) == 0, "%s",
+	    d.msg);
 	ck_assert_uint_eq(cfg->nprofiles, 1);
 	p = &cfg->profiles[0];
 	ck_assert_int_eq(p->validity_days, profile_ok[_i].validity);
@@ -404,7 +399,7 @@ START_TEST(test_server_key_ok)
 	struct mca_cfg	*cfg = NULL;
 	struct mca_diag	 d;
 
-	ck_assert_msg(parse(server_key_ok[_i].json, &cfg, &d) == 0, "%s",
+	ck_assert_msg(tu_cfg_parse(server_key_ok[_i].json, &cfg, &d) == 0, "%s",
 	    d.msg);
 	ck_assert_int_eq(cfg->profiles[0].server_key_type,
 	    server_key_ok[_i].type);
@@ -419,10 +414,10 @@ START_TEST(test_rollover_path)
 	struct mca_cfg	*cfg = NULL;
 	struct mca_diag	 d;
 
-	ck_assert_msg(parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(MIN, &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_ptr_null(cfg->rollover_cert_path);
 	mca_cfg_free(cfg);
-	ck_assert_msg(parse(DOC(P1("") ", \"rollover_cert_path\": "
+	ck_assert_msg(tu_cfg_parse(DOC(P1("") ", \"rollover_cert_path\": "
 	    "\"/etc/microca/rollover.pem\""), &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_str_eq(cfg->rollover_cert_path, "/etc/microca/rollover.pem");
 	ck_assert_uint_eq(cfg->nwarnings, 0);
@@ -468,7 +463,8 @@ START_TEST(test_top_ok)
 	struct mca_cfg	*cfg = NULL;
 	struct mca_diag	 d;
 
-	ck_assert_msg(parse(top_ok[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(top_ok[_i].json, &cfg, &d) == 0, "%s",
+	    d.msg);
 	ck_assert_str_eq(cfg->hash_function, top_ok[_i].hash);
 	ck_assert_int_eq(cfg->ledger_synchronous_full, top_ok[_i].sync_full);
 	if (top_ok[_i].keypath == NULL)
@@ -850,20 +846,7 @@ static const struct {
 
 START_TEST(test_bad)
 {
-	struct mca_cfg	*cfg = (struct mca_cfg *)1;
-	struct mca_diag	 d;
-	int		 rc;
-
-	rc = parse(bad[_i].json, &cfg, &d);
-	ck_assert_msg(rc == MCA_ERR_CONFIG, "case %d: rc %d (%s)", _i, rc,
-	    d.msg);
-	ck_assert_ptr_null(cfg);
-	ck_assert_msg(strncmp(d.msg, PATH ": ", strlen(PATH ": ")) == 0 &&
-	    strstr(d.msg + strlen(PATH ": "), bad[_i].msg) ==
-	    d.msg + strlen(PATH ": "),
-	    "case %d: got \"%s\", want \"%s: %s...\"", _i, d.msg, PATH,
-	    bad[_i].msg);
-	ck_assert_ptr_null(strchr(d.msg, '\n'));
+	tu_cfg_assert_refused(bad[_i].json, bad[_i].msg, _i);
 }
 END_TEST
 
@@ -880,13 +863,15 @@ START_TEST(test_caps)
 		ck_assert_int_eq(mca_buf_addc(&s, 'a'), 0);
 	ck_assert_int_eq(mca_buf_printf(&b, DOC(P1("") ", \"ledger_db_path\": "
 	    "\"/%s\""), mca_buf_str(&s) + 1), 0);
-	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(mca_buf_str(&b), &cfg, &d) == 0, "%s",
+	    d.msg);
 	ck_assert_uint_eq(strlen(cfg->ledger_db_path), 4096);
 	mca_cfg_free(cfg);
 	mca_buf_reset(&b);
 	ck_assert_int_eq(mca_buf_printf(&b, DOC(P1("") ", \"ledger_db_path\": "
 	    "\"/%s\""), mca_buf_str(&s)), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": ledger_db_path: longer than 4096 "
 	    "bytes");
 	mca_buf_reset(&b);
@@ -898,7 +883,8 @@ START_TEST(test_caps)
 		    i ? ", " : "", i), 0);
 	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE ", " P1(
 	    ", \"extended_key_usage_list\": [%s]") "}", mca_buf_str(&s)), 0);
-	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(mca_buf_str(&b), &cfg, &d) == 0, "%s",
+	    d.msg);
 	ck_assert_uint_eq(cfg->profiles[0].neku, 32);
 	ck_assert_str_eq(cfg->profiles[0].eku[31], "1.2.3.31");
 	mca_cfg_free(cfg);
@@ -906,7 +892,8 @@ START_TEST(test_caps)
 	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE ", " P1(
 	    ", \"extended_key_usage_list\": [%s, \"1.2.3.99\"]") "}",
 	    mca_buf_str(&s)), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": end_certificate_config_1."
 	    "extended_key_usage_list: more than 32 entries");
 	mca_buf_reset(&b);
@@ -919,7 +906,8 @@ START_TEST(test_caps)
 		    "\"validity_in_days\": 1}", i, i), 0);
 	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE "%s}", mca_buf_str(&s)),
 	    0);
-	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(mca_buf_str(&b), &cfg, &d) == 0, "%s",
+	    d.msg);
 	ck_assert_uint_eq(cfg->nprofiles, MCA_CFG_MAX_PROFILES);
 	ck_assert_str_eq(cfg->profiles[255].name, "p256");
 	ck_assert_ptr_eq(mca_cfg_profile(cfg, "p200"), &cfg->profiles[199]);
@@ -928,7 +916,8 @@ START_TEST(test_caps)
 	ck_assert_int_eq(mca_buf_printf(&b, "{" BASE "%s, "
 	    "\"end_certificate_config_999\": {\"end_point_name\": \"x\", "
 	    "\"validity_in_days\": 1}}", mca_buf_str(&s)), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": end_certificate_config_999: more "
 	    "than 256 end_certificate_config_<N> blocks");
 
@@ -997,7 +986,7 @@ START_TEST(test_warn)
 	struct mca_diag	 d;
 	size_t		 i;
 
-	ck_assert_msg(parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
 	for (i = 0; i < cfg->nwarnings; i++)
 		ck_assert_ptr_null(strchr(cfg->warnings[i], '\n'));
 	ck_assert_msg(cfg->nwarnings == warn[_i].n, "case %d: %zu warnings%s%s",
@@ -1021,7 +1010,8 @@ START_TEST(test_warn_cap)
 	for (i = 0; i < 200; i++)
 		ck_assert_int_eq(mca_buf_printf(&b, ", \"k%d\": 1", i), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "}"), 0);
-	ck_assert_msg(parse(mca_buf_str(&b), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(mca_buf_str(&b), &cfg, &d) == 0, "%s",
+	    d.msg);
 	ck_assert_uint_eq(cfg->nwarnings, 64);
 	ck_assert_str_eq(cfg->warnings[0], PATH ": unknown key \"k0\" ignored");
 	ck_assert_str_eq(cfg->warnings[63], PATH ": further warnings "
@@ -1261,7 +1251,7 @@ START_TEST(test_profile_lookup)
 	struct mca_diag			 d;
 	const struct mca_profile	*p;
 
-	ck_assert_msg(parse(DOC(P1("") ", " P2("") ", "
+	ck_assert_msg(tu_cfg_parse(DOC(P1("") ", " P2("") ", "
 	    "\"default_end_point_name\": \"user\""), &cfg, &d) == 0, "%s",
 	    d.msg);
 	p = mca_cfg_profile(cfg, lookup[_i].label);
@@ -1317,7 +1307,7 @@ START_TEST(test_api_edges)
 	ck_assert_str_eq(d.msg, "config.json: the top level must be a JSON "
 	    "object");
 	/* A successful parse clears an old message. */
-	ck_assert_int_eq(parse(MIN, &cfg, &d), 0);
+	ck_assert_int_eq(tu_cfg_parse(MIN, &cfg, &d), 0);
 	ck_assert_str_eq(d.msg, "");
 	mca_cfg_free(cfg);
 }

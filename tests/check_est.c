@@ -383,6 +383,37 @@ csr_b64(EVP_PKEY *key, const char *cn, const char *dns, unsigned wrap,
 	mca_buf_free(&der);
 }
 
+/* As csr_b64(), wrapped at 64, with a signature that does not verify. */
+static void
+csr_b64_tampered(EVP_PKEY *key, const char *cn, struct mca_buf *out)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+
+	make_csr(key, cn, NULL, &der);
+	der.data[der.len - 5] ^= 0x01;
+	mca_buf_reset(out);
+	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, out), 0);
+	mca_buf_free(&der);
+}
+
+/* DigiCert's curl form (text/plain): PEM on one line, spaces for breaks. */
+static void
+csr_pem_oneline(EVP_PKEY *key, const char *cn, struct mca_buf *out)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+	size_t		 i;
+
+	make_csr(key, cn, NULL, &der);
+	mca_buf_reset(out);
+	mca_buf_addstr(out, "-----BEGIN CERTIFICATE REQUEST----- ");
+	mca_b64_encode(der.data, der.len, 64, out);
+	mca_buf_addstr(out, "-----END CERTIFICATE REQUEST-----");
+	for (i = 0; i < out->len; i++)
+		if (out->data[i] == '\n')
+			out->data[i] = ' ';
+	mca_buf_free(&der);
+}
+
 /* ------------------------------------------------------------ results */
 
 /* Decodes a certs-only answer; returns its certificates. */
@@ -464,8 +495,8 @@ assert_verifies(X509 *x)
 {
 	save_pem(x, "verify-me.pem");
 	ck_assert_int_eq(tu_sh(NULL, "'%s' verify -CAfile '%s' -untrusted '%s' "
-	    "'%s' >&2", getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
-	    path("root.pem"), path("ca.pem"), path("verify-me.pem")), 0);
+	    "'%s' >&2", tu_openssl(), path("root.pem"), path("ca.pem"),
+	    path("verify-me.pem")), 0);
 }
 
 /* One value from the ledger, as text ("" when NULL or no row). */
@@ -515,6 +546,21 @@ issued_files(void)
 			n++;
 	closedir(d);
 	return n;
+}
+
+/* IssuedCerts/<serial>.pem holds the PEM of the ledger's row, no more. */
+static void
+assert_pem_file(const char *serial)
+{
+	struct mca_buf	 file = MCA_BUF_INIT;
+	char		 v[4096];
+
+	snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
+	ck_assert_int_eq(tu_read(path(v), &file), 0);
+	sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE serial=%Q",
+	    serial);
+	ck_assert_str_eq(mca_buf_str(&file), v);
+	mca_buf_free(&file);
 }
 
 static int
@@ -576,21 +622,34 @@ START_TEST(t_cacerts)
 }
 END_TEST
 
-START_TEST(t_csrattrs)
+/*
+ * GETs label's /csrattrs: 200, application/csrattrs in base64; what
+ * `openssl asn1parse` makes of the body goes to out.
+ */
+static void
+csrattrs_asn1(const char *label, struct mca_buf *out)
 {
 	struct cgi	 r;
-	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 uri[256];
 
-	run_cgi("GET", "/.well-known/est/p384only/csrattrs", NULL, NULL, -1,
-	    NULL, &r);
+	snprintf(uri, sizeof(uri), "/.well-known/est/%s/csrattrs", label);
+	run_cgi("GET", uri, NULL, NULL, -1, NULL, &r);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(header(&r, "Content-Type"), "application/csrattrs");
 	ck_assert_str_eq(header(&r, "Content-Transfer-Encoding"), "base64");
 	ck_assert_int_eq(tu_write(path("attrs.b64"), (const char *)r.body.data,
 	    r.body.len), 0);
-	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'",
-	    getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
+	mca_buf_reset(out);
+	ck_assert_int_eq(tu_sh(out, "'%s' asn1parse -in '%s'", tu_openssl(),
 	    path("attrs.b64")), 0);
+	cgi_free(&r);
+}
+
+START_TEST(t_csrattrs)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+
+	csrattrs_asn1("p384only", &out);
 	ck_assert_msg(strstr(mca_buf_str(&out), "secp384r1") != NULL, "%s",
 	    mca_buf_str(&out));
 	ck_assert_msg(strstr(mca_buf_str(&out), "id-ecPublicKey") != NULL, "%s",
@@ -598,7 +657,6 @@ START_TEST(t_csrattrs)
 	ck_assert_msg(strstr(mca_buf_str(&out), "ecdsa-with-SHA256") != NULL,
 	    "%s", mca_buf_str(&out));
 	mca_buf_free(&out);
-	cgi_free(&r);
 }
 END_TEST
 
@@ -636,7 +694,6 @@ START_TEST(t_enroll_device)
 	ASN1_BIT_STRING		*ku;
 	EXTENDED_KEY_USAGE	*eku;
 	char			 serial[80], v[4096], want[80];
-	struct mca_buf		 file = MCA_BUF_INIT, pem = MCA_BUF_INIT;
 	FILE			*f;
 	int			 days, secs, before;
 
@@ -712,12 +769,7 @@ START_TEST(t_enroll_device)
 		ck_assert_str_eq(v, want);
 	}
 	/* the PEM file is the ledger's PEM */
-	snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
-	ck_assert_int_eq(tu_read(path(v), &file), 0);
-	sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE serial=%Q", serial);
-	ck_assert_str_eq(mca_buf_str(&file), v);
-	mca_buf_free(&file);
-	mca_buf_free(&pem);
+	assert_pem_file(serial);
 	X509_free(ca);
 	X509_free(x);
 	EVP_PKEY_free(k);
@@ -727,11 +779,22 @@ END_TEST
 START_TEST(t_enroll_keys)
 {
 	static const char	*ok[] = { "rsa2048", "p384", "p521" };
-	static const char	*bad[] = { "rsa1024", "k256", "ed25519" };
+	static const struct {
+		const char	*label;
+		const char	*kind;
+		const char	*what;	/* in the 400's reason */
+	} bad[] = {
+		{ "device", "rsa1024", "refused" },
+		{ "device", "k256", "refused" },
+		{ "device", "ed25519", "refused" },
+		/* a label that wants P-384 refuses P-256 */
+		{ "p384only", "p256", "p384only" },
+	};
 	struct mca_buf		 b = MCA_BUF_INIT;
 	struct cgi		 r;
 	EVP_PKEY		*k;
 	X509			*x;
+	char			 uri[256];
 	size_t			 i;
 	int			 rows;
 
@@ -741,23 +804,17 @@ START_TEST(t_enroll_keys)
 		X509_free(x);
 	}
 	rows = sql_count("certificates");
-	for (i = 0; i < 3; i++) {
-		k = genkey(bad[i]);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		k = genkey(bad[i].kind);
 		csr_b64(k, "k", NULL, 0, &b);
-		run_cgi("POST", "/.well-known/est/device/simpleenroll",
-		    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
-		assert_error(&r, 400, "refused");
+		snprintf(uri, sizeof(uri), "/.well-known/est/%s/simpleenroll",
+		    bad[i].label);
+		run_cgi("POST", uri, "application/pkcs10", b.data, (long)b.len,
+		    "boot.pem", &r);
+		assert_error(&r, 400, bad[i].what);
 		cgi_free(&r);
 		EVP_PKEY_free(k);
 	}
-	/* a label that wants P-384 refuses P-256 */
-	k = genkey("p256");
-	csr_b64(k, "k", NULL, 0, &b);
-	run_cgi("POST", "/.well-known/est/p384only/simpleenroll",
-	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
-	assert_error(&r, 400, "p384only");
-	cgi_free(&r);
-	EVP_PKEY_free(k);
 	ck_assert_int_eq(sql_count("certificates"), rows);
 	mca_buf_free(&b);
 }
@@ -765,20 +822,12 @@ END_TEST
 
 START_TEST(t_enroll_pem_text_plain)
 {
-	struct mca_buf	 der = MCA_BUF_INIT, pem = MCA_BUF_INIT;
+	struct mca_buf	 pem = MCA_BUF_INIT;
 	struct cgi	 r;
 	EVP_PKEY	*k = genkey("p256");
 	X509		*x;
-	size_t		 i;
 
-	/* DigiCert's curl form: PEM on one line, spaces for line breaks */
-	make_csr(k, "CN-001", NULL, &der);
-	mca_buf_addstr(&pem, "-----BEGIN CERTIFICATE REQUEST----- ");
-	mca_b64_encode(der.data, der.len, 64, &pem);
-	mca_buf_addstr(&pem, "-----END CERTIFICATE REQUEST-----");
-	for (i = 0; i < pem.len; i++)
-		if (pem.data[i] == '\n')
-			pem.data[i] = ' ';
+	csr_pem_oneline(k, "CN-001", &pem);
 	run_cgi("POST", "/.well-known/est/simpleenroll", "text/plain",
 	    pem.data, (long)pem.len, "boot.pem", &r);
 	x = issued_cert(&r);
@@ -787,7 +836,6 @@ START_TEST(t_enroll_pem_text_plain)
 	ck_assert_int_eq(X509_get_ext_by_NID(x, NID_ext_key_usage, -1) >= 0, 1);
 	X509_free(x);
 	cgi_free(&r);
-	mca_buf_free(&der);
 	mca_buf_free(&pem);
 	EVP_PKEY_free(k);
 }
@@ -826,28 +874,100 @@ START_TEST(t_enroll_profiles)
 }
 END_TEST
 
-START_TEST(t_errors)
+/*
+ * What the ledger and IssuedCerts held before a run of requests that must
+ * all be refused: see tally_take() and assert_refused_only().
+ */
+struct tally {
+	int		 certs;		/* rows in certificates */
+	int		 files;		/* files in IssuedCerts */
+	const char	*where;		/* "refusals [WHERE ...]" */
+	int		 refusals;	/* rows of where */
+};
+
+/*
+ * Takes the tally after one good enrollment, so that IssuedCerts exists
+ * and holds a file.
+ */
+static void
+tally_take(struct tally *t, const char *where)
 {
-	struct mca_buf	 b = MCA_BUF_INIT, big = MCA_BUF_INIT;
-	struct cgi	 r;
-	EVP_PKEY	*k = genkey("p256");
-	int		 rows, files, refusals;
-	const char	*E = "/.well-known/est/device/simpleenroll";
-
-	/* one good enrollment first, so that the directory exists with a file */
 	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
-	rows = sql_count("certificates");
-	files = issued_files();
-	refusals = sql_count("refusals");
-	csr_b64(k, "e", NULL, 64, &b);
+	t->certs = sql_count("certificates");
+	t->files = issued_files();
+	t->where = where;
+	t->refusals = sql_count(where);
+}
 
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len, NULL, &r);
+/* Nothing issued since t was taken, and recorded more refusals since. */
+static void
+assert_refused_only(const struct tally *t, int recorded)
+{
+	ck_assert_int_eq(sql_count("certificates"), t->certs);
+	ck_assert_int_eq(issued_files(), t->files);
+	ck_assert_int_eq(sql_count(t->where), t->refusals + recorded);
+}
+
+/*
+ * The refusals that every operation taking a CSR shares, sent to uri
+ * with csr (base64): no client certificate (401), an untrusted one
+ * (403), a body that is not base64 (400), one over 64 KiB (413, before
+ * it is read), the media type badtype (415), GET (405, Allow: POST) and
+ * no Content-Length (411). Each is a refusal of the operation, and so
+ * one row in the ledger's refusals: REFUSE_COMMON_ROWS in all.
+ */
+#define REFUSE_COMMON_ROWS	7
+static void
+refuse_common(const char *uri, const struct mca_buf *csr, const char *badtype)
+{
+	struct mca_buf	 big = MCA_BUF_INIT;
+	struct cgi	 r;
+
+	run_cgi("POST", uri, "application/pkcs10", csr->data, (long)csr->len,
+	    NULL, &r);
 	assert_error(&r, 401, "client certificate");
 	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
+	run_cgi("POST", uri, "application/pkcs10", csr->data, (long)csr->len,
 	    "foreign.pem", &r);
 	assert_error(&r, 403, "not trusted");
 	cgi_free(&r);
+	run_cgi("POST", uri, "application/pkcs10", "!!not base64!!", 14,
+	    "boot.pem", &r);
+	assert_error(&r, 400, NULL);
+	cgi_free(&r);
+	while (big.len <= 64 * 1024)
+		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
+	run_cgi("POST", uri, "application/pkcs10", big.data, (long)big.len,
+	    "boot.pem", &r);
+	assert_error(&r, 413, NULL);
+	cgi_free(&r);
+	run_cgi("POST", uri, badtype, csr->data, (long)csr->len, "boot.pem",
+	    &r);
+	assert_error(&r, 415, "application/pkcs10");
+	cgi_free(&r);
+	run_cgi("GET", uri, NULL, NULL, -1, "boot.pem", &r);
+	assert_error(&r, 405, "POST");
+	ck_assert_str_eq(header(&r, "Allow"), "POST");
+	cgi_free(&r);
+	run_cgi("POST", uri, "application/pkcs10", csr->data, -1, "boot.pem",
+	    &r);
+	assert_error(&r, 411, NULL);
+	cgi_free(&r);
+	mca_buf_free(&big);
+}
+
+START_TEST(t_errors)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	struct tally	 t;
+	EVP_PKEY	*k = genkey("p256");
+	const char	*E = "/.well-known/est/device/simpleenroll";
+
+	tally_take(&t, "refusals");
+	csr_b64(k, "e", NULL, 64, &b);
+	refuse_common(E, &b, "application/x-www-form-urlencoded");
+
 	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
 	    "boot-expired.pem", &r);
 	assert_error(&r, 403, "expired");
@@ -862,10 +982,6 @@ START_TEST(t_errors)
 	run_cgi("GET", "/.well-known/est/device/cacerts/", NULL, NULL, -1, NULL, &r);
 	assert_error(&r, 404, NULL);
 	cgi_free(&r);
-	run_cgi("GET", E, NULL, NULL, -1, "boot.pem", &r);
-	assert_error(&r, 405, "POST");
-	ck_assert_str_eq(header(&r, "Allow"), "POST");
-	cgi_free(&r);
 	run_cgi("POST", "/.well-known/est/cacerts", "application/pkcs10", "x", 1,
 	    NULL, &r);
 	assert_error(&r, 405, NULL);
@@ -875,52 +991,22 @@ START_TEST(t_errors)
 	    "x", 1, "boot.pem", &r);
 	assert_error(&r, 501, "fullcmc");
 	cgi_free(&r);
-	/* body over 64 KiB: 413 before reading it */
-	while (big.len <= 64 * 1024)
-		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
-	run_cgi("POST", E, "application/pkcs10", big.data, (long)big.len,
-	    "boot.pem", &r);
-	assert_error(&r, 413, NULL);
-	cgi_free(&r);
-	/* no Content-Length */
-	run_cgi("POST", E, "application/pkcs10", b.data, -1, "boot.pem", &r);
-	assert_error(&r, 411, NULL);
-	cgi_free(&r);
-	/* wrong media type */
-	run_cgi("POST", E, "application/x-www-form-urlencoded", b.data,
-	    (long)b.len, "boot.pem", &r);
-	assert_error(&r, 415, "application/pkcs10");
-	cgi_free(&r);
 	/* garbage */
-	run_cgi("POST", E, "application/pkcs10", "!!not base64!!", 14,
-	    "boot.pem", &r);
-	assert_error(&r, 400, NULL);
-	cgi_free(&r);
 	run_cgi("POST", E, "application/pkcs10", "QUFBQQ==", 8, "boot.pem", &r);
 	assert_error(&r, 400, NULL);
 	cgi_free(&r);
 	/* a tampered CSR: proof of possession fails */
-	{
-		struct mca_buf	 der = MCA_BUF_INIT;
-
-		make_csr(k, "t", NULL, &der);
-		der.data[der.len - 5] ^= 0x01;
-		mca_buf_reset(&b);
-		mca_b64_encode(der.data, der.len, 64, &b);
-		mca_buf_free(&der);
-	}
+	csr_b64_tampered(k, "t", &b);
 	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
 	    "boot.pem", &r);
 	assert_error(&r, 400, NULL);
 	cgi_free(&r);
-	/* nothing issued, every refused enrollment recorded */
-	ck_assert_int_eq(sql_count("certificates"), rows);
-	ck_assert_int_eq(issued_files(), files);
 	/*
-	 * 401, 403 x2, 405, 413, 411, 415, 400 x3; not the 404s (no label)
+	 * Nothing issued, every refused enrollment recorded: those of
+	 * refuse_common(), 403 expired, 400 x2; not the 404s (no label)
 	 * nor the requests to non-enrollment operations.
 	 */
-	ck_assert_int_eq(sql_count("refusals"), refusals + 10);
+	assert_refused_only(&t, REFUSE_COMMON_ROWS + 3);
 	{
 		char	 v[512];
 
@@ -929,7 +1015,6 @@ START_TEST(t_errors)
 		ck_assert_msg(strncmp(v, "403|device|", 11) == 0, "%s", v);
 	}
 	mca_buf_free(&b);
-	mca_buf_free(&big);
 	EVP_PKEY_free(k);
 }
 END_TEST
@@ -1234,23 +1319,8 @@ skg_run(const char *label, EVP_PKEY *csrkey, const char *cn,
 static void
 assert_pair(EVP_PKEY *priv, X509 *x)
 {
-	EVP_MD_CTX	*ctx;
-	unsigned char	 sig[1024];
-	size_t		 len = sizeof(sig);
-
 	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x), priv), 1);
-	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
-	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
-	    priv), 1);
-	ck_assert_int_eq(EVP_DigestSign(ctx, sig, &len,
-	    (const unsigned char *)"est", 3), 1);
-	EVP_MD_CTX_free(ctx);
-	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
-	ck_assert_int_eq(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
-	    X509_get0_pubkey(x)), 1);
-	ck_assert_int_eq(EVP_DigestVerify(ctx, sig, len,
-	    (const unsigned char *)"est", 3), 1);
-	EVP_MD_CTX_free(ctx);
+	tu_assert_signs(priv, X509_get0_pubkey(x));
 }
 
 /*
@@ -1403,7 +1473,6 @@ START_TEST(t_serverkeygen)
 	};
 	struct cgi	 r;
 	struct skg	 g;
-	struct mca_buf	 file = MCA_BUF_INIT;
 	EVP_PKEY	*k, *first = NULL;
 	char		 desc[128], serial[80], v[4096], cn[32];
 	size_t		 i;
@@ -1446,18 +1515,12 @@ START_TEST(t_serverkeygen)
 		    strstr(v, "device-boot-001") != NULL, "%s", v);
 		/* the PEM file: the certificate, and nothing else */
 		ck_assert_int_eq(issued_files(), files + 1);
-		snprintf(v, sizeof(v), "IssuedCerts/%s.pem", serial);
-		ck_assert_int_eq(tu_read(path(v), &file), 0);
-		sql1(v, sizeof(v), "SELECT pem FROM certificates WHERE "
-		    "serial=%Q", serial);
-		ck_assert_str_eq(mca_buf_str(&file), v);
-		mca_buf_reset(&file);
+		assert_pem_file(serial);
 		assert_key_not_on_disk(&g);
 		skg_free(&g);
 		EVP_PKEY_free(k);
 	}
 	EVP_PKEY_free(first);
-	mca_buf_free(&file);
 }
 END_TEST
 
@@ -1468,18 +1531,15 @@ END_TEST
  */
 START_TEST(t_serverkeygen_csr)
 {
-	struct mca_buf	 der = MCA_BUF_INIT, b = MCA_BUF_INIT;
+	struct mca_buf	 b = MCA_BUF_INIT;
 	struct cgi	 r;
 	struct skg	 g;
 	EVP_PKEY	*k = genkey("p256"), *weak = genkey("rsa1024");
 	X509		*dev;
-	size_t		 i;
 	int		 rows;
 
 	/* a signature that does not verify */
-	make_csr(k, "tampered", NULL, &der);
-	der.data[der.len - 5] ^= 0x01;
-	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, &b), 0);
+	csr_b64_tampered(k, "tampered", &b);
 	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
 	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
 	skg_parse(&r, 64, &g);
@@ -1501,14 +1561,7 @@ START_TEST(t_serverkeygen_csr)
 	cgi_free(&r);
 
 	/* PEM as text/plain, the DigiCert form, one line */
-	mca_buf_reset(&b);
-	make_csr(k, "pem-form", NULL, &der);
-	mca_buf_addstr(&b, "-----BEGIN CERTIFICATE REQUEST----- ");
-	mca_b64_encode(der.data, der.len, 64, &b);
-	mca_buf_addstr(&b, "-----END CERTIFICATE REQUEST-----");
-	for (i = 0; i < b.len; i++)
-		if (b.data[i] == '\n')
-			b.data[i] = ' ';
+	csr_pem_oneline(k, "pem-form", &b);
 	run_cgi("POST", "/.well-known/est/skg-rsa/serverkeygen", "text/plain",
 	    b.data, (long)b.len, "boot.pem", &r);
 	skg_parse(&r, 76, &g);
@@ -1518,9 +1571,7 @@ START_TEST(t_serverkeygen_csr)
 
 	/* no subject and no subjectAltName: nothing to certify */
 	rows = sql_count("certificates");
-	make_csr(k, NULL, NULL, &der);
-	mca_buf_reset(&b);
-	mca_b64_encode(der.data, der.len, 64, &b);
+	csr_b64(k, NULL, NULL, 64, &b);
 	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
 	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
 	assert_error(&r, 400, "neither a subject");
@@ -1571,53 +1622,20 @@ START_TEST(t_serverkeygen_csr)
 	EVP_PKEY_free(k);
 	EVP_PKEY_free(weak);
 	mca_buf_free(&b);
-	mca_buf_free(&der);
 }
 END_TEST
 
 START_TEST(t_serverkeygen_errors)
 {
-	struct mca_buf	 b = MCA_BUF_INIT, big = MCA_BUF_INIT;
+	struct mca_buf	 b = MCA_BUF_INIT;
 	struct cgi	 r;
+	struct tally	 t;
 	EVP_PKEY	*k = genkey("p256");
-	int		 rows, files, refusals;
-	const char	*E = "/.well-known/est/skg-ec/serverkeygen";
 
-	/* the directory exists with a file */
-	X509_free(enroll_ok("device", "p256", "x", "boot.pem", NULL));
-	rows = sql_count("certificates");
-	files = issued_files();
-	refusals = sql_count("refusals WHERE operation = 'serverkeygen'");
+	tally_take(&t, "refusals WHERE operation = 'serverkeygen'");
 	csr_b64(k, "e", NULL, 64, &b);
-
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len, NULL, &r);
-	assert_error(&r, 401, "client certificate");
-	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", b.data, (long)b.len,
-	    "foreign.pem", &r);
-	assert_error(&r, 403, "not trusted");
-	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", "!!not base64!!", 14,
-	    "boot.pem", &r);
-	assert_error(&r, 400, NULL);
-	cgi_free(&r);
-	while (big.len <= 64 * 1024)
-		mca_buf_addstr(&big, "QUFBQUFBQUFBQUFB\n");
-	run_cgi("POST", E, "application/pkcs10", big.data, (long)big.len,
-	    "boot.pem", &r);
-	assert_error(&r, 413, NULL);
-	cgi_free(&r);
-	run_cgi("POST", E, "application/json", b.data, (long)b.len,
-	    "boot.pem", &r);
-	assert_error(&r, 415, "application/pkcs10");
-	cgi_free(&r);
-	run_cgi("GET", E, NULL, NULL, -1, "boot.pem", &r);
-	assert_error(&r, 405, "POST");
-	ck_assert_str_eq(header(&r, "Allow"), "POST");
-	cgi_free(&r);
-	run_cgi("POST", E, "application/pkcs10", b.data, -1, "boot.pem", &r);
-	assert_error(&r, 411, NULL);
-	cgi_free(&r);
+	refuse_common("/.well-known/est/skg-ec/serverkeygen", &b,
+	    "application/json");
 	/* fullcmc stays unimplemented */
 	run_cgi("POST", "/.well-known/est/skg-ec/fullcmc",
 	    "application/pkcs7-mime", "x", 1, "boot.pem", &r);
@@ -1625,12 +1643,8 @@ START_TEST(t_serverkeygen_errors)
 	cgi_free(&r);
 
 	/* nothing issued; every refusal recorded as serverkeygen */
-	ck_assert_int_eq(sql_count("certificates"), rows);
-	ck_assert_int_eq(issued_files(), files);
-	ck_assert_int_eq(sql_count("refusals WHERE operation = "
-	    "'serverkeygen'"), refusals + 7);
+	assert_refused_only(&t, REFUSE_COMMON_ROWS);
 	mca_buf_free(&b);
-	mca_buf_free(&big);
 	EVP_PKEY_free(k);
 }
 END_TEST
@@ -1687,8 +1701,7 @@ START_TEST(t_rollover)
 	struct cgi	 r;
 	struct mca_buf	 out = MCA_BUF_INIT;
 	STACK_OF(X509)	*chain, *extra, *sk;
-	const char	*ossl = getenv("OPENSSL") != NULL ? getenv("OPENSSL") :
-			    "openssl";
+	const char	*ossl = tu_openssl();
 	size_t		 i;
 	int		 j, n;
 
@@ -2216,24 +2229,14 @@ END_TEST
 
 START_TEST(t_csrattrs_policy)
 {
-	struct cgi	 r;
 	struct mca_buf	 out = MCA_BUF_INIT;
 	const char	*o;
 
-	run_cgi("GET", "/.well-known/est/pass/csrattrs", NULL, NULL, -1, NULL,
-	    &r);
-	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(header(&r, "Content-Type"), "application/csrattrs");
-	ck_assert_int_eq(tu_write(path("attrs.b64"), (const char *)r.body.data,
-	    r.body.len), 0);
-	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -in '%s'",
-	    getenv("OPENSSL") ? getenv("OPENSSL") : "openssl",
-	    path("attrs.b64")), 0);
+	csrattrs_asn1("pass", &out);
 	o = mca_buf_str(&out);
 	ck_assert_msg(strstr(o, ":id-ecPublicKey") && strstr(o, ":prime256v1")
 	    && strstr(o, ":secp384r1") && strstr(o, ":ecdsa-with-SHA256") &&
 	    !strstr(o, "secp521r1") && !strstr(o, "rsaEncryption"), "%s", o);
-	cgi_free(&r);
 	mca_buf_free(&out);
 }
 END_TEST

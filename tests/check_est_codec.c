@@ -27,14 +27,6 @@ Suite	*est_codec_suite(void);
 
 static X509	*cert[NCERT];
 
-static const char *
-openssl_cmd(void)
-{
-	const char	*s = getenv("OPENSSL");
-
-	return s != NULL && *s != '\0' ? s : "openssl";
-}
-
 static void
 setup(void)
 {
@@ -129,7 +121,7 @@ START_TEST(test_certs_only_cli)
 	(void)snprintf(path, sizeof(path), "%s/p7.der", dir);
 	ck_assert_int_eq(tu_write(path, (char *)der.data, der.len), 0);
 	ck_assert_int_eq(tu_sh(&out, "'%s' pkcs7 -inform DER -in '%s/p7.der' "
-	    "-print_certs -noout", openssl_cmd(), dir), 0);
+	    "-print_certs -noout", tu_openssl(), dir), 0);
 	s = mca_buf_str(&out);
 	ck_assert_ptr_nonnull(s = strstr(s, "subject=CN = leaf\n"));
 	ck_assert_ptr_nonnull(s = strstr(s, "subject=CN = sub CA\n"));
@@ -141,7 +133,7 @@ START_TEST(test_certs_only_cli)
 		ck_assert_int_eq(PEM_write_bio_X509(b, cert[i]), 1);
 	BIO_free(b);
 	ck_assert_int_eq(tu_sh(NULL, "'%s' crl2pkcs7 -nocrl -certfile "
-	    "'%s/chain.pem' -outform DER -out '%s/ref.der'", openssl_cmd(),
+	    "'%s/chain.pem' -outform DER -out '%s/ref.der'", tu_openssl(),
 	    dir, dir), 0);
 	(void)snprintf(path, sizeof(path), "%s/ref.der", dir);
 	ck_assert_int_eq(tu_read(path, &ref), 0);
@@ -158,64 +150,6 @@ START_TEST(test_certs_only_cli)
 END_TEST
 
 /* ------------------------------------------------------------ csrattrs */
-
-/*
- * Reads a CsrAttrs back into words: each AttrOrOID as its dotted OID, an
- * Attribute as "type={value,...}", separated by spaces.
- */
-static void
-attrs_words(const unsigned char *der, size_t len, struct mca_buf *out)
-{
-	const unsigned char	*p = der, *end, *q;
-	X509_ATTRIBUTE		*a;
-	ASN1_OBJECT		*o;
-	ASN1_TYPE		*t;
-	char			 txt[128];
-	long			 clen;
-	int			 tag, xclass, i, r;
-
-	r = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
-	ck_assert_int_eq(r, V_ASN1_CONSTRUCTED);
-	ck_assert_int_eq(tag, V_ASN1_SEQUENCE);
-	ck_assert_int_eq(xclass, V_ASN1_UNIVERSAL);
-	end = p + clen;
-	ck_assert_ptr_eq(end, der + len);	/* nothing after the SEQUENCE */
-	while (p < end) {
-		if (out->len > 0)
-			ck_assert_int_eq(mca_buf_addc(out, ' '), 0);
-		if (*p == V_ASN1_OBJECT) {
-			ck_assert_ptr_nonnull(o = d2i_ASN1_OBJECT(NULL, &p,
-			    end - p));
-			ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt), o, 1), 0);
-			ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
-			ASN1_OBJECT_free(o);
-			continue;
-		}
-		ck_assert_int_eq(*p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED);
-		q = p;
-		ck_assert_ptr_nonnull(a = d2i_X509_ATTRIBUTE(NULL, &p, end - p));
-		ck_assert(p > q);
-		ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt),
-		    X509_ATTRIBUTE_get0_object(a), 1), 0);
-		ck_assert_int_eq(mca_buf_printf(out, "%s={", txt), 0);
-		for (i = 0; i < X509_ATTRIBUTE_count(a); i++) {
-			t = X509_ATTRIBUTE_get0_type(a, i);
-			if (i > 0)
-				ck_assert_int_eq(mca_buf_addc(out, ','), 0);
-			if (t->type == V_ASN1_OBJECT) {
-				ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt),
-				    t->value.object, 1), 0);
-				ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
-			} else if (t->type == V_ASN1_INTEGER)
-				ck_assert_int_eq(mca_buf_printf(out, "%ld",
-				    ASN1_INTEGER_get(t->value.integer)), 0);
-			else
-				ck_abort_msg("value of type %d", t->type);
-		}
-		ck_assert_int_eq(mca_buf_addc(out, '}'), 0);
-		X509_ATTRIBUTE_free(a);
-	}
-}
 
 #define ECPUB	"1.2.840.10045.2.1"
 #define RSAENC	"1.2.840.113549.1.1.1"
@@ -272,7 +206,7 @@ START_TEST(test_csrattrs)
 	ck_assert_int_eq(rc, acases[_i].rc);
 	ck_assert_mem_eq(der.data, "pre", 3);
 	if (rc == 0) {
-		attrs_words(der.data + 3, der.len - 3, &words);
+		tu_csrattrs_words(der.data + 3, der.len - 3, 0, &words);
 		ck_assert_str_eq(mca_buf_str(&words), acases[_i].want);
 	} else
 		ck_assert_uint_eq(der.len, 3);		/* nothing appended */
@@ -332,7 +266,7 @@ START_TEST(test_csrattrs_asn1parse)
 	(void)snprintf(path, sizeof(path), "%s/attrs.der", dir);
 	ck_assert_int_eq(tu_write(path, (char *)der.data, der.len), 0);
 	ck_assert_int_eq(tu_sh(&out, "'%s' asn1parse -inform DER -in '%s'",
-	    openssl_cmd(), path), 0);
+	    tu_openssl(), path), 0);
 	s = mca_buf_str(&out);
 	ck_assert_ptr_nonnull(s = strstr(s, "d=0 "));
 	ck_assert_ptr_nonnull(s = strstr(s, "SEQUENCE"));

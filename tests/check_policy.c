@@ -23,7 +23,7 @@
 #include "est_codec.h"
 #include "testutil.h"
 
-#define PATH	"/etc/microca/config.json"
+#define PATH	TU_CFG_PATH	/* the name tu_cfg_parse() gives */
 #define BASE	"\"intermediate_cert_path\": \"/etc/microca/chain.pem\", " \
 		"\"intermediate_private_key_path\": \"/etc/microca/ca.key\", " \
 		"\"mtls_ca_cert\": \"/etc/microca/clients.pem\""
@@ -33,12 +33,6 @@
 #define P1(x)	"\"end_certificate_config_1\": {" DEV x "}"
 #define DOC(x)	"{" BASE ", " P1(x) "}"
 #define K1	"end_certificate_config_1."
-
-static int
-parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
-{
-	return mca_cfg_parse(PATH, json, strlen(json), cfg, d);
-}
 
 /* ------------------------------------------------------------ config */
 
@@ -91,7 +85,7 @@ START_TEST(test_good)
 	size_t				 i;
 	int				 rc;
 
-	rc = parse(good[_i].json, &cfg, &d);
+	rc = tu_cfg_parse(good[_i].json, &cfg, &d);
 	ck_assert_msg(rc == 0, "case %d: %s", _i, d.msg);
 	p = &cfg->profiles[0];
 	ck_assert_uint_eq(p->auth_methods, good[_i].auth);
@@ -225,20 +219,7 @@ static const struct {
 
 START_TEST(test_bad)
 {
-	struct mca_cfg	*cfg = (struct mca_cfg *)1;
-	struct mca_diag	 d;
-	int		 rc;
-
-	rc = parse(bad[_i].json, &cfg, &d);
-	ck_assert_msg(rc == MCA_ERR_CONFIG, "case %d: rc %d (%s)", _i, rc,
-	    d.msg);
-	ck_assert_ptr_null(cfg);
-	/* The file, then the dotted key, then what is wrong. */
-	ck_assert_msg(strncmp(d.msg, PATH ": ", strlen(PATH ": ")) == 0 &&
-	    strstr(d.msg, bad[_i].msg) == d.msg + strlen(PATH ": "),
-	    "case %d: got \"%s\", want \"%s: %s...\"", _i, d.msg, PATH,
-	    bad[_i].msg);
-	ck_assert_ptr_null(strchr(d.msg, '\n'));
+	tu_cfg_assert_refused(bad[_i].json, bad[_i].msg, _i);
 }
 END_TEST
 
@@ -256,7 +237,8 @@ START_TEST(test_caps)
 		ck_assert_int_eq(mca_buf_printf(&b, "%s\"RSA-%d\"",
 		    i ? ", " : "", 2048 + i), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "]}}"), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": " K1 "allowed_keys: more than 16 "
 	    "entries");
 
@@ -268,7 +250,8 @@ START_TEST(test_caps)
 		ck_assert_int_eq(mca_buf_printf(&b, "%s\"k%d\": \"^a$\"",
 		    i ? ", " : "", i), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "}}}"), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": " K1 "subject_patterns: more than 16 "
 	    "entries");
 
@@ -280,7 +263,8 @@ START_TEST(test_caps)
 	for (i = 0; i < 1023; i++)
 		ck_assert_int_eq(mca_buf_addc(&b, 'a'), 0);
 	ck_assert_int_eq(mca_buf_addstr(&b, "$\"}}}"), 0);
-	ck_assert_int_eq(parse(mca_buf_str(&b), &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_int_eq(tu_cfg_parse(mca_buf_str(&b), &cfg, &d),
+	    MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, PATH ": " K1 "subject_patterns.CN: longer "
 	    "than 1024 bytes");
 	mca_buf_free(&b);
@@ -314,7 +298,7 @@ START_TEST(test_warn)
 	struct mca_cfg	*cfg = NULL;
 	struct mca_diag	 d;
 
-	ck_assert_msg(parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(warn[_i].json, &cfg, &d) == 0, "%s", d.msg);
 	if (warn[_i].warning == NULL)
 		ck_assert_msg(cfg->nwarnings == 0, "case %d: %s", _i,
 		    cfg->warnings[0]);
@@ -411,7 +395,7 @@ START_TEST(test_allowed_keys)
 	(void)snprintf(json, sizeof(json), "{" BASE ", "
 	    "\"end_certificate_config_1\": {" DEV ", \"allowed_keys\": [%s]}}",
 	    kcases[_i].keys);
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	rc = mca_csr_check(kreq[kcases[_i].key], &cfg->profiles[0], &d);
 	ck_assert_int_eq(rc, kcases[_i].diag[0] ? MCA_ERR_POLICY : 0);
 	ck_assert_str_eq(d.msg, kcases[_i].diag);
@@ -517,7 +501,7 @@ START_TEST(test_subject)
 	(void)snprintf(json, sizeof(json), "{" BASE ", "
 	    "\"end_certificate_config_1\": {" DEV ", \"subject_patterns\": "
 	    "%s}}", scases[_i].rules);
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	n = name_of(scases[_i].subject);
 	rc = mca_csr_check_subject(n, &cfg->profiles[0], &d);
 	ck_assert_msg(rc == (scases[_i].diag[0] ? MCA_ERR_POLICY : 0),
@@ -540,7 +524,7 @@ START_TEST(test_subject_long)
 	X509_NAME	*n = X509_NAME_new();
 	unsigned char	 v[1025];
 
-	ck_assert_int_eq(parse(DOC(", \"subject_patterns\": {\"OU\": "
+	ck_assert_int_eq(tu_cfg_parse(DOC(", \"subject_patterns\": {\"OU\": "
 	    "\"^a+$\"}"), &cfg, &d), 0);
 	memset(v, 'a', sizeof(v));
 	ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, "OU", V_ASN1_UTF8STRING,
@@ -561,55 +545,6 @@ START_TEST(test_subject_long)
 END_TEST
 
 /* ------------------------------------------------------------ csrattrs */
-
-/* CsrAttrs in words: OIDs dotted, Attributes as "oid={v,...}". */
-static void
-attrs_words(const unsigned char *der, size_t len, struct mca_buf *out)
-{
-	const unsigned char	*p = der, *end;
-	X509_ATTRIBUTE		*a;
-	ASN1_OBJECT		*o;
-	ASN1_TYPE		*t;
-	char			 txt[128];
-	long			 clen;
-	int			 tag, xclass, i;
-
-	ck_assert_int_eq(ASN1_get_object(&p, &clen, &tag, &xclass, (long)len),
-	    V_ASN1_CONSTRUCTED);
-	ck_assert_int_eq(tag, V_ASN1_SEQUENCE);
-	end = p + clen;
-	ck_assert_ptr_eq(end, der + len);
-	while (p < end) {
-		if (out->len > 0)
-			ck_assert_int_eq(mca_buf_addc(out, ' '), 0);
-		if (*p == V_ASN1_OBJECT) {
-			ck_assert_ptr_nonnull(o = d2i_ASN1_OBJECT(NULL, &p,
-			    end - p));
-			OBJ_obj2txt(txt, sizeof(txt), o, 0);
-			ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
-			ASN1_OBJECT_free(o);
-			continue;
-		}
-		ck_assert_ptr_nonnull(a = d2i_X509_ATTRIBUTE(NULL, &p,
-		    end - p));
-		OBJ_obj2txt(txt, sizeof(txt), X509_ATTRIBUTE_get0_object(a), 0);
-		ck_assert_int_eq(mca_buf_printf(out, "%s={", txt), 0);
-		for (i = 0; i < X509_ATTRIBUTE_count(a); i++) {
-			t = X509_ATTRIBUTE_get0_type(a, i);
-			if (i > 0)
-				ck_assert_int_eq(mca_buf_addc(out, ','), 0);
-			if (t->type == V_ASN1_OBJECT) {
-				OBJ_obj2txt(txt, sizeof(txt), t->value.object,
-				    0);
-				ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
-			} else
-				ck_assert_int_eq(mca_buf_printf(out, "%ld",
-				    ASN1_INTEGER_get(t->value.integer)), 0);
-		}
-		ck_assert_int_eq(mca_buf_addc(out, '}'), 0);
-		X509_ATTRIBUTE_free(a);
-	}
-}
 
 static const struct {
 	const char	*keys;
@@ -639,10 +574,10 @@ START_TEST(test_csrattrs)
 	(void)snprintf(json, sizeof(json), "{" BASE ", "
 	    "\"end_certificate_config_1\": {" DEV ", \"allowed_keys\": [%s]}}",
 	    acases[_i].keys);
-	ck_assert_msg(parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
 	ck_assert_int_eq(mca_est_csrattrs(&cfg->profiles[0],
 	    EVP_get_digestbyname(acases[_i].md), &der), 0);
-	attrs_words(der.data, der.len, &words);
+	tu_csrattrs_words(der.data, der.len, 1, &words);
 	ck_assert_str_eq(mca_buf_str(&words), acases[_i].want);
 	mca_buf_free(&der);
 	mca_buf_free(&words);

@@ -9,8 +9,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/asn1.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "cfg.h"
+#include "err.h"
 #include "testutil.h"
 
 const char *
@@ -27,6 +31,14 @@ tu_builddir(void)
 	const char	*s = getenv("MCA_BUILDDIR");
 
 	return s != NULL && *s != '\0' ? s : ".";
+}
+
+const char *
+tu_openssl(void)
+{
+	const char	*s = getenv("OPENSSL");
+
+	return s != NULL && *s != '\0' ? s : "openssl";
 }
 
 char *
@@ -173,4 +185,107 @@ tu_selfsigned(const char *cn, EVP_PKEY *k)
 	ck_assert_int_eq(X509_set_pubkey(x, k), 1);
 	ck_assert_int_gt(X509_sign(x, k, EVP_sha256()), 0);
 	return x;
+}
+
+void
+tu_assert_signs(EVP_PKEY *priv, EVP_PKEY *pub)
+{
+	EVP_MD_CTX	*ctx;
+	unsigned char	 sig[1024];
+	size_t		 len = sizeof(sig);
+
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestSignInit(ctx, NULL, EVP_sha256(), NULL,
+	    priv), 1);
+	ck_assert_int_eq(EVP_DigestSign(ctx, sig, &len,
+	    (const unsigned char *)"est", 3), 1);
+	EVP_MD_CTX_free(ctx);
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestVerifyInit(ctx, NULL, EVP_sha256(), NULL,
+	    pub), 1);
+	ck_assert_int_eq(EVP_DigestVerify(ctx, sig, len,
+	    (const unsigned char *)"est", 3), 1);
+	EVP_MD_CTX_free(ctx);
+}
+
+int
+tu_cfg_parse(const char *json, struct mca_cfg **cfg, struct mca_diag *d)
+{
+	return mca_cfg_parse(TU_CFG_PATH, json, strlen(json), cfg, d);
+}
+
+void
+tu_cfg_assert_refused(const char *json, const char *msg, int n)
+{
+	struct mca_cfg	*cfg = (struct mca_cfg *)1;
+	struct mca_diag	 d;
+	const size_t	 plen = strlen(TU_CFG_PATH ": ");
+	int		 rc;
+
+	rc = tu_cfg_parse(json, &cfg, &d);
+	ck_assert_msg(rc == MCA_ERR_CONFIG, "case %d: rc %d (%s)", n, rc,
+	    d.msg);
+	ck_assert_ptr_null(cfg);
+	/* The file, then the dotted key, then what is wrong. */
+	ck_assert_msg(strncmp(d.msg, TU_CFG_PATH ": ", plen) == 0 &&
+	    strstr(d.msg + plen, msg) == d.msg + plen,
+	    "case %d: got \"%s\", want \"%s: %s...\"", n, d.msg, TU_CFG_PATH,
+	    msg);
+	ck_assert_ptr_null(strchr(d.msg, '\n'));
+}
+
+void
+tu_csrattrs_words(const unsigned char *der, size_t len, int names,
+    struct mca_buf *out)
+{
+	const unsigned char	*p = der, *end, *q;
+	X509_ATTRIBUTE		*a;
+	ASN1_OBJECT		*o;
+	ASN1_TYPE		*t;
+	char			 txt[128];
+	long			 clen;
+	int			 tag, xclass, i, r;
+
+	r = ASN1_get_object(&p, &clen, &tag, &xclass, (long)len);
+	ck_assert_int_eq(r, V_ASN1_CONSTRUCTED);
+	ck_assert_int_eq(tag, V_ASN1_SEQUENCE);
+	ck_assert_int_eq(xclass, V_ASN1_UNIVERSAL);
+	end = p + clen;
+	ck_assert_ptr_eq(end, der + len);	/* nothing after the SEQUENCE */
+	while (p < end) {
+		if (out->len > 0)
+			ck_assert_int_eq(mca_buf_addc(out, ' '), 0);
+		if (*p == V_ASN1_OBJECT) {
+			ck_assert_ptr_nonnull(o = d2i_ASN1_OBJECT(NULL, &p,
+			    end - p));
+			ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt), o,
+			    !names), 0);
+			ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
+			ASN1_OBJECT_free(o);
+			continue;
+		}
+		ck_assert_int_eq(*p, V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED);
+		q = p;
+		ck_assert_ptr_nonnull(a = d2i_X509_ATTRIBUTE(NULL, &p, end - p));
+		ck_assert(p > q);
+		ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt),
+		    X509_ATTRIBUTE_get0_object(a), !names), 0);
+		ck_assert_int_eq(mca_buf_printf(out, "%s={", txt), 0);
+		for (i = 0; i < X509_ATTRIBUTE_count(a); i++) {
+			t = X509_ATTRIBUTE_get0_type(a, i);
+			if (i > 0)
+				ck_assert_int_eq(mca_buf_addc(out, ','), 0);
+			if (t->type == V_ASN1_OBJECT) {
+				ck_assert_int_gt(OBJ_obj2txt(txt, sizeof(txt),
+				    t->value.object, !names), 0);
+				ck_assert_int_eq(mca_buf_addstr(out, txt), 0);
+			} else if (t->type == V_ASN1_INTEGER)
+				ck_assert_int_eq(mca_buf_printf(out, "%ld",
+				    ASN1_INTEGER_get(t->value.integer)), 0);
+			else
+				ck_abort_msg("value of type %d", t->type);
+		}
+		ck_assert_int_eq(mca_buf_addc(out, '}'), 0);
+		X509_ATTRIBUTE_free(a);
+	}
 }

@@ -9,6 +9,9 @@
 
 #include "buf.h"
 
+struct mca_cfg;
+struct mca_diag;
+
 /* $MCA_SRCDIR / $MCA_BUILDDIR (set by make check), else "." */
 const char	*tu_srcdir(void);
 const char	*tu_builddir(void);
@@ -41,6 +44,38 @@ int		 tu_mkpki(const char *dir, const char *mode);
 
 /* A self-signed certificate for k with CN=cn, valid one hour. */
 X509		*tu_selfsigned(const char *cn, EVP_PKEY *k);
+
+/* Asserts that priv signs a message (SHA-256) and pub verifies it. */
+void		 tu_assert_signs(EVP_PKEY *priv, EVP_PKEY *pub);
+
+/* The openssl program to run: $OPENSSL (set by make check), else "openssl". */
+const char	*tu_openssl(void);
+
+/* The config file name tu_cfg_parse() gives mca_cfg_parse(). */
+#define TU_CFG_PATH	"/etc/microca/config.json"
+
+/* mca_cfg_parse() of the string json as TU_CFG_PATH; returns what it does. */
+int		 tu_cfg_parse(const char *json, struct mca_cfg **cfg,
+		    struct mca_diag *d);
+
+/*
+ * Asserts that json is refused as every config error must be: rc
+ * MCA_ERR_CONFIG, *cfg NULL, and one line "TU_CFG_PATH: " that goes on
+ * with msg (the dotted key, then what is wrong). n numbers the case in
+ * failure messages.
+ */
+void		 tu_cfg_assert_refused(const char *json, const char *msg,
+		    int n);
+
+/*
+ * Appends a DER CsrAttrs (RFC 7030 4.5.2) to out in words, asserting its
+ * shape on the way: one SEQUENCE and nothing after it; each AttrOrOID as
+ * its OID, an Attribute as "type={value,...}" with OID or INTEGER values;
+ * separated by spaces. OIDs are dotted, or short names when names is set
+ * ("id-ecPublicKey={prime256v1} ecdsa-with-SHA256").
+ */
+void		 tu_csrattrs_words(const unsigned char *der, size_t len,
+		    int names, struct mca_buf *out);
 
 /* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
 int		 tu_run(Suite *s);
