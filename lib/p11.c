@@ -1,7 +1,13 @@
 #include "config.h"
 
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libp11.h>
 #include <openssl/crypto.h>
@@ -15,6 +21,35 @@ struct mca_p11 {
 	unsigned int	 nslots;
 	int		 loaded;
 };
+
+/*
+ * Web servers start all their workers at once, and each one loads the
+ * module and logs in. SoftHSMv2 reads its token files without a lock of
+ * its own, so processes doing this together see half-written files and
+ * fail to list slots or tokens. The opening is serialised across
+ * processes by a lock on the module file itself, which every user of
+ * the module can read. Waits at most 10 s, then goes on without it (an
+ * unrelated process holding the lock must not stop the CA).
+ * Returns the locked descriptor, or -1.
+ */
+static int
+open_lock(const char *module)
+{
+	struct timespec	 step = { 0, 2 * 1000 * 1000 };
+	int		 fd, i;
+
+	if ((fd = open(module, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	for (i = 0; i < 5000; i++) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR)
+			break;
+		nanosleep(&step, NULL);
+	}
+	close(fd);
+	return -1;
+}
 
 /* 1 if token has an object of this kind labelled label. */
 static int
@@ -46,12 +81,13 @@ mca_p11_open(const char *module, const char *label, const char *pin,
 	PKCS11_SLOT	*slot = NULL, *s;
 	PKCS11_KEY	*k = NULL;
 	unsigned int	 i, ntok = 0;
-	int		 rc = MCA_ERR_PKCS11;
+	int		 rc = MCA_ERR_PKCS11, lock = -1;
 
 	*out = NULL;
 	*key = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return MCA_ERR_NOMEM;
+	lock = open_lock(module);
 	if ((p->ctx = PKCS11_CTX_new()) == NULL) {
 		rc = mca_diag(d, MCA_ERR_NOMEM, "PKCS#11 context");
 		goto out;
@@ -127,6 +163,8 @@ mca_p11_open(const char *module, const char *label, const char *pin,
 	rc = 0;
 out:
 	mca_p11_close(p);
+	if (lock != -1)
+		close(lock);
 	return rc;
 }
 

@@ -1,9 +1,12 @@
 /* keystore.c and p11.c: the CA key in a real SoftHSMv2 token or a file. */
 #include "config.h"
 
+#include <sys/wait.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <openssl/evp.h>
@@ -112,6 +115,51 @@ START_TEST(t_token)
 }
 END_TEST
 
+/*
+ * Web servers start every worker at once, and each opens the token:
+ * SoftHSM then reads and rewrites the token's files from several
+ * processes together. Eight processes, five rounds: every one opens,
+ * logs in and signs.
+ */
+START_TEST(t_token_together)
+{
+	enum { NPROC = 8, ROUNDS = 5 };
+	pid_t	 pid[NPROC];
+	int	 i, r, st, failed = 0;
+	X509	*ca;
+
+	use_token(dir_ec);
+	ca = load_cert(dir_ec, "ca.pem");
+	for (r = 0; r < ROUNDS; r++) {
+		for (i = 0; i < NPROC; i++) {
+			ck_assert_int_ge(pid[i] = fork(), 0);
+			if (pid[i] == 0) {
+				struct mca_signer	*s = NULL;
+				struct mca_diag		 d;
+
+				mca_diag_clear(&d);
+				if (mca_signer_open_pkcs11(module(),
+				    "microca-ca", "1234", &s, &d) != 0 ||
+				    mca_signer_check_cert(s, ca, EVP_sha256(),
+				    &d) != 0) {
+					fprintf(stderr, "# %s\n", d.msg);
+					_exit(1);
+				}
+				mca_signer_free(s);
+				_exit(0);
+			}
+		}
+		for (i = 0; i < NPROC; i++) {
+			ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
+			if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+				failed++;
+		}
+	}
+	X509_free(ca);
+	ck_assert_int_eq(failed, 0);
+}
+END_TEST
+
 static const struct {
 	const char	*module;	/* NULL: the real one */
 	const char	*label;
@@ -191,6 +239,7 @@ keystore_suite(void)
 	tcase_add_loop_test(tc, t_token, 0, 2);
 	tcase_add_loop_test(tc, t_token_bad, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));
+	tcase_add_test(tc, t_token_together);
 	tcase_add_test(tc, t_file);
 	tcase_add_test(tc, t_file_bad);
 	suite_add_tcase(s, tc);
