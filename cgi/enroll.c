@@ -88,7 +88,7 @@ struct row_text {
 
 static int
 row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
-    enum mca_enroll_kind kind, struct row_text *t,
+    const EVP_PKEY *pub, enum mca_enroll_kind kind, struct row_text *t,
     struct mca_ledger_cert *row)
 {
 	static const char *const op[MCA_ENROLL_MAX] = {
@@ -110,7 +110,7 @@ row_fill(struct mca_server *srv, struct mca_request *req, X509 *x,
 	    sizeof(t->sha1))) ||
 	    (rc = mca_cert_thumbprint(x, EVP_sha256(), t->sha256,
 	    sizeof(t->sha256))) ||
-	    (rc = mca_key_describe(X509_get0_pubkey(x), t->key,
+	    (rc = mca_key_describe(pub, t->key,
 	    sizeof(t->key))) ||
 	    (rc = mca_cert_san_string(x, &t->san)) ||
 	    (rc = mca_pem_write_cert(x, &t->pem)))
@@ -315,7 +315,12 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 			(void)mca_resp_error(resp, 500, "signing failed");
 			goto out;
 		}
-		if ((rc = row_fill(srv, req, x, kind, &t, &row)) != 0 ||
+		/*
+		 * The certificate's key is the CSR's (or ours), as encoded
+		 * there: x has no decoded copy (lib/issue.c).
+		 */
+		if ((rc = row_fill(srv, req, x, in.key != NULL ? in.key :
+		    X509_REQ_get0_pubkey(csr), kind, &t, &row)) != 0 ||
 		    (rc = encode_reply(x, kind == MCA_ENROLL_KEYGEN ? &key :
 		    NULL, (unsigned)req->profile->b64_line_length, &reply,
 		    bnd, sizeof(bnd))) != 0) {

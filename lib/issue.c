@@ -250,6 +250,72 @@ out:
 	return rc;
 }
 
+/*
+ * Puts the CSR's SubjectPublicKeyInfo into x as it was encoded.
+ * X509_set_pubkey() would encode the key again and decode the result
+ * (OpenSSL 3.0's encoder and decoder set-up: about 0.2 ms, a third of an
+ * enrollment's CPU); the bytes come out the same. Keys with parameters
+ * of a kind this does not copy take that slow path.
+ * Returns 0, MCA_ERR_NOMEM or MCA_ERR_CRYPTO.
+ */
+static int
+copy_spki(X509 *x, X509_REQ *csr)
+{
+	X509_PUBKEY		*src, *dst;
+	X509_ALGOR		*alg;
+	ASN1_OBJECT		*keyoid = NULL, *aobj = NULL;
+	const ASN1_OBJECT	*oid;
+	const void		*pval;
+	void			*param = NULL;
+	const unsigned char	*bits;
+	unsigned char		*copy = NULL;
+	int			 ptype, nbits, rc = MCA_ERR_CRYPTO;
+
+	if ((src = X509_REQ_get_X509_PUBKEY(csr)) == NULL ||
+	    (dst = X509_get_X509_PUBKEY(x)) == NULL ||
+	    !X509_PUBKEY_get0_param(&keyoid, &bits, &nbits, &alg, src) ||
+	    nbits <= 0)
+		return MCA_ERR_CRYPTO;
+	X509_ALGOR_get0(&oid, &ptype, &pval, alg);
+	switch (ptype) {
+	case V_ASN1_UNDEF:
+	case V_ASN1_NULL:
+		break;
+	case V_ASN1_OBJECT:		/* EC: the named curve */
+		if ((param = OBJ_dup(pval)) == NULL)
+			goto nomem;
+		break;
+	case V_ASN1_SEQUENCE:		/* explicit parameters */
+		if ((param = ASN1_STRING_dup(pval)) == NULL)
+			goto nomem;
+		break;
+	default:
+		return X509_set_pubkey(x, X509_REQ_get0_pubkey(csr)) ?
+		    0 : MCA_ERR_CRYPTO;
+	}
+	if ((aobj = OBJ_dup(oid)) == NULL ||
+	    (copy = OPENSSL_memdup(bits, nbits)) == NULL)
+		goto nomem;
+	/* set0 takes aobj, param and copy only when it succeeds */
+	if (!X509_PUBKEY_set0_param(dst, aobj, ptype, param, copy, nbits))
+		goto out;
+	aobj = NULL;
+	param = NULL;
+	copy = NULL;
+	rc = 0;
+	goto out;
+nomem:
+	rc = MCA_ERR_NOMEM;
+out:
+	ASN1_OBJECT_free(aobj);
+	if (ptype == V_ASN1_OBJECT)
+		ASN1_OBJECT_free(param);
+	else
+		ASN1_STRING_free(param);
+	OPENSSL_free(copy);
+	return rc;
+}
+
 int
 mca_issue_build(const struct mca_issue_in *in, X509 **out,
     struct mca_diag *d)
@@ -257,7 +323,6 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	X509			*x = NULL;
 	GENERAL_NAMES		*asked = NULL, *san = NULL;
 	const X509_NAME		*subj;
-	EVP_PKEY		*pub;
 	int			 rc = MCA_ERR_CRYPTO, empty_subj;
 
 	*out = NULL;
@@ -296,8 +361,10 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	}
 	if (!X509_set_subject_name(x, subj))
 		goto out;
-	pub = in->key != NULL ? in->key : X509_REQ_get0_pubkey(in->csr);
-	if (pub == NULL || !X509_set_pubkey(x, pub))
+	if (in->key != NULL) {		/* serverkeygen: our own key */
+		if (!X509_set_pubkey(x, in->key))
+			goto out;
+	} else if ((rc = copy_spki(x, in->csr)) != 0)
 		goto out;
 
 	if ((rc = add_basic_constraints(x, in->profile)) != 0 ||

@@ -131,6 +131,22 @@ build(struct mca_profile *p, X509_REQ *req, const X509 *identity,
 	return x;
 }
 
+/* x's SubjectPublicKeyInfo is r's, byte for byte. */
+static void
+assert_same_spki(const X509 *x, X509_REQ *r)
+{
+	unsigned char	*a = NULL, *b = NULL;
+	int		 alen, blen;
+
+	alen = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &a);
+	blen = i2d_X509_PUBKEY(X509_REQ_get_X509_PUBKEY(r), &b);
+	ck_assert_int_gt(alen, 0);
+	ck_assert_int_eq(alen, blen);
+	ck_assert_mem_eq(a, b, (size_t)alen);
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+}
+
 /* Key usage flags map onto RFC 5280 4.2.1.3 bit numbers. */
 static const struct {
 	unsigned	 flag;
@@ -298,8 +314,7 @@ START_TEST(t_identity_wins)
 	ck_assert_str_eq((const char *)ASN1_STRING_get0_data(n->d.dNSName),
 	    "orig.example");
 	/* the key is the CSR's (rekey) */
-	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(x),
-	    X509_REQ_get0_pubkey(r2)), 1);
+	assert_same_spki(x, r2);
 	GENERAL_NAMES_free(g);
 	X509_free(old);
 	X509_free(x);
@@ -363,6 +378,66 @@ START_TEST(t_serial)
 }
 END_TEST
 
+/*
+ * The certificate carries the CSR's public key exactly as the CSR
+ * encoded it (issue.c copies the SubjectPublicKeyInfo), for each kind of
+ * key; the CSR comes from DER, as a client sends it.
+ */
+static const struct {
+	const char	*type;
+	const char	*param;
+	size_t		 bits;
+} copied[] = {
+	{ "EC", "P-256", 0 },
+	{ "EC", "P-384", 0 },
+	{ "EC", "P-521", 0 },
+	{ "RSA", NULL, 2048 },
+};
+
+START_TEST(t_key_copied)
+{
+	struct mca_profile	 p = profile();
+	EVP_PKEY		*k;
+	X509_REQ		*r = X509_REQ_new(), *sent;
+	X509_NAME		*n = X509_NAME_new();
+	X509			*x, *back;
+	unsigned char		*der = NULL;
+	const unsigned char	*q;
+	int			 len;
+
+	k = copied[_i].param != NULL ?
+	    EVP_PKEY_Q_keygen(NULL, NULL, copied[_i].type, copied[_i].param) :
+	    EVP_PKEY_Q_keygen(NULL, NULL, copied[_i].type, copied[_i].bits);
+	ck_assert_ptr_nonnull(k);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)"copied", -1, -1, 0);
+	X509_REQ_set_subject_name(r, n);
+	X509_REQ_set_pubkey(r, k);
+	ck_assert_int_gt(X509_REQ_sign(r, k, EVP_sha256()), 0);
+	ck_assert_int_gt(len = i2d_X509_REQ(r, &der), 0);
+	q = der;
+	ck_assert_ptr_nonnull(sent = d2i_X509_REQ(NULL, &q, len));
+
+	x = build(&p, sent, NULL, NULL, 0);
+	OPENSSL_free(der);
+	der = NULL;
+	ck_assert_int_gt(len = i2d_X509(x, &der), 0);
+	q = der;
+	ck_assert_ptr_nonnull(back = d2i_X509(NULL, &q, len));
+	ck_assert_int_eq(X509_check_private_key(back, k), 1);
+	assert_same_spki(back, sent);
+	ck_assert_int_eq(X509_verify(back, X509_get0_pubkey(ca_cert)), 1);
+
+	OPENSSL_free(der);
+	X509_free(back);
+	X509_free(x);
+	X509_REQ_free(sent);
+	X509_REQ_free(r);
+	X509_NAME_free(n);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
 static Suite *
 issue_suite(void)
 {
@@ -379,6 +454,8 @@ issue_suite(void)
 	tcase_add_test(tc, t_identity_wins);
 	tcase_add_test(tc, t_key_ids_and_eku);
 	tcase_add_test(tc, t_serial);
+	tcase_add_loop_test(tc, t_key_copied, 0,
+	    (int)(sizeof(copied) / sizeof(copied[0])));
 	suite_add_tcase(s, tc);
 	return s;
 }
