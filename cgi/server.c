@@ -210,6 +210,7 @@ mca_server_close(struct mca_server *srv)
 		for (i = 0; i < srv->cfg->nprofiles; i++)
 			X509_STORE_free(srv->label_bootstrap[i]);
 	free(srv->label_bootstrap);
+	mca_client_memo_free(srv->client_memo);
 	mca_ledger_close(srv->ledger);
 	X509_STORE_free(srv->own);
 	X509_STORE_free(srv->bootstrap);

@@ -34,6 +34,7 @@ struct mca_server {
 	struct mca_label_cache	*cache;		/* one per cfg->profiles[] */
 	/* per cfg->profiles[]: the label's own mtls_ca_cert, or NULL */
 	X509_STORE		**label_bootstrap;
+	struct mca_client_memo	*client_memo;	/* auth.c */
 };
 
 /* How the client of an enrollment proved who it is (auth_methods). */
@@ -95,6 +96,8 @@ const char *mca_req_env(const struct mca_request *req, const char *name);
 int	 mca_auth_client(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);
 void	 mca_client_clear(struct mca_client *c);
+/* Frees the worker's memo of its last good client certificate (NULL-safe). */
+void	 mca_client_memo_free(struct mca_client_memo *m);
 
 /*
  * basicauth.c: a client with no certificate, on a label whose
