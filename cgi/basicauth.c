@@ -30,9 +30,16 @@ mca_req_has_cert(const struct mca_request *req)
 {
 	const char	*pem, *verify;
 
-	/* The same test mca_auth_client() starts with. */
+	/*
+	 * The same tests mca_auth_client() starts with. lighttpd hands over
+	 * no certificate when its own check failed, only FAILED: the client
+	 * did present one, which decides (403), as behind Apache, which
+	 * hands the certificate over.
+	 */
 	pem = mca_req_env(req, "SSL_CLIENT_CERT");
 	verify = mca_req_env(req, "SSL_CLIENT_VERIFY");
+	if (verify != NULL && strncmp(verify, "FAILED", 6) == 0)
+		return 1;
 	return pem != NULL && *pem != '\0' &&
 	    (verify == NULL || strcmp(verify, "NONE") != 0);
 }

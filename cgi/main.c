@@ -10,6 +10,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <malloc.h>
 #include <signal.h>
@@ -40,6 +41,7 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: microca-est [--config PATH] [--logToTerminal] "
+	    "[--logFile PATH] "
 	    "[--debugMode] [--check]\n");
 	exit(2);
 }
@@ -144,7 +146,7 @@ main(int argc, char *argv[])
 	struct mca_diag		 d;
 	struct sigaction	 sa;
 	FCGX_Request		 rq;
-	const char		*config = NULL;
+	const char		*config = NULL, *logfile = NULL;
 	struct mca_resp		 fail;
 	int			 i, to_term = 0, debug = 0, check = 0, cgi;
 
@@ -153,6 +155,8 @@ main(int argc, char *argv[])
 			config = argv[++i];
 		else if (strcmp(argv[i], "--logToTerminal") == 0)
 			to_term = 1;
+		else if (strcmp(argv[i], "--logFile") == 0 && i + 1 < argc)
+			logfile = argv[++i];
 		else if (strcmp(argv[i], "--debugMode") == 0)
 			debug = 1;
 		else if (strcmp(argv[i], "--check") == 0)
@@ -165,6 +169,26 @@ main(int argc, char *argv[])
 	}
 	if (config == NULL && (config = getenv("MICROCA_CONFIG")) == NULL)
 		config = DEFAULT_CONFIG;
+	/*
+	 * lighttpd starts FastCGI workers with standard error on /dev/null
+	 * (only mod_cgi gets server.breakagelog): without syslog, a file is
+	 * the way to see their log. O_APPEND: each line is one write, so the
+	 * workers' lines do not mix.
+	 */
+	if (logfile != NULL) {
+		int	 fd;
+
+		fd = open(logfile, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
+		    0640);
+		if (fd == -1)
+			err(1, "--logFile %s", logfile);
+		if (fd != STDERR_FILENO) {
+			if (dup2(fd, STDERR_FILENO) == -1)
+				err(1, "--logFile %s", logfile);
+			(void)close(fd);
+		}
+		to_term = 1;
+	}
 	mca_log_open("microca-est", to_term, debug);
 
 	memset(&sa, 0, sizeof(sa));

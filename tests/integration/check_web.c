@@ -126,8 +126,8 @@ web_start(const char *kind)
 		    "chmod 755 '%s' && chown -R www-data: '%s'", W.dir,
 		    tu_builddir(), tu_builddir(), W.dir, W.dir, W.dir), 0);
 	rc = tu_sh(&out,
-	    "MICROCA_EST='%s/microca-est' MICROCA_EST_ARGS='--logToTerminal "
-	    "--debugMode' MICROCA_CONFIG='%s/config.json' "
+	    "MICROCA_EST='%s/microca-est' MICROCA_EST_ARGS='--logFile "
+	    "%s/microca.log --debugMode' MICROCA_CONFIG='%s/config.json' "
 	    "SOFTHSM2_CONF='%s/pki/softhsm2.conf' "
 	    "MCA_WEB_TLS_CERT='%s/pki/server.pem' "
 	    "MCA_WEB_TLS_KEY='%s/pki/server.key' "
@@ -136,7 +136,7 @@ web_start(const char *kind)
 	    "MCA_WEB_BASIC_LABEL=ruser MCA_WEB_HTPASSWD='%s/htpasswd' "
 	    "sh '%s/scripts/microca-web' start %s '%s/web'",
 	    W.root ? path("bin") : tu_builddir(), W.dir, W.dir, W.dir, W.dir,
-	    W.dir, (long)getpid(), tu_srcdir(), W.dir, tu_srcdir(), kind,
+	    W.dir, W.dir, (long)getpid(), tu_srcdir(), W.dir, tu_srcdir(), kind,
 	    W.dir);
 	ck_assert_msg(rc == 0, "microca-web start %s failed (%d)", kind, rc);
 	ck_assert_int_gt(out.len, 8);
@@ -920,6 +920,14 @@ START_TEST(test_passcode)
 	/* No credentials and no certificate: asked for Basic. */
 	challenged(post("--http1.1", NULL, NULL, "application/pkcs10",
 	    "p1.b64"), "pass/simpleenroll", "pass", "");
+	/*
+	 * A certificate from a foreign CA decides alone, also where
+	 * passcodes are taken: 403 from both servers (lighttpd hands over
+	 * no certificate then, only SSL_CLIENT_VERIFY=FAILED).
+	 */
+	refused(post("", "pki/foreign.pem", "pki/foreign.key",
+	    "application/pkcs10", "p1.b64"), "pass/simpleenroll", 403,
+	    "not trusted");
 	/* The right ID with a wrong secret. */
 	(void)snprintf(wrong, sizeof(wrong), "%.9s%s", pc,
 	    "00000000000000000000000000");
