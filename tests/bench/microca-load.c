@@ -211,6 +211,8 @@ struct client {
 	SSL		*ssl;
 	int		 broken;	/* no close_notify on this one */
 	int		 noted;		/* has called tls_note() */
+	unsigned long long handshakes;	/* in the measured phase */
+	int		 measured;	/* in the measured phase */
 	unsigned char	*rbuf;		/* HDR_MAX + BODY_MAX */
 	struct mca_buf	 der;		/* the decoded body, reused */
 	double		*lat;		/* this client's run->lat slice */
@@ -909,6 +911,8 @@ conn_open(struct client *c)
 		tls_note(c);
 		c->noted = 1;
 	}
+	if (c->measured)
+		c->handshakes++;
 	res = RES_OK;
 out:
 	if (res != RES_OK)
@@ -1375,6 +1379,7 @@ client_main(void *arg)
 		pthread_cond_wait(&run->cv, &run->mu);
 	abort = run->abort;
 	pthread_mutex_unlock(&run->mu);
+	c->measured = 1;
 	for (j = 0; j < run->count && !abort && !c->cut; j++) {
 		if (ts_past(&run->deadline)) {
 			c->cut = 1;
@@ -1416,7 +1421,8 @@ tv_s(const struct timeval *tv)
  * The machine line, on stdout: mode clients count requested ok errors
  * seconds rate p50_ms p95_ms p99_ms max_ms conn timeout badhttp badbody
  * status_503 and status_NNN for every other status seen, warmup
- * warmup_errors cut (1: --max-seconds stopped it) key_type pool
+ * warmup_errors cut (1: --max-seconds stopped it) handshakes (TLS
+ * connections made in the measured phase) key_type pool
  * cpu_s (this program's user+sys in the measured phase) cpu_ms_per_ok
  * tls cipher group. Returns the exit code.
  */
@@ -1426,7 +1432,7 @@ report(const struct opts *o, struct run *run, struct client *cl,
 {
 	struct stats	 st, warm;
 	long long	 i, j, n = 0, requested;
-	unsigned long long errors, werrors = 0;
+	unsigned long long errors, werrors = 0, handshakes = 0;
 	double		 rate, p50, p95, p99, mx;
 	int		 cut = 0, k, s;
 
@@ -1442,6 +1448,7 @@ report(const struct opts *o, struct run *run, struct client *cl,
 			warm.status[s] += cl[i].warm.status[s];
 		}
 		cut |= cl[i].cut;
+		handshakes += cl[i].handshakes;
 		/* Gather the latencies at the front of run->lat. */
 		for (j = 0; j < cl[i].nlat; j++)
 			run->lat[n++] = cl[i].lat[j];
@@ -1470,9 +1477,10 @@ report(const struct opts *o, struct run *run, struct client *cl,
 	for (s = 0; s < STATUS_MAX; s++)
 		if (s != STATUS_BUSY && st.status[s] != 0)
 			printf(" status_%d=%llu", s, st.status[s]);
-	printf(" warmup=%lld warmup_errors=%llu cut=%d key_type=%s pool=%zu "
-	    "cpu_s=%.3f cpu_ms_per_ok=%.3f tls=%s cipher=%s group=%s\n",
-	    run->warmup, werrors, cut, keytype_names[o->keytype], run->npool,
+	printf(" warmup=%lld warmup_errors=%llu cut=%d handshakes=%llu "
+	    "key_type=%s pool=%zu cpu_s=%.3f cpu_ms_per_ok=%.3f tls=%s "
+	    "cipher=%s group=%s\n", run->warmup, werrors, cut, handshakes,
+	    keytype_names[o->keytype], run->npool,
 	    cpu, st.n[RES_OK] > 0 ? cpu * 1e3 / (double)st.n[RES_OK] : 0.0,
 	    run->tls_version[0] ? run->tls_version : "-",
 	    run->tls_cipher[0] ? run->tls_cipher : "-",
