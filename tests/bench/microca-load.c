@@ -741,6 +741,82 @@ out:
 	return rc;
 }
 
+/* One of the threads that make the pool: entries from, from + step, ... */
+struct maker {
+	const struct opts	*o;
+	const struct target	*t;
+	struct csr		*pool;
+	long long		 from;
+	long long		 step;
+	pthread_t		 tid;
+	int			 started;
+	int			 rc;
+};
+
+static void *
+maker_main(void *arg)
+{
+	struct maker	*m = arg;
+	enum keytype	 kt;
+	long long	 i;
+
+	for (i = m->from; i < m->o->pool; i += m->step) {
+		kt = m->o->keytype == KT_MIX ? (i % 2 ? KT_RSA : KT_EC) :
+		    m->o->keytype;
+		if ((m->rc = csr_make(m->o, m->t, i, kt, &m->pool[i])) != 0)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Fills pool[0..o->pool) on every CPU at once: an RSA-2048 key takes
+ * a tenth of a second or more, and nothing runs yet to compete with.
+ * Returns 0, or -1 with the message printed (entries already made stay
+ * in pool for the caller to free).
+ */
+static int
+pool_make(const struct opts *o, const struct target *t, struct csr *pool)
+{
+	struct maker	*m = NULL;
+	long		 ncpu;
+	long long	 n, i;
+	int		 rc = -1;
+
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	n = ncpu < 1 ? 1 : ncpu > 64 ? 64 : ncpu;
+	if (n > o->pool)
+		n = o->pool;
+	if ((m = calloc((size_t)n, sizeof(*m))) == NULL) {
+		fail("out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		m[i].o = o;
+		m[i].t = t;
+		m[i].pool = pool;
+		m[i].from = i;
+		m[i].step = n;
+	}
+	/* Thread 0's share, and that of any that cannot start, run here. */
+	for (i = 1; i < n; i++)
+		m[i].started = pthread_create(&m[i].tid, NULL, maker_main,
+		    &m[i]) == 0;
+	(void)maker_main(&m[0]);
+	rc = m[0].rc;
+	for (i = 1; i < n; i++) {
+		if (m[i].started)
+			(void)pthread_join(m[i].tid, NULL);
+		else
+			(void)maker_main(&m[i]);
+		if (m[i].rc != 0)
+			rc = m[i].rc;
+	}
+out:
+	free(m);
+	return rc;
+}
+
 /*
  * Tells the first failure of kind r (or of HTTP status st) on stderr;
  * later ones are only counted.
@@ -1555,7 +1631,6 @@ main(int argc, char *argv[])
 	struct timespec	 t0, t1;
 	struct rusage	 ru0, ru1;
 	long long	 i, started = 0;
-	enum keytype	 kt;
 	double		 cpu;
 	int		 ch, rc = EX_USAGE, sync_ok = 0, attr_ok = 0;
 
@@ -1687,14 +1762,10 @@ main(int argc, char *argv[])
 	}
 	fprintf(stderr, PROG ": making %lld %s keys and CSRs\n", o.pool,
 	    keytype_names[o.keytype]);
-	for (i = 0; i < o.pool; i++) {
-		kt = o.keytype == KT_MIX ? (i % 2 ? KT_RSA : KT_EC) :
-		    o.keytype;
-		if (csr_make(&o, &run.tgt, i, kt, &run.pool[i]) != 0) {
-			rc = EX_USAGE;
-			goto out;
-		}
-		run.npool++;
+	run.npool = (size_t)o.pool;
+	if (pool_make(&o, &run.tgt, run.pool) != 0) {
+		rc = EX_USAGE;
+		goto out;
 	}
 
 	if (pthread_mutex_init(&run.mu, NULL) != 0 ||
