@@ -9,23 +9,40 @@
  *       [--subject TEMPLATE] [--op simpleenroll] [--warmup K]
  *       [--max-seconds S] [--timeout T] [--full-verify]
  *
- * N client threads each make M enrollments (after K unmeasured ones).
- * fresh: a new TCP connection and full TLS handshake per enrollment, no
- * session resumption, as devices do. keepalive: one connection per
- * client, opened again only when the server closes it.
+ * N client threads (default 1) each make M enrollments (default 100),
+ * after K unmeasured ones (default 0). fresh (the default): a new TCP
+ * connection and full TLS handshake per enrollment, no session
+ * resumption, as devices do; the latency includes connect and handshake.
+ * keepalive: one connection per client, opened again only when the
+ * server closes it.
  *
- * The CSRs (P distinct EC P-256 and/or RSA-2048 keys, subjects from
- * TEMPLATE, whose "%d" becomes the key's number) and the requests that
- * carry them are made before the clock starts, so that the measured
- * phase spends the shared CPUs on the server, not on the client. Every
- * answer is checked: 200, application/pkcs7-mime, a certs-only PKCS#7
- * with one certificate whose SubjectPublicKeyInfo is the CSR's.
+ * --cacert is the server's trust anchor; the server certificate must
+ * name the URL's host. It is verified in full on the first handshake and
+ * accepted unchanged after (see verify_cached(); --full-verify: every
+ * time). --cert and --key: the client certificate for mTLS (a bootstrap
+ * certificate, MICROCA_BOOTSTRAP_CERT of ./quickstart); without them the
+ * server sees no client certificate.
  *
- * The client and server share the machine, so only loopback is accepted:
- * 127.0.0.1, [::1] or localhost. The server certificate is verified
- * against --cacert and must name that address (or "localhost").
+ * The pool: P distinct keys (default 64; ec: P-256, rsa: 2048 bits, mix:
+ * both in turn), each in a CSR whose subject is TEMPLATE with "%d" made
+ * the key's number (default "/O=Example Corp/CN=dev-bench-%d", what the
+ * demo's default label accepts). Keys, CSRs and the whole requests are
+ * made before the clock starts, so that the measured phase spends the
+ * shared CPUs on the server, not on the client.
  *
- * Output: one line for people on stderr, and one line of key=value pairs
+ * Every answer is checked: 200, application/pkcs7-mime, base64 of a
+ * certs-only PKCS#7 with one certificate whose SubjectPublicKeyInfo is
+ * the CSR's. Failures are counted by kind: status_NNN for another
+ * status, conn (connect, TLS, connection lost), timeout (nothing for
+ * --timeout seconds, default 30), badhttp (not the HTTP/1.1 microca
+ * sends) and badbody; the first of each kind is told on stderr.
+ *
+ * Bounded: no new enrollment starts after --max-seconds (default 300);
+ * one under way ends within --timeout. Only loopback is accepted
+ * (127.0.0.1, [::1], localhost): this is a load on the machine it runs
+ * on, against a server it shares the CPUs with.
+ *
+ * Output: a line for people on stderr, and one line of key=value pairs
  * on stdout (see report()). Exit status: 0 when every requested
  * enrollment succeeded, 1 when any failed or --max-seconds cut the run
  * short, 2 for a usage or setup error (the message names the option or
@@ -40,7 +57,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 
 #include <errno.h>
 #include <getopt.h>
@@ -56,7 +72,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/pkcs7.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -218,6 +233,7 @@ struct client {
 	double		*lat;		/* this client's run->lat slice */
 	long long	 nlat;
 	int		 cut;		/* the deadline stopped it */
+	char		 why[256];	/* the last failure, for tell() */
 	struct stats	 warm;
 	struct stats	 st;
 };
@@ -369,7 +385,8 @@ url_parse(const char *url, struct target *t)
 {
 	struct sockaddr_in	*sin;
 	struct sockaddr_in6	*sin6;
-	const char		*p, *h, *he, *ps;
+	const char		*p, *h, *he, *ps, *last;
+	enum mca_op		 op;
 	long long		 port = 443;
 	size_t			 hl, pl;
 	int			 n;
@@ -424,6 +441,13 @@ url_parse(const char *url, struct target *t)
 	if (bad_path_byte(t->path))
 		return fail("--url %s: the path may not hold spaces, controls, "
 		    "'?', '#', '%%', '\"' or '\\'", url);
+	/* The operation is --op's: the URL stops at the label. */
+	if ((last = strrchr(t->path, '/')) != NULL)
+		for (op = 0; op < MCA_OP_MAX; op++)
+			if (strcmp(last + 1, mca_op_name(op)) == 0)
+				return fail("--url %s: ends in an operation; "
+				    "give the EST base (%s[/LABEL])", url,
+				    DEF_PATH);
 
 	if (strcmp(t->host, "::1") == 0) {
 		sin6 = (struct sockaddr_in6 *)&t->ss;
@@ -465,13 +489,14 @@ static struct vcache vcache = { PTHREAD_MUTEX_INITIALIZER, NULL };
  * certificate is verified in full against --cacert and the URL's host;
  * a later handshake that presents the very same certificate (X509_cmp:
  * same SHA-1 of the whole certificate and same TBSCertificate bytes) is
- * accepted without checking the chain's signatures again, for the result
- * could not differ within a run. The handshake itself still makes the
+ * accepted without checking the chain's signatures again (the bytes that
+ * verified still verify; only a certificate expiring mid-run would go
+ * unnoticed until the next run). The handshake itself still makes the
  * server prove it holds that certificate's key (CertificateVerify, RFC
- * 8446 4.4.3, RFC 5246 7.4.8 for ServerKeyExchange). The demo's root is
- * P-384, whose signature alone would cost the client more than the rest
- * of a fresh enrollment: CPU the server under test shares.
- * --full-verify turns this off.
+ * 8446 4.4.3; ServerKeyExchange, RFC 5246 7.4.3). The demo's root is
+ * P-384: checking its signature costs the client about 0.8 ms, nearly as
+ * much as the rest of a fresh enrollment, CPU that the server under test
+ * shares. --full-verify turns this off.
  */
 static int
 verify_cached(X509_STORE_CTX *sctx, void *arg)
@@ -818,18 +843,32 @@ out:
 }
 
 /*
- * Tells the first failure of kind r (or of HTTP status st) on stderr;
- * later ones are only counted.
+ * Writes why the current enrollment failed into c->why, for tell() once
+ * the outcome is known (a kept-alive connection's failure may yet be
+ * retried).
  */
 static void
-tell(struct client *c, enum result r, int st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+explain(struct client *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void
-tell(struct client *c, enum result r, int st, const char *fmt, ...)
+explain(struct client *c, const char *fmt, ...)
+{
+	va_list	 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Tells c->why on stderr for the first failure of kind r (or of HTTP
+ * status st); later ones are only counted.
+ */
+static void
+tell(struct client *c, enum result r, int st)
 {
 	struct run	*run = c->run;
-	va_list		 ap;
 	int		 first;
 
 	pthread_mutex_lock(&run->mu);
@@ -840,14 +879,10 @@ tell(struct client *c, enum result r, int st, const char *fmt, ...)
 		first = !run->told[r];
 		run->told[r] = 1;
 	}
-	if (first) {
-		fprintf(stderr, PROG ": first %s: ",
-		    r == RES_STATUS ? "status" : result_names[r]);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
+	if (first)
+		fprintf(stderr, PROG ": first %s: %s\n",
+		    r == RES_STATUS ? "status" : result_names[r],
+		    c->why[0] != '\0' ? c->why : "(no detail)");
 	pthread_mutex_unlock(&run->mu);
 }
 
@@ -870,21 +905,19 @@ tls_failed(struct client *c, int rc, const char *what)
 	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE ||
 	    (e == SSL_ERROR_SYSCALL && (saved == EAGAIN ||
 	    saved == EWOULDBLOCK))) {
-		tell(c, RES_TIMEOUT, 0, "%s: nothing for %d s", what,
-		    c->run->timeout);
+		explain(c, "%s: nothing for %d s", what, c->run->timeout);
 		return RES_TIMEOUT;
 	}
 	if (e == SSL_ERROR_SYSCALL && saved == 0)
 		return RES_EOF;
 	if (e == SSL_ERROR_SYSCALL)
-		tell(c, RES_CONN, 0, "%s: %s", what, strerror(saved));
+		explain(c, "%s: %s", what, strerror(saved));
 	else if (SSL_get_verify_result(c->ssl) != X509_V_OK)
-		tell(c, RES_CONN, 0, "%s: server certificate: %s", what,
+		explain(c, "%s: server certificate: %s", what,
 		    X509_verify_cert_error_string(
 		    SSL_get_verify_result(c->ssl)));
 	else
-		tell(c, RES_CONN, 0, "%s: %s", what, ssl_reason(why,
-		    sizeof(why)));
+		explain(c, "%s: %s", what, ssl_reason(why, sizeof(why)));
 	return RES_CONN;
 }
 
@@ -938,7 +971,7 @@ conn_open(struct client *c)
 
 	if ((fd = socket(run->tgt.ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC,
 	    0)) == -1) {
-		tell(c, RES_CONN, 0, "socket: %s", strerror(errno));
+		explain(c, "socket: %s", strerror(errno));
 		goto out;
 	}
 	/* Linux bounds connect() by SO_SNDTIMEO too. */
@@ -948,18 +981,18 @@ conn_open(struct client *c)
 	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1 ||
 	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
 	    sizeof(one)) == -1) {
-		tell(c, RES_CONN, 0, "setsockopt: %s", strerror(errno));
+		explain(c, "setsockopt: %s", strerror(errno));
 		goto out;
 	}
 	if (connect(fd, (struct sockaddr *)&run->tgt.ss,
 	    run->tgt.sslen) == -1) {
 		if (errno == EINPROGRESS) {
 			res = RES_TIMEOUT;
-			tell(c, RES_TIMEOUT, 0, "connect: nothing for %d s",
+			explain(c, "connect: nothing for %d s",
 			    run->timeout);
 		} else
-			tell(c, RES_CONN, 0, "connect to %s: %s",
-			    run->tgt.hosthdr, strerror(errno));
+			explain(c, "connect to %s: %s", run->tgt.hosthdr,
+			    strerror(errno));
 		goto out;
 	}
 	if ((c->ssl = SSL_new(run->ctx)) == NULL ||
@@ -967,7 +1000,7 @@ conn_open(struct client *c)
 	    /* RFC 6066 3: no addresses in server_name. */
 	    (!run->tgt.is_ip &&
 	    SSL_set_tlsext_host_name(c->ssl, run->tgt.host) != 1)) {
-		tell(c, RES_CONN, 0, "SSL_new: out of memory");
+		explain(c, "SSL_new: out of memory");
 		goto out;
 	}
 	c->fd = fd;
@@ -976,8 +1009,8 @@ conn_open(struct client *c)
 	if ((rc = SSL_connect(c->ssl)) != 1) {
 		res = tls_failed(c, rc, "TLS handshake");
 		if (res == RES_EOF) {
-			tell(c, RES_CONN, 0, "TLS handshake: the server "
-			    "closed the connection");
+			explain(c, "TLS handshake: the server closed the "
+			    "connection");
 			res = RES_CONN;
 		}
 		c->broken = 1;
@@ -1048,13 +1081,13 @@ resp_head(struct client *c, char *h, size_t len, struct resp *r,
 
 	*cl = -1;
 	if (memchr(h, '\0', len) != NULL) {
-		tell(c, RES_BADHTTP, 0, "a NUL in the response headers");
+		explain(c, "a NUL in the response headers");
 		return RES_BADHTTP;
 	}
 	for (line = h; line < h + len; line = end + 2) {
 		if ((end = memchr(line, '\r', (size_t)(h + len - line))) ==
 		    NULL || end + 1 >= h + len || end[1] != '\n') {
-			tell(c, RES_BADHTTP, 0, "a header line without CRLF");
+			explain(c, "a header line without CRLF");
 			return RES_BADHTTP;
 		}
 		*end = '\0';
@@ -1066,8 +1099,7 @@ resp_head(struct client *c, char *h, size_t len, struct resp *r,
 			    mca_num_parse(line + 9, 3, 100, STATUS_MAX - 1,
 			    &st) != 0 || (line[12] != ' ' &&
 			    line[12] != '\0')) {
-				tell(c, RES_BADHTTP, 0, "status line \"%.80s\"",
-				    line);
+				explain(c, "status line \"%.80s\"", line);
 				return RES_BADHTTP;
 			}
 			r->status = (int)st;
@@ -1077,7 +1109,7 @@ resp_head(struct client *c, char *h, size_t len, struct resp *r,
 		}
 		if ((v = strchr(line, ':')) == NULL || v == line ||
 		    line[0] == ' ' || line[0] == '\t') {
-			tell(c, RES_BADHTTP, 0, "header line \"%.80s\"", line);
+			explain(c, "header line \"%.80s\"", line);
 			return RES_BADHTTP;
 		}
 		n = (size_t)(v - line);
@@ -1090,9 +1122,8 @@ resp_head(struct client *c, char *h, size_t len, struct resp *r,
 		if (n == 14 && strncasecmp(line, "Content-Length", n) == 0) {
 			if (*cl != -1 || mca_http_content_length(v,
 			    BODY_MAX, &n) != 0) {
-				tell(c, RES_BADHTTP, 0, "Content-Length "
-				    "\"%.40s\" (twice, malformed or over %d)",
-				    v, BODY_MAX);
+				explain(c, "Content-Length \"%.40s\" (twice, "
+				    "malformed or over %d)", v, BODY_MAX);
 				return RES_BADHTTP;
 			}
 			*cl = (long long)n;
@@ -1104,7 +1135,7 @@ resp_head(struct client *c, char *h, size_t len, struct resp *r,
 		else if (n == 17 &&
 		    strncasecmp(line, "Transfer-Encoding", n) == 0) {
 			/* microca always sends Content-Length. */
-			tell(c, RES_BADHTTP, 0, "Transfer-Encoding: %.40s", v);
+			explain(c, "Transfer-Encoding: %.40s", v);
 			return RES_BADHTTP;
 		}
 	}
@@ -1129,8 +1160,7 @@ resp_read(struct client *c, struct resp *r, int *nothing)
 	*nothing = 1;
 	while (eoh == NULL) {
 		if (len >= HDR_MAX) {
-			tell(c, RES_BADHTTP, 0, "headers over %d bytes",
-			    HDR_MAX);
+			explain(c, "headers over %d bytes", HDR_MAX);
 			return RES_BADHTTP;
 		}
 		if ((res = conn_read(c, b + len, HDR_MAX + BODY_MAX - len,
@@ -1141,8 +1171,7 @@ resp_read(struct client *c, struct resp *r, int *nothing)
 		len += got;
 		eoh = memmem(b + from, len - from, "\r\n\r\n", 4);
 		if (eoh != NULL && (size_t)(eoh - b) + 4 > HDR_MAX) {
-			tell(c, RES_BADHTTP, 0, "headers over %d bytes",
-			    HDR_MAX);
+			explain(c, "headers over %d bytes", HDR_MAX);
 			return RES_BADHTTP;
 		}
 	}
@@ -1152,13 +1181,12 @@ resp_read(struct client *c, struct resp *r, int *nothing)
 	r->body = (const char *)eoh + 4;
 	r->bodylen = len - (hlen + 2);
 	if (cl == -1 && !r->close) {
-		tell(c, RES_BADHTTP, 0, "neither Content-Length nor "
-		    "Connection: close");
+		explain(c, "neither Content-Length nor Connection: close");
 		return RES_BADHTTP;
 	}
 	want = cl == -1 ? BODY_MAX : (size_t)cl;
 	if (r->bodylen > want) {
-		tell(c, RES_BADHTTP, 0, "%zu bytes past Content-Length %zu",
+		explain(c, "%zu bytes past the end of the body (%zu)",
 		    r->bodylen - want, want);
 		return RES_BADHTTP;
 	}
@@ -1169,8 +1197,8 @@ resp_read(struct client *c, struct resp *r, int *nothing)
 			break;
 		if (res != RES_OK) {
 			if (res == RES_EOF) {
-				tell(c, RES_CONN, 0, "closed %zu bytes into a "
-				    "body of %zu", r->bodylen, want);
+				explain(c, "closed %zu bytes into a body of "
+				    "%zu", r->bodylen, want);
 				res = RES_CONN;
 			}
 			return res;
@@ -1178,7 +1206,7 @@ resp_read(struct client *c, struct resp *r, int *nothing)
 		r->bodylen += got;
 	}
 	if (cl == -1 && r->bodylen == BODY_MAX) {
-		tell(c, RES_BADHTTP, 0, "body over %d bytes", BODY_MAX);
+		explain(c, "body over %d bytes", BODY_MAX);
 		return RES_BADHTTP;
 	}
 	return RES_OK;
@@ -1246,7 +1274,7 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 	enum result		 res = RES_BADBODY;
 
 	if (!mca_http_media_is(r->ctype, "application/pkcs7-mime")) {
-		tell(c, RES_BADBODY, 0, "Content-Type \"%.60s\"",
+		explain(c, "Content-Type \"%.60s\"",
 		    r->ctype != NULL ? r->ctype : "(none)");
 		goto out;
 	}
@@ -1303,7 +1331,7 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 			goto out;
 		}
 	if (ncerts != 1) {
-		tell(c, RES_BADBODY, 0, "%zu certificates, not 1", ncerts);
+		explain(c, "%zu certificates, not 1", ncerts);
 		why = NULL;
 		goto out;
 	}
@@ -1341,7 +1369,7 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 	res = RES_OK;
 out:
 	if (why != NULL)
-		tell(c, RES_BADBODY, 0, "%s", why);
+		explain(c, "%s", why);
 	return res;
 }
 
@@ -1368,6 +1396,7 @@ enroll_one(struct client *c, const struct csr *csr, struct timespec *done,
 {
 	struct resp	 r;
 	enum result	 res = RES_CONN;
+	size_t		 n;
 	int		 attempt, reused, nothing = 1;
 
 	*status = 0;
@@ -1392,7 +1421,7 @@ enroll_one(struct client *c, const struct csr *csr, struct timespec *done,
 	}
 	ts_now(done);
 	if (res == RES_EOF) {
-		tell(c, RES_CONN, 0, "the server closed the connection before "
+		explain(c, "the server closed the connection before "
 		    "answering");
 		res = RES_CONN;
 	}
@@ -1401,10 +1430,12 @@ enroll_one(struct client *c, const struct csr *csr, struct timespec *done,
 	if (r.close || c->run->mode == MODE_FRESH)
 		conn_close(c);
 	if (r.status != 200) {
+		/* microca's reason is the body's first line. */
+		for (n = 0; n < r.bodylen && n < 200 && r.body[n] != '\r' &&
+		    r.body[n] != '\n'; n++)
+			;
 		*status = r.status;
-		tell(c, RES_STATUS, r.status, "%d: %.*s", r.status,
-		    (int)strcspn(r.body, "\r\n") > 200 ? 200 :
-		    (int)strcspn(r.body, "\r\n"), r.body);
+		explain(c, "%d: %.*s", r.status, (int)n, r.body);
 		return RES_STATUS;
 	}
 	return check_body(c, &r, csr);
@@ -1423,8 +1454,11 @@ client_one(struct client *c, struct stats *st, int measured)
 	csr = &run->pool[(c->id + c->seq * (unsigned long long)run->clients) %
 	    run->npool];
 	c->seq++;
+	c->why[0] = '\0';
 	ts_now(&t0);
 	res = enroll_one(c, csr, &t1, &status);
+	if (res != RES_OK)
+		tell(c, res, status);
 	st->n[res]++;
 	if (res == RES_STATUS)
 		st->status[status]++;
