@@ -74,6 +74,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "b64.h"
 #include "buf.h"
@@ -534,7 +535,10 @@ tls_setup(const struct opts *o, const struct target *t)
 {
 	SSL_CTX			*ctx = NULL, *ret = NULL;
 	X509_VERIFY_PARAM	*vp;
+	STACK_OF(X509_OBJECT)	*objs;
+	X509			*x;
 	char			 why[256];
+	int			 i;
 
 	if (readable("cacert", o->cacert) != 0 || (o->cert != NULL &&
 	    (readable("cert", o->cert) != 0 || readable("key", o->key) != 0)))
@@ -562,6 +566,16 @@ tls_setup(const struct opts *o, const struct target *t)
 		    ssl_reason(why, sizeof(why)));
 		goto out;
 	}
+	/*
+	 * OpenSSL 3.0 fills in a certificate's extension cache on first use,
+	 * which clients verifying at once race on (ThreadSanitizer sees it):
+	 * fill it for the trust anchors now, while there is one thread.
+	 */
+	objs = X509_STORE_get0_objects(SSL_CTX_get_cert_store(ctx));
+	for (i = 0; i < sk_X509_OBJECT_num(objs); i++)
+		if ((x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs,
+		    i))) != NULL)
+			(void)X509_check_purpose(x, -1, 0);
 	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
 	if (!o->full_verify)
 		SSL_CTX_set_cert_verify_callback(ctx, verify_cached, &vcache);
