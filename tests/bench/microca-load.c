@@ -1455,7 +1455,7 @@ enroll_one(struct client *c, const struct csr *csr, struct timespec *done,
 	return check_body(c, &r, csr);
 }
 
-/* One enrollment, counted in st; its latency kept when lat is set. */
+/* One enrollment, counted in st; its latency kept when measured. */
 static void
 client_one(struct client *c, struct stats *st, int measured)
 {
@@ -1542,13 +1542,16 @@ tv_s(const struct timeval *tv)
 }
 
 /*
- * The machine line, on stdout: mode clients count requested ok errors
- * seconds rate p50_ms p95_ms p99_ms max_ms conn timeout badhttp badbody
- * status_503 and status_NNN for every other status seen, warmup
- * warmup_errors cut (1: --max-seconds stopped it) handshakes (TLS
- * connections made in the measured phase) key_type pool
- * cpu_s (this program's user+sys in the measured phase) cpu_ms_per_ok
- * tls cipher group. Returns the exit code.
+ * The machine line, on stdout, in this order: mode clients count
+ * requested ok errors seconds (wall time of the measured phase) rate
+ * (ok / seconds) p50_ms p95_ms p99_ms max_ms (over the enrollments that
+ * succeeded) conn timeout badhttp badbody status_503 (always) and
+ * status_NNN for every other status seen, warmup warmup_errors cut (1:
+ * --max-seconds stopped it) handshakes (TLS connections made in the
+ * measured phase) key_type pool cpu_s (this program's user+sys in the
+ * measured phase) cpu_ms_per_ok, and tls cipher group of the first
+ * handshake ("-" if none). Returns the exit code: EX_DONE only when all
+ * the requested enrollments, and the warm-up ones, succeeded.
  */
 static int
 report(const struct opts *o, struct run *run, struct client *cl,
@@ -1567,10 +1570,8 @@ report(const struct opts *o, struct run *run, struct client *cl,
 			st.n[k] += cl[i].st.n[k];
 			warm.n[k] += cl[i].warm.n[k];
 		}
-		for (s = 0; s < STATUS_MAX; s++) {
+		for (s = 0; s < STATUS_MAX; s++)
 			st.status[s] += cl[i].st.status[s];
-			warm.status[s] += cl[i].warm.status[s];
-		}
 		cut |= cl[i].cut;
 		handshakes += cl[i].handshakes;
 		/* Gather the latencies at the front of run->lat. */
@@ -1788,7 +1789,6 @@ main(int argc, char *argv[])
 	run.timeout = (int)o.timeout;
 
 	/* Everything the clients use is made before the clock starts. */
-	rc = EX_FAIL;
 	if ((run.pool = calloc((size_t)o.pool, sizeof(*run.pool))) == NULL ||
 	    (run.lat = calloc((size_t)(o.clients * o.count),
 	    sizeof(double))) == NULL ||
@@ -1811,10 +1811,8 @@ main(int argc, char *argv[])
 	fprintf(stderr, PROG ": making %lld %s keys and CSRs\n", o.pool,
 	    keytype_names[o.keytype]);
 	run.npool = (size_t)o.pool;
-	if (pool_make(&o, &run.tgt, run.pool) != 0) {
-		rc = EX_USAGE;
+	if (pool_make(&o, &run.tgt, run.pool) != 0)
 		goto out;
-	}
 
 	if (pthread_mutex_init(&run.mu, NULL) != 0 ||
 	    pthread_cond_init(&run.cv, NULL) != 0) {
@@ -1852,7 +1850,6 @@ main(int argc, char *argv[])
 	if (run.abort) {
 		fail("cannot start %lld client threads (started %lld)",
 		    o.clients, started);
-		rc = EX_USAGE;
 		goto out;
 	}
 	cpu = tv_s(&ru1.ru_utime) - tv_s(&ru0.ru_utime) +
