@@ -6,7 +6,7 @@
  *   microca-load --url https://127.0.0.1:PORT/.well-known/est[/LABEL]
  *       --cacert FILE [--cert FILE --key FILE] [--clients N] [--count M]
  *       [--mode fresh|keepalive] [--key-type ec|rsa|mix] [--pool P]
- *       [--subject TEMPLATE] [--op simpleenroll] [--warmup K]
+ *       [--subject TEMPLATE] [--op simpleenroll|cacerts] [--warmup K]
  *       [--max-seconds S] [--timeout T] [--full-verify]
  *
  * N client threads (default 1) each make M enrollments (default 100),
@@ -32,10 +32,14 @@
  *
  * Every answer is checked: 200, application/pkcs7-mime, base64 of a
  * certs-only PKCS#7 with one certificate whose SubjectPublicKeyInfo is
- * the CSR's. Failures are counted by kind: status_NNN for another
- * status, conn (connect, TLS, connection lost), timeout (nothing for
- * --timeout seconds, default 30), badhttp (not the HTTP/1.1 microca
- * sends) and badbody; the first of each kind is told on stderr.
+ * the CSR's. --op cacerts: GET /cacerts instead (RFC 7030 4.1), the web
+ * server and FastCGI path without a signature or a ledger write; no
+ * keys, and the answer must hold one or more certificates.
+ *
+ * Failures are counted by kind: status_NNN for another status, conn
+ * (connect, TLS, connection lost), timeout (nothing for --timeout
+ * seconds, default 30), badhttp (not the HTTP/1.1 microca sends) and
+ * badbody; the first of each kind is told on stderr.
  *
  * Bounded: no new enrollment starts after --max-seconds (default 300);
  * one under way ends within --timeout. Only loopback is accepted
@@ -132,6 +136,15 @@ enum keytype {
 
 static const char *const keytype_names[KT_MAX] = { "ec", "rsa", "mix" };
 
+/* The EST operations this load can check the answers of. */
+enum op {
+	OP_SIMPLEENROLL,	/* RFC 7030 4.2.1 */
+	OP_CACERTS,		/* RFC 7030 4.1: no signing, a baseline */
+	OP_MAX
+};
+
+static const char *const op_names[OP_MAX] = { "simpleenroll", "cacerts" };
+
 /* What became of one enrollment. */
 enum result {
 	RES_OK,
@@ -154,7 +167,6 @@ struct opts {
 	const char	*cert;
 	const char	*key;
 	const char	*subject;
-	const char	*op;
 	long long	 clients;
 	long long	 count;
 	long long	 pool;
@@ -163,6 +175,7 @@ struct opts {
 	long long	 timeout;
 	enum mode	 mode;
 	enum keytype	 keytype;
+	enum op		 op;
 	int		 full_verify;	/* no verify_cached() */
 };
 
@@ -176,7 +189,10 @@ struct target {
 	char			 path[PATH_MAX_LEN]; /* no trailing '/' */
 };
 
-/* One pool entry: the whole request, and the key it must come back with. */
+/*
+ * One pool entry: the whole request, and the key it must come back with
+ * (for /cacerts: no key, spki NULL).
+ */
 struct csr {
 	char		*req;
 	size_t		 reqlen;
@@ -257,7 +273,7 @@ usage(void)
 	    "       [--cert FILE --key FILE] [--clients N] [--count M] "
 	    "[--mode fresh|keepalive]\n"
 	    "       [--key-type ec|rsa|mix] [--pool P] [--subject TEMPLATE] "
-	    "[--op simpleenroll]\n"
+	    "[--op simpleenroll|cacerts]\n"
 	    "       [--warmup K] [--max-seconds S] [--timeout T] "
 	    "[--full-verify]\n"
 	    "defaults: --clients %d --count %d --mode fresh --key-type ec "
@@ -703,6 +719,51 @@ csr_free(struct csr *c)
 }
 
 /*
+ * Appends the whole o->op request to msg: POST with body[0..len) as
+ * application/pkcs10, or GET when body is NULL. 0 or an MCA_ERR_*.
+ */
+static int
+req_make(struct mca_buf *msg, const struct opts *o, const struct target *t,
+    const char *body, size_t len)
+{
+	int	 rc;
+
+	if ((rc = mca_buf_printf(msg, "%s %s/%s HTTP/1.1\r\n"
+	    "Host: %s\r\n"
+	    "User-Agent: " PROG "\r\n", body != NULL ? "POST" : "GET",
+	    t->path, op_names[o->op], t->hosthdr)) != 0)
+		return rc;
+	if (body != NULL && (rc = mca_buf_printf(msg,
+	    "Content-Type: application/pkcs10\r\n"
+	    "Content-Length: %zu\r\n", len)) != 0)
+		return rc;
+	/* RFC 9112 9.6: a client that will not reuse it says so. */
+	if ((rc = mca_buf_addstr(msg, o->mode == MODE_FRESH ?
+	    "Connection: close\r\n\r\n" : "\r\n")) != 0)
+		return rc;
+	return body != NULL ? mca_buf_add(msg, body, len) : 0;
+}
+
+/*
+ * The one entry of a /cacerts pool: a GET, no key (every answer is the
+ * same chain). Returns 0, or -1 with the message printed.
+ */
+static int
+cacerts_make(const struct opts *o, const struct target *t, struct csr *out)
+{
+	struct mca_buf	 msg = MCA_BUF_INIT;
+
+	memset(out, 0, sizeof(*out));
+	if (req_make(&msg, o, t, NULL, 0) != 0) {
+		mca_buf_free(&msg);
+		return fail("out of memory");
+	}
+	out->req = (char *)msg.data;
+	out->reqlen = msg.len;
+	return 0;
+}
+
+/*
  * Makes pool entry number idx: a new key of kind kt, its CSR, and the
  * whole HTTP request carrying it (RFC 7030 4.2.1: base64 DER PKCS#10,
  * application/pkcs10). The private key is not kept: the answer is
@@ -749,15 +810,7 @@ csr_make(const struct opts *o, const struct target *t, long long idx,
 	}
 	/* One line, no breaks: the shortest body EST allows (RFC 8951). */
 	if (mca_b64_encode(der, (size_t)derlen, 0, &b64) != 0 ||
-	    mca_buf_printf(&msg, "POST %s/%s HTTP/1.1\r\n"
-	    "Host: %s\r\n"
-	    "User-Agent: " PROG "\r\n"
-	    "Content-Type: application/pkcs10\r\n"
-	    "Content-Length: %zu\r\n"
-	    "%s\r\n", t->path, o->op, t->hosthdr, b64.len,
-	    /* RFC 9112 9.6: a client that will not reuse it says so. */
-	    o->mode == MODE_FRESH ? "Connection: close\r\n" : "") != 0 ||
-	    mca_buf_add(&msg, b64.data, b64.len) != 0) {
+	    req_make(&msg, o, t, (const char *)b64.data, b64.len) != 0) {
 		fail("CSR: out of memory");
 		goto out;
 	}
@@ -1261,6 +1314,41 @@ der_get(const unsigned char **p, const unsigned char *end, unsigned id,
 }
 
 /*
+ * Walks a Certificate's contents, cert[0..len) (RFC 5280 4.1:
+ * tbsCertificate, signatureAlgorithm and signature, nothing after; the
+ * TBSCertificate's fields in order up to subjectPublicKeyInfo), and
+ * points *spki at that SubjectPublicKeyInfo, whole. 0 or -1.
+ */
+static int
+cert_spki(const unsigned char *cert, size_t len, const unsigned char **spki,
+    size_t *spkilen)
+{
+	const unsigned char	*p = cert, *end = cert + len, *v, *tbs;
+	size_t			 n, tbslen;
+
+	if (der_get(&p, end, DER_SEQUENCE, &tbs, &tbslen) != 0 ||
+	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
+	    der_get(&p, end, DER_BITSTRING, &v, &n) != 0 || p != end)
+		return -1;
+	/* [0] version, serialNumber, signature, issuer, validity, subject */
+	p = tbs;
+	end = tbs + tbslen;
+	if ((p < end && *p == DER_CTX0 &&
+	    der_get(&p, end, DER_CTX0, &v, &n) != 0) ||
+	    der_get(&p, end, DER_INTEGER, &v, &n) != 0 ||
+	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
+	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
+	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
+	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0)
+		return -1;
+	*spki = p;
+	if (der_get(&p, end, DER_SEQUENCE, &v, &n) != 0)
+		return -1;
+	*spkilen = (size_t)(p - *spki);
+	return 0;
+}
+
+/*
  * Is r the certificate for csr? RFC 7030 4.2.3: application/pkcs7-mime,
  * base64 of a certs-only CMS SignedData (RFC 5751 3.8: no content, no
  * signers) holding only the certificate issued, whose
@@ -1282,9 +1370,9 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 	static const unsigned char oid_data[] = { 0x2a, 0x86, 0x48, 0x86,
 	    0xf7, 0x0d, 0x01, 0x07, 0x01 };
 	const unsigned char	*p, *end, *v, *q, *qend, *certs, *certs_end;
-	const unsigned char	*tbs, *spki;
+	const unsigned char	*spki = NULL;
 	const char		*why = NULL;
-	size_t			 n, m, ncerts, tbslen;
+	size_t			 n, m = 0, ncerts;
 	enum result		 res = RES_BADBODY;
 
 	if (!mca_http_media_is(r->ctype, "application/pkcs7-mime")) {
@@ -1338,44 +1426,24 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 		goto out;
 	if (der_get(&p, end, DER_SET, &v, &n) != 0 || n != 0 || p != end)
 		goto out;
-	/* Only the certificate issued (RFC 7030 4.2.3). */
+	/*
+	 * /simpleenroll: only the certificate issued (RFC 7030 4.2.3), with
+	 * the CSR's key; /cacerts: the CA certificates, at least one (RFC
+	 * 7030 4.1.3).
+	 */
+	why = "a certificate is malformed";
 	for (ncerts = 0, p = certs; p < certs_end; ncerts++)
-		if (der_get(&p, certs_end, DER_SEQUENCE, &v, &n) != 0) {
-			why = "a certificate is not a SEQUENCE";
+		if (der_get(&p, certs_end, DER_SEQUENCE, &v, &n) != 0 ||
+		    cert_spki(v, n, &spki, &m) != 0)
 			goto out;
-		}
-	if (ncerts != 1) {
-		explain(c, "%zu certificates, not 1", ncerts);
+	if (ncerts == 0 || (csr->spki != NULL && ncerts != 1)) {
+		explain(c, "%zu certificates, not %s", ncerts,
+		    csr->spki != NULL ? "1" : "1 or more");
 		why = NULL;
 		goto out;
 	}
-	/* Certificate ::= SEQUENCE { tbs, signatureAlgorithm, signature } */
-	why = "the certificate is malformed";
-	p = v;
-	end = v + n;
-	if (der_get(&p, end, DER_SEQUENCE, &tbs, &tbslen) != 0 ||
-	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
-	    der_get(&p, end, DER_BITSTRING, &v, &n) != 0 || p != end)
-		goto out;
-	/*
-	 * TBSCertificate (RFC 5280 4.1): [0] version, serialNumber,
-	 * signature, issuer, validity, subject, subjectPublicKeyInfo, ...
-	 */
-	p = tbs;
-	end = tbs + tbslen;
-	if ((p < end && *p == DER_CTX0 &&
-	    der_get(&p, end, DER_CTX0, &v, &n) != 0) ||
-	    der_get(&p, end, DER_INTEGER, &v, &n) != 0 ||
-	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
-	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
-	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0 ||
-	    der_get(&p, end, DER_SEQUENCE, &v, &n) != 0)
-		goto out;
-	spki = p;
-	if (der_get(&p, end, DER_SEQUENCE, &v, &n) != 0)
-		goto out;
-	if ((size_t)(p - spki) != csr->spkilen ||
-	    memcmp(spki, csr->spki, csr->spkilen) != 0) {
+	if (csr->spki != NULL && (m != csr->spkilen ||
+	    memcmp(spki, csr->spki, m) != 0)) {
 		why = "the certificate's key is not the CSR's";
 		goto out;
 	}
@@ -1542,16 +1610,17 @@ tv_s(const struct timeval *tv)
 }
 
 /*
- * The machine line, on stdout, in this order: mode clients count
+ * The machine line, on stdout, in this order: mode op clients count
  * requested ok errors seconds (wall time of the measured phase) rate
  * (ok / seconds) p50_ms p95_ms p99_ms max_ms (over the enrollments that
  * succeeded) conn timeout badhttp badbody status_503 (always) and
  * status_NNN for every other status seen, warmup warmup_errors cut (1:
  * --max-seconds stopped it) handshakes (TLS connections made in the
- * measured phase) key_type pool cpu_s (this program's user+sys in the
- * measured phase) cpu_ms_per_ok, and tls cipher group of the first
- * handshake ("-" if none). Returns the exit code: EX_DONE only when all
- * the requested enrollments, and the warm-up ones, succeeded.
+ * measured phase) key_type pool ("-" and 0 for /cacerts) cpu_s (this
+ * program's user+sys in the measured phase) cpu_ms_per_ok, and tls
+ * cipher group of the first handshake ("-" if none). Returns the exit
+ * code: EX_DONE only when every request asked for, warm-up included,
+ * succeeded.
  */
 static int
 report(const struct opts *o, struct run *run, struct client *cl,
@@ -1591,12 +1660,12 @@ report(const struct opts *o, struct run *run, struct client *cl,
 	requested = run->clients * run->count;
 	rate = secs > 0 ? (double)st.n[RES_OK] / secs : 0.0;
 
-	printf("mode=%s clients=%lld count=%lld requested=%lld ok=%llu "
+	printf("mode=%s op=%s clients=%lld count=%lld requested=%lld ok=%llu "
 	    "errors=%llu seconds=%.3f rate=%.1f p50_ms=%.1f p95_ms=%.1f "
 	    "p99_ms=%.1f max_ms=%.1f conn=%llu timeout=%llu badhttp=%llu "
 	    "badbody=%llu status_%d=%llu",
-	    mode_names[run->mode], run->clients, run->count, requested,
-	    st.n[RES_OK], errors, secs, rate, p50, p95, p99, mx,
+	    mode_names[run->mode], op_names[o->op], run->clients, run->count,
+	    requested, st.n[RES_OK], errors, secs, rate, p50, p95, p99, mx,
 	    st.n[RES_CONN], st.n[RES_TIMEOUT], st.n[RES_BADHTTP],
 	    st.n[RES_BADBODY], STATUS_BUSY, st.status[STATUS_BUSY]);
 	for (s = 0; s < STATUS_MAX; s++)
@@ -1605,17 +1674,19 @@ report(const struct opts *o, struct run *run, struct client *cl,
 	printf(" warmup=%lld warmup_errors=%llu cut=%d handshakes=%llu "
 	    "key_type=%s pool=%zu cpu_s=%.3f cpu_ms_per_ok=%.3f tls=%s "
 	    "cipher=%s group=%s\n", run->warmup, werrors, cut, handshakes,
-	    keytype_names[o->keytype], run->npool,
+	    o->op == OP_CACERTS ? "-" : keytype_names[o->keytype],
+	    o->op == OP_CACERTS ? (size_t)0 : run->npool,
 	    cpu, st.n[RES_OK] > 0 ? cpu * 1e3 / (double)st.n[RES_OK] : 0.0,
 	    run->tls_version[0] ? run->tls_version : "-",
 	    run->tls_cipher[0] ? run->tls_cipher : "-",
 	    run->tls_group[0] ? run->tls_group : "-");
 	fflush(stdout);
 
-	fprintf(stderr, PROG ": %s, %lld clients x %lld: %llu ok, %llu "
+	fprintf(stderr, PROG ": %s %s, %lld clients x %lld: %llu ok, %llu "
 	    "errors%s in %.3f s = %.1f/s; p50 %.1f p95 %.1f p99 %.1f max "
-	    "%.1f ms; client CPU %.3f ms/enrollment; %s%s%s%s%s\n",
-	    mode_names[run->mode], run->clients, run->count, st.n[RES_OK],
+	    "%.1f ms; client CPU %.3f ms per success; %s%s%s%s%s\n",
+	    op_names[o->op], mode_names[run->mode], run->clients, run->count,
+	    st.n[RES_OK],
 	    errors, cut ? " (cut short by --max-seconds)" : "", secs, rate,
 	    p50, p95, p99, mx,
 	    st.n[RES_OK] > 0 ? cpu * 1e3 / (double)st.n[RES_OK] : 0.0,
@@ -1691,7 +1762,7 @@ main(int argc, char *argv[])
 	o.max_seconds = DEF_MAX_SECONDS;
 	o.timeout = DEF_TIMEOUT;
 	o.subject = DEF_SUBJECT;
-	o.op = "simpleenroll";
+	o.op = OP_SIMPLEENROLL;
 	o.mode = MODE_FRESH;
 	o.keytype = KT_EC;
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -1729,7 +1800,8 @@ main(int argc, char *argv[])
 			o.subject = optarg;
 			break;
 		case 'o':
-			o.op = optarg;
+			o.op = (enum op)optword("op", optarg, op_names,
+			    OP_MAX);
 			break;
 		case 'w':
 			o.warmup = optnum("warmup", optarg, 0, MAX_COUNT);
@@ -1760,11 +1832,6 @@ main(int argc, char *argv[])
 		fail("--cert and --key go together");
 		usage();
 	}
-	/* The one operation whose answer we can check without a device. */
-	if (strcmp(o.op, "simpleenroll") != 0) {
-		fail("--op %s: only simpleenroll is supported", o.op);
-		usage();
-	}
 	if (o.clients * o.count > MAX_SAMPLES) {
 		fail("--clients %lld x --count %lld: more than %lld "
 		    "enrollments", o.clients, o.count, MAX_SAMPLES);
@@ -1789,7 +1856,8 @@ main(int argc, char *argv[])
 	run.timeout = (int)o.timeout;
 
 	/* Everything the clients use is made before the clock starts. */
-	if ((run.pool = calloc((size_t)o.pool, sizeof(*run.pool))) == NULL ||
+	run.npool = o.op == OP_CACERTS ? 1 : (size_t)o.pool;
+	if ((run.pool = calloc(run.npool, sizeof(*run.pool))) == NULL ||
 	    (run.lat = calloc((size_t)(o.clients * o.count),
 	    sizeof(double))) == NULL ||
 	    (cl = calloc((size_t)o.clients, sizeof(*cl))) == NULL) {
@@ -1808,11 +1876,15 @@ main(int argc, char *argv[])
 			goto out;
 		}
 	}
-	fprintf(stderr, PROG ": making %lld %s keys and CSRs\n", o.pool,
-	    keytype_names[o.keytype]);
-	run.npool = (size_t)o.pool;
-	if (pool_make(&o, &run.tgt, run.pool) != 0)
-		goto out;
+	if (o.op == OP_CACERTS) {
+		if (cacerts_make(&o, &run.tgt, &run.pool[0]) != 0)
+			goto out;
+	} else {
+		fprintf(stderr, PROG ": making %lld %s keys and CSRs\n",
+		    o.pool, keytype_names[o.keytype]);
+		if (pool_make(&o, &run.tgt, run.pool) != 0)
+			goto out;
+	}
 
 	if (pthread_mutex_init(&run.mu, NULL) != 0 ||
 	    pthread_cond_init(&run.cv, NULL) != 0) {
