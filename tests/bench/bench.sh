@@ -1,0 +1,245 @@
+#!/bin/sh
+# make bench: enrollments per second of the demo stack (lighttpd, four
+# microca-est workers, the intermediate's EC P-256 key in SoftHSMv2, the
+# ledger with synchronous=FULL), measured next to the limits under it on
+# the same machine, in the same run.
+#
+# Usage: bench.sh SRCDIR BUILDDIR OUT
+#   OUT gets the stack (OUT/stack), results (OUT/results: one key=value
+#   line per measurement) and report.md; SRCDIR/doc/PERFORMANCE.md gets
+#   the report between its "bench:begin" and "bench:end" marks.
+# Environment:
+#   BENCH_SCALE    divides every enrollment count (default 1; the smoke
+#                  test uses a large one to run it all in seconds)
+#   BENCH_WORKERS  microca-est processes (default 4)
+#   BENCH_CFLAGS   the CFLAGS of the build: sanitizer or unoptimised
+#                  builds are refused, their numbers mean nothing
+#   BENCH_NO_DOC   set: do not touch doc/PERFORMANCE.md
+#   BENCH_SECONDS  length of each limit measurement (default 3)
+#   BENCH_SMOKE    set: any build will do (tests/bench/smoke.test checks
+#                  that the benchmark runs, not what it measures)
+set -eu
+
+src=$1
+build=$2
+out=$3
+scale=${BENCH_SCALE:-1}
+workers=${BENCH_WORKERS:-4}
+load=$build/tests/bench/microca-load
+prog=bench
+
+say() { echo "$prog: $*" >&2; }
+die() { echo "$prog: $*" >&2; exit 1; }
+
+secs=${BENCH_SECONDS:-3}
+[ -n "${BENCH_SMOKE:-}" ] || case " ${BENCH_CFLAGS:-} " in
+*-fsanitize*) die "this build has sanitizers (CFLAGS: $BENCH_CFLAGS);" \
+	"configure a separate build with the default CFLAGS for make bench" ;;
+*" -O2 "*|*" -O3 "*) ;;
+*) die "this build is not optimised (CFLAGS: ${BENCH_CFLAGS:-}); use -O2" ;;
+esac
+for p in "$build/microca-est" "$load" "$build/tests/bench/signrate" \
+    "$build/tests/bench/syncrate"; do
+	[ -x "$p" ] || die "$p is missing (make bench builds it)"
+done
+
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+stack=$out/stack
+results=$out/results
+: > "$results"
+hz=$(getconf CLK_TCK)
+
+qs() {
+	MICROCA_EST=$build/microca-est MICROCA_DEMO_DIR=$stack \
+	    MICROCA_DEMO_PORT=$port MICROCA_DEMO_WORKERS=$workers \
+	    sh "$src/quickstart" "$@"
+}
+stop_stack() { [ -d "$stack" ] && qs stop >/dev/null 2>&1 || true; }
+trap stop_stack EXIT
+trap 'exit 1' INT TERM
+
+# A fresh stack on a free port: a new PKI, token and empty ledger.
+start_stack() {
+	i=0
+	while :; do
+		port=$((20000 + $(od -An -N2 -tu2 /dev/urandom) % 40000))
+		qs start >"$out/quickstart.log" 2>&1 && break
+		i=$((i + 1))
+		[ $i -lt 5 ] || { cat "$out/quickstart.log" >&2; die "the stack did not start"; }
+	done
+	# shellcheck disable=SC1091
+	. "$stack/demo.env"
+}
+
+# Sum of user+system CPU ticks of lighttpd and the workers.
+server_ticks() {
+	for pid in $(cat "$stack/web/pid" "$stack/web/workers"); do
+		# fields after the ")" of comm: 14 utime, 15 stime overall
+		sed 's/^.*) //' "/proc/$pid/stat" | awk '{ print $12 + $13 }'
+	done | awk '{ s += $1 } END { print s + 0 }'
+}
+
+worker_rss() { # KiB of each worker, space separated
+	for pid in $(cat "$stack/web/workers"); do
+		awk '/^VmRSS:/ { printf "%s ", $2 }' "/proc/$pid/status"
+	done
+}
+
+record() { echo "$*" >> "$results"; }
+
+# enroll TAG LABEL KEYTYPE MODE CLIENTS TOTAL: one measured load run.
+enroll() {
+	tag=$1 label=$2 kt=$3 mode=$4 c=$5
+	n=$(( $6 / scale / c ))
+	[ "$n" -ge 1 ] || n=1
+	url=$MICROCA_URL
+	[ -z "$label" ] || url=$url/$label
+	t0=$(server_ticks)
+	line=$("$load" --url "$url" --cacert "$MICROCA_TLS_CA" \
+	    --cert "$MICROCA_BOOTSTRAP_CERT" --key "$MICROCA_BOOTSTRAP_KEY" \
+	    --key-type "$kt" --mode "$mode" --clients "$c" --count "$n" \
+	    --max-seconds 600) || {
+		record "run=$tag label=$label key=$kt $line failed=1"
+		die "$tag: $mode c=$c: errors: $line"
+	}
+	t1=$(server_ticks)
+	cpu=$(echo "$line $t0 $t1" | awk -v hz="$hz" '{
+	    for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+	    printf "%.3f", ($(NF) - $(NF - 1)) * 1000 / hz / v["ok"] }')
+	record "run=$tag label=$label key=$kt $line cpu_ms=$cpu"
+	say "$tag: $mode c=$c: $line cpu_ms=$cpu"
+}
+
+# ---- the stack, and the limits next to it
+say "starting the stack in $stack"
+rm -rf "$stack"
+start_stack
+module=$(sed -n 's/.*"pkcs11_library": "\(.*\)".*/\1/p' "$MICROCA_CONFIG")
+
+record "machine cpus=$(nproc) model=\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)\"" \
+    "mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" \
+    "kernel=$(uname -r) os=\"$(. /etc/os-release && echo "$PRETTY_NAME")\"" \
+    "openssl=\"$(openssl version | cut -d' ' -f1-2)\" workers=$workers"
+
+say "limits: openssl speed ecdsap256"
+speed=$(openssl speed -seconds $secs -mr ecdsap256 2>/dev/null |
+    awk -F: '/^\+F4:/ { printf "%.0f", $4 }')
+record "limit=openssl_ecdsap256_sign rate=$speed"
+
+say "limits: SoftHSMv2 through libp11"
+for np in 1 2; do
+	l=$(SOFTHSM2_CONF=$stack/pki/softhsm2.conf "$build/tests/bench/signrate" \
+	    --module "$module" --label microca-ca --pin 1234 --procs $np --seconds $secs)
+	record "limit=softhsm_sign $l"
+done
+
+say "limits: fdatasync on the ledger's disk"
+record "limit=fdatasync $("$build/tests/bench/syncrate" "$(dirname "$MICROCA_LEDGER")" $secs)"
+
+# SQLite's own commit rate on that disk, the ledger's settings: one
+# durable single-row transaction at a time, from one process.
+say "limits: single-row commits in a WAL database with synchronous=FULL"
+db=$(dirname "$MICROCA_LEDGER")/bench-commits.db
+rm -f "$db" "$db-wal" "$db-shm"
+sqlite3 "$db" 'PRAGMA journal_mode=WAL;' 'CREATE TABLE t (x BLOB);' >/dev/null
+ncommit=$((5000 / scale + 1))
+{
+	echo 'PRAGMA synchronous=FULL;'
+	i=0
+	while [ $i -lt $ncommit ]; do
+		echo 'INSERT INTO t VALUES (randomblob(1200));'
+		i=$((i + 1))
+	done
+} > "$out/commits.sql"
+t0=$(date +%s.%N)
+sqlite3 "$db" < "$out/commits.sql"
+t1=$(date +%s.%N)
+rm -f "$db" "$db-wal" "$db-shm" "$out/commits.sql"
+record "limit=sqlite_commit commits=$ncommit" \
+    "rate=$(echo "$t0 $t1" | awk -v n=$ncommit '{ printf "%.0f", n / ($2 - $1) }')"
+
+say "limits: /cacerts"
+for mode in keepalive fresh; do
+	l=$("$load" --op cacerts --url "$MICROCA_URL" --cacert "$MICROCA_TLS_CA" \
+	    --cert "$MICROCA_BOOTSTRAP_CERT" --key "$MICROCA_BOOTSTRAP_KEY" \
+	    --mode $mode --clients 16 --count $((20000 / scale / 16 + 1)) \
+	    --max-seconds 120) || die "/cacerts $mode: $l"
+	record "limit=cacerts $l"
+done
+
+# ---- enrollment, empty ledger
+rss0=$(worker_rss)
+for mode in keepalive fresh; do
+	for c in 1 4 16; do
+		case $mode.$c in
+		keepalive.1) total=3000 ;;
+		keepalive.*) total=16000 ;;
+		fresh.1) total=2000 ;;
+		fresh.*) total=8000 ;;
+		esac
+		enroll empty device ec $mode $c $total
+	done
+done
+enroll rsa user rsa keepalive 16 8000
+
+# ---- worker memory over 100,000 enrollments
+rss1=$(worker_rss)
+say "memory: 100000 enrollments (keep-alive, c=16)"
+enroll rss device ec keepalive 16 100000
+rss2=$(worker_rss)
+record "rss start_kib=\"$rss0\" warm_kib=\"$rss1\" after_kib=\"$rss2\"" \
+    "enrollments=$((100000 / scale / 16 * 16))" \
+    "worker_private_kib=\"$(for p in $(cat "$stack/web/workers"); do
+	awk '/^(Private_Clean|Private_Dirty):/ { s += $2 } END { printf "%d ", s }' \
+	    "/proc/$p/smaps_rollup"; done)\""
+
+# ---- the same with 1,000,000 certificates in the ledger
+rows=$((1000000 / scale))
+say "filling the ledger to $rows certificates"
+qs stop >/dev/null
+pem=$(sqlite3 "$MICROCA_LEDGER" 'SELECT pem FROM certificates LIMIT 1')
+have=$(sqlite3 "$MICROCA_LEDGER" 'SELECT count(*) FROM certificates')
+owner=$(stat -c %U:%G "$MICROCA_LEDGER")
+sqlite3 "$MICROCA_LEDGER" >/dev/null <<EOT
+PRAGMA synchronous=OFF;
+PRAGMA cache_size=-262144;
+BEGIN;
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n
+    WHERE i < $rows - $have)
+INSERT INTO certificates (serial, subject, issuer, not_before, not_after,
+    label, operation, requester_subject, requester_serial,
+    requester_issuer, remote_addr, sha1, sha256, key_type, key_origin, pem,
+    issued_at)
+SELECT upper(hex(randomblob(16))), 'CN=dev-fill-' || i || ',O=Example Corp',
+    'CN=microca demo CA', strftime('%Y-%m-%dT%H:%M:%SZ', 'now',
+    printf('%d days', -(i % 700))), strftime('%Y-%m-%dT%H:%M:%SZ', 'now',
+    printf('%+d days', 365 - i % 700)), 'device', 'enroll',
+    'CN=bootstrap', upper(hex(randomblob(16))), 'CN=boot CA', '127.0.0.1',
+    upper(hex(randomblob(20))), upper(hex(randomblob(32))), 'EC P-256',
+    'client', '$pem', strftime('%Y-%m-%dT%H:%M:%SZ', 'now',
+    printf('%d days', -(i % 700)))
+FROM n;
+COMMIT;
+PRAGMA wal_checkpoint(TRUNCATE);
+EOT
+chown "$owner" "$MICROCA_LEDGER"*
+record "ledger rows=$(sqlite3 "$MICROCA_LEDGER" 'SELECT count(*) FROM certificates')" \
+    "bytes=$(stat -c %s "$MICROCA_LEDGER")"
+start_stack
+enroll full device ec keepalive 16 16000
+enroll full device ec fresh 16 8000
+stop_stack
+
+# ---- the report
+awk -f "$src/tests/bench/report.awk" "$results" > "$out/report.md"
+if [ -z "${BENCH_NO_DOC:-}" ]; then
+	doc=$src/doc/PERFORMANCE.md
+	awk -v rep="$out/report.md" '
+	    /<!-- bench:begin -->/ { print; while ((getline l < rep) > 0) print l; skip = 1; next }
+	    /<!-- bench:end -->/ { skip = 0 }
+	    !skip' "$doc" > "$doc.tmp"
+	mv "$doc.tmp" "$doc"
+	say "wrote $doc"
+fi
+say "results in $results, report in $out/report.md"

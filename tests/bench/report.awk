@@ -1,0 +1,160 @@
+# report.awk: turns bench.sh's results (one measurement per line, as
+# key=value pairs; values with spaces in double quotes) into the
+# markdown that goes into doc/PERFORMANCE.md.
+
+# Splits line s into kv[]: kv["rate"] = "1234", quotes removed.
+function parse(s, kv,    k, v, i) {
+	split("", kv)
+	while (s != "") {
+		sub(/^ +/, "", s)
+		if ((i = index(s, "=")) == 0)
+			break
+		k = substr(s, 1, i - 1)
+		s = substr(s, i + 1)
+		if (substr(s, 1, 1) == "\"") {
+			s = substr(s, 2)
+			i = index(s, "\"")
+			v = substr(s, 1, i - 1)
+			s = substr(s, i + 1)
+		} else {
+			i = index(s, " ")
+			if (i == 0) { v = s; s = "" }
+			else { v = substr(s, 1, i - 1); s = substr(s, i + 1) }
+		}
+		sub(/^[a-z]+ /, "", k)	# the record's first word
+		sub(/ +$/, "", v)
+		kv[k] = v
+	}
+}
+
+function maxof(list,    a, n, i, m) {
+	n = split(list, a, " ")
+	m = 0
+	for (i = 1; i <= n; i++)
+		if (a[i] + 0 > m)
+			m = a[i] + 0
+	return m
+}
+
+# Largest growth between two lists of per-worker values.
+function growth(before, after,    a, b, n, i, g, m) {
+	n = split(before, a, " ")
+	split(after, b, " ")
+	m = -1e9
+	for (i = 1; i <= n; i++) {
+		g = b[i] - a[i]
+		if (g > m)
+			m = g
+	}
+	return m
+}
+
+function verdict(ok) { return ok ? "met" : "**missed**" }
+
+{
+	parse($0, kv)
+	if ($1 == "machine") {
+		machine = sprintf("%s CPUs (%s), %.1f GiB, %s, kernel %s, %s, " \
+		    "%s microca-est workers", kv["cpus"], kv["model"],
+		    kv["mem_kib"] / 1048576, kv["os"], kv["kernel"],
+		    kv["openssl"], kv["workers"])
+	} else if ($1 == "rss") {
+		rss_start = kv["start_kib"]; rss_warm = kv["warm_kib"]
+		rss_after = kv["after_kib"]; rss_n = kv["enrollments"]
+		rss_priv = kv["worker_private_kib"]
+	} else if ($1 == "ledger") {
+		ledger_rows = kv["rows"]; ledger_bytes = kv["bytes"]
+	} else if ("limit" in kv) {
+		l = kv["limit"]
+		if (l == "softhsm_sign")
+			l = l "_" kv["procs"]
+		else if (l == "cacerts")
+			l = l "_" kv["mode"]
+		limit[l] = kv["rate"] + 0
+	} else if ("run" in kv) {
+		nrun++
+		for (k in kv)
+			run[nrun, k] = kv[k]
+		key = kv["run"] SUBSEP kv["key"] SUBSEP kv["mode"] SUBSEP kv["clients"]
+		# + 0: compare as numbers, not as strings
+		rate[key] = kv["rate"] + 0; cpu[key] = kv["cpu_ms"] + 0
+	}
+}
+
+END {
+	print ""
+	print "Measured by `make bench` on " machine "."
+	print ""
+	print "### Limits, measured in the same run"
+	print ""
+	print "| limit | per second |"
+	print "|---|---:|"
+	printf "| `openssl speed ecdsap256` sign (one core, no token) | %d |\n", limit["openssl_ecdsap256_sign"]
+	printf "| SoftHSMv2 EC P-256 sign through libp11, 1 process | %d |\n", limit["softhsm_sign_1"]
+	printf "| SoftHSMv2 EC P-256 sign through libp11, 2 processes | %d |\n", limit["softhsm_sign_2"]
+	printf "| `fdatasync` on the ledger's disk | %d |\n", limit["fdatasync"]
+	printf "| SQLite single-row commits, WAL, synchronous=FULL | %d |\n", limit["sqlite_commit"]
+	printf "| `/cacerts`, keep-alive, c=16 | %d |\n", limit["cacerts_keepalive"]
+	printf "| `/cacerts`, fresh TLS connection each, c=16 | %d |\n", limit["cacerts_fresh"]
+	print ""
+	print "### Enrollments"
+	print ""
+	print "Every response checked by the load generator (PKCS#7 parsed, the " \
+	    "certificate's key is the CSR's). Latency in ms; server CPU is " \
+	    "lighttpd and the workers, from /proc, per enrollment."
+	print ""
+	print "| ledger | CSR key | connection | clients | enrollments | per second | p50 | p95 | p99 | server CPU ms | errors |"
+	print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+	for (i = 1; i <= nrun; i++) {
+		tag = run[i, "run"]
+		if (tag == "rss")
+			continue
+		printf "| %s | %s | %s | %d | %d | **%d** | %.1f | %.1f | %.1f | %.2f | %d |\n",
+		    tag == "full" ? sprintf("%d rows", ledger_rows) : "empty",
+		    run[i, "key"] == "ec" ? "EC P-256" : "RSA-2048",
+		    run[i, "mode"] == "fresh" ? "fresh TLS" : "keep-alive",
+		    run[i, "clients"], run[i, "ok"], run[i, "rate"],
+		    run[i, "p50_ms"], run[i, "p95_ms"], run[i, "p99_ms"],
+		    run[i, "cpu_ms"], run[i, "errors"]
+	}
+	ka = rate["empty", "ec", "keepalive", 16]
+	fr = rate["empty", "ec", "fresh", 16]
+	print ""
+	print "### Against the targets (EC P-256, c=16)"
+	print ""
+	print "| target | measured | |"
+	print "|---|---|---|"
+	printf "| keep-alive ≥ 2,000 enrollments/s | %d/s | %s |\n", ka, verdict(ka >= 2000)
+	printf "| keep-alive ≥ 60%% of the fdatasync bound | %.0f%% of %d | %s |\n",
+	    100 * ka / limit["fdatasync"], limit["fdatasync"], verdict(ka >= 0.6 * limit["fdatasync"])
+	c = cpu["empty", "ec", "keepalive", 16]
+	printf "| server CPU ≤ 0.5 ms per enrollment (keep-alive) | %.2f ms | %s |\n", c, verdict(c <= 0.5)
+	printf "| fresh TLS connection each ≥ 800 enrollments/s | %d/s | %s |\n", fr, verdict(fr >= 800)
+	m = maxof(rss_after)
+	printf "| worker RSS ≤ 8 MiB | %.1f MiB (largest of %s KiB; private %s KiB) | %s |\n",
+	    m / 1024, rss_after, rss_priv, verdict(m <= 8192)
+	g = growth(rss_warm, rss_after)
+	printf "| no RSS growth over %d enrollments | %+d KiB (warm %s → %s KiB; at start %s) | %s |\n",
+	    rss_n, g, rss_warm, rss_after, rss_start, verdict(g <= 256)
+	f = rate["full", "ec", "keepalive", 16]
+	printf "| %d-row ledger ≥ 90%% of empty, keep-alive | %d/s = %.0f%% | %s |\n",
+	    ledger_rows, f, 100 * f / ka, verdict(f >= 0.9 * ka)
+	f = rate["full", "ec", "fresh", 16]
+	printf "| %d-row ledger ≥ 90%% of empty, fresh TLS | %d/s = %.0f%% | %s |\n",
+	    ledger_rows, f, 100 * f / fr, verdict(f >= 0.9 * fr)
+	print ""
+	print "### Ratios to the limits (keep-alive and fresh TLS, c=16)"
+	print ""
+	print "| limit | keep-alive | fresh TLS |"
+	print "|---|---:|---:|"
+	printf "| SoftHSMv2 sign, 2 processes | %.0f%% | %.0f%% |\n",
+	    100 * ka / limit["softhsm_sign_2"], 100 * fr / limit["softhsm_sign_2"]
+	printf "| fdatasync | %.0f%% | %.0f%% |\n",
+	    100 * ka / limit["fdatasync"], 100 * fr / limit["fdatasync"]
+	printf "| SQLite commits | %.0f%% | %.0f%% |\n",
+	    100 * ka / limit["sqlite_commit"], 100 * fr / limit["sqlite_commit"]
+	printf "| `/cacerts` in the same mode | %.0f%% | %.0f%% |\n",
+	    100 * ka / limit["cacerts_keepalive"], 100 * fr / limit["cacerts_fresh"]
+	print ""
+	printf "Ledger with %d rows: %.0f MiB.\n", ledger_rows, ledger_bytes / 1048576
+}
