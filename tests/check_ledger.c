@@ -180,6 +180,23 @@ insert_ok(struct mca_ledger *l, const struct mca_ledger_cert *c)
 
 /* ------------------------------------------------------------ open */
 
+/* 1 if SQLite's plan for sql names index. */
+static int
+plan_uses(sqlite3 *db, const char *sql, const char *index)
+{
+	sqlite3_stmt	*st;
+	char		 q[512];
+	int		 found = 0;
+
+	(void)snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		if (strstr((const char *)sqlite3_column_text(st, 3), index))
+			found = 1;
+	sqlite3_finalize(st);
+	return found;
+}
+
 START_TEST(test_create)
 {
 	struct mca_ledger	*l;
@@ -200,6 +217,15 @@ START_TEST(test_create)
 	    "WHERE name IN ('certificates', 'refusals', 'issued_today', "
 	    "'issued_by_label', 'expiring_soon', 'passcodes', "
 	    "'passcode_status')"), 7);
+	/*
+	 * Schema 3: replaces_serial is indexed only where set, and the
+	 * renewal lookup still uses that index.
+	 */
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'certificates_replaces_serial' AND "
+	    "sql LIKE '%WHERE replaces_serial IS NOT NULL'"), 1);
+	ck_assert(plan_uses(db, "SELECT serial FROM certificates "
+	    "WHERE replaces_serial = 'AB'", "certificates_replaces_serial"));
 	sqlite3_close(db);
 }
 END_TEST
@@ -1502,7 +1528,7 @@ START_TEST(test_pc_migrate_v1)
 
 	l = ledger_open(1);
 	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
-	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(v, (int)mca_sql_nmigrations);
 	ck_assert_int_eq(pc_insert(l, "0F", "NOPE0000", "devices"),
 	    MCA_ERR_AUTH);
 	mca_ledger_close(l);
