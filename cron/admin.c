@@ -17,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <err.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -72,11 +73,9 @@ fail(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap);	/* "PROG: message" */
 	va_end(ap);
-	fputc('\n', stderr);
 	return EX_FAIL;
 }
 

@@ -592,12 +592,26 @@ mca_ledger_column(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
 	dst[n] = '\0';
 }
 
+/* Steps a query of at most one row: 0 (a row), MCA_ERR_NOTFOUND or _DB. */
+static int
+mca_ledger_one_row(sqlite3_stmt *st)
+{
+	switch (sqlite3_step(st)) {
+	case SQLITE_ROW:
+		return 0;
+	case SQLITE_DONE:
+		return MCA_ERR_NOTFOUND;
+	default:
+		return MCA_ERR_DB;
+	}
+}
+
 int
 mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
     struct mca_ledger_found *f)
 {
 	sqlite3_stmt	*st;
-	int		 src, rc = MCA_ERR_DB;
+	int		 rc = MCA_ERR_DB;
 
 	memset(f, 0, sizeof(*f));
 	if (l == NULL)
@@ -608,12 +622,7 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	if (mca_ledger_bind(st, 1, serial) != SQLITE_OK ||
 	    mca_ledger_bind(st, 2, issuer) != SQLITE_OK)
 		goto out;
-	src = sqlite3_step(st);
-	if (src == SQLITE_DONE) {
-		rc = MCA_ERR_NOTFOUND;
-		goto out;
-	}
-	if (src != SQLITE_ROW)
+	if ((rc = mca_ledger_one_row(st)) != 0)
 		goto out;
 	mca_ledger_column(st, 0, f->label, sizeof(f->label));
 	mca_ledger_column(st, 1, f->not_after, sizeof(f->not_after));
@@ -676,7 +685,7 @@ mca_ledger_passcode_get(struct mca_ledger *l, const char *id,
     struct mca_ledger_passcode *p)
 {
 	sqlite3_stmt	*st;
-	int		 src, rc = MCA_ERR_DB;
+	int		 rc = MCA_ERR_DB;
 
 	if (p != NULL)
 		memset(p, 0, sizeof(*p));
@@ -687,12 +696,7 @@ mca_ledger_passcode_get(struct mca_ledger *l, const char *id,
 	st = l->stmt[STMT_PC_GET];
 	if (mca_ledger_bind(st, 1, id) != SQLITE_OK)
 		goto out;
-	src = sqlite3_step(st);
-	if (src == SQLITE_DONE) {
-		rc = MCA_ERR_NOTFOUND;
-		goto out;
-	}
-	if (src != SQLITE_ROW)
+	if ((rc = mca_ledger_one_row(st)) != 0)
 		goto out;
 	mca_ledger_pc_row(st, p);
 	rc = 0;

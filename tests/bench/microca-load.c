@@ -62,6 +62,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include <err.h>
 #include <errno.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -293,11 +294,9 @@ fail(const char *fmt, ...)
 {
 	va_list	 ap;
 
-	fprintf(stderr, PROG ": ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vwarnx(fmt, ap);	/* "PROG: message" */
 	va_end(ap);
-	fputc('\n', stderr);
 	return -1;
 }
 

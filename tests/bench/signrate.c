@@ -26,19 +26,11 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "mono.h"
 #include "num.h"
 #include "p11.h"
 
 #define MAX_PROCS 64
-
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* Signs for secs seconds; returns the count, or -1 with a message. */
 static long
@@ -66,8 +58,8 @@ sign_loop(const char *module, const char *label, const char *pin,
 		warnx("%s: cannot set up signing", label);
 		goto out;
 	}
-	end = now() + secs;
-	for (n = 0; now() < end; n++) {
+	end = mono_now() + secs;
+	for (n = 0; mono_now() < end; n++) {
 		siglen = sizeof(sig);
 		md[n % sizeof(md)] ^= 1;
 		if (EVP_PKEY_sign(ctx, sig, &siglen, md, sizeof(md)) <= 0) {
@@ -129,7 +121,7 @@ main(int argc, char *argv[])
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (counts == MAP_FAILED)
 		err(1, "mmap");
-	t0 = now();
+	t0 = mono_now();
 	for (i = 0; i < procs; i++) {
 		if ((pid[i] = fork()) == -1)
 			err(1, "fork");
@@ -145,7 +137,7 @@ main(int argc, char *argv[])
 		else
 			total += counts[i];
 	}
-	t1 = now();
+	t1 = mono_now();
 	if (bad)
 		errx(1, "%d of %lld signing processes failed", bad, procs);
 	printf("signs=%ld seconds=%.3f procs=%lld rate=%.0f\n", total,

@@ -20,19 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "mono.h"
 #include "num.h"
 
 #define PAGE	4096
 #define PAGES	1024
-
-static double
-now(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 int
 main(int argc, char *argv[])
@@ -60,16 +52,16 @@ main(int argc, char *argv[])
 	if (fsync(fd) == -1)
 		goto fail;
 
-	t0 = now();
+	t0 = mono_now();
 	end = t0 + secs;
-	for (n = 0; now() < end; n++) {
+	for (n = 0; mono_now() < end; n++) {
 		page[0] = (char)n;
 		if (pwrite(fd, page, sizeof(page),
 		    (off_t)(n % PAGES) * PAGE) != sizeof(page) ||
 		    fdatasync(fd) == -1)
 			goto fail;
 	}
-	t0 = now() - t0;
+	t0 = mono_now() - t0;
 	close(fd);
 	unlink(path);
 	printf("syncs=%ld seconds=%.3f rate=%.0f\n", n, t0, n / t0);
