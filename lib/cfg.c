@@ -82,6 +82,7 @@ static const struct {
 	{ "issued_certs_dir", CFG_K_STR },
 	{ "default_end_point_name", CFG_K_STR },
 	{ "ledger_synchronous", CFG_K_STR },
+	{ "issued_certs_synchronous", CFG_K_STR },
 	{ "rollover_cert_path", CFG_K_STR },
 };
 
@@ -1287,7 +1288,7 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	struct mca_cfg		*cfg = c->cfg;
 	struct json_object	*icc;
 	struct cfg_ent		*ents = NULL;
-	char			*sync = NULL;
+	char			*sync = NULL, *copysync = NULL;
 	char			 show[CFG_SHOW_MAX + 8], name[CFG_NAME_MAX];
 	size_t			 nents = 0, i, j;
 	int			 rc = MCA_ERR_INTERNAL;
@@ -1318,6 +1319,8 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	    "default_end_point_name", 0, &cfg->default_end_point_name)) != 0 ||
 	    (rc = cfg_get_str(c, root, "ledger_synchronous",
 	    "ledger_synchronous", 0, &sync)) != 0 ||
+	    (rc = cfg_get_str(c, root, "issued_certs_synchronous",
+	    "issued_certs_synchronous", 0, &copysync)) != 0 ||
 	    (rc = cfg_get_str(c, root, "rollover_cert_path",
 	    "rollover_cert_path", 0, &cfg->rollover_cert_path)) != 0)
 		goto out;
@@ -1357,6 +1360,16 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		rc = cfg_err(c, "ledger_synchronous", "\"%s\": expected "
 		    "\"FULL\" or \"NORMAL\"",
 		    cfg_show(sync, strlen(sync), show, sizeof(show)));
+		goto out;
+	}
+	if (copysync == NULL || strcasecmp(copysync, "FULL") == 0)
+		cfg->issued_certs_sync = 1;
+	else if (strcasecmp(copysync, "OFF") == 0)
+		cfg->issued_certs_sync = 0;
+	else {
+		rc = cfg_err(c, "issued_certs_synchronous", "\"%s\": "
+		    "expected \"FULL\" or \"OFF\"",
+		    cfg_show(copysync, strlen(copysync), show, sizeof(show)));
 		goto out;
 	}
 
@@ -1442,6 +1455,7 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	rc = 0;
 out:
 	free(sync);
+	free(copysync);
 	free(ents);
 	return rc;
 }

@@ -117,6 +117,7 @@ struct mca_cfg {
 	char		*default_end_point_name; /* default: profile with lowest N */
 	char		*rollover_cert_path;	/* more CA certs for /cacerts */
 	int		 ledger_synchronous_full; /* ledger_synchronous: "FULL" (1, default) or "NORMAL" (0) */
+	int		 issued_certs_sync; /* issued_certs_synchronous: "FULL" (1, default) or "OFF" (0) */
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;

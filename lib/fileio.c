@@ -100,9 +100,10 @@ out:
 	return rc;
 }
 
-int
-mca_file_write_atomic(const char *dir, const char *name, const void *data,
-    size_t len, mode_t mode)
+/* Both writers: sync says whether the file is fsync'd before the rename. */
+static int
+file_write(const char *dir, const char *name, const void *data, size_t len,
+    mode_t mode, int sync)
 {
 	char		 tmp[PATH_MAX], dst[PATH_MAX];
 	int		 fd = -1, rc = MCA_ERR_IO, n;
@@ -132,7 +133,7 @@ mca_file_write_atomic(const char *dir, const char *name, const void *data,
 		p += w;
 		len -= (size_t)w;
 	}
-	if (fchmod(fd, mode) == -1 || fsync(fd) == -1)
+	if (fchmod(fd, mode) == -1 || (sync && fsync(fd) == -1))
 		goto out;
 	if (close(fd) == -1) {
 		fd = -1;
@@ -149,4 +150,18 @@ out:
 	if (tmp[0] != '\0')
 		(void)unlink(tmp);
 	return rc;
+}
+
+int
+mca_file_write_atomic(const char *dir, const char *name, const void *data,
+    size_t len, mode_t mode)
+{
+	return file_write(dir, name, data, len, mode, 1);
+}
+
+int
+mca_file_write_copy(const char *dir, const char *name, const void *data,
+    size_t len, mode_t mode)
+{
+	return file_write(dir, name, data, len, mode, 0);
 }

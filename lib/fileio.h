@@ -25,4 +25,12 @@ int	 mca_file_read(const char *path, size_t cap, struct mca_buf *out,
 int	 mca_file_write_atomic(const char *dir, const char *name,
 	    const void *data, size_t len, mode_t mode);
 
+/*
+ * The same without the fsync, for copies of what is kept durably
+ * elsewhere: a reader still never sees part of the file, but after a
+ * power cut the file may be missing or empty. Same returns.
+ */
+int	 mca_file_write_copy(const char *dir, const char *name,
+	    const void *data, size_t len, mode_t mode);
+
 #endif

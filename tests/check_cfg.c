@@ -236,6 +236,7 @@ START_TEST(test_defaults)
 	    "/var/lib/microca/IssuedCerts");
 	ck_assert_str_eq(cfg->hash_function, "SHA256");
 	ck_assert_int_eq(cfg->ledger_synchronous_full, 1);
+	ck_assert_int_eq(cfg->issued_certs_sync, 1);
 	ck_assert_str_eq(cfg->default_end_point_name, "device");
 	ck_assert_str_eq(cfg->intermediate_private_key_path,
 	    "/etc/microca/ca.key");
@@ -458,6 +459,29 @@ static const struct {
 	    "SHA256", 1, "/etc/microca/ca.key", NULL, "device" },
 };
 
+/* issued_certs_synchronous: FULL (the default) or OFF, any case. */
+static const struct {
+	const char	*json;
+	int		 sync;
+} copy_sync[] = {
+	{ DOC(P1("")), 1 },
+	{ DOC(P1("") ", \"issued_certs_synchronous\": \"FULL\""), 1 },
+	{ DOC(P1("") ", \"issued_certs_synchronous\": \"OFF\""), 0 },
+	{ DOC(P1("") ", \"issued_certs_synchronous\": \"off\""), 0 },
+};
+
+START_TEST(test_copy_sync)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(copy_sync[_i].json, &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_int_eq(cfg->issued_certs_sync, copy_sync[_i].sync);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(test_top_ok)
 {
 	struct mca_cfg	*cfg = NULL;
@@ -579,6 +603,11 @@ static const struct {
 	    "ledger_synchronous: \"OFF\": expected \"FULL\" or \"NORMAL\"" },
 	{ DOC(P1("") ", \"ledger_synchronous\": true"),
 	    "ledger_synchronous: expected a string" },
+	{ DOC(P1("") ", \"issued_certs_synchronous\": \"NORMAL\""),
+	    "issued_certs_synchronous: \"NORMAL\": expected \"FULL\" or "
+	    "\"OFF\"" },
+	{ DOC(P1("") ", \"issued_certs_synchronous\": false"),
+	    "issued_certs_synchronous: expected a string" },
 	{ DOC(P1("") ", \"default_end_point_name\": \"nope\""),
 	    "default_end_point_name: \"nope\" is not the end_point_name of "
 	    "any end_certificate_config_<N> block" },
@@ -1334,6 +1363,8 @@ cfg_suite(void)
 	tcase_add_test(tc, test_rollover_path);
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /
 	    sizeof(top_ok[0])));
+	tcase_add_loop_test(tc, test_copy_sync, 0, (int)(sizeof(copy_sync) /
+	    sizeof(copy_sync[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

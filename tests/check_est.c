@@ -1041,6 +1041,38 @@ START_TEST(t_short_body)
 }
 END_TEST
 
+/*
+ * issued_certs_synchronous "OFF": the copy in IssuedCerts is still
+ * written whole (only its fsync is skipped), and equals the ledger's PEM.
+ */
+START_TEST(t_copy_nosync)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	X509		*x;
+	char		 ks[1024], serial[80];
+	int		 rows = sql_count("certificates"), files = issued_files();
+
+	keysrc(ks, sizeof(ks));
+	write_config(path("nosync.json"), ks,
+	    "\"issued_certs_synchronous\": \"OFF\",\n");
+	csr_b64(k, "nosync-1", NULL, 64, &b);
+	run_cgi_cfg(path("nosync.json"), "POST",
+	    "/.well-known/est/device/simpleenroll", "application/pkcs10",
+	    b.data, (long)b.len, "boot.pem", NULL, &r);
+	x = issued_cert(&r);
+	serial_of(x, serial, sizeof(serial));
+	ck_assert_int_eq(sql_count("certificates"), rows + 1);
+	ck_assert_int_eq(issued_files(), files + 1);
+	assert_pem_file(serial);
+	cgi_free(&r);
+	X509_free(x);
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
 START_TEST(t_reenroll)
 {
 	struct mca_buf	 b = MCA_BUF_INIT;
@@ -2330,6 +2362,7 @@ est_suite(void)
 	tcase_add_test(tc, t_enroll_profiles);
 	tcase_add_test(tc, t_errors);
 	tcase_add_test(tc, t_short_body);
+	tcase_add_test(tc, t_copy_nosync);
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_ledger_failure);
 	tcase_add_test(tc, t_startup_errors);

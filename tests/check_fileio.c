@@ -23,10 +23,15 @@ Suite	*fileio_suite(void);
 
 static char	*dir;
 
+/* The writer under test: both must behave the same, but for the fsync. */
+static int	(*write_fn)(const char *, const char *, const void *, size_t,
+		    mode_t) = mca_file_write_atomic;
+
 static void
 setup(void)
 {
 	dir = tu_mkdtemp("fileio");
+	write_fn = mca_file_write_atomic;
 }
 
 static void
@@ -239,7 +244,7 @@ START_TEST(test_write)
 
 	/* the mode is exact, whatever the umask */
 	old = umask(077);
-	ck_assert_int_eq(mca_file_write_atomic(dir, "out.pem", t->data, t->len,
+	ck_assert_int_eq(write_fn(dir, "out.pem", t->data, t->len,
 	    t->mode), 0);
 	umask(old);
 	ck_assert_int_eq(stat(path("out.pem"), &st), 0);
@@ -262,7 +267,7 @@ START_TEST(test_write_replace)
 
 	ck_assert_int_eq(tu_write(path("f"), "old contents, longer", 20), 0);
 	ck_assert_int_eq(chmod(path("f"), 0666), 0);
-	ck_assert_int_eq(mca_file_write_atomic(dir, "f", "new", 3, 0600), 0);
+	ck_assert_int_eq(write_fn(dir, "f", "new", 3, 0600), 0);
 	ck_assert_int_eq(tu_read(path("f"), &got), 0);
 	ck_assert_str_eq(mca_buf_str(&got), "new");
 	ck_assert_int_eq(stat(path("f"), &st), 0);
@@ -277,7 +282,7 @@ static const char *const bad_names[] = { "", "/", "a/b", "/etc/passwd",
 
 START_TEST(test_write_bad_name)
 {
-	ck_assert_int_eq(mca_file_write_atomic(dir, bad_names[_i], "x", 1,
+	ck_assert_int_eq(write_fn(dir, bad_names[_i], "x", 1,
 	    0600), MCA_ERR_INVAL);
 	ck_assert_int_eq(count_entries(dir), 0);
 }
@@ -289,7 +294,7 @@ START_TEST(test_write_long_name)
 
 	memset(name, 'n', sizeof(name) - 1);
 	name[sizeof(name) - 1] = '\0';
-	ck_assert_int_eq(mca_file_write_atomic(dir, name, "x", 1, 0600),
+	ck_assert_int_eq(write_fn(dir, name, "x", 1, 0600),
 	    MCA_ERR_INVAL);
 	ck_assert_int_eq(count_entries(dir), 0);
 }
@@ -298,15 +303,15 @@ END_TEST
 /* A directory we cannot write to: an error, and nothing left anywhere. */
 START_TEST(test_write_bad_dir)
 {
-	ck_assert_int_eq(mca_file_write_atomic(path("missing"), "f", "x", 1,
+	ck_assert_int_eq(write_fn(path("missing"), "f", "x", 1,
 	    0600), MCA_ERR_IO);
 	ck_assert_int_eq(tu_write(path("file"), "", 0), 0);
-	ck_assert_int_eq(mca_file_write_atomic(path("file"), "f", "x", 1,
+	ck_assert_int_eq(write_fn(path("file"), "f", "x", 1,
 	    0600), MCA_ERR_IO);
 	ck_assert_int_eq(count_entries(dir), 1);
 	if (geteuid() != 0) {
 		ck_assert_int_eq(mkdir(path("ro"), 0500), 0);
-		ck_assert_int_eq(mca_file_write_atomic(path("ro"), "f", "x", 1,
+		ck_assert_int_eq(write_fn(path("ro"), "f", "x", 1,
 		    0600), MCA_ERR_IO);
 		ck_assert_int_eq(count_entries(path("ro")), 0);
 		ck_assert_int_eq(chmod(path("ro"), 0700), 0);
@@ -319,7 +324,7 @@ START_TEST(test_write_rename_fails)
 {
 	ck_assert_int_eq(mkdir(path("target"), 0700), 0);
 	ck_assert_int_eq(mkdir(path("target/sub"), 0700), 0);
-	ck_assert_int_eq(mca_file_write_atomic(dir, "target", "x", 1, 0600),
+	ck_assert_int_eq(write_fn(dir, "target", "x", 1, 0600),
 	    MCA_ERR_IO);
 	ck_assert_int_eq(count_entries(dir), 1);
 	ck_assert_int_eq(count_entries(path("target")), 1);
@@ -343,7 +348,7 @@ START_TEST(test_write_partial)
 	rl.rlim_cur = 4096;
 	signal(SIGXFSZ, SIG_IGN);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
-	ck_assert_int_eq(mca_file_write_atomic(dir, "f", data, sizeof(data),
+	ck_assert_int_eq(write_fn(dir, "f", data, sizeof(data),
 	    0600), MCA_ERR_IO);
 	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
@@ -364,7 +369,7 @@ START_TEST(test_write_read)
 
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (unsigned char)(i ^ (i >> 8));
-	ck_assert_int_eq(mca_file_write_atomic(dir, "rt", data, sizeof(data),
+	ck_assert_int_eq(write_fn(dir, "rt", data, sizeof(data),
 	    0604), 0);
 	ck_assert_int_eq(mca_file_read(path("rt"), sizeof(data), &got, &mode),
 	    0);
@@ -374,6 +379,15 @@ START_TEST(test_write_read)
 	mca_buf_free(&got);
 }
 END_TEST
+
+static void
+setup_copy(void)
+{
+	setup();
+	write_fn = mca_file_write_copy;
+}
+
+static void	 write_tests(TCase *);
 
 Suite *
 fileio_suite(void)
@@ -396,6 +410,20 @@ fileio_suite(void)
 
 	tc = tcase_create("write");
 	tcase_add_checked_fixture(tc, setup, teardown);
+	write_tests(tc);
+	suite_add_tcase(s, tc);
+
+	/* mca_file_write_copy(): the same tests (a new process each). */
+	tc = tcase_create("write_copy");
+	tcase_add_checked_fixture(tc, setup_copy, teardown);
+	write_tests(tc);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+static void
+write_tests(TCase *tc)
+{
 	tcase_add_loop_test(tc, test_write, 0,
 	    sizeof(write_cases) / sizeof(write_cases[0]));
 	tcase_add_test(tc, test_write_replace);
@@ -406,8 +434,6 @@ fileio_suite(void)
 	tcase_add_test(tc, test_write_rename_fails);
 	tcase_add_test(tc, test_write_partial);
 	tcase_add_test(tc, test_write_read);
-	suite_add_tcase(s, tc);
-	return s;
 }
 
 int
