@@ -192,7 +192,12 @@ record "rss start_kib=\"$rss0\" warm_kib=\"$rss1\" after_kib=\"$rss2\"" \
     "enrollments=$((100000 / scale / 16 * 16))" \
     "worker_private_kib=\"$(for p in $(cat "$stack/web/workers"); do
 	awk '/^(Private_Clean|Private_Dirty):/ { s += $2 } END { printf "%d ", s }' \
-	    "/proc/$p/smaps_rollup"; done)\""
+	    "/proc/$p/smaps_rollup"; done)\"" \
+    "worker_pss_kib=\"$(for p in $(cat "$stack/web/workers"); do
+	awk '/^Pss:/ { printf "%d ", $2 }' "/proc/$p/smaps_rollup"; done)\"" \
+    "worker_libcrypto_kib=$(awk '/^[0-9a-f]+-/ { lib = ($6 ~ /libcrypto/) }
+	/^Rss:/ && lib { s += $2 } END { print s + 0 }' \
+	"/proc/$(head -n 1 "$stack/web/workers")/smaps")"
 
 # ---- the same with 1,000,000 certificates in the ledger
 rows=$((1000000 / scale))
@@ -229,6 +234,19 @@ record "ledger rows=$(sqlite3 "$MICROCA_LEDGER" 'SELECT count(*) FROM certificat
 start_stack
 enroll full device ec keepalive 16 16000
 enroll full device ec fresh 16 8000
+
+# ---- the same without the fsync of each IssuedCerts copy
+say "again with issued_certs_synchronous OFF"
+qs stop >/dev/null
+sed 's|^{$|{ "issued_certs_synchronous": "OFF",|' "$stack/config.json" \
+    > "$stack/config.json.new"
+cat "$stack/config.json.new" > "$stack/config.json"
+rm -f "$stack/config.json.new"
+grep -q '"issued_certs_synchronous": "OFF"' "$stack/config.json" ||
+    die "$stack/config.json: cannot set issued_certs_synchronous"
+start_stack
+enroll nosync device ec keepalive 16 16000
+enroll nosync device ec fresh 16 8000
 stop_stack
 
 # ---- the report
