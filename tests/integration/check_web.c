@@ -84,9 +84,12 @@ write_config(void)
 	    "  \"subject_patterns\": { \"CN\": \"^web-[a-z0-9-]+$\" } },\n"
 	    " \"end_certificate_config_4\": {\n"
 	    "  \"end_point_name\": \"ruser\", \"validity_in_days\": 30,\n"
-	    "  \"auth_methods\": [\"remote_user\"] }\n"
+	    "  \"auth_methods\": [\"remote_user\"] },\n"
+	    " \"end_certificate_config_5\": {\n"
+	    "  \"end_point_name\": \"otherca\", \"validity_in_days\": 30,\n"
+	    "  \"mtls_ca_cert\": \"%s/pki/foreign-ca.pem\" }\n"
 	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir,
-	    W.dir);
+	    W.dir, W.dir);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
 }
@@ -820,7 +823,7 @@ refused(const char *opts, const char *resource, int status,
 START_TEST(test_errors)
 {
 	const char	*opts;
-	int		 certs, refusals;
+	int		 certs, refusals, i;
 	struct reply	 r;
 
 	make_csr("x1", "web-refused");
@@ -844,6 +847,20 @@ START_TEST(test_errors)
 	refused(opts, "device/simplereenroll", 403, "issued by this CA");
 	/* unknown label */
 	refused(opts, "nosuchlabel/simpleenroll", 404, "unknown EST label");
+	/*
+	 * A label with its own mtls_ca_cert: the bootstrap certificate the
+	 * other labels take is no good there, also right after it was
+	 * (a worker remembers its last good certificate, per label trust).
+	 */
+	for (i = 0; i < 3; i++) {
+		opts = post("", "pki/boot.pem", "pki/boot.key",
+		    "application/pkcs10", "x1.b64");
+		est(&r, opts, "device/simpleenroll");
+		ck_assert_int_eq(r.status, 200);
+		reply_free(&r);
+		certs++;
+		refused(opts, "otherca/simpleenroll", 403, "not trusted");
+	}
 	/* wrong method */
 	est(&r, "--http1.1 -X GET", "device/simpleenroll");
 	ck_assert_int_eq(r.status, 405);
@@ -863,12 +880,13 @@ START_TEST(test_errors)
 	refused(opts, "device/simpleenroll", 415, "");
 
 	/*
-	 * Not one certificate; every refused enrollment on a known label is
-	 * on record: 401, 403, 403, 405, 413, 400, 415 (the 404 has no label
-	 * to file it under).
+	 * Not one certificate but the three on "device"; every refused
+	 * enrollment on a known label is on record: 401, 403, 403, 3 x 403
+	 * on otherca, 405, 413, 400, 415 (the 404 has no label to file it
+	 * under).
 	 */
 	ck_assert_int_eq(ledger_count("certificates"), certs);
-	ck_assert_int_eq(ledger_count("refusals"), refusals + 7);
+	ck_assert_int_eq(ledger_count("refusals"), refusals + 10);
 }
 END_TEST
 
