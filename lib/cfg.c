@@ -317,6 +317,27 @@ cfg_get_str(struct cfg_ctx *c, struct json_object *obj, const char *name,
 	return 0;
 }
 
+/*
+ * The ..._synchronous keys: *out is 1 for "FULL" or when v is absent, 0
+ * for the word off ("NORMAL", "OFF"), in any case. 0 or MCA_ERR_CONFIG.
+ */
+static int
+cfg_sync_word(struct cfg_ctx *c, const char *key, const char *v,
+    const char *off, int *out)
+{
+	char	 show[CFG_SHOW_MAX + 8];
+
+	*out = 1;
+	if (v == NULL || strcasecmp(v, "FULL") == 0)
+		return 0;
+	if (strcasecmp(v, off) == 0) {
+		*out = 0;
+		return 0;
+	}
+	return cfg_err(c, key, "\"%s\": expected \"FULL\" or \"%s\"",
+	    cfg_show(v, strlen(v), show, sizeof(show)), off);
+}
+
 /* *out is the boolean at obj.key, 0 if absent. 0 or MCA_ERR_CONFIG. */
 static int
 cfg_get_bool(struct cfg_ctx *c, struct json_object *obj, const char *name,
@@ -1352,26 +1373,11 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		goto out;
 	}
 
-	if (sync == NULL || strcasecmp(sync, "FULL") == 0)
-		cfg->ledger_synchronous_full = 1;
-	else if (strcasecmp(sync, "NORMAL") == 0)
-		cfg->ledger_synchronous_full = 0;
-	else {
-		rc = cfg_err(c, "ledger_synchronous", "\"%s\": expected "
-		    "\"FULL\" or \"NORMAL\"",
-		    cfg_show(sync, strlen(sync), show, sizeof(show)));
+	if ((rc = cfg_sync_word(c, "ledger_synchronous", sync, "NORMAL",
+	    &cfg->ledger_synchronous_full)) != 0 ||
+	    (rc = cfg_sync_word(c, "issued_certs_synchronous", copysync, "OFF",
+	    &cfg->issued_certs_sync)) != 0)
 		goto out;
-	}
-	if (copysync == NULL || strcasecmp(copysync, "FULL") == 0)
-		cfg->issued_certs_sync = 1;
-	else if (strcasecmp(copysync, "OFF") == 0)
-		cfg->issued_certs_sync = 0;
-	else {
-		rc = cfg_err(c, "issued_certs_synchronous", "\"%s\": "
-		    "expected \"FULL\" or \"OFF\"",
-		    cfg_show(copysync, strlen(copysync), show, sizeof(show)));
-		goto out;
-	}
 
 	/* The type of intermediate_cert_config was checked in cfg_scan. */
 	if (cfg_lookup(root, "intermediate_cert_config", &icc) &&
