@@ -30,7 +30,7 @@ mca_client_clear(struct mca_client *c)
  * gateway or a factory line enrolls many devices with one certificate,
  * request after request; parsing and verifying it again costs about
  * 0.2 ms (OpenSSL 3.0 decodes its key through the provider decoders),
- * a third of an enrollment. The verdict is reused only for the same
+ * a sixth of an enrollment. The verdict is reused only for the same
  * SSL_CLIENT_CERT text judged against the same stores, and for
  * MCA_CLIENT_MEMO_MS: a certificate expiring meanwhile is refused at
  * most that much late. Whether a certificate of ours is in the ledger is
