@@ -1,7 +1,8 @@
 /*
  * microca-load: an EST enrollment load generator for a microca running on
  * this machine (RFC 7030 4.2.1 simpleenroll over HTTPS with a client
- * certificate). Built by "make bench-programs"; never installed.
+ * certificate). Built by "make check" (tests/bench/smoke.test runs it) and
+ * used by "make bench"; never installed.
  *
  *   microca-load --url https://127.0.0.1:PORT/.well-known/est[/LABEL]
  *       --cacert FILE [--cert FILE --key FILE] [--clients N] [--count M]
