@@ -2,11 +2,15 @@
  * config.json: the AppViewX "EST Micro CA" format (tables 2-10 of the
  * vendor guide) plus microca's own keys. See cfg.h.
  *
- * The file is parsed in two passes over the top-level object. The first
- * checks the type of every known key in file order, warns about unknown
- * keys and collects the end_certificate_config_<N> blocks. The second
- * copies the values into struct mca_cfg and checks the rules that span
- * keys (key source, profiles, default label).
+ * This file loads the document (strictly, refusing duplicate keys), holds
+ * the top-level key table and the engine that reads every key table, the
+ * typed getters and the diagnostics. The top-level object is read in one
+ * pass in file order: each key of the table into struct mca_cfg (the
+ * blocks of tables 2-8 by their own tables, in cfg_renewal.c,
+ * cfg_discovery.c, cfg_azure.c), the end_certificate_config_<N> blocks
+ * collected for cfg_profile.c, unknown keys warned about. Then the rules
+ * that span keys (key source, profiles, default label). The JSON tree is
+ * freed, its secrets wiped, before mca_cfg_load() returns.
  */
 #include "config.h"
 
@@ -14,6 +18,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,50 +43,59 @@
 
 #define CFG_DEF_LEDGER		"/var/lib/microca/ledger.db"
 #define CFG_DEF_ISSUED		"/var/lib/microca/IssuedCerts"
-#define CFG_DEF_HASH		"SHA256"
 
-/* What a known top-level key must hold. */
-enum cfg_kind {
-	CFG_K_STR,
-	CFG_K_BOOL,
-	CFG_K_PORT,
-	CFG_K_OBJ,
-	CFG_K_MAX
-};
+#define TOP(f)	offsetof(struct mca_cfg, f)
 
-static const struct {
-	const char	*name;
-	enum cfg_kind	 kind;
-} cfg_top[] = {
+/* The top level: one line per key. */
+static const struct cfg_key cfg_top[] = {
 	/* seed, table 9 */
-	{ "intermediate_cert_path", CFG_K_STR },
-	{ "intermediate_private_key_label_in_pkcs11", CFG_K_STR },
-	{ "pkcs11_library", CFG_K_STR },
-	{ "pkcs11_library_pin", CFG_K_STR },
-	{ "mtls_ca_cert", CFG_K_STR },
-	{ "new_intermediate_cert", CFG_K_BOOL },
-	{ "port", CFG_K_PORT },
-	{ "encryption_key_file_path", CFG_K_STR },
-	/* seed blocks, tables 2-8: kept in root for the cron tools */
-	{ "intermediate_cert_config", CFG_K_OBJ },
-	{ "device_cert_config", CFG_K_OBJ },
-	{ "certificateRenewal_config", CFG_K_OBJ },
-	{ "mtls_server_cert_config", CFG_K_OBJ },
-	{ "mtls_client_auth_cert_config", CFG_K_OBJ },
-	{ "discover_certificate_config", CFG_K_OBJ },
-	{ "mtls_azure_device_registration", CFG_K_OBJ },
+	CFG_KEY("intermediate_cert_path", CFG_T_STR, TOP(intermediate_cert_path),
+	    CFG_F_REQUIRED),
+	CFG_KEY("intermediate_private_key_label_in_pkcs11", CFG_T_STR,
+	    TOP(intermediate_private_key_label_in_pkcs11)),
+	CFG_KEY("pkcs11_library", CFG_T_STR, TOP(pkcs11_library)),
+	CFG_KEY("pkcs11_library_pin", CFG_T_STR, TOP(pkcs11_library_pin),
+	    CFG_F_SECRET),
+	CFG_KEY("mtls_ca_cert", CFG_T_STR, TOP(mtls_ca_cert)),
+	CFG_KEY("new_intermediate_cert", CFG_T_BOOL, TOP(new_intermediate_cert)),
+	CFG_KEY("port", CFG_T_INT, TOP(port), .lo = 1, .hi = 65535),
+	CFG_KEY("encryption_key_file_path", CFG_T_STR,
+	    TOP(encryption_key_file_path)),
+	/* seed blocks, tables 2-8 */
+	CFG_KEY("intermediate_cert_config", CFG_T_BLOCK, TOP(intermediate),
+	    .block = &cfg_intermediate_block),
+	CFG_KEY("device_cert_config", CFG_T_BLOCK, TOP(device),
+	    .block = &cfg_device_block),
+	CFG_KEY("certificateRenewal_config", CFG_T_BLOCK, TOP(renewal),
+	    .block = &cfg_renewal_block),
+	CFG_KEY("mtls_server_cert_config", CFG_T_BLOCK, TOP(mtls_server),
+	    .block = &cfg_mtls_server_block),
+	CFG_KEY("mtls_client_auth_cert_config", CFG_T_BLOCK, TOP(mtls_client),
+	    .block = &cfg_mtls_client_block),
+	CFG_KEY("discover_certificate_config", CFG_T_BLOCK, TOP(discovery),
+	    .block = &cfg_discovery_block),
+	CFG_KEY("mtls_azure_device_registration", CFG_T_BLOCK, TOP(azure),
+	    .block = &cfg_azure_block),
 	/* microca */
-	{ "intermediate_private_key_path", CFG_K_STR },
-	{ "ledger_db_path", CFG_K_STR },
-	{ "issued_certs_dir", CFG_K_STR },
-	{ "default_end_point_name", CFG_K_STR },
-	{ "ledger_synchronous", CFG_K_STR },
-	{ "issued_certs_synchronous", CFG_K_STR },
-	{ "rollover_cert_path", CFG_K_STR },
+	CFG_KEY("intermediate_private_key_path", CFG_T_STR,
+	    TOP(intermediate_private_key_path)),
+	CFG_KEY("ledger_db_path", CFG_T_STR, TOP(ledger_db_path),
+	    .defstr = CFG_DEF_LEDGER),
+	CFG_KEY("issued_certs_dir", CFG_T_STR, TOP(issued_certs_dir),
+	    .defstr = CFG_DEF_ISSUED),
+	CFG_KEY("default_end_point_name", CFG_T_STR, TOP(default_end_point_name)),
+	CFG_KEY("ledger_synchronous", CFG_T_WORD, TOP(ledger_synchronous_full),
+	    .def = 1, .defstr = "NORMAL"),
+	CFG_KEY("issued_certs_synchronous", CFG_T_WORD, TOP(issued_certs_sync),
+	    .def = 1, .defstr = "OFF"),
+	CFG_KEY("rollover_cert_path", CFG_T_STR, TOP(rollover_cert_path)),
 };
 
+static int	cfg_top_check(struct cfg_ctx *, const char *, void *);
 
-
+static const struct cfg_block cfg_top_block = {
+	cfg_top, NELEM(cfg_top), CFG_NO_PRESENT, cfg_top_check
+};
 
 /*
  * Copies text from the file into buf for a message: printable ASCII only
@@ -295,6 +310,281 @@ cfg_name(char *buf, size_t len, const char *prefix, const char *key)
 }
 
 
+/* The field of key k in the struct at base. */
+#define CFG_FIELD(base, k, type) \
+	((type *)(void *)((char *)(base) + (k)->off))
+
+/* Frees a string, wiping it first when it is a secret. */
+static void
+cfg_str_free(char **sp, int secret)
+{
+	if (*sp == NULL)
+		return;
+	if (secret)
+		OPENSSL_cleanse(*sp, strlen(*sp));
+	free(*sp);
+	*sp = NULL;
+}
+
+/*
+ * A port of a seed block: an integer, or a string of digits as the seed
+ * writes it ("port": "443"). 0 or MCA_ERR_CONFIG.
+ */
+static int
+cfg_port(struct cfg_ctx *c, const char *name, struct json_object *v,
+    int *out)
+{
+	long long	 n;
+
+	if (v != NULL && json_object_is_type(v, json_type_int) &&
+	    (n = json_object_get_int64(v)) >= 1 && n <= 65535) {
+		*out = (int)n;
+		return 0;
+	}
+	if (v != NULL && json_object_is_type(v, json_type_string) &&
+	    mca_num_parse(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), 1, 65535, &n) == 0) {
+		*out = (int)n;
+		return 0;
+	}
+	return cfg_err(c, name, "expected a port from 1 to 65535 (a number "
+	    "or a string of digits)");
+}
+
+/*
+ * A key type as the seed spells it: "RSA" or "ECC" (also "EC"), in any
+ * case. 0 or MCA_ERR_CONFIG.
+ */
+int
+cfg_keytype(struct cfg_ctx *c, const char *name, const char *s,
+    enum mca_keytype *out)
+{
+	char	 show[CFG_SHOW_MAX + 8];
+
+	if (strcasecmp(s, "RSA") == 0)
+		*out = MCA_KEYTYPE_RSA;
+	else if (strcasecmp(s, "ECC") == 0 || strcasecmp(s, "EC") == 0)
+		*out = MCA_KEYTYPE_EC;
+	else
+		return cfg_err(c, name, "\"%s\" is not a key type (\"RSA\" or "
+		    "\"ECC\")", cfg_show(s, strlen(s), show, sizeof(show)));
+	return 0;
+}
+
+/* One key's value v into base, by k. */
+static int
+cfg_key_set(struct cfg_ctx *c, const char *prefix, const struct cfg_key *k,
+    struct json_object *v, void *base)
+{
+	char		 name[CFG_NAME_MAX], show[CFG_SHOW_MAX + 8];
+	const char	*s;
+	char		**sp;
+	long long	 n;
+	int		 rc;
+
+	cfg_name(name, sizeof(name), prefix, k->name);
+	switch (k->type) {
+	case CFG_T_STR:
+	case CFG_T_HASH:
+		if ((rc = cfg_check_str(c, name, v)) != 0)
+			return rc;
+		s = json_object_get_string(v);
+		if (k->type == CFG_T_HASH && mca_md_by_name(s) == NULL)
+			return cfg_err(c, name, "\"%s\" is not supported "
+			    "(SHA256, SHA384 or SHA512)",
+			    cfg_show(s, strlen(s), show, sizeof(show)));
+		sp = CFG_FIELD(base, k, char *);
+		cfg_str_free(sp, k->flags & CFG_F_SECRET);
+		if ((*sp = strdup(s)) == NULL)
+			return MCA_ERR_NOMEM;
+		return 0;
+	case CFG_T_BOOL:
+		if (v == NULL || !json_object_is_type(v, json_type_boolean))
+			return cfg_err(c, name, "expected true or false");
+		*CFG_FIELD(base, k, int) = json_object_get_boolean(v) ? 1 : 0;
+		return 0;
+	case CFG_T_INT:
+		/* json-c saturates integers beyond int64 at INT64_MIN/MAX. */
+		if (v == NULL || !json_object_is_type(v, json_type_int) ||
+		    (n = json_object_get_int64(v)) < k->lo || n > k->hi)
+			return cfg_err(c, name, "expected an integer from %lld "
+			    "to %lld", k->lo, k->hi);
+		*CFG_FIELD(base, k, int) = (int)n;
+		return 0;
+	case CFG_T_PORT:
+		return cfg_port(c, name, v, CFG_FIELD(base, k, int));
+	case CFG_T_WORD:
+		if ((rc = cfg_check_str(c, name, v)) != 0)
+			return rc;
+		return cfg_sync_word(c, name, json_object_get_string(v),
+		    k->defstr, CFG_FIELD(base, k, int));
+	case CFG_T_KEYTYPE:
+		if ((rc = cfg_check_str(c, name, v)) != 0)
+			return rc;
+		return cfg_keytype(c, name, json_object_get_string(v),
+		    CFG_FIELD(base, k, enum mca_keytype));
+	case CFG_T_BLOCK:
+		if (v == NULL || !json_object_is_type(v, json_type_object))
+			return cfg_err(c, name, "expected an object");
+		return cfg_block_parse(c, name, v, k->block,
+		    CFG_FIELD(base, k, char), NULL, NULL);
+	default:
+		return MCA_ERR_INTERNAL;
+	}
+}
+
+/* An absent key's default into base, by k. */
+static int
+cfg_key_default(struct cfg_ctx *c, const char *prefix,
+    const struct cfg_key *k, void *base)
+{
+	char	 name[CFG_NAME_MAX];
+	char	**sp;
+
+	switch (k->type) {
+	case CFG_T_STR:
+	case CFG_T_HASH:
+		sp = CFG_FIELD(base, k, char *);
+		if (k->defstr != NULL && *sp == NULL &&
+		    (*sp = strdup(k->defstr)) == NULL)
+			return MCA_ERR_NOMEM;
+		return 0;
+	case CFG_T_BOOL:
+	case CFG_T_INT:
+	case CFG_T_PORT:
+	case CFG_T_WORD:
+		*CFG_FIELD(base, k, int) = (int)k->def;
+		return 0;
+	case CFG_T_KEYTYPE:
+		*CFG_FIELD(base, k, enum mca_keytype) =
+		    (enum mca_keytype)k->def;
+		return 0;
+	case CFG_T_BLOCK:
+		cfg_name(name, sizeof(name), prefix, k->name);
+		return cfg_block_parse(c, name, NULL, k->block,
+		    CFG_FIELD(base, k, char), NULL, NULL);
+	default:
+		return MCA_ERR_INTERNAL;
+	}
+}
+
+int
+cfg_block_parse(struct cfg_ctx *c, const char *name, struct json_object *obj,
+    const struct cfg_block *b, void *base, cfg_other_fn other, void *arg)
+{
+	struct json_object_iterator	 it, end;
+	struct json_object		*v;
+	char				 show[CFG_SHOW_MAX + 8];
+	char				 kname[CFG_NAME_MAX];
+	const char			*k;
+	uint64_t			 seen = 0;
+	size_t				 i;
+	int				 rc;
+
+	if (b->nkeys > 64)
+		return MCA_ERR_INTERNAL;
+	if (obj != NULL) {
+		if (b->present != CFG_NO_PRESENT)
+			*(int *)(void *)((char *)base + b->present) = 1;
+		it = json_object_iter_begin(obj);
+		end = json_object_iter_end(obj);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it)) {
+			k = json_object_iter_peek_name(&it);
+			v = json_object_iter_peek_value(&it);
+			for (i = 0; i < b->nkeys; i++)
+				if (strcmp(k, b->keys[i].name) == 0)
+					break;
+			if (i < b->nkeys) {
+				seen |= (uint64_t)1 << i;
+				if ((rc = cfg_key_set(c, name, &b->keys[i], v,
+				    base)) != 0)
+					return rc;
+				continue;
+			}
+			rc = other != NULL ? other(c, k, v, arg) : 1;
+			if (rc == 1)
+				rc = cfg_warn(c, "unknown key \"%s%s%s\" "
+				    "ignored", name, *name != '\0' ? "." : "",
+				    cfg_show(k, strlen(k), show,
+				    sizeof(show)));
+			if (rc != 0)
+				return rc;
+		}
+	}
+	for (i = 0; i < b->nkeys; i++) {
+		if (seen & ((uint64_t)1 << i))
+			continue;
+		if (obj != NULL && (b->keys[i].flags & CFG_F_REQUIRED))
+			return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+			    b->keys[i].name), "missing (required)");
+		if ((rc = cfg_key_default(c, name, &b->keys[i], base)) != 0)
+			return rc;
+	}
+	if (obj != NULL && b->check != NULL)
+		return b->check(c, name, base);
+	return 0;
+}
+
+void
+cfg_block_free(const struct cfg_block *b, void *base)
+{
+	const struct cfg_key	*k;
+	size_t			 i;
+
+	if (base == NULL)
+		return;
+	for (i = 0; i < b->nkeys; i++) {
+		k = &b->keys[i];
+		if (k->type == CFG_T_STR || k->type == CFG_T_HASH)
+			cfg_str_free(CFG_FIELD(base, k, char *),
+			    k->flags & CFG_F_SECRET);
+		else if (k->type == CFG_T_BLOCK)
+			cfg_block_free(k->block, CFG_FIELD(base, k, char));
+	}
+}
+
+void
+cfg_block_wipe_json(const struct cfg_block *b, struct json_object *obj)
+{
+	const struct cfg_key	*k;
+	struct json_object	*v;
+	size_t			 i;
+
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return;
+	for (i = 0; i < b->nkeys; i++) {
+		k = &b->keys[i];
+		if (!json_object_object_get_ex(obj, k->name, &v) || v == NULL)
+			continue;
+		if (k->type == CFG_T_BLOCK)
+			cfg_block_wipe_json(k->block, v);
+		else if ((k->flags & CFG_F_SECRET) &&
+		    json_object_is_type(v, json_type_string))
+			OPENSSL_cleanse((char *)json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v));
+	}
+}
+
+int
+cfg_upstream_require(struct cfg_ctx *c, const char *name,
+    const struct mca_cfg_upstream *u, const char *why)
+{
+	char		 kname[CFG_NAME_MAX];
+	const char	*miss = NULL;
+
+	if (u->appviewx_hostname == NULL)
+		miss = "appviewx_hostname";
+	else if (u->port == 0)
+		miss = "port";
+	else if (u->est_agent_setting_name == NULL)
+		miss = "est_agent_setting_name";
+	if (miss == NULL)
+		return 0;
+	return cfg_err(c, cfg_name(kname, sizeof(kname), name, miss),
+	    "missing (required %s)", why);
+}
+
 static int
 cfg_ent_cmp(const void *a, const void *b)
 {
@@ -303,203 +593,103 @@ cfg_ent_cmp(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/*
- * Pass 1: the type of each known top-level key, warnings for unknown
- * ones, and the end_certificate_config_<N> blocks into *ents (sorted).
- */
+/* The end_certificate_config_<N> blocks, as they are met. */
+struct cfg_ents {
+	struct cfg_ent	*e;
+	size_t		 n, cap;
+};
+
+/* Top-level keys not in cfg_top: the end_certificate_config_<N>. */
 static int
-cfg_scan(struct cfg_ctx *c, struct json_object *root, struct cfg_ent **ents,
-    size_t *nents)
+cfg_top_other(struct cfg_ctx *c, const char *k, struct json_object *v,
+    void *arg)
 {
-	struct json_object_iterator	 it, end;
-	struct json_object		*v;
-	struct cfg_ent			*e = NULL;
-	char				 show[CFG_SHOW_MAX + 8];
-	const char			*k;
-	size_t				 i, n = 0, cap;
-	long long			 num;
-	int				 rc = MCA_ERR_INTERNAL, present;
+	struct cfg_ents	*ents = arg;
+	char		 show[CFG_SHOW_MAX + 8];
+	size_t		 plen = strlen(CFG_PREFIX);
+	long long	 num;
 
-	*ents = NULL;
-	*nents = 0;
-	cap = (size_t)json_object_object_length(root);
-	if (cap > 0 && (e = calloc(cap, sizeof(*e))) == NULL)
-		return MCA_ERR_NOMEM;
-
-	it = json_object_iter_begin(root);
-	end = json_object_iter_end(root);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		k = json_object_iter_peek_name(&it);
-		v = json_object_iter_peek_value(&it);
-		if (strncmp(k, CFG_PREFIX, strlen(CFG_PREFIX)) == 0) {
-			if (mca_num_parse(k + strlen(CFG_PREFIX),
-			    strlen(k + strlen(CFG_PREFIX)), 1, INT_MAX,
-			    &num) != 0) {
-				rc = cfg_err(c, cfg_show(k, strlen(k), show,
-				    sizeof(show)), "the suffix must be a "
-				    "positive decimal integer without leading "
-				    "zeros");
-				goto out;
-			}
-			if (n == MCA_CFG_MAX_PROFILES) {
-				rc = cfg_err(c, k, "more than %d "
-				    CFG_PREFIX "<N> blocks",
-				    MCA_CFG_MAX_PROFILES);
-				goto out;
-			}
-			e[n].n = (int)num;
-			e[n].obj = v;
-			n++;
-			continue;
-		}
-		for (i = 0; i < NELEM(cfg_top); i++)
-			if (strcmp(k, cfg_top[i].name) == 0)
-				break;
-		if (i == NELEM(cfg_top)) {
-			if ((rc = cfg_warn(c, "unknown key \"%s\" ignored",
-			    cfg_show(k, strlen(k), show, sizeof(show)))) != 0)
-				goto out;
-			continue;
-		}
-		switch (cfg_top[i].kind) {
-		case CFG_K_STR:
-			rc = cfg_check_str(c, k, v);
-			break;
-		case CFG_K_BOOL:
-			rc = cfg_get_bool(c, root, k, k, &present);
-			break;
-		case CFG_K_PORT:
-			rc = cfg_get_int(c, root, k, k, 1, 65535, &num,
-			    &present);
-			break;
-		case CFG_K_OBJ:
-			rc = v != NULL &&
-			    json_object_is_type(v, json_type_object) ? 0 :
-			    cfg_err(c, k, "expected an object");
-			break;
-		default:
-			rc = MCA_ERR_INTERNAL;
-			break;
-		}
-		if (rc != 0)
-			goto out;
-	}
-	if (n > 1)
-		qsort(e, n, sizeof(*e), cfg_ent_cmp);
-	*ents = e;
-	*nents = n;
-	e = NULL;
-	rc = 0;
-out:
-	free(e);
-	return rc;
+	if (strncmp(k, CFG_PREFIX, plen) != 0)
+		return 1;
+	if (mca_num_parse(k + plen, strlen(k + plen), 1, INT_MAX, &num) != 0)
+		return cfg_err(c, cfg_show(k, strlen(k), show, sizeof(show)),
+		    "the suffix must be a positive decimal integer without "
+		    "leading zeros");
+	if (ents->n == MCA_CFG_MAX_PROFILES)
+		return cfg_err(c, k, "more than %d " CFG_PREFIX "<N> blocks",
+		    MCA_CFG_MAX_PROFILES);
+	if (ents->n == ents->cap)
+		return MCA_ERR_INTERNAL;
+	ents->e[ents->n].n = (int)num;
+	ents->e[ents->n].obj = v;
+	ents->n++;
+	return 0;
 }
 
-/* Pass 2: everything into c->cfg. */
+/* The rules that span top-level keys and blocks. */
 static int
-cfg_build(struct cfg_ctx *c, struct json_object *root)
+cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 {
-	struct mca_cfg		*cfg = c->cfg;
-	struct json_object	*icc;
-	struct cfg_ent		*ents = NULL;
-	char			*sync = NULL, *copysync = NULL;
-	char			 show[CFG_SHOW_MAX + 8];
-	size_t			 nents = 0, i;
-	int			 rc = MCA_ERR_INTERNAL;
+	struct mca_cfg	*cfg = base;
+	int		 rc;
 
-	if ((rc = cfg_scan(c, root, &ents, &nents)) != 0)
-		goto out;
-
-	if ((rc = cfg_get_str(c, root, "intermediate_cert_path",
-	    "intermediate_cert_path", 1, &cfg->intermediate_cert_path)) != 0 ||
-	    (rc = cfg_get_str(c, root,
-	    "intermediate_private_key_label_in_pkcs11",
-	    "intermediate_private_key_label_in_pkcs11", 0,
-	    &cfg->intermediate_private_key_label_in_pkcs11)) != 0 ||
-	    (rc = cfg_get_str(c, root, "pkcs11_library", "pkcs11_library", 0,
-	    &cfg->pkcs11_library)) != 0 ||
-	    (rc = cfg_get_str(c, root, "pkcs11_library_pin",
-	    "pkcs11_library_pin", 0, &cfg->pkcs11_library_pin)) != 0 ||
-	    (rc = cfg_get_str(c, root, "mtls_ca_cert", "mtls_ca_cert", 0,
-	    &cfg->mtls_ca_cert)) != 0 ||
-	    (rc = cfg_get_str(c, root, "intermediate_private_key_path",
-	    "intermediate_private_key_path", 0,
-	    &cfg->intermediate_private_key_path)) != 0 ||
-	    (rc = cfg_get_str(c, root, "ledger_db_path", "ledger_db_path", 0,
-	    &cfg->ledger_db_path)) != 0 ||
-	    (rc = cfg_get_str(c, root, "issued_certs_dir", "issued_certs_dir",
-	    0, &cfg->issued_certs_dir)) != 0 ||
-	    (rc = cfg_get_str(c, root, "default_end_point_name",
-	    "default_end_point_name", 0, &cfg->default_end_point_name)) != 0 ||
-	    (rc = cfg_get_str(c, root, "ledger_synchronous",
-	    "ledger_synchronous", 0, &sync)) != 0 ||
-	    (rc = cfg_get_str(c, root, "issued_certs_synchronous",
-	    "issued_certs_synchronous", 0, &copysync)) != 0 ||
-	    (rc = cfg_get_str(c, root, "rollover_cert_path",
-	    "rollover_cert_path", 0, &cfg->rollover_cert_path)) != 0)
-		goto out;
-
+	(void)name;
 	/* The key: a PKCS#11 label, or a PEM file. */
 	if (cfg->intermediate_private_key_label_in_pkcs11 != NULL) {
-		if (cfg->pkcs11_library == NULL) {
-			rc = cfg_err(c, "pkcs11_library", "missing (required "
+		if (cfg->pkcs11_library == NULL)
+			return cfg_err(c, "pkcs11_library", "missing (required "
 			    "with intermediate_private_key_label_in_pkcs11)");
-			goto out;
-		}
-		if (cfg->pkcs11_library_pin == NULL) {
-			rc = cfg_err(c, "pkcs11_library_pin", "missing "
+		if (cfg->pkcs11_library_pin == NULL)
+			return cfg_err(c, "pkcs11_library_pin", "missing "
 			    "(required with "
 			    "intermediate_private_key_label_in_pkcs11)");
-			goto out;
-		}
 		if (cfg->intermediate_private_key_path != NULL) {
 			free(cfg->intermediate_private_key_path);
 			cfg->intermediate_private_key_path = NULL;
 			if ((rc = cfg_warn(c, "intermediate_private_key_path "
 			    "ignored: intermediate_private_key_label_in_pkcs11 "
 			    "is set")) != 0)
-				goto out;
+				return rc;
 		}
-	} else if (cfg->intermediate_private_key_path == NULL) {
-		rc = cfg_err(c, "intermediate_private_key_label_in_pkcs11",
+	} else if (cfg->intermediate_private_key_path == NULL)
+		return cfg_err(c, "intermediate_private_key_label_in_pkcs11",
 		    "missing (required, or set intermediate_private_key_path)");
-		goto out;
-	}
 
-	if ((rc = cfg_sync_word(c, "ledger_synchronous", sync, "NORMAL",
-	    &cfg->ledger_synchronous_full)) != 0 ||
-	    (rc = cfg_sync_word(c, "issued_certs_synchronous", copysync, "OFF",
-	    &cfg->issued_certs_sync)) != 0)
-		goto out;
+	/* Keys in the token need the token. */
+	if (cfg->pkcs11_library == NULL &&
+	    ((cfg->mtls_server.key_in_pkcs11 &&
+	    cfg->mtls_server.key_label != NULL) ||
+	    (cfg->mtls_client.key_in_pkcs11 &&
+	    cfg->mtls_client.key_label != NULL)))
+		return cfg_err(c, "pkcs11_library", "missing (required with "
+		    "is_private_key_label_required true)");
+	return 0;
+}
 
-	/* The type of intermediate_cert_config was checked in cfg_scan. */
-	if (cfg_lookup(root, "intermediate_cert_config", &icc) &&
-	    (rc = cfg_get_str(c, icc, "intermediate_cert_config.hash_function",
-	    "hash_function", 0, &cfg->hash_function)) != 0)
-		goto out;
-	if (cfg->hash_function == NULL &&
-	    (cfg->hash_function = strdup(CFG_DEF_HASH)) == NULL) {
+/* Everything into c->cfg. */
+static int
+cfg_build(struct cfg_ctx *c, struct json_object *root)
+{
+	struct mca_cfg	*cfg = c->cfg;
+	struct cfg_ents	 ents = { NULL, 0, 0 };
+	char		 show[CFG_SHOW_MAX + 8];
+	size_t		 i;
+	int		 rc = MCA_ERR_INTERNAL;
+
+	ents.cap = (size_t)json_object_object_length(root);
+	if (ents.cap > 0 &&
+	    (ents.e = calloc(ents.cap, sizeof(*ents.e))) == NULL) {
 		rc = MCA_ERR_NOMEM;
 		goto out;
 	}
-	if (mca_md_by_name(cfg->hash_function) == NULL) {
-		rc = cfg_err(c, "intermediate_cert_config.hash_function",
-		    "\"%s\" is not supported (SHA256, SHA384 or SHA512)",
-		    cfg_show(cfg->hash_function, strlen(cfg->hash_function),
-		    show, sizeof(show)));
+	if ((rc = cfg_block_parse(c, "", root, &cfg_top_block, cfg,
+	    cfg_top_other, &ents)) != 0)
 		goto out;
-	}
-
-	if ((cfg->ledger_db_path == NULL &&
-	    (cfg->ledger_db_path = strdup(CFG_DEF_LEDGER)) == NULL) ||
-	    (cfg->issued_certs_dir == NULL &&
-	    (cfg->issued_certs_dir = strdup(CFG_DEF_ISSUED)) == NULL)) {
-		rc = MCA_ERR_NOMEM;
-		goto out;
-	}
 
 	/* The profiles, by N. */
-	if ((rc = cfg_profiles_build(c, ents, nents)) != 0)
+	if (ents.n > 1)
+		qsort(ents.e, ents.n, sizeof(*ents.e), cfg_ent_cmp);
+	if ((rc = cfg_profiles_build(c, ents.e, ents.n)) != 0)
 		goto out;
 
 	if (cfg->default_end_point_name == NULL) {
@@ -528,9 +718,7 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		goto out;
 	rc = 0;
 out:
-	free(sync);
-	free(copysync);
-	free(ents);
+	free(ents.e);
 	return rc;
 }
 
@@ -544,20 +732,6 @@ cfg_line(const char *s, size_t off)
 		if (s[i] == '\n')
 			line++;
 	return line;
-}
-
-/* Wipes the string obj.key in place (json-c's copy of the PIN). */
-static void
-cfg_wipe_json_str(struct json_object *obj, const char *key)
-{
-	struct json_object	*v = NULL;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || v == NULL ||
-	    !json_object_is_type(v, json_type_string))
-		return;
-	OPENSSL_cleanse((char *)json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v));
 }
 
 /*
@@ -582,6 +756,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	struct cfg_ctx		 c;
 	struct mca_cfg		*cfg = NULL;
 	struct json_tokener	*tok = NULL;
+	struct json_object	*root = NULL;
 	enum json_tokener_error	 jerr;
 	const char		*p, *what;
 	size_t			 off;
@@ -611,7 +786,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	/* Strict: no trailing commas, comments or text after the object. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
-	cfg->root = json_tokener_parse_ex(tok, json, (int)len);
+	root = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
 	if (off > len)
@@ -621,7 +796,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		 * A bare top-level number or literal ("42", "null") is only
 		 * complete once a delimiter follows: feed the end of input.
 		 */
-		cfg->root = json_tokener_parse_ex(tok, "", 1);
+		root = json_tokener_parse_ex(tok, "", 1);
 		if (json_tokener_get_error(tok) == json_tokener_success)
 			jerr = json_tokener_success;
 		off = len;
@@ -639,14 +814,13 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		    "%s", path, cfg_line(json, off), what);
 		goto out;
 	}
-	if (cfg->root == NULL ||
-	    !json_object_is_type(cfg->root, json_type_object)) {
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: the top level must be a "
 		    "JSON object", path);
 		goto out;
 	}
 
-	if ((rc = cfg_build(&c, cfg->root)) != 0)
+	if ((rc = cfg_build(&c, root)) != 0)
 		goto out;
 
 	if (mode != NULL && (*mode & S_IROTH) &&
@@ -656,6 +830,9 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		goto out;
 	rc = 0;
 out:
+	/* No JSON outlives loading; json-c's copies of secrets are wiped. */
+	cfg_block_wipe_json(&cfg_top_block, root);
+	json_object_put(root);
 	cfg_tokener_free(tok);
 	if (rc == MCA_ERR_NOMEM)
 		(void)mca_diag(d, rc, "%s: out of memory", path);
@@ -730,26 +907,10 @@ mca_cfg_free(struct mca_cfg *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->path);
-	free(cfg->intermediate_cert_path);
-	free(cfg->intermediate_private_key_label_in_pkcs11);
-	free(cfg->pkcs11_library);
-	if (cfg->pkcs11_library_pin != NULL) {
-		OPENSSL_cleanse(cfg->pkcs11_library_pin,
-		    strlen(cfg->pkcs11_library_pin));
-		free(cfg->pkcs11_library_pin);
-	}
-	free(cfg->mtls_ca_cert);
-	free(cfg->hash_function);
-	free(cfg->intermediate_private_key_path);
-	free(cfg->ledger_db_path);
-	free(cfg->issued_certs_dir);
-	free(cfg->default_end_point_name);
-	free(cfg->rollover_cert_path);
+	cfg_block_free(&cfg_top_block, cfg);
 	for (i = 0; i < cfg->nprofiles; i++)
 		cfg_profile_free(&cfg->profiles[i]);
 	free(cfg->profiles);
-	cfg_wipe_json_str(cfg->root, "pkcs11_library_pin");
-	json_object_put(cfg->root);
 	for (i = 0; i < cfg->nwarnings; i++)
 		free(cfg->warnings[i]);
 	free(cfg->warnings);
