@@ -38,6 +38,7 @@
 #include "cfg_int.h"
 #include "err.h"
 #include "fileio.h"
+#include "jsondup.h"
 #include "num.h"
 
 
@@ -757,7 +758,10 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	struct mca_cfg		*cfg = NULL;
 	struct json_tokener	*tok = NULL;
 	struct json_object	*root = NULL;
+	struct mca_jsondup	 dup;
 	enum json_tokener_error	 jerr;
+	char			 show[CFG_SHOW_MAX + 8];
+	char			 pshow[CFG_SHOW_MAX + 8];
 	const char		*p, *what;
 	size_t			 off;
 	int			 rc = MCA_ERR_INTERNAL;
@@ -814,6 +818,20 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		    "%s", path, cfg_line(json, off), what);
 		goto out;
 	}
+	/* A key named twice (json-c keeps the last silently) is refused. */
+	if ((rc = mca_jsondup_find(json, len, &dup)) == 1) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: %s%s%s: "
+		    "duplicate key (first on line %zu)", path, dup.line,
+		    cfg_show(dup.path, strlen(dup.path), pshow, sizeof(pshow)),
+		    dup.path[0] != '\0' ? "." : "",
+		    cfg_show(dup.key, dup.keylen, show, sizeof(show)),
+		    dup.first_line);
+		goto out;
+	}
+	if (rc == MCA_ERR_INVAL)
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: invalid JSON", path);
+	if (rc != 0)
+		goto out;
 	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: the top level must be a "
 		    "JSON object", path);

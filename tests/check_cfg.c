@@ -660,6 +660,26 @@ START_TEST(test_cron_ok)
 }
 END_TEST
 
+/* Keys that look alike but are not the same: no duplicate. */
+static const char *const not_dup[] = {
+	DOC(P1("") ", \"a\": 1, \"A\": 2, \"a \": 3, \"\\u0062\": 4"),
+	DOC(P1("") ", \"x\": {\"port\": 1}, \"y\": {\"port\": 1}"),
+	DOC(P1("") ", \"x\": [{\"a\": 1}, {\"a\": 1}], \"s\": \"a\\\":\\\"a\""),
+	DOC(P1("") ", \"\\u00e9\": 1, \"e\\u0301\": 2, \"\\ud800x\": 3"),
+};
+
+START_TEST(test_not_dup)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(not_dup[_i], &cfg, &d) == 0, "case %d: %s",
+	    _i, d.msg);
+	ck_assert_uint_ge(cfg->nwarnings, 1);	/* the unknown keys */
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 /* The strings of a block absent, then given; the hash defaults. */
 START_TEST(test_cron_strings)
 {
@@ -702,6 +722,39 @@ static const struct {
 	{ "{\n/* comment */ \"a\": 1}", "line 2: invalid JSON" },
 	{ "{\"a\": \"\xff\"}", "line 1: invalid JSON" },
 	{ "{\"a\": tru}", "line 1: invalid JSON" },
+	/* a key named twice, at any depth, with the line (RFC 8259 4) */
+	{ "{\"port\": 1,\n\"a\": 1,\n\"port\": 2}",
+	    "line 3: port: duplicate key (first on line 1)" },
+	{ DOC(P1(", \"is_ca\": true,\n\"is_ca\": false")),
+	    "line 2: end_certificate_config_1.is_ca: duplicate key (first on "
+	    "line 1)" },
+	{ DOC(P1(", \"key_usage\": {\"crl_sign\": true, \"x\": {}, "
+	    "\"crl_sign\": false}")),
+	    "line 1: end_certificate_config_1.key_usage.crl_sign: duplicate key "
+	    "(first on line 1)" },
+	{ RNW("\"port\": 443,\n\n\"port\": \"444\""),
+	    "line 3: certificateRenewal_config.port: duplicate key (first on "
+	    "line 1)" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": {\"poll_count\": "
+	    "2, \"poll_count\": 2}"),
+	    "line 1: mtls_azure_device_registration.poll_count: duplicate key" },
+	/* equal once unescaped, as json-c stores them */
+	{ "{\"a\": 1, \"\\u0061\": 2}", "line 1: a: duplicate key" },
+	{ "{\"\\u0041b\": 1, \"A\\u0062\": 2}", "line 1: Ab: duplicate key" },
+	{ "{\"a\\/b\": 1, \"a/b\": 2}", "line 1: a/b: duplicate key" },
+	{ "{\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}",
+	    "line 1: ????: duplicate key" },
+	{ "{\"\\ud800\": 1, \"\\udc00\": 2}", "line 1: ???: duplicate key" },
+	{ "{\"a\\u0000b\": 1, \"a\\u0000c\": 2}", "line 1: a: duplicate key" },
+	/* in an array, in the second of two objects, the earliest reported */
+	{ DOC(P1(", \"extended_key_usage_list\": [{\"b\": 1}, {\"b\": 1, "
+	    "\"b\": 2}]")),
+	    "line 1: end_certificate_config_1.extended_key_usage_list[1].b: "
+	    "duplicate key" },
+	{ "{\"z\": 1, \"y\": 1,\n\"y\": 1,\n\"z\": 1}",
+	    "line 2: y: duplicate key (first on line 1)" },
+	{ "{\"a\": {\"q\": 1, \"q\": 1}, \"a\": 2}",
+	    "line 1: a.q: duplicate key" },
 	/* not an object */
 	{ "[1, 2]", "the top level must be a JSON object" },
 	{ "\"config\"", "the top level must be a JSON object" },
@@ -724,13 +777,13 @@ static const struct {
 	{ "{" BASE "}",
 	    "end_certificate_config_<N>: missing (at least one block" },
 	/* string types */
-	{ DOC(P1("") ", \"intermediate_cert_path\": 5"),
+	{ "{" KEYP ", " MTLS ", " P1("") ", \"intermediate_cert_path\": 5}",
 	    "intermediate_cert_path: expected a string" },
 	{ "{\"intermediate_cert_path\": \"\", " KEYP ", " P1("") "}",
 	    "intermediate_cert_path: must not be empty" },
 	{ "{\"intermediate_cert_path\": \"a\\u0000b\", " KEYP ", " P1("") "}",
 	    "intermediate_cert_path: contains a NUL character" },
-	{ DOC(P1("") ", \"mtls_ca_cert\": null"),
+	{ "{" CERT ", " KEYP ", " P1("") ", \"mtls_ca_cert\": null}",
 	    "mtls_ca_cert: expected a string" },
 	{ DOC(P1("") ", \"pkcs11_library_pin\": 1234"),
 	    "pkcs11_library_pin: expected a string" },
@@ -1652,6 +1705,8 @@ cfg_suite(void)
 	tcase_add_loop_test(tc, test_cron_ok, 0, (int)(sizeof(cron_ok) /
 	    sizeof(cron_ok[0])));
 	tcase_add_test(tc, test_cron_strings);
+	tcase_add_loop_test(tc, test_not_dup, 0, (int)(sizeof(not_dup) /
+	    sizeof(not_dup[0])));
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /
 	    sizeof(top_ok[0])));
 	tcase_add_loop_test(tc, test_copy_sync, 0, (int)(sizeof(copy_sync) /
