@@ -23,6 +23,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "est_codec.h"
+#include "text.h"
 
 int
 mca_est_certs_only(STACK_OF(X509) *certs, struct mca_buf *der)
@@ -341,12 +342,8 @@ mp_boundary_ok(const char *b)
 static int
 mp_header_ok(const char *s)
 {
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 0;
-	return 1;
+	return s != NULL && *s != '\0' &&
+	    mca_text_ctl_span(s, strlen(s), 0) == strlen(s);
 }
 
 /* Octets of the base64 lines for len octets, CRLFs included. */

@@ -16,6 +16,7 @@
 #include "err.h"
 #include "http.h"
 #include "num.h"
+#include "text.h"
 
 /* Longest REQUEST_URI we look at; anything longer is not ours. */
 #define MCA_URI_MAX	2048
@@ -235,7 +236,6 @@ int
 mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 {
 	va_list	 ap;
-	size_t	 i;
 	int	 rc;
 
 	/* A private key must not outlive the answer that would carry it. */
@@ -256,11 +256,7 @@ mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 		(void)snprintf(r->reason, sizeof(r->reason), "%s",
 		    mca_http_reason(status));
 	/* One line, whatever the reason quotes from the client. */
-	for (i = 0; r->reason[i] != '\0'; i++) {
-		if ((unsigned char)r->reason[i] < 0x20 ||
-		    (unsigned char)r->reason[i] == 0x7f)
-			r->reason[i] = ' ';
-	}
+	mca_text_ctl_replace(r->reason, ' ');
 	mca_buf_reset(&r->body);
 	if ((rc = mca_buf_addstr(&r->body, r->reason)) != 0 ||
 	    (rc = mca_buf_addc(&r->body, '\n')) != 0) {
@@ -301,10 +297,8 @@ mca_resp_header(struct mca_resp *r, const char *name, const char *value)
 		if (!tchar((unsigned char)name[i]))
 			return MCA_ERR_INVAL;
 	/* No CR, LF or other controls: they would split the header. */
-	for (i = 0; i < vlen; i++)
-		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
-		    (unsigned char)value[i] == 0x7f)
-			return MCA_ERR_INVAL;
+	if (mca_text_ctl_span(value, vlen, MCA_TEXT_TAB_OK) < vlen)
+		return MCA_ERR_INVAL;
 	for (i = 0; i < sizeof(resp_own_headers) /
 	    sizeof(resp_own_headers[0]); i++)
 		if (strcasecmp(name, resp_own_headers[i]) == 0)
@@ -322,10 +316,7 @@ mca_resp_header(struct mca_resp *r, const char *name, const char *value)
 static int
 header_safe(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 0;
-	return 1;
+	return mca_text_ctl_span(s, strlen(s), 0) == strlen(s);
 }
 
 int

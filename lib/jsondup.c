@@ -227,11 +227,13 @@ static int
 dup_close(struct dup_scan *d, struct mca_jsondup *dup)
 {
 	struct dup_frame	*fr = &d->frames[d->depth];
-	struct dup_key		*k = d->keys + fr->first, *a = NULL, *b = NULL;
+	struct dup_key		*k, *a = NULL, *b = NULL;
 	size_t			 n = d->nkeys - fr->first, i;
 
-	if (n > 1)
-		qsort(k, n, sizeof(*k), dup_cmp);
+	if (n < 2)
+		return 0;
+	k = d->keys + fr->first;
+	qsort(k, n, sizeof(*k), dup_cmp);
 	for (i = 1; i < n; i++)
 		if (k[i].len == k[i - 1].len &&
 		    memcmp(k[i].k, k[i - 1].k, k[i].len) == 0 &&
