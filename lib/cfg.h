@@ -18,9 +18,9 @@
 #include <regex.h>
 
 #include "err.h"
+#include "estpath.h"	/* MCA_LABEL_MAX */
 
 #define MCA_CFG_FILE_MAX	(1024u * 1024u)	/* config.json cap */
-#define MCA_LABEL_MAX		64	/* end_point_name length */
 #define MCA_CFG_MAX_PROFILES	256
 #define MCA_CFG_MAX_EKU		32
 

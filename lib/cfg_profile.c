@@ -18,6 +18,7 @@
 #include "cfg.h"
 #include "cfg_int.h"
 #include "err.h"
+#include "estpath.h"
 #include "num.h"
 
 #define CFG_VALIDITY_MAX	36500	/* validity_in_days: 100 years */
@@ -94,11 +95,6 @@ static const struct {
 	{ "decipher_only", MCA_KU_DECIPHER_ONLY },
 };
 
-/* A label must not shadow an operation path (RFC 7030 3.2.2). */
-static const char *const cfg_est_ops[] = {
-	"cacerts", "simpleenroll", "simplereenroll", "csrattrs",
-	"serverkeygen", "fullcmc",
-};
 
 /*
  * Checks an EST label: 1-64 characters of [A-Za-z0-9._-], not starting
@@ -108,24 +104,19 @@ static const char *const cfg_est_ops[] = {
 static int
 cfg_check_label(struct cfg_ctx *c, const char *name, const char *s)
 {
-	char	 show[CFG_SHOW_MAX + 8];
-	size_t	 i, len = strlen(s);
+	char		 show[CFG_SHOW_MAX + 8];
+	size_t		 len = strlen(s);
+	enum mca_op	 op;
 
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			break;
-	if (len > MCA_LABEL_MAX || i < len || s[0] == '.')
+	if (!mca_estpath_label_ok(s, len))
 		return cfg_err(c, name, "\"%s\" is not a valid EST label "
 		    "(1 to %d characters of A-Z a-z 0-9 . _ -, "
 		    "not starting with '.')",
 		    cfg_show(s, len, show, sizeof(show)), MCA_LABEL_MAX);
-	for (i = 0; i < NELEM(cfg_est_ops); i++)
-		if (strcasecmp(s, cfg_est_ops[i]) == 0)
-			return cfg_err(c, name, "\"%s\" is an EST operation "
-			    "name, not usable as a label", s);
+	/* A label must not shadow an operation path (RFC 7030 3.2.2). */
+	if (mca_estpath_op(s, len, 1, &op) == 0)
+		return cfg_err(c, name, "\"%s\" is an EST operation "
+		    "name, not usable as a label", s);
 	return 0;
 }
 
