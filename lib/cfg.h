@@ -19,6 +19,7 @@
 
 #include "err.h"
 #include "estpath.h"	/* MCA_LABEL_MAX */
+#include "keyspec.h"	/* enum mca_keytype, struct mca_keyspec */
 
 #define MCA_CFG_FILE_MAX	(1024u * 1024u)	/* config.json cap */
 #define MCA_CFG_MAX_PROFILES	256
@@ -38,14 +39,6 @@ enum mca_ku {
 	MCA_KU_MAX = 1 << 9
 };
 
-/* A key type a label asks for in CSRs (and later generates). */
-enum mca_keytype {
-	MCA_KEYTYPE_ANY = 0,	/* not configured: any key we accept */
-	MCA_KEYTYPE_RSA,
-	MCA_KEYTYPE_EC,
-	MCA_KEYTYPE_MAX
-};
-
 /* auth_methods: how a client may prove itself on /simpleenroll. */
 enum mca_auth {
 	MCA_AUTH_CERTIFICATE = 1 << 0,	/* "certificate": TLS client cert */
@@ -56,13 +49,6 @@ enum mca_auth {
 
 #define MCA_CFG_MAX_KEYS	16	/* allowed_keys entries */
 #define MCA_CFG_MAX_SUBJECT	16	/* subject_patterns entries */
-
-/* One entry of allowed_keys, spelt as mca_key_describe() spells keys. */
-struct mca_keyspec {
-	enum mca_keytype type;		/* RSA or EC */
-	int		 size;		/* RSA bits, or EC curve bits */
-	char		 name[16];	/* "RSA-2048", "EC-P-256" */
-};
 
 /* One entry of subject_patterns: attribute -> POSIX extended regex. */
 struct mca_subject_rule {

@@ -19,6 +19,7 @@
 #include "cfg_int.h"
 #include "err.h"
 #include "estpath.h"
+#include "keyspec.h"
 #include "num.h"
 
 #define CFG_VALIDITY_MAX	36500	/* validity_in_days: 100 years */
@@ -56,17 +57,6 @@ static const struct {
 	{ "remote_user", MCA_AUTH_REMOTE_USER },
 };
 
-/* allowed_keys: the curves, as mca_key_describe() names them. */
-static const struct {
-	const char	*name;
-	int		 bits;
-} cfg_curves[] = {
-	{ "EC-P-256", 256 },
-	{ "EC-P-384", 384 },
-	{ "EC-P-521", 521 },
-};
-#define CFG_RSA_MIN	2048	/* the sizes csr.c accepts at all */
-#define CFG_RSA_MAX	8192
 
 /* subject_patterns: the attribute types a subject DN may be held to. */
 static const int cfg_subject_nids[] = {
@@ -274,14 +264,15 @@ cfg_parse_key(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
 	/* The seed spells EC keys "ECC". */
 	if (strcasecmp(kt, "RSA") == 0) {
 		p->key_type = MCA_KEYTYPE_RSA;
-		if ((rc = cfg_get_int(c, blk, sname, "key_size", 2048, 8192,
+		if ((rc = cfg_get_int(c, blk, sname, "key_size",
+		    MCA_RSA_MIN_BITS, MCA_RSA_MAX_BITS,
 		    &n, &present)) != 0)
 			goto out;
 	} else if (strcasecmp(kt, "ECC") == 0 || strcasecmp(kt, "EC") == 0) {
 		p->key_type = MCA_KEYTYPE_EC;
 		if ((rc = cfg_get_int(c, blk, sname, "key_size", 0, INT_MAX,
 		    &n, &present)) != 0 ||
-		    (present && n != 256 && n != 384 && n != 521)) {
+		    (present && mca_keyspec_curve_bits((int)n) == NULL)) {
 			rc = cfg_err(c, sname, "expected 256, 384 or 521 "
 			    "for ECC");
 			goto out;
@@ -333,13 +324,14 @@ cfg_parse_server_key(struct cfg_ctx *c, const char *prefix,
 	rc = cfg_get_int(c, blk, sname, "server_key_size", 0, INT_MAX, &n,
 	    &present);
 	if (p->server_key_type == MCA_KEYTYPE_RSA) {
-		if (rc != 0 || (present && n != 2048 && n != 3072 &&
-		    n != 4096)) {
+		if (rc != 0 || (present &&
+		    !mca_keyspec_makeable(MCA_KEYTYPE_RSA, (int)n))) {
 			rc = cfg_err(c, sname, "expected 2048, 3072 or 4096 "
 			    "(server keys are RSA)");
 			goto out;
 		}
-	} else if (rc != 0 || (present && n != 256 && n != 384)) {
+	} else if (rc != 0 || (present &&
+	    !mca_keyspec_makeable(MCA_KEYTYPE_EC, (int)n))) {
 		rc = cfg_err(c, sname, "expected 256 or 384 (server keys are "
 		    "ECC)");
 		goto out;
@@ -347,10 +339,7 @@ cfg_parse_server_key(struct cfg_ctx *c, const char *prefix,
 	if (present)
 		p->server_key_size = (int)n;
 	else if (p->server_key_type == p->key_type &&
-	    ((p->key_type == MCA_KEYTYPE_RSA && (p->key_size == 2048 ||
-	    p->key_size == 3072 || p->key_size == 4096)) ||
-	    (p->key_type == MCA_KEYTYPE_EC && (p->key_size == 256 ||
-	    p->key_size == 384))))
+	    mca_keyspec_makeable(p->key_type, p->key_size))
 		p->server_key_size = p->key_size;
 	else
 		p->server_key_size =
@@ -443,37 +432,6 @@ cfg_parse_auth(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
 	return 0;
 }
 
-/*
- * One allowed_keys name into k: "RSA-<bits>" (2048-8192) or
- * "EC-P-256/384/521", any case, stored as mca_key_describe() spells it.
- * 0 or -1.
- */
-static int
-cfg_keyspec(const char *s, struct mca_keyspec *k)
-{
-	long long	 bits;
-	size_t		 i;
-
-	memset(k, 0, sizeof(*k));
-	for (i = 0; i < NELEM(cfg_curves); i++)
-		if (strcasecmp(s, cfg_curves[i].name) == 0) {
-			k->type = MCA_KEYTYPE_EC;
-			k->size = cfg_curves[i].bits;
-			(void)snprintf(k->name, sizeof(k->name), "%s",
-			    cfg_curves[i].name);
-			return 0;
-		}
-	if (strncasecmp(s, "RSA-", 4) == 0 &&
-	    mca_num_parse(s + 4, strlen(s + 4), CFG_RSA_MIN, CFG_RSA_MAX,
-	    &bits) == 0) {
-		k->type = MCA_KEYTYPE_RSA;
-		k->size = (int)bits;
-		(void)snprintf(k->name, sizeof(k->name), "RSA-%d", k->size);
-		return 0;
-	}
-	return -1;
-}
-
 /* allowed_keys: the exact keys a CSR may carry on this label. */
 static int
 cfg_parse_allowed(struct cfg_ctx *c, const char *prefix,
@@ -502,7 +460,7 @@ cfg_parse_allowed(struct cfg_ctx *c, const char *prefix,
 	for (i = 0; i < n; i++) {
 		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
 		s = json_object_get_string(json_object_array_get_idx(arr, i));
-		if (cfg_keyspec(s, &k) != 0)
+		if (mca_keyspec_parse(s, &k) != 0)
 			return cfg_err(c, ename, "\"%s\" is not a key name "
 			    "(\"RSA-<2048 to 8192>\", \"EC-P-256\", "
 			    "\"EC-P-384\" or \"EC-P-521\")",

@@ -13,6 +13,7 @@
 #include "cfg.h"
 #include "cfg_int.h"
 #include "err.h"
+#include "keyspec.h"
 
 #define CFG_DAYS_MAX		36500	/* 100 years */
 #define CFG_MINUTES_MAX		525600	/* a year */
@@ -107,11 +108,13 @@ cfg_certreq_check(struct cfg_ctx *c, const char *name,
 		if (r->key_type == MCA_KEYTYPE_ANY)
 			return cfg_err(c, kname, "needs key_type (\"RSA\" or "
 			    "\"ECC\")");
-		if (r->key_type == MCA_KEYTYPE_RSA && r->key_size < 2048)
+		if (r->key_type == MCA_KEYTYPE_RSA &&
+		    r->key_size < MCA_RSA_MIN_BITS)
 			return cfg_err(c, kname, "expected an integer from "
-			    "2048 to 8192 for RSA");
-		if (r->key_type == MCA_KEYTYPE_EC && r->key_size != 256 &&
-		    r->key_size != 384 && r->key_size != 521)
+			    "%d to %d for RSA", MCA_RSA_MIN_BITS,
+			    MCA_RSA_MAX_BITS);
+		if (r->key_type == MCA_KEYTYPE_EC &&
+		    mca_keyspec_curve_bits(r->key_size) == NULL)
 			return cfg_err(c, kname, "expected 256, 384 or 521 "
 			    "for ECC");
 	}

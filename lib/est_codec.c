@@ -22,6 +22,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "err.h"
+#include "keyspec.h"
 #include "est_codec.h"
 #include "text.h"
 
@@ -113,16 +114,9 @@ out:
 static int
 curve_nid(int bits)
 {
-	switch (bits) {
-	case 256:
-		return NID_X9_62_prime256v1;
-	case 384:
-		return NID_secp384r1;
-	case 521:
-		return NID_secp521r1;
-	default:
-		return NID_undef;
-	}
+	const struct mca_curve	*c = mca_keyspec_curve_bits(bits);
+
+	return c != NULL ? c->nid : NID_undef;
 }
 
 /*
@@ -235,20 +229,9 @@ mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
 	}
 	switch (kt) {
 	case MCA_KEYTYPE_EC:
-		switch (size) {
-		case 0:
-		case 256:
-			curve = NID_X9_62_prime256v1;
-			break;
-		case 384:
-			curve = NID_secp384r1;
-			break;
-		case 521:
-			curve = NID_secp521r1;
-			break;
-		default:
+		/* No size: P-256. */
+		if ((curve = curve_nid(size != 0 ? size : 256)) == NID_undef)
 			goto out;
-		}
 		if ((rc = add_attr(&body, NID_X9_62_id_ecPublicKey,
 		    V_ASN1_OBJECT, OBJ_nid2obj(curve))) != 0 ||
 		    (rc = add_oid(&body, ecsig)) != 0)
