@@ -40,6 +40,7 @@
 #include "fileio.h"
 #include "jsondup.h"
 #include "num.h"
+#include "text.h"
 
 
 #define CFG_DEF_LEDGER		"/var/lib/microca/ledger.db"
@@ -723,18 +724,6 @@ out:
 	return rc;
 }
 
-/* The 1-based line of byte offset off in s. */
-static size_t
-cfg_line(const char *s, size_t off)
-{
-	size_t	 i, line = 1;
-
-	for (i = 0; i < off; i++)
-		if (s[i] == '\n')
-			line++;
-	return line;
-}
-
 /*
  * Frees the tokener after wiping its scratch buffer, which held every
  * string of the document (the PIN too) while it was being parsed. The
@@ -773,7 +762,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		    path, MCA_CFG_FILE_MAX);
 	if ((p = memchr(json, '\0', len)) != NULL)
 		return mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: contains a "
-		    "NUL byte", path, cfg_line(json, (size_t)(p - json)));
+		    "NUL byte", path, mca_text_line(json, (size_t)(p - json)));
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
 		rc = MCA_ERR_NOMEM;
@@ -815,7 +804,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		what = jerr == json_tokener_continue ?
 		    "unexpected end of file" : json_tokener_error_desc(jerr);
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: invalid JSON: "
-		    "%s", path, cfg_line(json, off), what);
+		    "%s", path, mca_text_line(json, off), what);
 		goto out;
 	}
 	/* A key named twice (json-c keeps the last silently) is refused. */

@@ -13,6 +13,7 @@
 
 #include "err.h"
 #include "jsondup.h"
+#include "text.h"
 
 #define DUP_DEPTH_MAX	64	/* json-c stops at 32 */
 
@@ -175,17 +176,6 @@ dup_cmp(const void *a, const void *b)
 	return x->pos < y->pos ? -1 : x->pos > y->pos;
 }
 
-static size_t
-dup_line(const char *s, size_t off)
-{
-	size_t	 i, line = 1;
-
-	for (i = 0; i < off; i++)
-		if (s[i] == '\n')
-			line++;
-	return line;
-}
-
 /* The path of the object at frame f into dup->path. */
 static void
 dup_path(const struct dup_scan *d, size_t f, struct mca_jsondup *dup)
@@ -251,8 +241,8 @@ dup_close(struct dup_scan *d, struct mca_jsondup *dup)
 	dup->keylen = b->len < sizeof(dup->key) - 1 ? b->len :
 	    sizeof(dup->key) - 1;
 	memcpy(dup->key, b->k, dup->keylen);
-	dup->line = dup_line(d->s, b->pos);
-	dup->first_line = dup_line(d->s, a->pos);
+	dup->line = mca_text_line(d->s, b->pos);
+	dup->first_line = mca_text_line(d->s, a->pos);
 	/* The path needs the keys naming the frames, which sit below. */
 	dup_path(d, d->depth, dup);
 	return 1;

@@ -31,3 +31,14 @@ mca_text_ctl_replace(char *s, char rep)
 		if (mca_text_is_ctl((unsigned char)*s))
 			*s = rep;
 }
+
+size_t
+mca_text_line(const char *s, size_t off)
+{
+	size_t	 i, line = 1;
+
+	for (i = 0; i < off; i++)
+		if (s[i] == '\n')
+			line++;
+	return line;
+}

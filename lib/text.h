@@ -19,6 +19,9 @@ int	 mca_text_is_ctl(unsigned char c);
  */
 size_t	 mca_text_ctl_span(const void *s, size_t len, unsigned flags);
 
+/* The 1-based line of byte offset off in s (for messages). */
+size_t	 mca_text_line(const char *s, size_t off);
+
 /* Replaces each control character of the string s with rep. */
 void	 mca_text_ctl_replace(char *s, char rep);
 
