@@ -22,6 +22,7 @@
 
 #include "log.h"
 #include "server.h"
+#include "text.h"
 
 #define WRONG	"wrong enrollment passcode"
 
@@ -189,17 +190,15 @@ mca_auth_remote_user(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
 {
 	const char	*user = mca_req_env(req, "REMOTE_USER");
-	size_t		 i, len;
+	size_t		 len;
 
 	(void)srv;
 	if (!mca_req_has_remote_user(req))
 		return unauthorized(req, resp, "HTTP Basic authentication by "
 		    "the web server is required");
 	len = strnlen(user, MCA_BASIC_FIELD_MAX + 1);
-	for (i = 0; i < len; i++)
-		if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f)
-			break;
-	if (len > MCA_BASIC_FIELD_MAX || i < len)
+	if (len > MCA_BASIC_FIELD_MAX ||
+	    mca_text_ctl_span(user, len, 0) < len)
 		return unauthorized(req, resp, "REMOTE_USER is longer than %d "
 		    "bytes or holds control characters", MCA_BASIC_FIELD_MAX);
 	memcpy(req->remote_user, user, len);

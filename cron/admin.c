@@ -36,6 +36,7 @@
 #include "log.h"
 #include "num.h"
 #include "passcode.h"
+#include "text.h"
 
 #define PROG		"microca-admin"
 #define DEFAULT_CONFIG	"/etc/microca/config.json"
@@ -97,16 +98,6 @@ optval(int argc, char *argv[], int *i, const char *name)
 	if (*i + 1 >= argc)
 		usage();
 	return argv[++*i];
-}
-
-/* 1 if s holds a control character (the ledger's text stays one line). */
-static int
-has_ctl(const char *s)
-{
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || *s == 0x7f)
-			return 1;
-	return 0;
 }
 
 /* The fixed-width decimal field s[0..len) in [min, max]. 0 or -1. */
@@ -303,7 +294,7 @@ passcode_add(struct mca_cfg *cfg, int argc, char *argv[])
 	if (parse_expires(expires, now, &at) != 0)
 		return EX_FAIL;
 	if (comment != NULL && (strlen(comment) > MCA_LEDGER_COMMENT_MAX ||
-	    has_ctl(comment)))
+	    mca_text_ctl_span(comment, strlen(comment), 0) < strlen(comment)))
 		return fail("--comment: at most %d bytes, no control "
 		    "characters", MCA_LEDGER_COMMENT_MAX);
 	if (*label == '\0' || (p = mca_cfg_profile(cfg, label)) == NULL)
@@ -369,7 +360,7 @@ static void
 print_clean(const char *s)
 {
 	for (; *s != '\0'; s++)
-		putchar((unsigned char)*s < 0x20 || *s == 0x7f ? '?' : *s);
+		putchar(mca_text_is_ctl((unsigned char)*s) ? '?' : *s);
 }
 
 static int

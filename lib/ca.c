@@ -140,10 +140,10 @@ mca_ca_load(const struct mca_cfg *cfg, struct mca_ca **out,
 	mca_diag_clear(&sub);
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		return MCA_ERR_NOMEM;
-	if ((ca->md = mca_md_by_name(cfg->hash_function)) == NULL) {
+	if ((ca->md = mca_md_by_name(cfg->intermediate.hash_function)) == NULL) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: intermediate_cert_config."
 		    "hash_function: unknown \"%s\"", cfg->path,
-		    cfg->hash_function);
+		    cfg->intermediate.hash_function);
 		goto out;
 	}
 	if ((rc = mca_pem_load_certs(cfg->intermediate_cert_path, &ca->chain,

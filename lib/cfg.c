@@ -2,11 +2,15 @@
  * config.json: the AppViewX "EST Micro CA" format (tables 2-10 of the
  * vendor guide) plus microca's own keys. See cfg.h.
  *
- * The file is parsed in two passes over the top-level object. The first
- * checks the type of every known key in file order, warns about unknown
- * keys and collects the end_certificate_config_<N> blocks. The second
- * copies the values into struct mca_cfg and checks the rules that span
- * keys (key source, profiles, default label).
+ * This file loads the document (strictly, refusing duplicate keys), holds
+ * the top-level key table and the engine that reads every key table, the
+ * typed getters and the diagnostics. The top-level object is read in one
+ * pass in file order: each key of the table into struct mca_cfg (the
+ * blocks of tables 2-8 by their own tables, in cfg_renewal.c,
+ * cfg_discovery.c, cfg_azure.c), the end_certificate_config_<N> blocks
+ * collected for cfg_profile.c, unknown keys warned about. Then the rules
+ * that span keys (key source, profiles, default label). The JSON tree is
+ * freed, its secrets wiped, before mca_cfg_load() returns.
  */
 #include "config.h"
 
@@ -14,6 +18,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,158 +35,75 @@
 #include "buf.h"
 #include "certinfo.h"
 #include "cfg.h"
+#include "cfg_int.h"
 #include "err.h"
 #include "fileio.h"
+#include "jsondup.h"
 #include "num.h"
+#include "text.h"
 
-#define CFG_STR_MAX		4096	/* any string value, in bytes */
-#define CFG_VALIDITY_MAX	36500	/* validity_in_days: 100 years */
-#define CFG_WARN_MAX		64	/* kept warnings, the last one "more" */
-#define CFG_SHOW_MAX		64	/* file text quoted in messages */
-#define CFG_OID_MAX		256	/* a dotted OID in the EKU list */
-#define CFG_NAME_MAX		128	/* a dotted key name */
-#define CFG_PREFIX		"end_certificate_config_"
 
 #define CFG_DEF_LEDGER		"/var/lib/microca/ledger.db"
 #define CFG_DEF_ISSUED		"/var/lib/microca/IssuedCerts"
-#define CFG_DEF_HASH		"SHA256"
-#define CFG_DEF_B64		64
 
-/* What a known top-level key must hold. */
-enum cfg_kind {
-	CFG_K_STR,
-	CFG_K_BOOL,
-	CFG_K_PORT,
-	CFG_K_OBJ,
-	CFG_K_MAX
-};
+#define TOP(f)	offsetof(struct mca_cfg, f)
 
-static const struct {
-	const char	*name;
-	enum cfg_kind	 kind;
-} cfg_top[] = {
+/* The top level: one line per key. */
+static const struct cfg_key cfg_top[] = {
 	/* seed, table 9 */
-	{ "intermediate_cert_path", CFG_K_STR },
-	{ "intermediate_private_key_label_in_pkcs11", CFG_K_STR },
-	{ "pkcs11_library", CFG_K_STR },
-	{ "pkcs11_library_pin", CFG_K_STR },
-	{ "mtls_ca_cert", CFG_K_STR },
-	{ "new_intermediate_cert", CFG_K_BOOL },
-	{ "port", CFG_K_PORT },
-	{ "encryption_key_file_path", CFG_K_STR },
-	/* seed blocks, tables 2-8: kept in root for the cron tools */
-	{ "intermediate_cert_config", CFG_K_OBJ },
-	{ "device_cert_config", CFG_K_OBJ },
-	{ "certificateRenewal_config", CFG_K_OBJ },
-	{ "mtls_server_cert_config", CFG_K_OBJ },
-	{ "mtls_client_auth_cert_config", CFG_K_OBJ },
-	{ "discover_certificate_config", CFG_K_OBJ },
-	{ "mtls_azure_device_registration", CFG_K_OBJ },
+	CFG_KEY("intermediate_cert_path", CFG_T_STR, TOP(intermediate_cert_path),
+	    CFG_F_REQUIRED),
+	CFG_KEY("intermediate_private_key_label_in_pkcs11", CFG_T_STR,
+	    TOP(intermediate_private_key_label_in_pkcs11)),
+	CFG_KEY("pkcs11_library", CFG_T_STR, TOP(pkcs11_library)),
+	CFG_KEY("pkcs11_library_pin", CFG_T_STR, TOP(pkcs11_library_pin),
+	    CFG_F_SECRET),
+	CFG_KEY("mtls_ca_cert", CFG_T_STR, TOP(mtls_ca_cert)),
+	CFG_KEY("new_intermediate_cert", CFG_T_BOOL, TOP(new_intermediate_cert)),
+	CFG_KEY("port", CFG_T_INT, TOP(port), .lo = 1, .hi = 65535),
+	CFG_KEY("encryption_key_file_path", CFG_T_STR,
+	    TOP(encryption_key_file_path)),
+	/* seed blocks, tables 2-8 */
+	CFG_KEY("intermediate_cert_config", CFG_T_BLOCK, TOP(intermediate),
+	    .block = &cfg_intermediate_block),
+	CFG_KEY("device_cert_config", CFG_T_BLOCK, TOP(device),
+	    .block = &cfg_device_block),
+	CFG_KEY("certificateRenewal_config", CFG_T_BLOCK, TOP(renewal),
+	    .block = &cfg_renewal_block),
+	CFG_KEY("mtls_server_cert_config", CFG_T_BLOCK, TOP(mtls_server),
+	    .block = &cfg_mtls_server_block),
+	CFG_KEY("mtls_client_auth_cert_config", CFG_T_BLOCK, TOP(mtls_client),
+	    .block = &cfg_mtls_client_block),
+	CFG_KEY("discover_certificate_config", CFG_T_BLOCK, TOP(discovery),
+	    .block = &cfg_discovery_block),
+	CFG_KEY("mtls_azure_device_registration", CFG_T_BLOCK, TOP(azure),
+	    .block = &cfg_azure_block),
 	/* microca */
-	{ "intermediate_private_key_path", CFG_K_STR },
-	{ "ledger_db_path", CFG_K_STR },
-	{ "issued_certs_dir", CFG_K_STR },
-	{ "default_end_point_name", CFG_K_STR },
-	{ "ledger_synchronous", CFG_K_STR },
-	{ "issued_certs_synchronous", CFG_K_STR },
-	{ "rollover_cert_path", CFG_K_STR },
+	CFG_KEY("intermediate_private_key_path", CFG_T_STR,
+	    TOP(intermediate_private_key_path)),
+	CFG_KEY("ledger_db_path", CFG_T_STR, TOP(ledger_db_path),
+	    .defstr = CFG_DEF_LEDGER),
+	CFG_KEY("issued_certs_dir", CFG_T_STR, TOP(issued_certs_dir),
+	    .defstr = CFG_DEF_ISSUED),
+	CFG_KEY("default_end_point_name", CFG_T_STR, TOP(default_end_point_name)),
+	CFG_KEY("ledger_synchronous", CFG_T_WORD, TOP(ledger_synchronous_full),
+	    .def = 1, .defstr = "NORMAL"),
+	CFG_KEY("issued_certs_synchronous", CFG_T_WORD, TOP(issued_certs_sync),
+	    .def = 1, .defstr = "OFF"),
+	CFG_KEY("rollover_cert_path", CFG_T_STR, TOP(rollover_cert_path)),
 };
 
-/* Keys of an end_certificate_config_<N> block (table 10, plus ours). */
-static const char *const cfg_profile_keys[] = {
-	"end_point_name",
-	"validity_in_days",
-	"extended_key_usage_list",
-	"key_usage",
-	"is_device_cert",
-	"is_unlimited_validity",
-	"is_ca",
-	"path_length_constraint",
-	"base64_line_length",
-	"key_type",
-	"key_size",
-	"server_key_type",
-	"server_key_size",
-	"auth_methods",
-	"mtls_ca_cert",
-	"allowed_keys",
-	"subject_patterns",
-};
+static int	cfg_top_check(struct cfg_ctx *, const char *, void *);
 
-/* auth_methods names. */
-static const struct {
-	const char	*name;
-	unsigned	 bit;
-} cfg_auth[] = {
-	{ "certificate", MCA_AUTH_CERTIFICATE },
-	{ "passcode", MCA_AUTH_PASSCODE },
-	{ "remote_user", MCA_AUTH_REMOTE_USER },
-};
-
-/* allowed_keys: the curves, as mca_key_describe() names them. */
-static const struct {
-	const char	*name;
-	int		 bits;
-} cfg_curves[] = {
-	{ "EC-P-256", 256 },
-	{ "EC-P-384", 384 },
-	{ "EC-P-521", 521 },
-};
-#define CFG_RSA_MIN	2048	/* the sizes csr.c accepts at all */
-#define CFG_RSA_MAX	8192
-
-/* subject_patterns: the attribute types a subject DN may be held to. */
-static const int cfg_subject_nids[] = {
-	NID_commonName, NID_countryName, NID_localityName,
-	NID_stateOrProvinceName, NID_organizationName,
-	NID_organizationalUnitName, NID_serialNumber, NID_pkcs9_emailAddress,
-	NID_domainComponent, NID_userId, NID_title, NID_surname,
-	NID_givenName, NID_initials, NID_pseudonym, NID_streetAddress,
-	NID_postalCode, NID_name, NID_dnQualifier, NID_generationQualifier,
-	NID_organizationIdentifier,
-};
-#define CFG_PATTERN_MAX	1024	/* a subject_patterns regex, in bytes */
-
-static const struct {
-	const char	*name;
-	unsigned	 bit;
-} cfg_ku[] = {
-	{ "digital_signature", MCA_KU_DIGITAL_SIGNATURE },
-	{ "non_repudiation", MCA_KU_NON_REPUDIATION },
-	{ "key_encipherment", MCA_KU_KEY_ENCIPHERMENT },
-	{ "data_encipherment", MCA_KU_DATA_ENCIPHERMENT },
-	{ "key_agreement", MCA_KU_KEY_AGREEMENT },
-	{ "key_cert_sign", MCA_KU_KEY_CERT_SIGN },
-	{ "crl_sign", MCA_KU_CRL_SIGN },
-	{ "encipher_only", MCA_KU_ENCIPHER_ONLY },
-	{ "decipher_only", MCA_KU_DECIPHER_ONLY },
-};
-
-/* A label must not shadow an operation path (RFC 7030 3.2.2). */
-static const char *const cfg_est_ops[] = {
-	"cacerts", "simpleenroll", "simplereenroll", "csrattrs",
-	"serverkeygen", "fullcmc",
-};
-
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-struct cfg_ctx {
-	const char	*path;
-	struct mca_cfg	*cfg;
-	struct mca_diag	*d;
-};
-
-/* One end_certificate_config_<N> block before sorting. */
-struct cfg_ent {
-	int			 n;
-	struct json_object	*obj;
+static const struct cfg_block cfg_top_block = {
+	cfg_top, NELEM(cfg_top), CFG_NO_PRESENT, cfg_top_check
 };
 
 /*
  * Copies text from the file into buf for a message: printable ASCII only
  * (others, '"' and '\\' become '?'), cut at CFG_SHOW_MAX with "...".
  */
-static const char *
+const char *
 cfg_show(const char *s, size_t len, char *buf, size_t buflen)
 {
 	size_t	 i, o = 0;
@@ -201,11 +124,7 @@ cfg_show(const char *s, size_t len, char *buf, size_t buflen)
 }
 
 /* Writes "<path>: <key>: <what>" into d; returns MCA_ERR_CONFIG. */
-static int
-cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+int
 cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -225,11 +144,7 @@ cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
  * lines, one last line says the rest was suppressed.
  * Returns 0 or MCA_ERR_NOMEM.
  */
-static int
-cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+int
 cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
 {
 	struct mca_cfg	*cfg = c->cfg;
@@ -262,7 +177,7 @@ cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
 }
 
 /* 1 and *v set if obj has key (*v is NULL for JSON null), else 0. */
-static int
+int
 cfg_lookup(struct json_object *obj, const char *key, struct json_object **v)
 {
 	*v = NULL;
@@ -273,7 +188,7 @@ cfg_lookup(struct json_object *obj, const char *key, struct json_object **v)
  * Checks that v is a usable string: non-empty, at most CFG_STR_MAX bytes,
  * no NUL. Returns 0 or MCA_ERR_CONFIG naming name.
  */
-static int
+int
 cfg_check_str(struct cfg_ctx *c, const char *name, struct json_object *v)
 {
 	const char	*s;
@@ -297,7 +212,7 @@ cfg_check_str(struct cfg_ctx *c, const char *name, struct json_object *v)
  * Returns 0, MCA_ERR_CONFIG (wrong, or missing and required) or
  * MCA_ERR_NOMEM.
  */
-static int
+int
 cfg_get_str(struct cfg_ctx *c, struct json_object *obj, const char *name,
     const char *key, int required, char **out)
 {
@@ -339,7 +254,7 @@ cfg_sync_word(struct cfg_ctx *c, const char *key, const char *v,
 }
 
 /* *out is the boolean at obj.key, 0 if absent. 0 or MCA_ERR_CONFIG. */
-static int
+int
 cfg_get_bool(struct cfg_ctx *c, struct json_object *obj, const char *name,
     const char *key, int *out)
 {
@@ -359,7 +274,7 @@ cfg_get_bool(struct cfg_ctx *c, struct json_object *obj, const char *name,
  * says whether the key is there (JSON null counts as there and wrong).
  * Returns 0 or MCA_ERR_CONFIG.
  */
-static int
+int
 cfg_get_int(struct cfg_ctx *c, struct json_object *obj, const char *name,
     const char *key, long long lo, long long hi, long long *out,
     int *present)
@@ -381,7 +296,7 @@ cfg_get_int(struct cfg_ctx *c, struct json_object *obj, const char *name,
 }
 
 /* Writes "prefix.key" (or "key" for an empty prefix) into buf. */
-static const char *
+const char *
 cfg_name(char *buf, size_t len, const char *prefix, const char *key)
 {
 	int	 n;
@@ -396,810 +311,280 @@ cfg_name(char *buf, size_t len, const char *prefix, const char *key)
 	return buf;
 }
 
+
+/* The field of key k in the struct at base. */
+#define CFG_FIELD(base, k, type) \
+	((type *)(void *)((char *)(base) + (k)->off))
+
+/* Frees a string, wiping it first when it is a secret. */
+static void
+cfg_str_free(char **sp, int secret)
+{
+	if (*sp == NULL)
+		return;
+	if (secret)
+		OPENSSL_cleanse(*sp, strlen(*sp));
+	free(*sp);
+	*sp = NULL;
+}
+
 /*
- * Checks an EST label: 1-64 characters of [A-Za-z0-9._-], not starting
- * with '.' (no "." or ".." path segments), not an operation name.
- * Returns 0 or MCA_ERR_CONFIG.
+ * A port of a seed block: an integer, or a string of digits as the seed
+ * writes it ("port": "443"). 0 or MCA_ERR_CONFIG.
  */
 static int
-cfg_check_label(struct cfg_ctx *c, const char *name, const char *s)
+cfg_port(struct cfg_ctx *c, const char *name, struct json_object *v,
+    int *out)
+{
+	long long	 n;
+
+	if (v != NULL && json_object_is_type(v, json_type_int) &&
+	    (n = json_object_get_int64(v)) >= 1 && n <= 65535) {
+		*out = (int)n;
+		return 0;
+	}
+	if (v != NULL && json_object_is_type(v, json_type_string) &&
+	    mca_num_parse(json_object_get_string(v),
+	    (size_t)json_object_get_string_len(v), 1, 65535, &n) == 0) {
+		*out = (int)n;
+		return 0;
+	}
+	return cfg_err(c, name, "expected a port from 1 to 65535 (a number "
+	    "or a string of digits)");
+}
+
+/*
+ * A key type as the seed spells it: "RSA" or "ECC" (also "EC"), in any
+ * case. 0 or MCA_ERR_CONFIG.
+ */
+int
+cfg_keytype(struct cfg_ctx *c, const char *name, const char *s,
+    enum mca_keytype *out)
 {
 	char	 show[CFG_SHOW_MAX + 8];
-	size_t	 i, len = strlen(s);
 
-	for (i = 0; i < len; i++)
-		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= '0' && s[i] <= '9') ||
-		    s[i] == '.' || s[i] == '_' || s[i] == '-'))
-			break;
-	if (len > MCA_LABEL_MAX || i < len || s[0] == '.')
-		return cfg_err(c, name, "\"%s\" is not a valid EST label "
-		    "(1 to %d characters of A-Z a-z 0-9 . _ -, "
-		    "not starting with '.')",
-		    cfg_show(s, len, show, sizeof(show)), MCA_LABEL_MAX);
-	for (i = 0; i < NELEM(cfg_est_ops); i++)
-		if (strcasecmp(s, cfg_est_ops[i]) == 0)
-			return cfg_err(c, name, "\"%s\" is an EST operation "
-			    "name, not usable as a label", s);
+	if (strcasecmp(s, "RSA") == 0)
+		*out = MCA_KEYTYPE_RSA;
+	else if (strcasecmp(s, "ECC") == 0 || strcasecmp(s, "EC") == 0)
+		*out = MCA_KEYTYPE_EC;
+	else
+		return cfg_err(c, name, "\"%s\" is not a key type (\"RSA\" or "
+		    "\"ECC\")", cfg_show(s, strlen(s), show, sizeof(show)));
 	return 0;
 }
 
-/*
- * 1 if s is dotted decimal: two arcs or more, digits only, no empty arc,
- * no leading zero. OBJ_txt2obj() checks the rest (first arcs, X.660).
- */
+/* One key's value v into base, by k. */
 static int
-cfg_oid_syntax(const char *s)
+cfg_key_set(struct cfg_ctx *c, const char *prefix, const struct cfg_key *k,
+    struct json_object *v, void *base)
 {
-	size_t	 arcs = 0, digits = 0;
+	char		 name[CFG_NAME_MAX], show[CFG_SHOW_MAX + 8];
+	const char	*s;
+	char		**sp;
+	long long	 n;
+	int		 rc;
 
-	for (;; s++) {
-		if (*s >= '0' && *s <= '9') {
-			if (digits == 1 && s[-1] == '0')
-				return 0;
-			digits++;
-			continue;
-		}
-		if ((*s != '.' && *s != '\0') || digits == 0)
-			return 0;
-		arcs++;
-		digits = 0;
-		if (*s == '\0')
-			break;
-	}
-	return arcs >= 2;
-}
-
-/* extended_key_usage_list: dotted OIDs, stored in canonical form. */
-static int
-cfg_parse_eku(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
-    struct mca_profile *p)
-{
-	struct json_object	*arr, *v;
-	ASN1_OBJECT		*oid = NULL;
-	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
-	char			 show[CFG_SHOW_MAX + 8], txt[CFG_OID_MAX + 1];
-	const char		*s;
-	size_t			 i, n, len;
-	int			 rc = MCA_ERR_INTERNAL, tlen;
-
-	cfg_name(name, sizeof(name), prefix, "extended_key_usage_list");
-	if (!cfg_lookup(blk, "extended_key_usage_list", &arr))
-		return 0;
-	if (arr == NULL || !json_object_is_type(arr, json_type_array))
-		return cfg_err(c, name, "expected an array of OID strings");
-	n = json_object_array_length(arr);
-	if (n > MCA_CFG_MAX_EKU)
-		return cfg_err(c, name, "more than %d entries",
-		    MCA_CFG_MAX_EKU);
-	if (n == 0)
-		return 0;
-	if ((p->eku = calloc(n, sizeof(*p->eku))) == NULL)
-		return MCA_ERR_NOMEM;
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		v = json_object_array_get_idx(arr, i);
-		if ((rc = cfg_check_str(c, ename, v)) != 0)
-			goto out;
+	cfg_name(name, sizeof(name), prefix, k->name);
+	switch (k->type) {
+	case CFG_T_STR:
+	case CFG_T_HASH:
+		if ((rc = cfg_check_str(c, name, v)) != 0)
+			return rc;
 		s = json_object_get_string(v);
-		len = strlen(s);
-		if (len > CFG_OID_MAX || !cfg_oid_syntax(s) ||
-		    (oid = OBJ_txt2obj(s, 1)) == NULL ||
-		    (tlen = OBJ_obj2txt(txt, sizeof(txt), oid, 1)) <= 0 ||
-		    (size_t)tlen >= sizeof(txt)) {
-			ERR_clear_error();
-			rc = cfg_err(c, ename, "\"%s\" is not a dotted OID",
-			    cfg_show(s, len, show, sizeof(show)));
-			goto out;
-		}
-		ASN1_OBJECT_free(oid);
-		oid = NULL;
-		if ((p->eku[i] = strdup(txt)) == NULL) {
-			rc = MCA_ERR_NOMEM;
-			goto out;
-		}
-		p->neku = i + 1;
+		if (k->type == CFG_T_HASH && mca_md_by_name(s) == NULL)
+			return cfg_err(c, name, "\"%s\" is not supported "
+			    "(SHA256, SHA384 or SHA512)",
+			    cfg_show(s, strlen(s), show, sizeof(show)));
+		sp = CFG_FIELD(base, k, char *);
+		cfg_str_free(sp, k->flags & CFG_F_SECRET);
+		if ((*sp = strdup(s)) == NULL)
+			return MCA_ERR_NOMEM;
+		return 0;
+	case CFG_T_BOOL:
+		if (v == NULL || !json_object_is_type(v, json_type_boolean))
+			return cfg_err(c, name, "expected true or false");
+		*CFG_FIELD(base, k, int) = json_object_get_boolean(v) ? 1 : 0;
+		return 0;
+	case CFG_T_INT:
+		/* json-c saturates integers beyond int64 at INT64_MIN/MAX. */
+		if (v == NULL || !json_object_is_type(v, json_type_int) ||
+		    (n = json_object_get_int64(v)) < k->lo || n > k->hi)
+			return cfg_err(c, name, "expected an integer from %lld "
+			    "to %lld", k->lo, k->hi);
+		*CFG_FIELD(base, k, int) = (int)n;
+		return 0;
+	case CFG_T_PORT:
+		return cfg_port(c, name, v, CFG_FIELD(base, k, int));
+	case CFG_T_WORD:
+		if ((rc = cfg_check_str(c, name, v)) != 0)
+			return rc;
+		return cfg_sync_word(c, name, json_object_get_string(v),
+		    k->defstr, CFG_FIELD(base, k, int));
+	case CFG_T_KEYTYPE:
+		if ((rc = cfg_check_str(c, name, v)) != 0)
+			return rc;
+		return cfg_keytype(c, name, json_object_get_string(v),
+		    CFG_FIELD(base, k, enum mca_keytype));
+	case CFG_T_BLOCK:
+		if (v == NULL || !json_object_is_type(v, json_type_object))
+			return cfg_err(c, name, "expected an object");
+		return cfg_block_parse(c, name, v, k->block,
+		    CFG_FIELD(base, k, char), NULL, NULL);
+	default:
+		return MCA_ERR_INTERNAL;
 	}
-	rc = 0;
-out:
-	ASN1_OBJECT_free(oid);
-	return rc;
 }
 
-/* key_usage: an object of the 9 booleans; missing flags are false. */
+/* An absent key's default into base, by k. */
 static int
-cfg_parse_ku(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
-    struct mca_profile *p)
+cfg_key_default(struct cfg_ctx *c, const char *prefix,
+    const struct cfg_key *k, void *base)
+{
+	char	 name[CFG_NAME_MAX];
+	char	**sp;
+
+	switch (k->type) {
+	case CFG_T_STR:
+	case CFG_T_HASH:
+		sp = CFG_FIELD(base, k, char *);
+		if (k->defstr != NULL && *sp == NULL &&
+		    (*sp = strdup(k->defstr)) == NULL)
+			return MCA_ERR_NOMEM;
+		return 0;
+	case CFG_T_BOOL:
+	case CFG_T_INT:
+	case CFG_T_PORT:
+	case CFG_T_WORD:
+		*CFG_FIELD(base, k, int) = (int)k->def;
+		return 0;
+	case CFG_T_KEYTYPE:
+		*CFG_FIELD(base, k, enum mca_keytype) =
+		    (enum mca_keytype)k->def;
+		return 0;
+	case CFG_T_BLOCK:
+		cfg_name(name, sizeof(name), prefix, k->name);
+		return cfg_block_parse(c, name, NULL, k->block,
+		    CFG_FIELD(base, k, char), NULL, NULL);
+	default:
+		return MCA_ERR_INTERNAL;
+	}
+}
+
+int
+cfg_block_parse(struct cfg_ctx *c, const char *name, struct json_object *obj,
+    const struct cfg_block *b, void *base, cfg_other_fn other, void *arg)
 {
 	struct json_object_iterator	 it, end;
-	struct json_object		*obj, *v;
-	char				 name[CFG_NAME_MAX];
-	char				 fname[CFG_NAME_MAX];
+	struct json_object		*v;
 	char				 show[CFG_SHOW_MAX + 8];
+	char				 kname[CFG_NAME_MAX];
 	const char			*k;
+	uint64_t			 seen = 0;
 	size_t				 i;
 	int				 rc;
 
-	cfg_name(name, sizeof(name), prefix, "key_usage");
-	p->key_usage = 0;
-	if (!cfg_lookup(blk, "key_usage", &obj))
-		return 0;
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return cfg_err(c, name, "expected an object of true/false "
-		    "flags");
-	it = json_object_iter_begin(obj);
-	end = json_object_iter_end(obj);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		k = json_object_iter_peek_name(&it);
-		v = json_object_iter_peek_value(&it);
-		for (i = 0; i < NELEM(cfg_ku); i++)
-			if (strcmp(k, cfg_ku[i].name) == 0)
-				break;
-		if (i == NELEM(cfg_ku)) {
-			if ((rc = cfg_warn(c, "unknown key \"%s.%s\" ignored",
-			    name, cfg_show(k, strlen(k), show,
-			    sizeof(show)))) != 0)
-				return rc;
-			continue;
-		}
-		cfg_name(fname, sizeof(fname), name, k);
-		if (v == NULL || !json_object_is_type(v, json_type_boolean))
-			return cfg_err(c, fname, "expected true or false");
-		if (json_object_get_boolean(v))
-			p->key_usage |= cfg_ku[i].bit;
-	}
-	return 0;
-}
-
-/* key_type and key_size (microca additions). */
-static int
-cfg_parse_key(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
-    struct mca_profile *p)
-{
-	struct json_object	*v;
-	char		 name[CFG_NAME_MAX], sname[CFG_NAME_MAX];
-	char		 show[CFG_SHOW_MAX + 8];
-	char		*kt = NULL;
-	long long	 n;
-	int		 rc = MCA_ERR_INTERNAL, present;
-
-	p->key_type = MCA_KEYTYPE_ANY;
-	p->key_size = 0;
-	cfg_name(name, sizeof(name), prefix, "key_type");
-	cfg_name(sname, sizeof(sname), prefix, "key_size");
-	if ((rc = cfg_get_str(c, blk, name, "key_type", 0, &kt)) != 0)
-		goto out;
-	if (kt == NULL) {
-		if (cfg_lookup(blk, "key_size", &v))
-			rc = cfg_err(c, sname, "needs key_type (\"RSA\" or "
-			    "\"ECC\")");
-		goto out;
-	}
-	/* The seed spells EC keys "ECC". */
-	if (strcasecmp(kt, "RSA") == 0) {
-		p->key_type = MCA_KEYTYPE_RSA;
-		if ((rc = cfg_get_int(c, blk, sname, "key_size", 2048, 8192,
-		    &n, &present)) != 0)
-			goto out;
-	} else if (strcasecmp(kt, "ECC") == 0 || strcasecmp(kt, "EC") == 0) {
-		p->key_type = MCA_KEYTYPE_EC;
-		if ((rc = cfg_get_int(c, blk, sname, "key_size", 0, INT_MAX,
-		    &n, &present)) != 0 ||
-		    (present && n != 256 && n != 384 && n != 521)) {
-			rc = cfg_err(c, sname, "expected 256, 384 or 521 "
-			    "for ECC");
-			goto out;
-		}
-	} else {
-		rc = cfg_err(c, name, "\"%s\" is not a key type (\"RSA\" or "
-		    "\"ECC\")", cfg_show(kt, strlen(kt), show, sizeof(show)));
-		goto out;
-	}
-	p->key_size = present ? (int)n : 0;
-	rc = 0;
-out:
-	free(kt);
-	return rc;
-}
-
-/*
- * server_key_type and server_key_size (microca additions): the key pair
- * /serverkeygen makes (RFC 7030 4.4). The sizes are those lib/keygen.c
- * makes; check_keygen holds the two lists together. Runs after
- * cfg_parse_key(), whose key_type/key_size give the defaults.
- */
-static int
-cfg_parse_server_key(struct cfg_ctx *c, const char *prefix,
-    struct json_object *blk, struct mca_profile *p)
-{
-	char		 name[CFG_NAME_MAX], sname[CFG_NAME_MAX];
-	char		 show[CFG_SHOW_MAX + 8];
-	char		*kt = NULL;
-	long long	 n;
-	int		 rc = MCA_ERR_INTERNAL, present;
-
-	cfg_name(name, sizeof(name), prefix, "server_key_type");
-	cfg_name(sname, sizeof(sname), prefix, "server_key_size");
-	if ((rc = cfg_get_str(c, blk, name, "server_key_type", 0, &kt)) != 0)
-		goto out;
-	if (kt == NULL)
-		p->server_key_type = p->key_type != MCA_KEYTYPE_ANY ?
-		    p->key_type : MCA_KEYTYPE_RSA;
-	else if (strcasecmp(kt, "RSA") == 0)
-		p->server_key_type = MCA_KEYTYPE_RSA;
-	else if (strcasecmp(kt, "ECC") == 0 || strcasecmp(kt, "EC") == 0)
-		p->server_key_type = MCA_KEYTYPE_EC;
-	else {
-		rc = cfg_err(c, name, "\"%s\" is not a key type (\"RSA\" or "
-		    "\"ECC\")", cfg_show(kt, strlen(kt), show, sizeof(show)));
-		goto out;
-	}
-	rc = cfg_get_int(c, blk, sname, "server_key_size", 0, INT_MAX, &n,
-	    &present);
-	if (p->server_key_type == MCA_KEYTYPE_RSA) {
-		if (rc != 0 || (present && n != 2048 && n != 3072 &&
-		    n != 4096)) {
-			rc = cfg_err(c, sname, "expected 2048, 3072 or 4096 "
-			    "(server keys are RSA)");
-			goto out;
-		}
-	} else if (rc != 0 || (present && n != 256 && n != 384)) {
-		rc = cfg_err(c, sname, "expected 256 or 384 (server keys are "
-		    "ECC)");
-		goto out;
-	}
-	if (present)
-		p->server_key_size = (int)n;
-	else if (p->server_key_type == p->key_type &&
-	    ((p->key_type == MCA_KEYTYPE_RSA && (p->key_size == 2048 ||
-	    p->key_size == 3072 || p->key_size == 4096)) ||
-	    (p->key_type == MCA_KEYTYPE_EC && (p->key_size == 256 ||
-	    p->key_size == 384))))
-		p->server_key_size = p->key_size;
-	else
-		p->server_key_size =
-		    p->server_key_type == MCA_KEYTYPE_RSA ? 2048 : 256;
-
-	/* A label whose own key rule would refuse the keys it makes. */
-	if (p->key_type != MCA_KEYTYPE_ANY &&
-	    (p->server_key_type != p->key_type ||
-	    (p->key_size != 0 && p->server_key_size != p->key_size)) &&
-	    (rc = cfg_warn(c, "%s: /serverkeygen makes %s-%d keys, which "
-	    "key_type/key_size refuse in CSRs", prefix,
-	    p->server_key_type == MCA_KEYTYPE_RSA ? "RSA" : "ECC",
-	    p->server_key_size)) != 0)
-		goto out;
-	rc = 0;
-out:
-	free(kt);
-	return rc;
-}
-
-/*
- * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
- * when absent. 0 or MCA_ERR_CONFIG.
- */
-static int
-cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
-    const char *name, const char *key, size_t max, const char *what,
-    struct json_object **arr)
-{
-	struct json_object	*v;
-	char			 ename[CFG_NAME_MAX + 16];
-	size_t			 i, n;
-	int			 rc;
-
-	*arr = NULL;
-	if (!cfg_lookup(obj, key, &v))
-		return 0;
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return cfg_err(c, name, "expected an array of %s", what);
-	n = json_object_array_length(v);
-	if (n == 0)
-		return cfg_err(c, name, "must name at least one of %s", what);
-	if (n > max)
-		return cfg_err(c, name, "more than %zu entries", max);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		if ((rc = cfg_check_str(c, ename,
-		    json_object_array_get_idx(v, i))) != 0)
-			return rc;
-	}
-	*arr = v;
-	return 0;
-}
-
-/* auth_methods: default ["certificate"]. */
-static int
-cfg_parse_auth(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
-    struct mca_profile *p)
-{
-	struct json_object	*arr;
-	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
-	char			 show[CFG_SHOW_MAX + 8];
-	const char		*s;
-	size_t			 i, j, n;
-	int			 rc;
-
-	cfg_name(name, sizeof(name), prefix, "auth_methods");
-	p->auth_methods = MCA_AUTH_CERTIFICATE;
-	if ((rc = cfg_get_strarray(c, blk, name, "auth_methods",
-	    NELEM(cfg_auth), "\"certificate\", \"passcode\", "
-	    "\"remote_user\"", &arr)) != 0 || arr == NULL)
-		return rc;
-	p->auth_methods = 0;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		s = json_object_get_string(json_object_array_get_idx(arr, i));
-		for (j = 0; j < NELEM(cfg_auth); j++)
-			if (strcmp(s, cfg_auth[j].name) == 0)
-				break;
-		if (j == NELEM(cfg_auth))
-			return cfg_err(c, ename, "\"%s\" is not an "
-			    "authentication method (\"certificate\", "
-			    "\"passcode\" or \"remote_user\")",
-			    cfg_show(s, strlen(s), show, sizeof(show)));
-		if (p->auth_methods & cfg_auth[j].bit)
-			return cfg_err(c, ename, "\"%s\" is listed twice", s);
-		p->auth_methods |= cfg_auth[j].bit;
-	}
-	return 0;
-}
-
-/*
- * One allowed_keys name into k: "RSA-<bits>" (2048-8192) or
- * "EC-P-256/384/521", any case, stored as mca_key_describe() spells it.
- * 0 or -1.
- */
-static int
-cfg_keyspec(const char *s, struct mca_keyspec *k)
-{
-	long long	 bits;
-	size_t		 i;
-
-	memset(k, 0, sizeof(*k));
-	for (i = 0; i < NELEM(cfg_curves); i++)
-		if (strcasecmp(s, cfg_curves[i].name) == 0) {
-			k->type = MCA_KEYTYPE_EC;
-			k->size = cfg_curves[i].bits;
-			(void)snprintf(k->name, sizeof(k->name), "%s",
-			    cfg_curves[i].name);
-			return 0;
-		}
-	if (strncasecmp(s, "RSA-", 4) == 0 &&
-	    mca_num_parse(s + 4, strlen(s + 4), CFG_RSA_MIN, CFG_RSA_MAX,
-	    &bits) == 0) {
-		k->type = MCA_KEYTYPE_RSA;
-		k->size = (int)bits;
-		(void)snprintf(k->name, sizeof(k->name), "RSA-%d", k->size);
-		return 0;
-	}
-	return -1;
-}
-
-/* allowed_keys: the exact keys a CSR may carry on this label. */
-static int
-cfg_parse_allowed(struct cfg_ctx *c, const char *prefix,
-    struct json_object *blk, struct mca_profile *p)
-{
-	struct json_object	*arr, *v;
-	struct mca_keyspec	 k;
-	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
-	char			 show[CFG_SHOW_MAX + 8];
-	const char		*s;
-	size_t			 i, j, n;
-	int			 rc;
-
-	cfg_name(name, sizeof(name), prefix, "allowed_keys");
-	if ((rc = cfg_get_strarray(c, blk, name, "allowed_keys",
-	    MCA_CFG_MAX_KEYS, "key names (\"EC-P-256\", \"RSA-2048\", ...)",
-	    &arr)) != 0 || arr == NULL)
-		return rc;
-	/* One way to say it: key_type/key_size is the shorthand. */
-	if (cfg_lookup(blk, "key_type", &v) || cfg_lookup(blk, "key_size", &v))
-		return cfg_err(c, name, "cannot be combined with key_type/"
-		    "key_size (use one or the other)");
-	n = json_object_array_length(arr);
-	if ((p->allowed_keys = calloc(n, sizeof(*p->allowed_keys))) == NULL)
-		return MCA_ERR_NOMEM;
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		s = json_object_get_string(json_object_array_get_idx(arr, i));
-		if (cfg_keyspec(s, &k) != 0)
-			return cfg_err(c, ename, "\"%s\" is not a key name "
-			    "(\"RSA-<2048 to 8192>\", \"EC-P-256\", "
-			    "\"EC-P-384\" or \"EC-P-521\")",
-			    cfg_show(s, strlen(s), show, sizeof(show)));
-		for (j = 0; j < p->nallowed_keys; j++)
-			if (strcmp(p->allowed_keys[j].name, k.name) == 0)
-				return cfg_err(c, ename, "\"%s\" is listed "
-				    "twice", k.name);
-		p->allowed_keys[p->nallowed_keys++] = k;
-	}
-	return 0;
-}
-
-/* The NID of a subject attribute name ("CN", "commonName"), or NID_undef. */
-static int
-cfg_subject_nid(const char *s)
-{
-	size_t	 i;
-	int	 nid;
-
-	for (i = 0; i < NELEM(cfg_subject_nids); i++) {
-		nid = cfg_subject_nids[i];
-		if (strcasecmp(s, OBJ_nid2sn(nid)) == 0 ||
-		    strcasecmp(s, OBJ_nid2ln(nid)) == 0)
-			return nid;
-	}
-	return NID_undef;
-}
-
-/*
- * Reads an interval "{m}", "{m,}", "{m,n}" or "{,n}" at s; *len is its length
- * and *max its upper bound (m when unbounded). 0, or -1 if s is not an
- * interval (regcomp decides what it is then).
- */
-static int
-cfg_interval(const char *s, size_t *len, long long *max)
-{
-	const char	*p = s + 1, *q;
-	long long	 m, n;
-
-	/* glibc also reads "{,n}" as "{0,n}". */
-	for (q = p; *q >= '0' && *q <= '9'; q++)
-		continue;
-	m = 0;
-	if ((q == p && *q != ',') || (q > p &&
-	    mca_num_parse(p, (size_t)(q - p), 0, INT_MAX, &m) != 0))
-		return -1;
-	n = m;
-	if (*q == ',') {
-		for (p = ++q; *q >= '0' && *q <= '9'; q++)
-			continue;
-		if (q > p && mca_num_parse(p, (size_t)(q - p), 0, INT_MAX,
-		    &n) != 0)
-			return -1;
-		if (q == p)
-			n = m;
-	}
-	if (*q != '}')
-		return -1;
-	*len = (size_t)(q - s) + 1;
-	*max = n > m ? n : m;
-	return 0;
-}
-
-/*
- * Checks a regex for what glibc's regcomp() would spend gigabytes on:
- * a repetition of a repetition ("a++", "a*{2}": POSIX XBD 9.4.6 leaves
- * them undefined), an interval bound over RE_DUP_MAX (255), and nested
- * intervals that multiply to more than CFG_REGEX_COPIES copies of their
- * operand (regcomp expands intervals). NULL if fine, else why not.
- */
-#define CFG_REGEX_COPIES	1024
-#define CFG_REGEX_DEPTH		32
-
-static const char *
-cfg_regex_cost(const char *s)
-{
-	long long	 inner[CFG_REGEX_DEPTH + 1], last = 0, max, prod;
-	size_t		 i, len, depth = 0;
-	int		 quant = 0;	/* the previous token repeats */
-
-	inner[0] = 1;
-	for (i = 0; s[i] != '\0'; ) {
-		switch (s[i]) {
-		case '\\':
-			last = 1;
-			quant = 0;
-			i += s[i + 1] != '\0' ? 2 : 1;
-			continue;
-		case '[':
-			/* A bracket expression: one atom, ']' first is literal. */
-			i++;
-			if (s[i] == '^')
-				i++;
-			if (s[i] == ']')
-				i++;
-			while (s[i] != '\0' && s[i] != ']') {
-				if (s[i] == '[' && (s[i + 1] == ':' ||
-				    s[i + 1] == '.' || s[i + 1] == '=') &&
-				    (len = strcspn(s + i + 2, "]")) > 0 &&
-				    s[i + 2 + len] != '\0')
-					i += len + 3;
-				else
-					i++;
-			}
-			if (s[i] == ']')
-				i++;
-			last = 1;
-			quant = 0;
-			continue;
-		case '(':
-			if (depth == CFG_REGEX_DEPTH)
-				return "groups nested too deep";
-			inner[++depth] = 1;
-			last = 0;
-			quant = 0;
-			i++;
-			continue;
-		case ')':
-			/* The group is one operand; its cost counts outside. */
-			last = 1;
-			if (depth > 0) {
-				last = inner[depth--];
-				if (last > inner[depth])
-					inner[depth] = last;
-			}
-			quant = 0;
-			i++;
-			continue;
-		case '|':
-		case '^':
-		case '$':
-			last = 0;
-			quant = 0;
-			i++;
-			continue;
-		case '*':
-		case '+':
-		case '?':
-		case '{':
-			max = s[i] == '+' ? 2 : 1;
-			len = 1;
-			if (s[i] == '{' && cfg_interval(s + i, &len, &max) != 0) {
-				/* Not an interval: a literal, or regcomp's error. */
-				last = 1;
-				quant = 0;
-				i++;
+	if (b->nkeys > 64)
+		return MCA_ERR_INTERNAL;
+	if (obj != NULL) {
+		if (b->present != CFG_NO_PRESENT)
+			*(int *)(void *)((char *)base + b->present) = 1;
+		it = json_object_iter_begin(obj);
+		end = json_object_iter_end(obj);
+		for (; !json_object_iter_equal(&it, &end);
+		    json_object_iter_next(&it)) {
+			k = json_object_iter_peek_name(&it);
+			v = json_object_iter_peek_value(&it);
+			for (i = 0; i < b->nkeys; i++)
+				if (strcmp(k, b->keys[i].name) == 0)
+					break;
+			if (i < b->nkeys) {
+				seen |= (uint64_t)1 << i;
+				if ((rc = cfg_key_set(c, name, &b->keys[i], v,
+				    base)) != 0)
+					return rc;
 				continue;
 			}
-			if (quant)
-				return "a repetition of a repetition (\"a++\", "
-				    "\"a*{2}\": POSIX leaves them undefined)";
-			if (max > 255)
-				return "an interval bound over 255 (RE_DUP_MAX)";
-			prod = (last > 0 ? last : 1) * (max > 0 ? max : 1);
-			if (prod > CFG_REGEX_COPIES)
-				return "nested intervals repeat more than 1024 "
-				    "times";
-			if (prod > inner[depth])
-				inner[depth] = prod;
-			last = prod;
-			quant = 1;
-			i += len;
-			continue;
-		default:
-			last = 1;
-			quant = 0;
-			i++;
-			continue;
+			rc = other != NULL ? other(c, k, v, arg) : 1;
+			if (rc == 1)
+				rc = cfg_warn(c, "unknown key \"%s%s%s\" "
+				    "ignored", name, *name != '\0' ? "." : "",
+				    cfg_show(k, strlen(k), show,
+				    sizeof(show)));
+			if (rc != 0)
+				return rc;
 		}
 	}
-	return NULL;
-}
-
-/* subject_patterns: attribute -> POSIX extended regex. */
-static int
-cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
-    struct json_object *blk, struct mca_profile *p)
-{
-	struct json_object_iterator	 it, end;
-	struct json_object		*obj, *v;
-	struct mca_subject_rule		*r;
-	char				 name[CFG_NAME_MAX];
-	char				 ename[CFG_NAME_MAX + CFG_SHOW_MAX + 8];
-	char				 show[CFG_SHOW_MAX + 8], err[128];
-	const char			*k, *re, *why;
-	size_t				 i, n;
-	int				 rc, nid, ec;
-
-	cfg_name(name, sizeof(name), prefix, "subject_patterns");
-	if (!cfg_lookup(blk, "subject_patterns", &obj))
-		return 0;
-	if (obj == NULL || !json_object_is_type(obj, json_type_object))
-		return cfg_err(c, name, "expected an object of attribute: "
-		    "regex (e.g. {\"CN\": \"^dev-[0-9]+$\"})");
-	n = (size_t)json_object_object_length(obj);
-	if (n > MCA_CFG_MAX_SUBJECT)
-		return cfg_err(c, name, "more than %d entries",
-		    MCA_CFG_MAX_SUBJECT);
-	if (n == 0)
-		return 0;
-	if ((p->subject_rules = calloc(n, sizeof(*p->subject_rules))) == NULL)
-		return MCA_ERR_NOMEM;
-	it = json_object_iter_begin(obj);
-	end = json_object_iter_end(obj);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		k = json_object_iter_peek_name(&it);
-		v = json_object_iter_peek_value(&it);
-		(void)snprintf(ename, sizeof(ename), "%s.%s", name,
-		    cfg_show(k, strlen(k), show, sizeof(show)));
-		if ((nid = cfg_subject_nid(k)) == NID_undef)
-			return cfg_err(c, ename, "not a subject attribute "
-			    "(CN, O, OU, C, L, ST, serialNumber, "
-			    "emailAddress, DC, UID, ...)");
-		for (i = 0; i < p->nsubject_rules; i++)
-			if (p->subject_rules[i].nid == nid)
-				return cfg_err(c, ename, "same attribute as "
-				    "\"%s\"", p->subject_rules[i].attr);
-		if ((rc = cfg_check_str(c, ename, v)) != 0)
-			return rc;
-		re = json_object_get_string(v);
-		if (strlen(re) > CFG_PATTERN_MAX)
-			return cfg_err(c, ename, "longer than %d bytes",
-			    CFG_PATTERN_MAX);
-		if ((why = cfg_regex_cost(re)) != NULL)
-			return cfg_err(c, ename, "\"%s\" is refused: %s",
-			    cfg_show(re, strlen(re), show, sizeof(show)), why);
-		r = &p->subject_rules[p->nsubject_rules];
-		r->nid = nid;
-		if ((r->attr = strdup(k)) == NULL ||
-		    (r->pattern = strdup(re)) == NULL) {
-			free(r->attr);
-			r->attr = NULL;
-			return MCA_ERR_NOMEM;
-		}
-		if ((ec = regcomp(&r->re, re, REG_EXTENDED | REG_NOSUB)) !=
-		    0) {
-			(void)regerror(ec, &r->re, err, sizeof(err));
-			free(r->attr);
-			free(r->pattern);
-			r->attr = r->pattern = NULL;
-			return cfg_err(c, ename, "\"%s\" is not a POSIX "
-			    "extended regular expression: %s",
-			    cfg_show(re, strlen(re), show, sizeof(show)), err);
-		}
-		p->nsubject_rules++;
-		/* Anchors are the operator's choice; say when they are off. */
-		if ((re[0] != '^' || re[strlen(re) - 1] != '$') &&
-		    (rc = cfg_warn(c, "%s: not anchored with ^ and $: it "
-		    "matches anywhere in the value", ename)) != 0)
+	for (i = 0; i < b->nkeys; i++) {
+		if (seen & ((uint64_t)1 << i))
+			continue;
+		if (obj != NULL && (b->keys[i].flags & CFG_F_REQUIRED))
+			return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+			    b->keys[i].name), "missing (required)");
+		if ((rc = cfg_key_default(c, name, &b->keys[i], base)) != 0)
 			return rc;
 	}
+	if (obj != NULL && b->check != NULL)
+		return b->check(c, name, base);
 	return 0;
 }
 
-/*
- * The policy keys of a label (microca additions): auth_methods,
- * mtls_ca_cert, allowed_keys, subject_patterns.
- */
-static int
-cfg_parse_policy(struct cfg_ctx *c, const char *prefix,
-    struct json_object *blk, struct mca_profile *p)
+void
+cfg_block_free(const struct cfg_block *b, void *base)
 {
-	char	 name[CFG_NAME_MAX];
-	int	 rc;
+	const struct cfg_key	*k;
+	size_t			 i;
 
-	if ((rc = cfg_parse_auth(c, prefix, blk, p)) != 0)
-		return rc;
-	cfg_name(name, sizeof(name), prefix, "mtls_ca_cert");
-	if ((rc = cfg_get_str(c, blk, name, "mtls_ca_cert", 0,
-	    &p->mtls_ca_cert)) != 0)
-		return rc;
-	if (p->mtls_ca_cert != NULL &&
-	    !(p->auth_methods & MCA_AUTH_CERTIFICATE) &&
-	    (rc = cfg_warn(c, "%s: ignored: auth_methods does not include "
-	    "\"certificate\"", name)) != 0)
-		return rc;
-	if ((rc = cfg_parse_allowed(c, prefix, blk, p)) != 0)
-		return rc;
-	return cfg_parse_subject(c, prefix, blk, p);
+	if (base == NULL)
+		return;
+	for (i = 0; i < b->nkeys; i++) {
+		k = &b->keys[i];
+		if (k->type == CFG_T_STR || k->type == CFG_T_HASH)
+			cfg_str_free(CFG_FIELD(base, k, char *),
+			    k->flags & CFG_F_SECRET);
+		else if (k->type == CFG_T_BLOCK)
+			cfg_block_free(k->block, CFG_FIELD(base, k, char));
+	}
 }
 
-/* One end_certificate_config_<N> block into p. */
-static int
-cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
-    struct mca_profile *p)
+void
+cfg_block_wipe_json(const struct cfg_block *b, struct json_object *obj)
 {
-	struct json_object_iterator	 it, end;
-	struct json_object		*blk = e->obj, *v;
-	char				 prefix[CFG_NAME_MAX];
-	char				 name[CFG_NAME_MAX];
-	char				 show[CFG_SHOW_MAX + 8];
-	const char			*k;
-	long long			 n;
-	size_t				 i;
-	int				 rc, present;
+	const struct cfg_key	*k;
+	struct json_object	*v;
+	size_t			 i;
 
-	(void)snprintf(prefix, sizeof(prefix), CFG_PREFIX "%d", e->n);
-	p->index = e->n;
-	p->path_len = -1;
-	p->b64_line_length = CFG_DEF_B64;
-	if (blk == NULL || !json_object_is_type(blk, json_type_object))
-		return cfg_err(c, prefix, "expected an object");
-
-	it = json_object_iter_begin(blk);
-	end = json_object_iter_end(blk);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		k = json_object_iter_peek_name(&it);
-		for (i = 0; i < NELEM(cfg_profile_keys); i++)
-			if (strcmp(k, cfg_profile_keys[i]) == 0)
-				break;
-		if (i == NELEM(cfg_profile_keys) &&
-		    (rc = cfg_warn(c, "unknown key \"%s.%s\" ignored", prefix,
-		    cfg_show(k, strlen(k), show, sizeof(show)))) != 0)
-			return rc;
+	if (obj == NULL || !json_object_is_type(obj, json_type_object))
+		return;
+	for (i = 0; i < b->nkeys; i++) {
+		k = &b->keys[i];
+		if (!json_object_object_get_ex(obj, k->name, &v) || v == NULL)
+			continue;
+		if (k->type == CFG_T_BLOCK)
+			cfg_block_wipe_json(k->block, v);
+		else if ((k->flags & CFG_F_SECRET) &&
+		    json_object_is_type(v, json_type_string))
+			OPENSSL_cleanse((char *)json_object_get_string(v),
+			    (size_t)json_object_get_string_len(v));
 	}
+}
 
-	cfg_name(name, sizeof(name), prefix, "end_point_name");
-	if ((rc = cfg_get_str(c, blk, name, "end_point_name", 1,
-	    &p->name)) != 0 ||
-	    (rc = cfg_check_label(c, name, p->name)) != 0)
-		return rc;
+int
+cfg_upstream_require(struct cfg_ctx *c, const char *name,
+    const struct mca_cfg_upstream *u, const char *why)
+{
+	char		 kname[CFG_NAME_MAX];
+	const char	*miss = NULL;
 
-	if ((rc = cfg_get_bool(c, blk, cfg_name(name, sizeof(name), prefix,
-	    "is_unlimited_validity"), "is_unlimited_validity",
-	    &p->is_unlimited_validity)) != 0)
-		return rc;
-	cfg_name(name, sizeof(name), prefix, "validity_in_days");
-	if ((rc = cfg_get_int(c, blk, name, "validity_in_days", 1,
-	    CFG_VALIDITY_MAX, &n, &present)) != 0)
-		return rc;
-	if (!present && !p->is_unlimited_validity)
-		return cfg_err(c, name, "missing (required unless "
-		    "is_unlimited_validity is true)");
-	/* 0: unlimited and not given; the issuer uses 99991231235959Z. */
-	p->validity_days = (int)n;
-
-	if ((rc = cfg_parse_eku(c, prefix, blk, p)) != 0 ||
-	    (rc = cfg_parse_ku(c, prefix, blk, p)) != 0)
-		return rc;
-	if ((rc = cfg_get_bool(c, blk, cfg_name(name, sizeof(name), prefix,
-	    "is_device_cert"), "is_device_cert", &p->is_device_cert)) != 0 ||
-	    (rc = cfg_get_bool(c, blk, cfg_name(name, sizeof(name), prefix,
-	    "is_ca"), "is_ca", &p->is_ca)) != 0)
-		return rc;
-
-	/* The seed writes null for "no constraint". */
-	cfg_name(name, sizeof(name), prefix, "path_length_constraint");
-	if (!cfg_lookup(blk, "path_length_constraint", &v) || v == NULL)
-		p->path_len = -1;
-	else {
-		if ((rc = cfg_get_int(c, blk, name, "path_length_constraint",
-		    0, 255, &n, &present)) != 0)
-			return rc;
-		p->path_len = (int)n;
-	}
-
-	/*
-	 * RFC 5280 4.2.1.3: keyCertSign only with cA; refuse rather than
-	 * issue certificates that relying parties reject or misread.
-	 */
-	if ((p->key_usage & MCA_KU_KEY_CERT_SIGN) && !p->is_ca)
-		return cfg_err(c, cfg_name(name, sizeof(name), prefix,
-		    "key_usage.key_cert_sign"), "needs is_ca true "
-		    "(RFC 5280 4.2.1.3)");
-	/* RFC 5280 4.2.1.9: pathLen means nothing without cA. */
-	if (p->path_len >= 0 && !p->is_ca &&
-	    (rc = cfg_warn(c, "%s: ignored because is_ca is false",
-	    cfg_name(name, sizeof(name), prefix,
-	    "path_length_constraint"))) != 0)
-		return rc;
-	/* RFC 5280 4.2.1.3: encipherOnly/decipherOnly qualify keyAgreement. */
-	if ((p->key_usage & (MCA_KU_ENCIPHER_ONLY | MCA_KU_DECIPHER_ONLY)) &&
-	    !(p->key_usage & MCA_KU_KEY_AGREEMENT) &&
-	    (rc = cfg_warn(c, "%s: encipher_only/decipher_only without "
-	    "key_agreement have no meaning", cfg_name(name, sizeof(name),
-	    prefix, "key_usage"))) != 0)
-		return rc;
-
-	cfg_name(name, sizeof(name), prefix, "base64_line_length");
-	if ((rc = cfg_get_int(c, blk, name, "base64_line_length", 0, 4096,
-	    &n, &present)) != 0 || (present && n % 4 != 0))
-		return cfg_err(c, name, "expected 0 (one line) or a multiple "
-		    "of 4 from 4 to 4096");
-	if (present)
-		p->b64_line_length = (int)n;
-
-	if ((rc = cfg_parse_key(c, prefix, blk, p)) != 0)
-		return rc;
-	if ((rc = cfg_parse_server_key(c, prefix, blk, p)) != 0)
-		return rc;
-	return cfg_parse_policy(c, prefix, blk, p);
+	if (u->appviewx_hostname == NULL)
+		miss = "appviewx_hostname";
+	else if (u->port == 0)
+		miss = "port";
+	else if (u->est_agent_setting_name == NULL)
+		miss = "est_agent_setting_name";
+	if (miss == NULL)
+		return 0;
+	return cfg_err(c, cfg_name(kname, sizeof(kname), name, miss),
+	    "missing (required %s)", why);
 }
 
 static int
@@ -1210,229 +595,104 @@ cfg_ent_cmp(const void *a, const void *b)
 	return x->n < y->n ? -1 : x->n > y->n;
 }
 
-/*
- * Pass 1: the type of each known top-level key, warnings for unknown
- * ones, and the end_certificate_config_<N> blocks into *ents (sorted).
- */
+/* The end_certificate_config_<N> blocks, as they are met. */
+struct cfg_ents {
+	struct cfg_ent	*e;
+	size_t		 n, cap;
+};
+
+/* Top-level keys not in cfg_top: the end_certificate_config_<N>. */
 static int
-cfg_scan(struct cfg_ctx *c, struct json_object *root, struct cfg_ent **ents,
-    size_t *nents)
+cfg_top_other(struct cfg_ctx *c, const char *k, struct json_object *v,
+    void *arg)
 {
-	struct json_object_iterator	 it, end;
-	struct json_object		*v;
-	struct cfg_ent			*e = NULL;
-	char				 show[CFG_SHOW_MAX + 8];
-	const char			*k;
-	size_t				 i, n = 0, cap;
-	long long			 num;
-	int				 rc = MCA_ERR_INTERNAL, present;
+	struct cfg_ents	*ents = arg;
+	char		 show[CFG_SHOW_MAX + 8];
+	size_t		 plen = strlen(CFG_PREFIX);
+	long long	 num;
 
-	*ents = NULL;
-	*nents = 0;
-	cap = (size_t)json_object_object_length(root);
-	if (cap > 0 && (e = calloc(cap, sizeof(*e))) == NULL)
-		return MCA_ERR_NOMEM;
-
-	it = json_object_iter_begin(root);
-	end = json_object_iter_end(root);
-	for (; !json_object_iter_equal(&it, &end); json_object_iter_next(&it)) {
-		k = json_object_iter_peek_name(&it);
-		v = json_object_iter_peek_value(&it);
-		if (strncmp(k, CFG_PREFIX, strlen(CFG_PREFIX)) == 0) {
-			if (mca_num_parse(k + strlen(CFG_PREFIX),
-			    strlen(k + strlen(CFG_PREFIX)), 1, INT_MAX,
-			    &num) != 0) {
-				rc = cfg_err(c, cfg_show(k, strlen(k), show,
-				    sizeof(show)), "the suffix must be a "
-				    "positive decimal integer without leading "
-				    "zeros");
-				goto out;
-			}
-			if (n == MCA_CFG_MAX_PROFILES) {
-				rc = cfg_err(c, k, "more than %d "
-				    CFG_PREFIX "<N> blocks",
-				    MCA_CFG_MAX_PROFILES);
-				goto out;
-			}
-			e[n].n = (int)num;
-			e[n].obj = v;
-			n++;
-			continue;
-		}
-		for (i = 0; i < NELEM(cfg_top); i++)
-			if (strcmp(k, cfg_top[i].name) == 0)
-				break;
-		if (i == NELEM(cfg_top)) {
-			if ((rc = cfg_warn(c, "unknown key \"%s\" ignored",
-			    cfg_show(k, strlen(k), show, sizeof(show)))) != 0)
-				goto out;
-			continue;
-		}
-		switch (cfg_top[i].kind) {
-		case CFG_K_STR:
-			rc = cfg_check_str(c, k, v);
-			break;
-		case CFG_K_BOOL:
-			rc = cfg_get_bool(c, root, k, k, &present);
-			break;
-		case CFG_K_PORT:
-			rc = cfg_get_int(c, root, k, k, 1, 65535, &num,
-			    &present);
-			break;
-		case CFG_K_OBJ:
-			rc = v != NULL &&
-			    json_object_is_type(v, json_type_object) ? 0 :
-			    cfg_err(c, k, "expected an object");
-			break;
-		default:
-			rc = MCA_ERR_INTERNAL;
-			break;
-		}
-		if (rc != 0)
-			goto out;
-	}
-	if (n > 1)
-		qsort(e, n, sizeof(*e), cfg_ent_cmp);
-	*ents = e;
-	*nents = n;
-	e = NULL;
-	rc = 0;
-out:
-	free(e);
-	return rc;
+	if (strncmp(k, CFG_PREFIX, plen) != 0)
+		return 1;
+	if (mca_num_parse(k + plen, strlen(k + plen), 1, INT_MAX, &num) != 0)
+		return cfg_err(c, cfg_show(k, strlen(k), show, sizeof(show)),
+		    "the suffix must be a positive decimal integer without "
+		    "leading zeros");
+	if (ents->n == MCA_CFG_MAX_PROFILES)
+		return cfg_err(c, k, "more than %d " CFG_PREFIX "<N> blocks",
+		    MCA_CFG_MAX_PROFILES);
+	if (ents->n == ents->cap)
+		return MCA_ERR_INTERNAL;
+	ents->e[ents->n].n = (int)num;
+	ents->e[ents->n].obj = v;
+	ents->n++;
+	return 0;
 }
 
-/* Pass 2: everything into c->cfg. */
+/* The rules that span top-level keys and blocks. */
 static int
-cfg_build(struct cfg_ctx *c, struct json_object *root)
+cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 {
-	struct mca_cfg		*cfg = c->cfg;
-	struct json_object	*icc;
-	struct cfg_ent		*ents = NULL;
-	char			*sync = NULL, *copysync = NULL;
-	char			 show[CFG_SHOW_MAX + 8], name[CFG_NAME_MAX];
-	size_t			 nents = 0, i, j;
-	int			 rc = MCA_ERR_INTERNAL;
+	struct mca_cfg	*cfg = base;
+	int		 rc;
 
-	if ((rc = cfg_scan(c, root, &ents, &nents)) != 0)
-		goto out;
-
-	if ((rc = cfg_get_str(c, root, "intermediate_cert_path",
-	    "intermediate_cert_path", 1, &cfg->intermediate_cert_path)) != 0 ||
-	    (rc = cfg_get_str(c, root,
-	    "intermediate_private_key_label_in_pkcs11",
-	    "intermediate_private_key_label_in_pkcs11", 0,
-	    &cfg->intermediate_private_key_label_in_pkcs11)) != 0 ||
-	    (rc = cfg_get_str(c, root, "pkcs11_library", "pkcs11_library", 0,
-	    &cfg->pkcs11_library)) != 0 ||
-	    (rc = cfg_get_str(c, root, "pkcs11_library_pin",
-	    "pkcs11_library_pin", 0, &cfg->pkcs11_library_pin)) != 0 ||
-	    (rc = cfg_get_str(c, root, "mtls_ca_cert", "mtls_ca_cert", 0,
-	    &cfg->mtls_ca_cert)) != 0 ||
-	    (rc = cfg_get_str(c, root, "intermediate_private_key_path",
-	    "intermediate_private_key_path", 0,
-	    &cfg->intermediate_private_key_path)) != 0 ||
-	    (rc = cfg_get_str(c, root, "ledger_db_path", "ledger_db_path", 0,
-	    &cfg->ledger_db_path)) != 0 ||
-	    (rc = cfg_get_str(c, root, "issued_certs_dir", "issued_certs_dir",
-	    0, &cfg->issued_certs_dir)) != 0 ||
-	    (rc = cfg_get_str(c, root, "default_end_point_name",
-	    "default_end_point_name", 0, &cfg->default_end_point_name)) != 0 ||
-	    (rc = cfg_get_str(c, root, "ledger_synchronous",
-	    "ledger_synchronous", 0, &sync)) != 0 ||
-	    (rc = cfg_get_str(c, root, "issued_certs_synchronous",
-	    "issued_certs_synchronous", 0, &copysync)) != 0 ||
-	    (rc = cfg_get_str(c, root, "rollover_cert_path",
-	    "rollover_cert_path", 0, &cfg->rollover_cert_path)) != 0)
-		goto out;
-
+	(void)name;
 	/* The key: a PKCS#11 label, or a PEM file. */
 	if (cfg->intermediate_private_key_label_in_pkcs11 != NULL) {
-		if (cfg->pkcs11_library == NULL) {
-			rc = cfg_err(c, "pkcs11_library", "missing (required "
+		if (cfg->pkcs11_library == NULL)
+			return cfg_err(c, "pkcs11_library", "missing (required "
 			    "with intermediate_private_key_label_in_pkcs11)");
-			goto out;
-		}
-		if (cfg->pkcs11_library_pin == NULL) {
-			rc = cfg_err(c, "pkcs11_library_pin", "missing "
+		if (cfg->pkcs11_library_pin == NULL)
+			return cfg_err(c, "pkcs11_library_pin", "missing "
 			    "(required with "
 			    "intermediate_private_key_label_in_pkcs11)");
-			goto out;
-		}
 		if (cfg->intermediate_private_key_path != NULL) {
 			free(cfg->intermediate_private_key_path);
 			cfg->intermediate_private_key_path = NULL;
 			if ((rc = cfg_warn(c, "intermediate_private_key_path "
 			    "ignored: intermediate_private_key_label_in_pkcs11 "
 			    "is set")) != 0)
-				goto out;
+				return rc;
 		}
-	} else if (cfg->intermediate_private_key_path == NULL) {
-		rc = cfg_err(c, "intermediate_private_key_label_in_pkcs11",
+	} else if (cfg->intermediate_private_key_path == NULL)
+		return cfg_err(c, "intermediate_private_key_label_in_pkcs11",
 		    "missing (required, or set intermediate_private_key_path)");
-		goto out;
-	}
 
-	if ((rc = cfg_sync_word(c, "ledger_synchronous", sync, "NORMAL",
-	    &cfg->ledger_synchronous_full)) != 0 ||
-	    (rc = cfg_sync_word(c, "issued_certs_synchronous", copysync, "OFF",
-	    &cfg->issued_certs_sync)) != 0)
-		goto out;
+	/* Keys in the token need the token. */
+	if (cfg->pkcs11_library == NULL &&
+	    ((cfg->mtls_server.key_in_pkcs11 &&
+	    cfg->mtls_server.key_label != NULL) ||
+	    (cfg->mtls_client.key_in_pkcs11 &&
+	    cfg->mtls_client.key_label != NULL)))
+		return cfg_err(c, "pkcs11_library", "missing (required with "
+		    "is_private_key_label_required true)");
+	return 0;
+}
 
-	/* The type of intermediate_cert_config was checked in cfg_scan. */
-	if (cfg_lookup(root, "intermediate_cert_config", &icc) &&
-	    (rc = cfg_get_str(c, icc, "intermediate_cert_config.hash_function",
-	    "hash_function", 0, &cfg->hash_function)) != 0)
-		goto out;
-	if (cfg->hash_function == NULL &&
-	    (cfg->hash_function = strdup(CFG_DEF_HASH)) == NULL) {
+/* Everything into c->cfg. */
+static int
+cfg_build(struct cfg_ctx *c, struct json_object *root)
+{
+	struct mca_cfg	*cfg = c->cfg;
+	struct cfg_ents	 ents = { NULL, 0, 0 };
+	char		 show[CFG_SHOW_MAX + 8];
+	size_t		 i;
+	int		 rc = MCA_ERR_INTERNAL;
+
+	ents.cap = (size_t)json_object_object_length(root);
+	if (ents.cap > 0 &&
+	    (ents.e = calloc(ents.cap, sizeof(*ents.e))) == NULL) {
 		rc = MCA_ERR_NOMEM;
 		goto out;
 	}
-	if (mca_md_by_name(cfg->hash_function) == NULL) {
-		rc = cfg_err(c, "intermediate_cert_config.hash_function",
-		    "\"%s\" is not supported (SHA256, SHA384 or SHA512)",
-		    cfg_show(cfg->hash_function, strlen(cfg->hash_function),
-		    show, sizeof(show)));
+	if ((rc = cfg_block_parse(c, "", root, &cfg_top_block, cfg,
+	    cfg_top_other, &ents)) != 0)
 		goto out;
-	}
-
-	if ((cfg->ledger_db_path == NULL &&
-	    (cfg->ledger_db_path = strdup(CFG_DEF_LEDGER)) == NULL) ||
-	    (cfg->issued_certs_dir == NULL &&
-	    (cfg->issued_certs_dir = strdup(CFG_DEF_ISSUED)) == NULL)) {
-		rc = MCA_ERR_NOMEM;
-		goto out;
-	}
 
 	/* The profiles, by N. */
-	if (nents == 0) {
-		rc = cfg_err(c, CFG_PREFIX "<N>", "missing (at least one "
-		    "block is required)");
+	if (ents.n > 1)
+		qsort(ents.e, ents.n, sizeof(*ents.e), cfg_ent_cmp);
+	if ((rc = cfg_profiles_build(c, ents.e, ents.n)) != 0)
 		goto out;
-	}
-	if ((cfg->profiles = calloc(nents, sizeof(*cfg->profiles))) == NULL) {
-		rc = MCA_ERR_NOMEM;
-		goto out;
-	}
-	cfg->nprofiles = nents;
-	for (i = 0; i < nents; i++) {
-		if ((rc = cfg_parse_profile(c, &ents[i],
-		    &cfg->profiles[i])) != 0)
-			goto out;
-		for (j = 0; j < i; j++)
-			if (strcmp(cfg->profiles[j].name,
-			    cfg->profiles[i].name) == 0) {
-				(void)snprintf(name, sizeof(name),
-				    CFG_PREFIX "%d.end_point_name",
-				    cfg->profiles[i].index);
-				rc = cfg_err(c, name, "\"%s\" is already "
-				    "used by " CFG_PREFIX "%d",
-				    cfg->profiles[i].name,
-				    cfg->profiles[j].index);
-				goto out;
-			}
-	}
 
 	if (cfg->default_end_point_name == NULL) {
 		if ((cfg->default_end_point_name =
@@ -1460,36 +720,8 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		goto out;
 	rc = 0;
 out:
-	free(sync);
-	free(copysync);
-	free(ents);
+	free(ents.e);
 	return rc;
-}
-
-/* The 1-based line of byte offset off in s. */
-static size_t
-cfg_line(const char *s, size_t off)
-{
-	size_t	 i, line = 1;
-
-	for (i = 0; i < off; i++)
-		if (s[i] == '\n')
-			line++;
-	return line;
-}
-
-/* Wipes the string obj.key in place (json-c's copy of the PIN). */
-static void
-cfg_wipe_json_str(struct json_object *obj, const char *key)
-{
-	struct json_object	*v = NULL;
-
-	if (obj == NULL || !json_object_is_type(obj, json_type_object) ||
-	    !json_object_object_get_ex(obj, key, &v) || v == NULL ||
-	    !json_object_is_type(v, json_type_string))
-		return;
-	OPENSSL_cleanse((char *)json_object_get_string(v),
-	    (size_t)json_object_get_string_len(v));
 }
 
 /*
@@ -1514,7 +746,11 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	struct cfg_ctx		 c;
 	struct mca_cfg		*cfg = NULL;
 	struct json_tokener	*tok = NULL;
+	struct json_object	*root = NULL;
+	struct mca_jsondup	 dup;
 	enum json_tokener_error	 jerr;
+	char			 show[CFG_SHOW_MAX + 8];
+	char			 pshow[CFG_SHOW_MAX + 8];
 	const char		*p, *what;
 	size_t			 off;
 	int			 rc = MCA_ERR_INTERNAL;
@@ -1526,7 +762,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		    path, MCA_CFG_FILE_MAX);
 	if ((p = memchr(json, '\0', len)) != NULL)
 		return mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: contains a "
-		    "NUL byte", path, cfg_line(json, (size_t)(p - json)));
+		    "NUL byte", path, mca_text_line(json, (size_t)(p - json)));
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
 		rc = MCA_ERR_NOMEM;
@@ -1543,7 +779,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	/* Strict: no trailing commas, comments or text after the object. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
-	cfg->root = json_tokener_parse_ex(tok, json, (int)len);
+	root = json_tokener_parse_ex(tok, json, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
 	if (off > len)
@@ -1553,7 +789,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		 * A bare top-level number or literal ("42", "null") is only
 		 * complete once a delimiter follows: feed the end of input.
 		 */
-		cfg->root = json_tokener_parse_ex(tok, "", 1);
+		root = json_tokener_parse_ex(tok, "", 1);
 		if (json_tokener_get_error(tok) == json_tokener_success)
 			jerr = json_tokener_success;
 		off = len;
@@ -1568,17 +804,30 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		what = jerr == json_tokener_continue ?
 		    "unexpected end of file" : json_tokener_error_desc(jerr);
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: invalid JSON: "
-		    "%s", path, cfg_line(json, off), what);
+		    "%s", path, mca_text_line(json, off), what);
 		goto out;
 	}
-	if (cfg->root == NULL ||
-	    !json_object_is_type(cfg->root, json_type_object)) {
+	/* A key named twice (json-c keeps the last silently) is refused. */
+	if ((rc = mca_jsondup_find(json, len, &dup)) == 1) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: %s%s%s: "
+		    "duplicate key (first on line %zu)", path, dup.line,
+		    cfg_show(dup.path, strlen(dup.path), pshow, sizeof(pshow)),
+		    dup.path[0] != '\0' ? "." : "",
+		    cfg_show(dup.key, dup.keylen, show, sizeof(show)),
+		    dup.first_line);
+		goto out;
+	}
+	if (rc == MCA_ERR_INVAL)
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: invalid JSON", path);
+	if (rc != 0)
+		goto out;
+	if (root == NULL || !json_object_is_type(root, json_type_object)) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: the top level must be a "
 		    "JSON object", path);
 		goto out;
 	}
 
-	if ((rc = cfg_build(&c, cfg->root)) != 0)
+	if ((rc = cfg_build(&c, root)) != 0)
 		goto out;
 
 	if (mode != NULL && (*mode & S_IROTH) &&
@@ -1588,6 +837,9 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		goto out;
 	rc = 0;
 out:
+	/* No JSON outlives loading; json-c's copies of secrets are wiped. */
+	cfg_block_wipe_json(&cfg_top_block, root);
+	json_object_put(root);
 	cfg_tokener_free(tok);
 	if (rc == MCA_ERR_NOMEM)
 		(void)mca_diag(d, rc, "%s: out of memory", path);
@@ -1657,45 +909,15 @@ mca_cfg_load(const char *path, struct mca_cfg **out, struct mca_diag *d)
 void
 mca_cfg_free(struct mca_cfg *cfg)
 {
-	struct mca_profile	*p;
-	size_t			 i, j;
+	size_t	 i;
 
 	if (cfg == NULL)
 		return;
 	free(cfg->path);
-	free(cfg->intermediate_cert_path);
-	free(cfg->intermediate_private_key_label_in_pkcs11);
-	free(cfg->pkcs11_library);
-	if (cfg->pkcs11_library_pin != NULL) {
-		OPENSSL_cleanse(cfg->pkcs11_library_pin,
-		    strlen(cfg->pkcs11_library_pin));
-		free(cfg->pkcs11_library_pin);
-	}
-	free(cfg->mtls_ca_cert);
-	free(cfg->hash_function);
-	free(cfg->intermediate_private_key_path);
-	free(cfg->ledger_db_path);
-	free(cfg->issued_certs_dir);
-	free(cfg->default_end_point_name);
-	free(cfg->rollover_cert_path);
-	for (i = 0; i < cfg->nprofiles; i++) {
-		p = &cfg->profiles[i];
-		free(p->name);
-		for (j = 0; j < p->neku; j++)
-			free(p->eku[j]);
-		free(p->eku);
-		free(p->mtls_ca_cert);
-		free(p->allowed_keys);
-		for (j = 0; j < p->nsubject_rules; j++) {
-			regfree(&p->subject_rules[j].re);
-			free(p->subject_rules[j].attr);
-			free(p->subject_rules[j].pattern);
-		}
-		free(p->subject_rules);
-	}
+	cfg_block_free(&cfg_top_block, cfg);
+	for (i = 0; i < cfg->nprofiles; i++)
+		cfg_profile_free(&cfg->profiles[i]);
 	free(cfg->profiles);
-	cfg_wipe_json_str(cfg->root, "pkcs11_library_pin");
-	json_object_put(cfg->root);
 	for (i = 0; i < cfg->nwarnings; i++)
 		free(cfg->warnings[i]);
 	free(cfg->warnings);

@@ -1,7 +1,14 @@
 /*
  * config.json in the format of the AppViewX "EST Micro CA" guide (tables
  * 2-10), plus microca's own keys. Parsed once at start-up; everything
- * after that reads these structs, never the JSON.
+ * after that reads these structs, never the JSON: no JSON document
+ * outlives mca_cfg_load().
+ *
+ * lib/cfg.c loads the file and holds the top-level key table;
+ * lib/cfg_profile.c reads end_certificate_config_<N>; lib/cfg_renewal.c
+ * the renewal blocks (tables 2-6); lib/cfg_discovery.c
+ * discover_certificate_config; lib/cfg_azure.c
+ * mtls_azure_device_registration.
  */
 #ifndef MCA_CFG_H
 #define MCA_CFG_H
@@ -10,12 +17,11 @@
 
 #include <regex.h>
 
-#include <json-c/json.h>
-
 #include "err.h"
+#include "estpath.h"	/* MCA_LABEL_MAX */
+#include "keyspec.h"	/* enum mca_keytype, struct mca_keyspec */
 
 #define MCA_CFG_FILE_MAX	(1024u * 1024u)	/* config.json cap */
-#define MCA_LABEL_MAX		64	/* end_point_name length */
 #define MCA_CFG_MAX_PROFILES	256
 #define MCA_CFG_MAX_EKU		32
 
@@ -33,14 +39,6 @@ enum mca_ku {
 	MCA_KU_MAX = 1 << 9
 };
 
-/* A key type a label asks for in CSRs (and later generates). */
-enum mca_keytype {
-	MCA_KEYTYPE_ANY = 0,	/* not configured: any key we accept */
-	MCA_KEYTYPE_RSA,
-	MCA_KEYTYPE_EC,
-	MCA_KEYTYPE_MAX
-};
-
 /* auth_methods: how a client may prove itself on /simpleenroll. */
 enum mca_auth {
 	MCA_AUTH_CERTIFICATE = 1 << 0,	/* "certificate": TLS client cert */
@@ -51,13 +49,6 @@ enum mca_auth {
 
 #define MCA_CFG_MAX_KEYS	16	/* allowed_keys entries */
 #define MCA_CFG_MAX_SUBJECT	16	/* subject_patterns entries */
-
-/* One entry of allowed_keys, spelt as mca_key_describe() spells keys. */
-struct mca_keyspec {
-	enum mca_keytype type;		/* RSA or EC */
-	int		 size;		/* RSA bits, or EC curve bits */
-	char		 name[16];	/* "RSA-2048", "EC-P-256" */
-};
 
 /* One entry of subject_patterns: attribute -> POSIX extended regex. */
 struct mca_subject_rule {
@@ -101,6 +92,82 @@ struct mca_profile {
 	size_t		 nsubject_rules;
 };
 
+/*
+ * The blocks of config.json the cron tools read (tables 2-8 of the guide).
+ * Each is parsed and checked at load like the rest; a block that is not in
+ * the file has present 0 and its defaults.
+ */
+
+/* The upstream EST service (AppViewX's EST agent) a block talks to. */
+struct mca_cfg_upstream {
+	char		*appviewx_hostname;
+	int		 port;		/* 1-65535; 0 when not set */
+	char		*est_agent_setting_name;
+};
+
+/*
+ * intermediate_cert_config (table 2) and device_cert_config (table 3): a
+ * certificate microca requests for itself from upstream.
+ */
+struct mca_cfg_certreq {
+	int		 present;
+	/* use_est (table 2), is_device_cert_required (table 3) */
+	int		 enabled;
+	char		*common_name;
+	char		*country;
+	char		*province;
+	char		*locality;
+	char		*organization;
+	char		*organizational_unit;
+	struct mca_cfg_upstream upstream;
+	enum mca_keytype key_type;	/* ANY when not set */
+	int		 key_size;	/* 0 when not set */
+	char		*hash_function;	/* default "SHA256" */
+	int		 reenroll_days;	/* reenrollment_trigger_before_no_of_days_of_expiry, default 30 */
+};
+
+/* certificateRenewal_config (table 4). */
+struct mca_cfg_renewal {
+	int		 present;
+	int		 enabled;	/* isRenewalOfCertificatesRequired */
+	int		 interval_minutes; /* renewal_check_interval_time_in_minutes, default 1440 */
+	struct mca_cfg_upstream upstream;
+};
+
+/*
+ * mtls_server_cert_config (table 5) and mtls_client_auth_cert_config
+ * (table 6): a TLS certificate microca keeps renewed.
+ */
+struct mca_cfg_mtls {
+	int		 present;
+	int		 key_in_pkcs11;	/* is_private_key_label_required */
+	char		*cert_path;	/* mtls_server_cert_path, mtls_auth_cert_path */
+	char		*key_label;	/* mtls_server_key_label, mtls_auth_key_label */
+	char		*key_path;	/* mtls_server_key_path, mtls_auth_key_path */
+	int		 reenroll_days;	/* default 30 */
+	char		*restart_script; /* trigger_server_restart_script (server only) */
+};
+
+/* discover_certificate_config (table 7). */
+struct mca_cfg_discovery {
+	int		 present;
+	int		 enabled;	/* is_discovery_required */
+	int		 interval_minutes; /* scan_interval_time_in_minutes, default 30 */
+	char		*discovery_name;
+	char		*group_name;	/* groupName */
+	struct mca_cfg_upstream upstream;
+};
+
+/* mtls_azure_device_registration (table 8). */
+struct mca_cfg_azure {
+	int		 present;
+	struct mca_cfg_upstream upstream;
+	char		*workflow;	/* azure_device_registration_workflow */
+	int		 poll_count;	/* default 6 */
+	int		 poll_interval;	/* seconds, default 3 */
+	char		*azure_account;
+};
+
 struct mca_cfg {
 	char		*path;		/* the file this came from */
 	/* seed keys (table 9) */
@@ -109,7 +176,17 @@ struct mca_cfg {
 	char		*pkcs11_library;	/* required with the label */
 	char		*pkcs11_library_pin;	/* secret: wiped on free */
 	char		*mtls_ca_cert;		/* bootstrap CA bundle, or NULL */
-	char		*hash_function;		/* intermediate_cert_config.hash_function, default "SHA256" */
+	int		 new_intermediate_cert;
+	int		 port;			/* 0 when not set */
+	char		*encryption_key_file_path;
+	/* seed blocks (tables 2-8) */
+	struct mca_cfg_certreq	 intermediate;	/* intermediate_cert_config */
+	struct mca_cfg_certreq	 device;	/* device_cert_config */
+	struct mca_cfg_renewal	 renewal;	/* certificateRenewal_config */
+	struct mca_cfg_mtls	 mtls_server;	/* mtls_server_cert_config */
+	struct mca_cfg_mtls	 mtls_client;	/* mtls_client_auth_cert_config */
+	struct mca_cfg_discovery discovery;	/* discover_certificate_config */
+	struct mca_cfg_azure	 azure;		/* mtls_azure_device_registration */
 	/* microca additions */
 	char		*intermediate_private_key_path;	/* PEM key when no label */
 	char		*ledger_db_path;	/* default /var/lib/microca/ledger.db */
@@ -121,12 +198,6 @@ struct mca_cfg {
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;
-	/*
-	 * The whole parsed document, kept for the cron tools, which read the
-	 * blocks this struct does not model (certificateRenewal_config,
-	 * discover_certificate_config, mtls_*_config, ...). Owned.
-	 */
-	struct json_object *root;
 	/* Start-up warnings (unknown keys, readable PIN): one line each. */
 	char		**warnings;
 	size_t		 nwarnings;
@@ -147,7 +218,7 @@ int	 mca_cfg_load(const char *path, struct mca_cfg **out,
 int	 mca_cfg_parse(const char *path, const char *json, size_t len,
 	    struct mca_cfg **out, struct mca_diag *d);
 
-/* Frees (NULL-safe); wipes the PIN. */
+/* Frees (NULL-safe); wipes the secrets (the PIN). */
 void	 mca_cfg_free(struct mca_cfg *cfg);
 
 /* The profile for an EST label, or NULL. "" means the default profile. */

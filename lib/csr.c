@@ -23,10 +23,9 @@
 #include "cfg.h"
 #include "csr.h"
 #include "err.h"
+#include "keyspec.h"
 #include "pem.h"
 
-#define RSA_MIN_BITS	2048
-#define RSA_MAX_BITS	8192
 #define ACCEPTED	"accepted are RSA 2048-8192 and EC P-256, P-384, P-521"
 #define SUBJECT_VALUE_MAX	1024	/* one subject value matched, bytes */
 #define SHOW_MAX		64	/* a value quoted back to the client */
@@ -35,17 +34,6 @@
 static const char *const csr_labels[] = {
 	"CERTIFICATE REQUEST",
 	"NEW CERTIFICATE REQUEST",
-};
-
-/* The named curves we accept, by OID and by their size in key_size. */
-static const struct {
-	int		 nid;
-	int		 bits;
-	const char	*name;
-} csr_curves[] = {
-	{ NID_X9_62_prime256v1, 256, "P-256" },
-	{ NID_secp384r1, 384, "P-384" },
-	{ NID_secp521r1, 521, "P-521" },
 };
 
 static int
@@ -161,9 +149,10 @@ out:
 }
 
 /*
- * The curve entry for an EC key sent with a named curve, or -1. RFC 5480
- * 2.1.1: in PKIX the parameters MUST be namedCurve; implicitCurve and
- * specifiedCurve (explicit parameters) MUST NOT be used.
+ * The size of the curve of an EC key sent with a named curve we accept,
+ * or -1. RFC 5480 2.1.1: in PKIX the parameters MUST be namedCurve;
+ * implicitCurve and specifiedCurve (explicit parameters) MUST NOT be
+ * used.
  */
 static int
 csr_ec_curve(X509_REQ *req, int *explicit)
@@ -172,7 +161,7 @@ csr_ec_curve(X509_REQ *req, int *explicit)
 	X509_ALGOR		*alg = NULL;
 	const ASN1_OBJECT	*aobj = NULL;
 	const void		*pval = NULL;
-	size_t			 i;
+	const struct mca_curve	*c;
 	int			 ptype = V_ASN1_UNDEF, nid;
 
 	*explicit = 0;
@@ -188,10 +177,7 @@ csr_ec_curve(X509_REQ *req, int *explicit)
 		return -1;
 	}
 	nid = OBJ_obj2nid(pval);
-	for (i = 0; i < sizeof(csr_curves) / sizeof(csr_curves[0]); i++)
-		if (csr_curves[i].nid == nid)
-			return (int)i;
-	return -1;
+	return (c = mca_keyspec_curve_nid(nid)) != NULL ? c->bits : -1;
 }
 
 /* 1 if the RSA public exponent is odd and at least 3. */
@@ -215,8 +201,8 @@ csr_rsa_exponent_ok(const EVP_PKEY *k)
 static void
 csr_profile_wants(const struct mca_profile *p, char *out, size_t outlen)
 {
-	const char	*curve = NULL;
-	size_t		 i;
+	const struct mca_curve	*c;
+	const char		*curve = NULL;
 
 	out[0] = '\0';
 	if (p == NULL)
@@ -229,10 +215,8 @@ csr_profile_wants(const struct mca_profile *p, char *out, size_t outlen)
 			(void)snprintf(out, outlen, "RSA");
 		break;
 	case MCA_KEYTYPE_EC:
-		for (i = 0; i < sizeof(csr_curves) / sizeof(csr_curves[0]);
-		    i++)
-			if (csr_curves[i].bits == p->key_size)
-				curve = csr_curves[i].name;
+		if ((c = mca_keyspec_curve_bits(p->key_size)) != NULL)
+			curve = c->name;
 		if (p->key_size == 0)
 			(void)snprintf(out, outlen, "EC");
 		else if (curve != NULL)
@@ -293,7 +277,7 @@ mca_csr_check(X509_REQ *req, const struct mca_profile *p,
 		/* rsaEncryption only: RSA-PSS keys are not "RSA". */
 		is_rsa = 1;
 		bits = EVP_PKEY_get_bits(k);
-		if (bits < RSA_MIN_BITS || bits > RSA_MAX_BITS) {
+		if (bits < MCA_RSA_MIN_BITS || bits > MCA_RSA_MAX_BITS) {
 			rc = mca_diag(d, MCA_ERR_POLICY,
 			    "key %s refused: " ACCEPTED, desc);
 			goto out;
@@ -340,7 +324,7 @@ mca_csr_check(X509_REQ *req, const struct mca_profile *p,
 			    (p->key_size == 0 || p->key_size == bits);
 		else if (p->key_type == MCA_KEYTYPE_EC)
 			match = curve != -1 && (p->key_size == 0 ||
-			    p->key_size == csr_curves[curve].bits);
+			    p->key_size == curve);
 		else
 			match = 0;
 		if (!match) {

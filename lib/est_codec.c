@@ -22,7 +22,9 @@
 #include "buf.h"
 #include "cfg.h"
 #include "err.h"
+#include "keyspec.h"
 #include "est_codec.h"
+#include "text.h"
 
 int
 mca_est_certs_only(STACK_OF(X509) *certs, struct mca_buf *der)
@@ -112,16 +114,9 @@ out:
 static int
 curve_nid(int bits)
 {
-	switch (bits) {
-	case 256:
-		return NID_X9_62_prime256v1;
-	case 384:
-		return NID_secp384r1;
-	case 521:
-		return NID_secp521r1;
-	default:
-		return NID_undef;
-	}
+	const struct mca_curve	*c = mca_keyspec_curve_bits(bits);
+
+	return c != NULL ? c->nid : NID_undef;
 }
 
 /*
@@ -234,20 +229,9 @@ mca_est_csrattrs(const struct mca_profile *p, const EVP_MD *md,
 	}
 	switch (kt) {
 	case MCA_KEYTYPE_EC:
-		switch (size) {
-		case 0:
-		case 256:
-			curve = NID_X9_62_prime256v1;
-			break;
-		case 384:
-			curve = NID_secp384r1;
-			break;
-		case 521:
-			curve = NID_secp521r1;
-			break;
-		default:
+		/* No size: P-256. */
+		if ((curve = curve_nid(size != 0 ? size : 256)) == NID_undef)
 			goto out;
-		}
 		if ((rc = add_attr(&body, NID_X9_62_id_ecPublicKey,
 		    V_ASN1_OBJECT, OBJ_nid2obj(curve))) != 0 ||
 		    (rc = add_oid(&body, ecsig)) != 0)
@@ -341,12 +325,8 @@ mp_boundary_ok(const char *b)
 static int
 mp_header_ok(const char *s)
 {
-	if (s == NULL || *s == '\0')
-		return 0;
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 0;
-	return 1;
+	return s != NULL && *s != '\0' &&
+	    mca_text_ctl_span(s, strlen(s), 0) == strlen(s);
 }
 
 /* Octets of the base64 lines for len octets, CRLFs included. */

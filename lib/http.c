@@ -16,60 +16,19 @@
 #include "err.h"
 #include "http.h"
 #include "num.h"
+#include "text.h"
 
 /* Longest REQUEST_URI we look at; anything longer is not ours. */
 #define MCA_URI_MAX	2048
 
 #define EST_PREFIX	"/.well-known/est/"	/* RFC 7030 3.2.2 */
 
-/* RFC 7030 3.2.2, table of operation path components; case-sensitive. */
-static const char *const mca_op_names[MCA_OP_MAX] = {
-	"cacerts",
-	"simpleenroll",
-	"simplereenroll",
-	"csrattrs",
-	"serverkeygen",
-	"fullcmc",
-};
-
-const char *
-mca_op_name(enum mca_op op)
-{
-	if ((int)op < 0 || op >= MCA_OP_MAX)
-		return "unknown";
-	return mca_op_names[op];
-}
-
-/* 1 if c may appear in an EST label (RFC 7030 3.2.2 leaves it to us). */
-static int
-label_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
-}
-
-/* Looks up the operation s[0..len). 0 or MCA_ERR_NOTFOUND. */
-static int
-op_lookup(const char *s, size_t len, enum mca_op *op)
-{
-	size_t	 i;
-
-	for (i = 0; i < MCA_OP_MAX; i++) {
-		if (strlen(mca_op_names[i]) == len &&
-		    memcmp(mca_op_names[i], s, len) == 0) {
-			*op = (enum mca_op)i;
-			return 0;
-		}
-	}
-	return MCA_ERR_NOTFOUND;
-}
-
 int
 mca_http_route(const char *uri, char *label, size_t labellen,
     enum mca_op *op)
 {
 	const char	*p, *seg1, *seg2 = NULL;
-	size_t		 len, plen, n1, n2 = 0, i;
+	size_t		 len, plen, n1, n2 = 0;
 	enum mca_op	 o;
 
 	if (label != NULL && labellen > 0)
@@ -106,15 +65,12 @@ mca_http_route(const char *uri, char *label, size_t labellen,
 		return MCA_ERR_NOTFOUND;
 
 	if (seg2 == NULL)
-		return op_lookup(seg1, n1, op);
+		return mca_estpath_op(seg1, n1, 0, op);
 
-	/* seg1 is the label: 1-64 of [A-Za-z0-9._-], no leading '.'. */
-	if (n1 > MCA_LABEL_MAX || n1 >= labellen || seg1[0] == '.')
+	/* seg1 is the label. */
+	if (n1 >= labellen || !mca_estpath_label_ok(seg1, n1))
 		return MCA_ERR_NOTFOUND;
-	for (i = 0; i < n1; i++)
-		if (!label_char((unsigned char)seg1[i]))
-			return MCA_ERR_NOTFOUND;
-	if (op_lookup(seg2, n2, &o) != 0)
+	if (mca_estpath_op(seg2, n2, 0, &o) != 0)
 		return MCA_ERR_NOTFOUND;
 	memcpy(label, seg1, n1);
 	label[n1] = '\0';
@@ -235,7 +191,6 @@ int
 mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 {
 	va_list	 ap;
-	size_t	 i;
 	int	 rc;
 
 	/* A private key must not outlive the answer that would carry it. */
@@ -256,11 +211,7 @@ mca_resp_error(struct mca_resp *r, int status, const char *fmt, ...)
 		(void)snprintf(r->reason, sizeof(r->reason), "%s",
 		    mca_http_reason(status));
 	/* One line, whatever the reason quotes from the client. */
-	for (i = 0; r->reason[i] != '\0'; i++) {
-		if ((unsigned char)r->reason[i] < 0x20 ||
-		    (unsigned char)r->reason[i] == 0x7f)
-			r->reason[i] = ' ';
-	}
+	mca_text_ctl_replace(r->reason, ' ');
 	mca_buf_reset(&r->body);
 	if ((rc = mca_buf_addstr(&r->body, r->reason)) != 0 ||
 	    (rc = mca_buf_addc(&r->body, '\n')) != 0) {
@@ -301,10 +252,8 @@ mca_resp_header(struct mca_resp *r, const char *name, const char *value)
 		if (!tchar((unsigned char)name[i]))
 			return MCA_ERR_INVAL;
 	/* No CR, LF or other controls: they would split the header. */
-	for (i = 0; i < vlen; i++)
-		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
-		    (unsigned char)value[i] == 0x7f)
-			return MCA_ERR_INVAL;
+	if (mca_text_ctl_span(value, vlen, MCA_TEXT_TAB_OK) < vlen)
+		return MCA_ERR_INVAL;
 	for (i = 0; i < sizeof(resp_own_headers) /
 	    sizeof(resp_own_headers[0]); i++)
 		if (strcasecmp(name, resp_own_headers[i]) == 0)
@@ -322,10 +271,7 @@ mca_resp_header(struct mca_resp *r, const char *name, const char *value)
 static int
 header_safe(const char *s)
 {
-	for (; *s != '\0'; s++)
-		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
-			return 0;
-	return 1;
+	return mca_text_ctl_span(s, strlen(s), 0) == strlen(s);
 }
 
 int

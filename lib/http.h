@@ -9,19 +9,7 @@
 
 #include "buf.h"
 #include "cfg.h"
-
-enum mca_op {
-	MCA_OP_CACERTS,
-	MCA_OP_SIMPLEENROLL,
-	MCA_OP_SIMPLEREENROLL,
-	MCA_OP_CSRATTRS,
-	MCA_OP_SERVERKEYGEN,
-	MCA_OP_FULLCMC,
-	MCA_OP_MAX
-};
-
-/* "cacerts", "simpleenroll", ... */
-const char	*mca_op_name(enum mca_op op);
+#include "estpath.h"	/* enum mca_op, mca_op_name(), MCA_LABEL_MAX */
 
 /*
  * Routes a REQUEST_URI (RFC 7030 3.2.2): "/.well-known/est/<op>" or

@@ -14,6 +14,7 @@
 #include "buf.h"
 #include "err.h"
 #include "httpauth.h"
+#include "text.h"
 
 #define BASIC_SCHEME	"Basic"
 
@@ -29,18 +30,6 @@ is_b64(char c)
 {
 	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
 	    (c >= '0' && c <= '9') || c == '+' || c == '/';
-}
-
-/* 1 if s[0..len) holds a control character (RFC 7617 2: none allowed). */
-static int
-has_ctl(const unsigned char *s, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] == 0x7f)
-			return 1;
-	return 0;
 }
 
 void
@@ -111,7 +100,8 @@ mca_basic_parse(const char *value, struct mca_basic *out,
 		    "valid base64");
 		goto out;
 	}
-	if (has_ctl(dec.data, dec.len)) {
+	/* RFC 7617 2: no control characters. */
+	if (mca_text_ctl_span(dec.data, dec.len, 0) < dec.len) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "Basic credentials contain a "
 		    "control character or NUL (RFC 7617 2)");
 		goto out;

@@ -15,54 +15,28 @@
 #include "cfg.h"
 #include "err.h"
 #include "keygen.h"
-
-/* What we make, and the name OpenSSL knows each curve by. */
-static const struct {
-	enum mca_keytype	 type;
-	int			 bits;
-	const char		*curve;	/* NULL for RSA */
-} keygen_kinds[] = {
-	{ MCA_KEYTYPE_RSA, 2048, NULL },
-	{ MCA_KEYTYPE_RSA, 3072, NULL },
-	{ MCA_KEYTYPE_RSA, 4096, NULL },
-	{ MCA_KEYTYPE_EC, 256, "P-256" },
-	{ MCA_KEYTYPE_EC, 384, "P-384" },
-};
-
-#define NKINDS	(sizeof(keygen_kinds) / sizeof(keygen_kinds[0]))
-
-static int
-keygen_kind(enum mca_keytype type, int bits)
-{
-	size_t	 i;
-
-	for (i = 0; i < NKINDS; i++)
-		if (keygen_kinds[i].type == type &&
-		    keygen_kinds[i].bits == bits)
-			return (int)i;
-	return -1;
-}
+#include "keyspec.h"
 
 int
 mca_keygen_supported(enum mca_keytype type, int bits)
 {
-	return keygen_kind(type, bits) != -1;
+	return mca_keyspec_makeable(type, bits);
 }
 
 int
 mca_keygen(enum mca_keytype type, int bits, EVP_PKEY **out)
 {
 	EVP_PKEY	*k;
-	int		 i;
 
 	*out = NULL;
-	if ((i = keygen_kind(type, bits)) == -1)
+	if (!mca_keyspec_makeable(type, bits))
 		return MCA_ERR_INVAL;
 	/* EVP_PKEY_Q_keygen: RSA with e = 65537; EC with a named curve. */
-	if (keygen_kinds[i].curve == NULL)
+	if (type == MCA_KEYTYPE_RSA)
 		k = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
 	else
-		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC", keygen_kinds[i].curve);
+		k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+		    mca_keyspec_curve_bits(bits)->name);
 	if (k == NULL) {
 		ERR_clear_error();
 		return MCA_ERR_CRYPTO;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "text.h"
 
 static const char *const mca_log_names[MCA_LOG_MAX] = {
 	"error", "warning", "info", "debug"
@@ -46,7 +47,6 @@ mca_log(enum mca_log_level level, const char *fmt, ...)
 {
 	char		 line[2048];
 	va_list		 ap;
-	size_t		 i;
 	struct tm	 tm;
 	time_t		 now;
 	char		 ts[32];
@@ -59,9 +59,7 @@ mca_log(enum mca_log_level level, const char *fmt, ...)
 	(void)vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
 	/* One event, one line: no control characters from untrusted text. */
-	for (i = 0; line[i] != '\0'; i++)
-		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
-			line[i] = '?';
+	mca_text_ctl_replace(line, '?');
 	if (!log_stderr) {
 		syslog(mca_log_prio[level], "%s: %s", mca_log_names[level],
 		    line);

@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,15 +32,21 @@
 		"\"user\", \"validity_in_days\": 31" x "}"
 #define DOC(x)	"{" BASE ", " x "}"
 #define MIN	DOC(P1(""))
+#define RNW(x)	DOC(P1("") ", \"certificateRenewal_config\": {" x "}")
+#define UP	"\"appviewx_hostname\": \"avx\", \"port\": 443, " \
+		"\"est_agent_setting_name\": \"agent\""
 
-/* The seed's sample (table 9 and 10), with its quotes and comma fixed. */
+/*
+ * The seed's sample (tables 2-10), with its quotes and comma fixed, and
+ * its "<Port>" placeholders replaced by numbers, as a port must be one.
+ */
 static const char seed_json[] =
 "{\n"
 "  \"intermediate_cert_config\": {\n"
 "    \"common_name\": \"commonName\", \"country\": \"IN\",\n"
 "    \"province\": \"IN\", \"locality\": \"IN\", \"organization\": \"AVX\",\n"
 "    \"organizational_unit\": \"AVX\", \"use_est\": true,\n"
-"    \"appviewx_hostname\": \"<hostname>\", \"port\": \"<Port>\",\n"
+"    \"appviewx_hostname\": \"<hostname>\", \"port\": \"8443\",\n"
 "    \"est_agent_setting_name\": \"<EST Agent Name>\",\n"
 "    \"key_type\": \"RSA\", \"key_size\": 4096,\n"
 "    \"hash_function\": \"SHA384\",\n"
@@ -47,25 +54,50 @@ static const char seed_json[] =
 "  },\n"
 "  \"device_cert_config\": {\n"
 "    \"is_device_cert_required\": true, \"common_name\": \"test1\",\n"
-"    \"key_type\": \"ECC\", \"key_size\": 521, \"hash_function\": \"SHA256\"\n"
+"    \"country\": \"IN\", \"province\": \"IN\", \"locality\": \"AVX\",\n"
+"    \"organization\": \"ORG\", \"organizational_unit\": \"KS\",\n"
+"    \"appviewx_hostname\": \"<hostname>\", \"port\": 443,\n"
+"    \"est_agent_setting_name\": \"<est_agent_name>\",\n"
+"    \"key_type\": \"ECC\", \"key_size\": 521, \"hash_function\": \"SHA256\",\n"
+"    \"reenrollment_trigger_before_no_of_days_of_expiry\": 31\n"
 "  },\n"
 "  \"new_intermediate_cert\": true,\n"
 "  \"mtls_ca_cert\": \"/etc/microca/TRECDevICA1.crt\",\n"
 "  \"certificateRenewal_config\": {\n"
 "    \"isRenewalOfCertificatesRequired\": true,\n"
-"    \"renewal_check_interval_time_in_minutes\": 1\n"
+"    \"renewal_check_interval_time_in_minutes\": 1,\n"
+"    \"appviewx_hostname\": \"<hostname>\", \"port\": \"444\",\n"
+"    \"est_agent_setting_name\": \"<est_agent_setting_name>\"\n"
 "  },\n"
 "  \"mtls_server_cert_config\": {\n"
 "    \"is_private_key_label_required\": false,\n"
-"    \"mtls_server_cert_path\": \"<mtls_server_cert_path>\"\n"
+"    \"mtls_server_cert_path\": \"<mtls_server_cert_path>\",\n"
+"    \"mtls_server_key_label\": \"<mtls server key label>\",\n"
+"    \"mtls_server_key_path\": \"<MTLS private key path>\",\n"
+"    \"reenrollment_trigger_before_no_of_days_of_expiry\": 600,\n"
+"    \"trigger_server_restart_script\": \"<script path>\"\n"
 "  },\n"
 "  \"pkcs11_library\": \"/usr/lib/softhsm/libsofthsm2.so\",\n"
 "  \"pkcs11_library_pin\": \"s3cret-PIN\",\n"
 "  \"mtls_client_auth_cert_config\": {\n"
-"    \"is_private_key_label_required\": true\n"
+"    \"is_private_key_label_required\": true,\n"
+"    \"mtls_auth_cert_path\": \"<mtls auth cert path >\",\n"
+"    \"mtls_auth_key_label\": \"<mtls auth key label>\",\n"
+"    \"mtls_auth_key_path\": \"<mtls auth key path>\",\n"
+"    \"reenrollment_trigger_before_no_of_days_of_expiry\": 30\n"
 "  },\n"
-"  \"discover_certificate_config\": { \"is_discovery_required\": false },\n"
+"  \"discover_certificate_config\": {\n"
+"    \"is_discovery_required\": false,\n"
+"    \"scan_interval_time_in_minutes\": 1,\n"
+"    \"discovery_name\": \"<name of the discovery>\",\n"
+"    \"groupName\": \"<group name>\",\n"
+"    \"appviewx_hostname\": \"<hostname>\", \"port\": \"445\",\n"
+"    \"est_agent_setting_name\": \"<EST Agent Name>\"\n"
+"  },\n"
 "  \"mtls_azure_device_registration\": {\n"
+"    \"appviewx_hostname\": \"<Hostname>\", \"port\": \"446\",\n"
+"    \"est_agent_setting_name\": \"<EST Agent Name>\",\n"
+"    \"azure_device_registration_workflow\": \"<Workflow name>\",\n"
 "    \"poll_count\": 6, \"poll_interval\": 3,\n"
 "    \"azure_account\": \"<Azure Account Name>\"\n"
 "  },\n"
@@ -145,7 +177,6 @@ START_TEST(test_seed_full)
 	struct mca_cfg			*cfg = NULL;
 	struct mca_diag			 d;
 	const struct mca_profile	*p;
-	struct json_object		*v;
 
 	ck_assert_int_eq(tu_cfg_parse(seed_json, &cfg, &d), 0);
 	ck_assert_ptr_nonnull(cfg);
@@ -158,7 +189,7 @@ START_TEST(test_seed_full)
 	    "/usr/lib/softhsm/libsofthsm2.so");
 	ck_assert_str_eq(cfg->pkcs11_library_pin, "s3cret-PIN");
 	ck_assert_str_eq(cfg->mtls_ca_cert, "/etc/microca/TRECDevICA1.crt");
-	ck_assert_str_eq(cfg->hash_function, "SHA384");
+	ck_assert_str_eq(cfg->intermediate.hash_function, "SHA384");
 	ck_assert_ptr_null(cfg->intermediate_private_key_path);
 	ck_assert_str_eq(cfg->ledger_db_path, "/srv/microca/ledger.db");
 	ck_assert_str_eq(cfg->issued_certs_dir, "/srv/microca/IssuedCerts");
@@ -208,16 +239,51 @@ START_TEST(test_seed_full)
 	ck_assert_int_eq(p->key_type, MCA_KEYTYPE_EC);
 	ck_assert_int_eq(p->key_size, 384);
 
-	/* The blocks cfg does not model stay in root for the cron tools. */
-	ck_assert_ptr_nonnull(cfg->root);
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "mtls_azure_device_registration", &v));
-	ck_assert(json_object_object_get_ex(v, "poll_count", &v));
-	ck_assert_int_eq(json_object_get_int(v), 6);
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "encryption_key_file_path", &v));
-	ck_assert_str_eq(json_object_get_string(v),
+	/* The seed's blocks, typed (tables 2-8). */
+	ck_assert_int_eq(cfg->new_intermediate_cert, 1);
+	ck_assert_int_eq(cfg->port, 8088);
+	ck_assert_str_eq(cfg->encryption_key_file_path,
 	    "<Encryption Key File Path>");
+	ck_assert_int_eq(cfg->intermediate.present, 1);
+	ck_assert_int_eq(cfg->intermediate.enabled, 1);
+	ck_assert_str_eq(cfg->intermediate.common_name, "commonName");
+	ck_assert_str_eq(cfg->intermediate.organizational_unit, "AVX");
+	ck_assert_str_eq(cfg->intermediate.upstream.appviewx_hostname,
+	    "<hostname>");
+	ck_assert_int_eq(cfg->intermediate.upstream.port, 8443);
+	ck_assert_int_eq(cfg->intermediate.key_type, MCA_KEYTYPE_RSA);
+	ck_assert_int_eq(cfg->intermediate.key_size, 4096);
+	ck_assert_int_eq(cfg->intermediate.reenroll_days, 30);
+	ck_assert_int_eq(cfg->device.enabled, 1);
+	ck_assert_str_eq(cfg->device.locality, "AVX");
+	ck_assert_int_eq(cfg->device.upstream.port, 443);
+	ck_assert_int_eq(cfg->device.key_type, MCA_KEYTYPE_EC);
+	ck_assert_int_eq(cfg->device.key_size, 521);
+	ck_assert_str_eq(cfg->device.hash_function, "SHA256");
+	ck_assert_int_eq(cfg->device.reenroll_days, 31);
+	ck_assert_int_eq(cfg->renewal.enabled, 1);
+	ck_assert_int_eq(cfg->renewal.interval_minutes, 1);
+	ck_assert_int_eq(cfg->renewal.upstream.port, 444);
+	ck_assert_str_eq(cfg->renewal.upstream.est_agent_setting_name,
+	    "<est_agent_setting_name>");
+	ck_assert_int_eq(cfg->mtls_server.key_in_pkcs11, 0);
+	ck_assert_str_eq(cfg->mtls_server.cert_path,
+	    "<mtls_server_cert_path>");
+	ck_assert_str_eq(cfg->mtls_server.key_path, "<MTLS private key path>");
+	ck_assert_int_eq(cfg->mtls_server.reenroll_days, 600);
+	ck_assert_str_eq(cfg->mtls_server.restart_script, "<script path>");
+	ck_assert_int_eq(cfg->mtls_client.key_in_pkcs11, 1);
+	ck_assert_str_eq(cfg->mtls_client.key_label, "<mtls auth key label>");
+	ck_assert_ptr_null(cfg->mtls_client.restart_script);
+	ck_assert_int_eq(cfg->discovery.enabled, 0);
+	ck_assert_int_eq(cfg->discovery.interval_minutes, 1);
+	ck_assert_str_eq(cfg->discovery.group_name, "<group name>");
+	ck_assert_int_eq(cfg->discovery.upstream.port, 445);
+	ck_assert_int_eq(cfg->azure.present, 1);
+	ck_assert_str_eq(cfg->azure.workflow, "<Workflow name>");
+	ck_assert_int_eq(cfg->azure.poll_count, 6);
+	ck_assert_int_eq(cfg->azure.poll_interval, 3);
+	ck_assert_str_eq(cfg->azure.azure_account, "<Azure Account Name>");
 
 	ck_assert_ptr_eq(mca_cfg_profile(cfg, ""), &cfg->profiles[1]);
 	mca_cfg_free(cfg);
@@ -234,7 +300,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(cfg->ledger_db_path, "/var/lib/microca/ledger.db");
 	ck_assert_str_eq(cfg->issued_certs_dir,
 	    "/var/lib/microca/IssuedCerts");
-	ck_assert_str_eq(cfg->hash_function, "SHA256");
+	ck_assert_str_eq(cfg->intermediate.hash_function, "SHA256");
 	ck_assert_int_eq(cfg->ledger_synchronous_full, 1);
 	ck_assert_int_eq(cfg->issued_certs_sync, 1);
 	ck_assert_str_eq(cfg->default_end_point_name, "device");
@@ -489,7 +555,7 @@ START_TEST(test_top_ok)
 
 	ck_assert_msg(tu_cfg_parse(top_ok[_i].json, &cfg, &d) == 0, "%s",
 	    d.msg);
-	ck_assert_str_eq(cfg->hash_function, top_ok[_i].hash);
+	ck_assert_str_eq(cfg->intermediate.hash_function, top_ok[_i].hash);
 	ck_assert_int_eq(cfg->ledger_synchronous_full, top_ok[_i].sync_full);
 	if (top_ok[_i].keypath == NULL)
 		ck_assert_ptr_null(cfg->intermediate_private_key_path);
@@ -513,6 +579,133 @@ START_TEST(test_top_ok)
 }
 END_TEST
 
+/* The cron blocks: one int field each, at its default or as given. */
+#define CFGI(f)	offsetof(struct mca_cfg, f)
+static const struct {
+	const char	*json;
+	size_t		 off;		/* of an int in struct mca_cfg */
+	int		 want;
+} cron_ok[] = {
+	/* defaults, blocks absent (seed tables 4 and 7 give two) */
+	{ MIN, CFGI(renewal.interval_minutes), 1440 },
+	{ MIN, CFGI(discovery.interval_minutes), 30 },
+	{ MIN, CFGI(azure.poll_count), 6 },
+	{ MIN, CFGI(azure.poll_interval), 3 },
+	{ MIN, CFGI(intermediate.reenroll_days), 30 },
+	{ MIN, CFGI(mtls_server.reenroll_days), 30 },
+	{ MIN, CFGI(renewal.present), 0 },
+	{ MIN, CFGI(renewal.enabled), 0 },
+	{ MIN, CFGI(intermediate.key_type), MCA_KEYTYPE_ANY },
+	{ MIN, CFGI(port), 0 },
+	/* defaults, blocks present and empty */
+	{ DOC(P1("") ", \"certificateRenewal_config\": {}"),
+	    CFGI(renewal.present), 1 },
+	{ DOC(P1("") ", \"certificateRenewal_config\": {}"),
+	    CFGI(renewal.interval_minutes), 1440 },
+	{ DOC(P1("") ", \"discover_certificate_config\": {}"),
+	    CFGI(discovery.interval_minutes), 30 },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": {}"),
+	    CFGI(azure.poll_count), 6 },
+	/* values */
+	{ DOC(P1("") ", \"certificateRenewal_config\": "
+	    "{\"renewal_check_interval_time_in_minutes\": 525600}"),
+	    CFGI(renewal.interval_minutes), 525600 },
+	{ DOC(P1("") ", \"certificateRenewal_config\": "
+	    "{\"isRenewalOfCertificatesRequired\": true, " UP "}"),
+	    CFGI(renewal.upstream.port), 443 },
+	{ DOC(P1("") ", \"certificateRenewal_config\": {\"port\": \"65535\"}"),
+	    CFGI(renewal.upstream.port), 65535 },
+	{ DOC(P1("") ", \"certificateRenewal_config\": {\"port\": 1}"),
+	    CFGI(renewal.upstream.port), 1 },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"key_type\": \"ecc\", "
+	    "\"key_size\": 384}"), CFGI(intermediate.key_size), 384 },
+	{ DOC(P1("") ", \"device_cert_config\": {\"key_type\": \"RSA\"}"),
+	    CFGI(device.key_type), MCA_KEYTYPE_RSA },
+	{ DOC(P1("") ", \"device_cert_config\": "
+	    "{\"reenrollment_trigger_before_no_of_days_of_expiry\": 36500}"),
+	    CFGI(device.reenroll_days), 36500 },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": "
+	    "{\"mtls_server_cert_path\": \"/s.pem\", \"mtls_server_key_path\": "
+	    "\"/s.key\"}"), CFGI(mtls_server.key_in_pkcs11), 0 },
+	{ "{" CERT ", " MTLS ", " LABEL ", " P11LIB ", " PIN ", " P1("") ", "
+	    "\"mtls_client_auth_cert_config\": "
+	    "{\"mtls_auth_cert_path\": \"/c.pem\", "
+	    "\"is_private_key_label_required\": true, "
+	    "\"mtls_auth_key_label\": \"k\"}}",
+	    CFGI(mtls_client.key_in_pkcs11), 1 },
+	{ DOC(P1("") ", \"discover_certificate_config\": "
+	    "{\"is_discovery_required\": true, \"discovery_name\": \"d\", "
+	    "\"groupName\": \"g\", " UP "}"), CFGI(discovery.enabled), 1 },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": "
+	    "{\"poll_count\": 1000, \"poll_interval\": 3600}"),
+	    CFGI(azure.poll_interval), 3600 },
+	{ DOC(P1("") ", \"port\": 443"), CFGI(port), 443 },
+	{ DOC(P1("") ", \"new_intermediate_cert\": true"),
+	    CFGI(new_intermediate_cert), 1 },
+};
+
+START_TEST(test_cron_ok)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	int		 got;
+
+	ck_assert_msg(tu_cfg_parse(cron_ok[_i].json, &cfg, &d) == 0,
+	    "case %d: %s", _i, d.msg);
+	memcpy(&got, (char *)cfg + cron_ok[_i].off, sizeof(got));
+	ck_assert_msg(got == cron_ok[_i].want, "case %d: %d, want %d", _i,
+	    got, cron_ok[_i].want);
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* Keys that look alike but are not the same: no duplicate. */
+static const char *const not_dup[] = {
+	DOC(P1("") ", \"a\": 1, \"A\": 2, \"a \": 3, \"\\u0062\": 4"),
+	DOC(P1("") ", \"x\": {\"port\": 1}, \"y\": {\"port\": 1}"),
+	DOC(P1("") ", \"x\": [{\"a\": 1}, {\"a\": 1}], \"s\": \"a\\\":\\\"a\""),
+	DOC(P1("") ", \"\\u00e9\": 1, \"e\\u0301\": 2, \"\\ud800x\": 3"),
+};
+
+START_TEST(test_not_dup)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(not_dup[_i], &cfg, &d) == 0, "case %d: %s",
+	    _i, d.msg);
+	ck_assert_uint_ge(cfg->nwarnings, 1);	/* the unknown keys */
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* The strings of a block absent, then given; the hash defaults. */
+START_TEST(test_cron_strings)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_ptr_null(cfg->renewal.upstream.appviewx_hostname);
+	ck_assert_ptr_null(cfg->discovery.group_name);
+	ck_assert_ptr_null(cfg->mtls_server.cert_path);
+	ck_assert_ptr_null(cfg->encryption_key_file_path);
+	ck_assert_str_eq(cfg->device.hash_function, "SHA256");
+	mca_cfg_free(cfg);
+	ck_assert_msg(tu_cfg_parse(DOC(P1("") ", \"discover_certificate_"
+	    "config\": {\"is_discovery_required\": true, \"discovery_name\": "
+	    "\"d\", \"groupName\": \"g\", " UP "}"), &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_str_eq(cfg->discovery.discovery_name, "d");
+	ck_assert_str_eq(cfg->discovery.group_name, "g");
+	ck_assert_str_eq(cfg->discovery.upstream.appviewx_hostname, "avx");
+	ck_assert_str_eq(cfg->discovery.upstream.est_agent_setting_name,
+	    "agent");
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- errors */
 
 static const struct {
@@ -529,6 +722,39 @@ static const struct {
 	{ "{\n/* comment */ \"a\": 1}", "line 2: invalid JSON" },
 	{ "{\"a\": \"\xff\"}", "line 1: invalid JSON" },
 	{ "{\"a\": tru}", "line 1: invalid JSON" },
+	/* a key named twice, at any depth, with the line (RFC 8259 4) */
+	{ "{\"port\": 1,\n\"a\": 1,\n\"port\": 2}",
+	    "line 3: port: duplicate key (first on line 1)" },
+	{ DOC(P1(", \"is_ca\": true,\n\"is_ca\": false")),
+	    "line 2: end_certificate_config_1.is_ca: duplicate key (first on "
+	    "line 1)" },
+	{ DOC(P1(", \"key_usage\": {\"crl_sign\": true, \"x\": {}, "
+	    "\"crl_sign\": false}")),
+	    "line 1: end_certificate_config_1.key_usage.crl_sign: duplicate key "
+	    "(first on line 1)" },
+	{ RNW("\"port\": 443,\n\n\"port\": \"444\""),
+	    "line 3: certificateRenewal_config.port: duplicate key (first on "
+	    "line 1)" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": {\"poll_count\": "
+	    "2, \"poll_count\": 2}"),
+	    "line 1: mtls_azure_device_registration.poll_count: duplicate key" },
+	/* equal once unescaped, as json-c stores them */
+	{ "{\"a\": 1, \"\\u0061\": 2}", "line 1: a: duplicate key" },
+	{ "{\"\\u0041b\": 1, \"A\\u0062\": 2}", "line 1: Ab: duplicate key" },
+	{ "{\"a\\/b\": 1, \"a/b\": 2}", "line 1: a/b: duplicate key" },
+	{ "{\"\\ud83d\\ude00\": 1, \"\xf0\x9f\x98\x80\": 2}",
+	    "line 1: ????: duplicate key" },
+	{ "{\"\\ud800\": 1, \"\\udc00\": 2}", "line 1: ???: duplicate key" },
+	{ "{\"a\\u0000b\": 1, \"a\\u0000c\": 2}", "line 1: a: duplicate key" },
+	/* in an array, in the second of two objects, the earliest reported */
+	{ DOC(P1(", \"extended_key_usage_list\": [{\"b\": 1}, {\"b\": 1, "
+	    "\"b\": 2}]")),
+	    "line 1: end_certificate_config_1.extended_key_usage_list[1].b: "
+	    "duplicate key" },
+	{ "{\"z\": 1, \"y\": 1,\n\"y\": 1,\n\"z\": 1}",
+	    "line 2: y: duplicate key (first on line 1)" },
+	{ "{\"a\": {\"q\": 1, \"q\": 1}, \"a\": 2}",
+	    "line 1: a.q: duplicate key" },
 	/* not an object */
 	{ "[1, 2]", "the top level must be a JSON object" },
 	{ "\"config\"", "the top level must be a JSON object" },
@@ -551,13 +777,13 @@ static const struct {
 	{ "{" BASE "}",
 	    "end_certificate_config_<N>: missing (at least one block" },
 	/* string types */
-	{ DOC(P1("") ", \"intermediate_cert_path\": 5"),
+	{ "{" KEYP ", " MTLS ", " P1("") ", \"intermediate_cert_path\": 5}",
 	    "intermediate_cert_path: expected a string" },
 	{ "{\"intermediate_cert_path\": \"\", " KEYP ", " P1("") "}",
 	    "intermediate_cert_path: must not be empty" },
 	{ "{\"intermediate_cert_path\": \"a\\u0000b\", " KEYP ", " P1("") "}",
 	    "intermediate_cert_path: contains a NUL character" },
-	{ DOC(P1("") ", \"mtls_ca_cert\": null"),
+	{ "{" CERT ", " KEYP ", " P1("") ", \"mtls_ca_cert\": null}",
 	    "mtls_ca_cert: expected a string" },
 	{ DOC(P1("") ", \"pkcs11_library_pin\": 1234"),
 	    "pkcs11_library_pin: expected a string" },
@@ -590,6 +816,117 @@ static const struct {
 	    "discover_certificate_config: expected an object" },
 	{ DOC(P1("") ", \"mtls_azure_device_registration\": [1]"),
 	    "mtls_azure_device_registration: expected an object" },
+	/* the cron blocks, typed (tables 2-8) */
+	{ RNW("\"isRenewalOfCertificatesRequired\": \"yes\""),
+	    "certificateRenewal_config.isRenewalOfCertificatesRequired: "
+	    "expected true or false" },
+	{ RNW("\"renewal_check_interval_time_in_minutes\": 0"),
+	    "certificateRenewal_config.renewal_check_interval_time_in_minutes: "
+	    "expected an integer from 1 to 525600" },
+	{ RNW("\"renewal_check_interval_time_in_minutes\": \"60\""),
+	    "certificateRenewal_config.renewal_check_interval_time_in_minutes: "
+	    "expected an integer from 1 to 525600" },
+	{ RNW("\"isRenewalOfCertificatesRequired\": true"),
+	    "certificateRenewal_config.appviewx_hostname: missing (required "
+	    "with isRenewalOfCertificatesRequired true)" },
+	{ RNW("\"isRenewalOfCertificatesRequired\": true, "
+	    "\"appviewx_hostname\": \"avx\", \"est_agent_setting_name\": \"a\""),
+	    "certificateRenewal_config.port: missing (required with "
+	    "isRenewalOfCertificatesRequired true)" },
+	{ RNW("\"port\": \"<Port>\""),
+	    "certificateRenewal_config.port: expected a port from 1 to 65535 "
+	    "(a number or a string of digits)" },
+	{ RNW("\"port\": \"0443\""), "certificateRenewal_config.port: "
+	    "expected a port" },
+	{ RNW("\"port\": \" 443\""), "certificateRenewal_config.port: "
+	    "expected a port" },
+	{ RNW("\"port\": 65536"), "certificateRenewal_config.port: "
+	    "expected a port" },
+	{ RNW("\"port\": true"), "certificateRenewal_config.port: "
+	    "expected a port" },
+	{ RNW("\"appviewx_hostname\": 7"),
+	    "certificateRenewal_config.appviewx_hostname: expected a string" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"use_est\": 1}"),
+	    "intermediate_cert_config.use_est: expected true or false" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"use_est\": true}"),
+	    "intermediate_cert_config.appviewx_hostname: missing (required "
+	    "with use_est true)" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"key_type\": \"DSA\"}"),
+	    "intermediate_cert_config.key_type: \"DSA\" is not a key type" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"key_size\": 4096}"),
+	    "intermediate_cert_config.key_size: needs key_type" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"key_type\": \"RSA\", "
+	    "\"key_size\": 1024}"),
+	    "intermediate_cert_config.key_size: expected an integer from 2048 "
+	    "to 8192 for RSA" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"key_type\": \"RSA\", "
+	    "\"key_size\": 16384}"),
+	    "intermediate_cert_config.key_size: expected an integer from 256 "
+	    "to 8192" },
+	{ DOC(P1("") ", \"device_cert_config\": {\"key_type\": \"ECC\", "
+	    "\"key_size\": 512}"),
+	    "device_cert_config.key_size: expected 256, 384 or 521 for ECC" },
+	{ DOC(P1("") ", \"device_cert_config\": {\"hash_function\": \"MD5\"}"),
+	    "device_cert_config.hash_function: \"MD5\" is not supported" },
+	{ DOC(P1("") ", \"device_cert_config\": {\"is_device_cert_required\": "
+	    "true, \"appviewx_hostname\": \"a\", \"port\": 1}"),
+	    "device_cert_config.est_agent_setting_name: missing (required with "
+	    "is_device_cert_required true)" },
+	{ DOC(P1("") ", \"device_cert_config\": {\"common_name\": \"\"}"),
+	    "device_cert_config.common_name: must not be empty" },
+	{ DOC(P1("") ", \"device_cert_config\": "
+	    "{\"reenrollment_trigger_before_no_of_days_of_expiry\": 0}"),
+	    "device_cert_config.reenrollment_trigger_before_no_of_days_of_expiry"
+	    ": expected an integer from 1 to 36500" },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": {}"),
+	    "mtls_server_cert_config.mtls_server_cert_path: missing "
+	    "(required)" },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": "
+	    "{\"mtls_server_cert_path\": \"/s.pem\"}"),
+	    "mtls_server_cert_config.mtls_server_key_path: missing (required "
+	    "with is_private_key_label_required false)" },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": "
+	    "{\"mtls_server_cert_path\": \"/s.pem\", \"mtls_server_key_path\": "
+	    "\"/s.key\", \"trigger_server_restart_script\": [\"/x\"]}"),
+	    "mtls_server_cert_config.trigger_server_restart_script: expected a "
+	    "string" },
+	{ DOC(P1("") ", \"mtls_client_auth_cert_config\": "
+	    "{\"mtls_auth_cert_path\": \"/c.pem\", "
+	    "\"is_private_key_label_required\": true}"),
+	    "mtls_client_auth_cert_config.mtls_auth_key_label: missing "
+	    "(required with is_private_key_label_required true)" },
+	{ DOC(P1("") ", \"mtls_client_auth_cert_config\": "
+	    "{\"mtls_auth_cert_path\": \"/c.pem\", "
+	    "\"is_private_key_label_required\": true, "
+	    "\"mtls_auth_key_label\": \"k\"}"),
+	    "pkcs11_library: missing (required with "
+	    "is_private_key_label_required true)" },
+	{ DOC(P1("") ", \"discover_certificate_config\": "
+	    "{\"is_discovery_required\": true, \"groupName\": \"g\", " UP "}"),
+	    "discover_certificate_config.discovery_name: missing (required "
+	    "with is_discovery_required true)" },
+	{ DOC(P1("") ", \"discover_certificate_config\": "
+	    "{\"groupName\": 5}"),
+	    "discover_certificate_config.groupName: expected a string" },
+	{ DOC(P1("") ", \"discover_certificate_config\": "
+	    "{\"scan_interval_time_in_minutes\": 525601}"),
+	    "discover_certificate_config.scan_interval_time_in_minutes: "
+	    "expected an integer from 1 to 525600" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": "
+	    "{\"poll_count\": 0}"),
+	    "mtls_azure_device_registration.poll_count: expected an integer "
+	    "from 1 to 1000" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": "
+	    "{\"poll_interval\": \"3\"}"),
+	    "mtls_azure_device_registration.poll_interval: expected an integer "
+	    "from 1 to 3600" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": "
+	    "{\"azure_account\": \"\"}"),
+	    "mtls_azure_device_registration.azure_account: must not be empty" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": "
+	    "{\"azure_device_registration_workflow\": null}"),
+	    "mtls_azure_device_registration.azure_device_registration_workflow: "
+	    "expected a string" },
 	/* hash_function */
 	{ DOC(P1("") ", \"intermediate_cert_config\": "
 	    "{\"hash_function\": \"MD5\"}"),
@@ -982,8 +1319,13 @@ static const struct {
 	{ DOC(P1(", \"key_usage\": {\"crl_sign\": true, \"sign_all\": 1}")),
 	    1, PATH ": unknown key \"end_certificate_config_1.key_usage."
 	    "sign_all\" ignored" },
-	/* Inside the seed's blocks nothing is checked yet. */
-	{ DOC(P1("") ", \"device_cert_config\": {\"anything\": 1}"), 0, NULL },
+	/* Inside the seed's blocks, as everywhere. */
+	{ DOC(P1("") ", \"device_cert_config\": {\"anything\": 1}"), 1,
+	    PATH ": unknown key \"device_cert_config.anything\" ignored" },
+	{ DOC(P1("") ", \"mtls_azure_device_registration\": {\"poll\": 1, "
+	    "\"poll_count\": 2}"), 1,
+	    PATH ": unknown key \"mtls_azure_device_registration.poll\" "
+	    "ignored" },
 	{ "{" CERT ", " KEYP ", " P1("") "}", 1,
 	    PATH ": mtls_ca_cert not set: only certificates this CA issued "
 	    "can enroll" },
@@ -1241,19 +1583,18 @@ START_TEST(test_example)
 	ck_assert_int_eq(p->server_key_size, 256);
 	ck_assert_str_eq(cfg->rollover_cert_path, "/etc/microca/rollover.pem");
 	ck_assert_str_eq(mca_cfg_profile(cfg, "")->name, "device");
-	/* Every seed block is present. */
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "mtls_azure_device_registration", NULL));
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "discover_certificate_config", NULL));
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "mtls_client_auth_cert_config", NULL));
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "mtls_server_cert_config", NULL));
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "certificateRenewal_config", NULL));
-	ck_assert(json_object_object_get_ex(cfg->root,
-	    "device_cert_config", NULL));
+	/* Every seed block is present, typed. */
+	ck_assert_int_eq(cfg->intermediate.present, 1);
+	ck_assert_int_eq(cfg->device.present, 1);
+	ck_assert_int_eq(cfg->renewal.present, 1);
+	ck_assert_int_eq(cfg->renewal.interval_minutes, 1440);
+	ck_assert_int_eq(cfg->mtls_server.present, 1);
+	ck_assert_int_eq(cfg->mtls_client.present, 1);
+	ck_assert_int_eq(cfg->discovery.present, 1);
+	ck_assert_int_eq(cfg->discovery.interval_minutes, 30);
+	ck_assert_int_eq(cfg->azure.present, 1);
+	ck_assert_int_eq(cfg->azure.upstream.port, 443);
+	ck_assert_str_eq(cfg->azure.azure_account, "example-azure-account");
 	mca_cfg_free(cfg);
 	free(path);
 }
@@ -1361,6 +1702,11 @@ cfg_suite(void)
 	tcase_add_loop_test(tc, test_server_key_ok, 0,
 	    (int)(sizeof(server_key_ok) / sizeof(server_key_ok[0])));
 	tcase_add_test(tc, test_rollover_path);
+	tcase_add_loop_test(tc, test_cron_ok, 0, (int)(sizeof(cron_ok) /
+	    sizeof(cron_ok[0])));
+	tcase_add_test(tc, test_cron_strings);
+	tcase_add_loop_test(tc, test_not_dup, 0, (int)(sizeof(not_dup) /
+	    sizeof(not_dup[0])));
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /
 	    sizeof(top_ok[0])));
 	tcase_add_loop_test(tc, test_copy_sync, 0, (int)(sizeof(copy_sync) /
