@@ -45,6 +45,12 @@
 #define CFG_DEF_ISSUED		"/var/lib/microca/IssuedCerts"
 #define CFG_DEF_HASH		"SHA256"
 #define CFG_DEF_B64		64
+/* Failure budgets of enrollment passcodes (cgi/basicauth.c). */
+#define CFG_DEF_PC_FAILURES	10
+#define CFG_DEF_PC_ADDR_FAILURES 100
+#define CFG_DEF_PC_WINDOW	900
+#define CFG_PC_FAILURES_MAX	1000000
+#define CFG_PC_WINDOW_MAX	86400
 
 /* What a known top-level key must hold. */
 enum cfg_kind {
@@ -52,6 +58,7 @@ enum cfg_kind {
 	CFG_K_BOOL,
 	CFG_K_PORT,
 	CFG_K_OBJ,
+	CFG_K_COUNT,	/* an integer >= 0; its range is checked in cfg_build */
 	CFG_K_MAX
 };
 
@@ -84,6 +91,9 @@ static const struct {
 	{ "ledger_synchronous", CFG_K_STR },
 	{ "issued_certs_synchronous", CFG_K_STR },
 	{ "rollover_cert_path", CFG_K_STR },
+	{ "passcode_failures_max", CFG_K_COUNT },
+	{ "passcode_address_failures_max", CFG_K_COUNT },
+	{ "passcode_failure_window_seconds", CFG_K_COUNT },
 };
 
 /* Keys of an end_certificate_config_<N> block (table 10, plus ours). */
@@ -1279,6 +1289,10 @@ cfg_scan(struct cfg_ctx *c, struct json_object *root, struct cfg_ent **ents,
 			rc = cfg_get_int(c, root, k, k, 1, 65535, &num,
 			    &present);
 			break;
+		case CFG_K_COUNT:
+			rc = cfg_get_int(c, root, k, k, 0, INT_MAX, &num,
+			    &present);
+			break;
 		case CFG_K_OBJ:
 			rc = v != NULL &&
 			    json_object_is_type(v, json_type_object) ? 0 :
@@ -1300,6 +1314,34 @@ cfg_scan(struct cfg_ctx *c, struct json_object *root, struct cfg_ent **ents,
 out:
 	free(e);
 	return rc;
+}
+
+/* The failure budgets of enrollment passcodes, or their defaults. */
+static int
+cfg_failure_budgets(struct cfg_ctx *c, struct json_object *root)
+{
+	struct mca_cfg	*cfg = c->cfg;
+	int		 present, rc;
+
+	if ((rc = cfg_get_int(c, root, "passcode_failures_max",
+	    "passcode_failures_max", 0, CFG_PC_FAILURES_MAX,
+	    &cfg->passcode_failures_max, &present)) != 0)
+		return rc;
+	if (!present)
+		cfg->passcode_failures_max = CFG_DEF_PC_FAILURES;
+	if ((rc = cfg_get_int(c, root, "passcode_address_failures_max",
+	    "passcode_address_failures_max", 0, CFG_PC_FAILURES_MAX,
+	    &cfg->passcode_address_failures_max, &present)) != 0)
+		return rc;
+	if (!present)
+		cfg->passcode_address_failures_max = CFG_DEF_PC_ADDR_FAILURES;
+	if ((rc = cfg_get_int(c, root, "passcode_failure_window_seconds",
+	    "passcode_failure_window_seconds", 1, CFG_PC_WINDOW_MAX,
+	    &cfg->passcode_failure_window, &present)) != 0)
+		return rc;
+	if (!present)
+		cfg->passcode_failure_window = CFG_DEF_PC_WINDOW;
+	return 0;
 }
 
 /* Pass 2: everything into c->cfg. */
@@ -1372,6 +1414,9 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		    "missing (required, or set intermediate_private_key_path)");
 		goto out;
 	}
+
+	if ((rc = cfg_failure_budgets(c, root)) != 0)
+		goto out;
 
 	if ((rc = cfg_sync_word(c, "ledger_synchronous", sync, "NORMAL",
 	    &cfg->ledger_synchronous_full)) != 0 ||
