@@ -1,0 +1,61 @@
+# make stress: the results file (tests/bench/stress.sh) as markdown for
+# doc/PERFORMANCE.md: one table row per server and phase.
+function kv(line,    i, n, f, p) {
+	delete v
+	n = split(line, f, " ")
+	for (i = 1; i <= n; i++) {
+		p = index(f[i], "=")
+		if (p > 0)
+			v[substr(f[i], 1, p - 1)] = substr(f[i], p + 1)
+	}
+}
+{
+	kv($0)
+	key = v["server"]
+	if (!(key in seen)) {
+		seen[key] = 1
+		order[++nserv] = key
+	}
+	tag = v["tag"]
+	if (v["phase"] == "slow") {
+		slow[key] = sprintf("%s handshaken, %s closed by the server " \
+		    "(%s with an answer), %s still open at the end; " \
+		    "closed after %s s (median), %s s at most", v["handshakes"],
+		    v["closed"] + v["answered"], v["answered"],
+		    v["dribbling_end"], v["life_p50_s"], v["life_max_s"])
+		next
+	}
+	tries = v["ok"] + v["errors"]
+	what = "alone"
+	if (v["phase"] == "attack")
+		what = "under " v["conns"] " slow connections (" v["held"] \
+		    " held)"
+	rate = "-"
+	if (tries > 0 && v["seconds"] > 0)
+		rate = sprintf("%.1f/s", v["ok"] / v["seconds"])
+	pct = 0
+	if (tries > 0)
+		pct = 100 * v["ok"] / tries
+	row[key, v["phase"]] = sprintf("| %s | %s | %s | %s/%s (%.1f%%) | " \
+	    "%s | %s | %s | %s | %s |", key, what, rate, v["ok"], tries, pct,
+	    v["p50_ms"], v["p95_ms"], v["p99_ms"], v["max_ms"],
+	    v["timeout"] + v["conn"])
+}
+END {
+	printf "Run \"%s\" on %s.\n\n", tag, day
+	print "| server | /cacerts | rate | answered | p50 ms | p95 ms | " \
+	    "p99 ms | max ms | timeouts/conn errors |"
+	print "|---|---|---|---|---|---|---|---|---|"
+	for (i = 1; i <= nserv; i++) {
+		k = order[i]
+		if ((k, "alone") in row)
+			print row[k, "alone"]
+		if ((k, "attack") in row)
+			print row[k, "attack"]
+	}
+	print ""
+	for (i = 1; i <= nserv; i++)
+		if (order[i] in slow)
+			printf "- %s, slow clients: %s.\n", order[i],
+			    slow[order[i]]
+}
