@@ -9,6 +9,25 @@ function kv(line,    i, n, f, p) {
 			v[substr(f[i], 1, p - 1)] = substr(f[i], p + 1)
 	}
 }
+/^flood=/ {
+	kv($0)
+	f = v["flood"]
+	if (!(f in fseen)) {
+		fseen[f] = 1
+		forder[++nflood] = f
+	}
+	if (v["phase"] == "attacker") {
+		fl[f, "rate"] = sprintf("%.0f/s", (v["ok"] + v["errors"]) / \
+		    v["seconds"])
+		fl[f, "401"] = v["status_401"] + 0
+		fl[f, "429"] = v["status_429"] + 0
+		fl[f, "failures"] = v["failures"]
+	} else
+		fl[f, v["phase"]] = sprintf("%s / %s", v["p50_ms"], v["p95_ms"])
+	if (v["phase"] == "flood")
+		fl[f, "frate"] = v["rate"]
+	next
+}
 {
 	kv($0)
 	key = v["server"]
@@ -58,4 +77,22 @@ END {
 		if (order[i] in slow)
 			printf "- %s, slow clients: %s.\n", order[i],
 			    slow[order[i]]
+	if (nflood == 0)
+		exit
+	print ""
+	print "Real enrollments (lighttpd, one client, keep-alive) alone and " \
+	    "during a flood of wrong secrets on one passcode (four clients, " \
+	    "keep-alive):"
+	print ""
+	print "| failure budgets | alone: p50 / p95 ms | during the flood: " \
+	    "p50 / p95 ms | enrollments/s during | flood answers | 401 " \
+	    "(secret checked) | 429 (refused unchecked) | failures counted |"
+	print "|---|---|---|---|---|---|---|---|"
+	for (i = 1; i <= nflood; i++) {
+		f = forder[i]
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		    f == "none" ? "none (0, 0)" : "default (10, 100, 900 s)",
+		    fl[f, "alone"], fl[f, "flood"], fl[f, "frate"],
+		    fl[f, "rate"], fl[f, "401"], fl[f, "429"], fl[f, "failures"]
+	}
 }

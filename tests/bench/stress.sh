@@ -10,6 +10,11 @@
 #      ramp, the same /cacerts measurement from 127.0.0.1, each request
 #      given 10 s;
 #   3. the slow clients' counters: how many the server closed, and when.
+# Then, behind lighttpd, real enrollments (one client, keep-alive, the
+# bootstrap certificate) alone and during a flood of wrong enrollment
+# passcodes on one real passcode ID (four clients, keep-alive), without
+# failure budgets (each wrong secret costs a scrypt, as before them) and
+# with the default budgets (cgi/basicauth.c).
 # Loopback only; every tool stops by itself.
 #
 # Usage: stress.sh SRCDIR BUILDDIR OUT
@@ -20,6 +25,7 @@
 #   STRESS_CONNS     slow connections (default 2000)
 #   STRESS_SECONDS   length of the measurement under attack (default 30)
 #   STRESS_SERVERS   default "lighttpd apache"
+#   STRESS_FLOOD     0: no passcode flood
 #   STRESS_TAG       a name for this run in the report (default "after")
 #   STRESS_CONF_DIR  the web server configurations (default
 #                    SRCDIR/conf-examples), to measure others
@@ -143,6 +149,46 @@ for kind in $servers; do
 	say "$kind: slow clients: $(cat "$out/slow.out")"
 	sh "$src/scripts/microca-web" stop "$out/web" >/dev/null
 done
+
+# ---- a flood of wrong passcodes
+# flood NAME JSON: the stack with JSON added to config.json's top level,
+# a new passcode, enrollments alone and during the flood.
+flood() {
+	sed "s|^{\$|{ $2|" "$demo/config.json.orig" > "$MICROCA_CONFIG"
+	qs start >"$out/quickstart.log" 2>&1 || {
+		cat "$out/quickstart.log" >&2; die "the demo did not start"; }
+	pc=$(runuser -u "$user" -- "$build/microca-admin" --config \
+	    "$MICROCA_CONFIG" passcode add --label device |
+	    sed -n 's/^passcode //p')
+	[ -n "$pc" ] || die "microca-admin passcode add failed"
+	wrong="device:${pc%%.*}.00000000000000000000000000"
+	enr() {
+		"$load" --url "$MICROCA_URL" --cacert "$MICROCA_TLS_CA" \
+		    --cert "$MICROCA_BOOTSTRAP_CERT" \
+		    --key "$MICROCA_BOOTSTRAP_KEY" --mode keepalive \
+		    --clients 1 "$@" 2>>"$out/load.err" || true
+	}
+	record "flood=$1 phase=alone $(enr --count 400 --max-seconds $secs)"
+	"$load" --url "$MICROCA_URL" --cacert "$MICROCA_TLS_CA" \
+	    --basic "$wrong" --mode keepalive --clients 4 --count 1000000 \
+	    --pool 4 --max-seconds $((secs + 4)) > "$out/flood.out" \
+	    2>>"$out/load.err" &
+	fpid=$!
+	sleep 2
+	record "flood=$1 phase=flood $(enr --count 1000000 --max-seconds $secs)"
+	wait $fpid || true
+	record "flood=$1 phase=attacker $(cat "$out/flood.out")" \
+	    "failures=$(runuser -u "$user" -- sqlite3 "$MICROCA_LEDGER" "SELECT failures FROM \
+	    passcodes WHERE id = '${pc%%.*}'")"
+	say "flood $1: $(tail -n 3 "$results" | cut -c1-200)"
+	qs stop >/dev/null
+}
+if [ "${STRESS_FLOOD:-1}" != 0 ]; then
+	cp "$MICROCA_CONFIG" "$demo/config.json.orig"
+	flood none '"passcode_failures_max": 0, "passcode_address_failures_max": 0,'
+	flood default ''
+	cat "$demo/config.json.orig" > "$MICROCA_CONFIG"
+fi
 
 awk -v day="$(date -u +%F)" -f "$src/tests/bench/stress.awk" "$results" > "$out/report.md"
 if [ -z "${STRESS_NO_DOC:-}" ]; then
