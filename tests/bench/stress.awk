@@ -47,18 +47,24 @@ function kv(line,    i, n, f, p) {
 	tries = v["ok"] + v["errors"]
 	what = "alone"
 	if (v["phase"] == "attack")
-		what = "under " v["conns"] " slow connections (" v["held"] \
-		    " held)"
+		what = "beside " v["conns"] " slow clients (" v["held"] \
+		    " TCP connections up)"
 	rate = "-"
 	if (tries > 0 && v["seconds"] > 0)
 		rate = sprintf("%.1f/s", v["ok"] / v["seconds"])
 	pct = 0
 	if (tries > 0)
 		pct = 100 * v["ok"] / tries
+	p50 = p95 = p99 = mx = "-"
+	if (v["ok"] > 0) {
+		p50 = v["p50_ms"]
+		p95 = v["p95_ms"]
+		p99 = v["p99_ms"]
+		mx = v["max_ms"]
+	}
 	row[key, v["phase"]] = sprintf("| %s | %s | %s | %s/%s (%.1f%%) | " \
 	    "%s | %s | %s | %s | %s |", key, what, rate, v["ok"], tries, pct,
-	    v["p50_ms"], v["p95_ms"], v["p99_ms"], v["max_ms"],
-	    v["timeout"] + v["conn"])
+	    p50, p95, p99, mx, v["timeout"] + v["conn"])
 }
 END {
 	printf "Run \"%s\" on %s.\n\n", tag, day
