@@ -58,7 +58,7 @@ enum cfg_kind {
 	CFG_K_BOOL,
 	CFG_K_PORT,
 	CFG_K_OBJ,
-	CFG_K_COUNT,	/* an integer >= 0; its range is checked in cfg_build */
+	CFG_K_COUNT,	/* an integer >= 0; cfg_build checks its range */
 	CFG_K_MAX
 };
 

@@ -881,7 +881,8 @@ mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
 			goto out;
 		st = l->stmt[STMT_FAIL_CAP];
-		if (sqlite3_bind_int(st, 1, MCA_LEDGER_ADDR_ROWS) != SQLITE_OK) {
+		if (sqlite3_bind_int(st, 1, MCA_LEDGER_ADDR_ROWS) !=
+		    SQLITE_OK) {
 			sqlite3_clear_bindings(st);
 			rc = MCA_ERR_DB;
 			goto out;

@@ -86,7 +86,7 @@ struct conn {
 	double		 since;		/* handshake end */
 	double		 next;		/* next line due */
 	int		 nlines;
-	char		 pending[96];	/* a line SSL_write must retry */
+	char		 pending[96];	/* a line to (re)send */
 	int		 npending;
 };
 
@@ -94,7 +94,7 @@ struct stats {
 	unsigned long long opened, handshakes, connect_failed;
 	unsigned long long handshake_failed, closed, answered, lines;
 	long		 open, max_open;
-	double		*life;		/* lifetimes of ended connections */
+	double		*life;		/* lifetimes of the ended */
 	size_t		 nlife, caplife;
 };
 
