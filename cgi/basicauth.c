@@ -5,11 +5,31 @@
  * server itself (REMOTE_USER). RFC 7030 3.2.3 allows HTTP-based client
  * authentication; the web server must still terminate TLS (RFC 7030 3.3).
  *
- * Every refusal is a 401 with WWW-Authenticate: Basic realm="<label>".
- * The client hears "wrong enrollment passcode" for both an unknown ID and
- * a wrong secret; the ledger's refusal row says which (req->audit). Once
- * the secret is right, the client is told why the passcode no longer
- * works. The secret is never logged, recorded or echoed.
+ * Every refusal is a 401 with WWW-Authenticate: Basic realm="<label>",
+ * but for a client over its failure budget (below): 429. The client
+ * hears "wrong enrollment passcode" for both an unknown ID and a wrong
+ * secret; the ledger's refusal row says which (req->audit). Once the
+ * secret is right, the client is told why the passcode no longer works.
+ * The secret is never logged, recorded or echoed.
+ *
+ * Failure budgets. A wrong secret costs one scrypt hash (about 8 ms of a
+ * core): a flood of them kept the workers hashing and slowed real
+ * enrollments fourfold. So the work an unauthenticated client can cause
+ * is bounded, for all workers at once, through the ledger:
+ *  - an unknown ID costs no hash at all (the ID is public and names the
+ *    one row to check: there is nothing to compare the secret with; the
+ *    answer's timing tells that an ID exists, which its holders are not
+ *    asked to keep secret, and nothing of a secret of 130 bits);
+ *  - after passcode_failures_max wrong secrets on one passcode within
+ *    passcode_failure_window_seconds, it is refused unchecked until the
+ *    window ends: 429 Too Many Requests with Retry-After (RFC 6585 4,
+ *    RFC 9110 10.2.3), for its rightful holder too, who retries later;
+ *  - after passcode_address_failures_max failures of either kind from
+ *    one client address (an IPv6 address by its /64), every passcode
+ *    from there is refused the same way.
+ * Only checked failures are counted, one small write each; a refusal by
+ * budget writes no count, so a flood adds at most the budgets' worth of
+ * writes per window, however fast it comes.
  */
 #include "config.h"
 
@@ -17,6 +37,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <openssl/crypto.h>
 
@@ -96,16 +117,57 @@ unauthorized(const struct mca_request *req, struct mca_resp *resp,
 	return MCA_ERR_AUTH;
 }
 
+/* 429 with Retry-After: wait seconds; returns MCA_ERR_AUTH. */
+static int
+too_many(struct mca_resp *resp, long long wait, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+too_many(struct mca_resp *resp, long long wait, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 msg[sizeof(resp->reason)], v[32];
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	(void)mca_resp_error(resp, 429, "%s; try again in %lld s", msg, wait);
+	(void)snprintf(v, sizeof(v), "%lld", wait);
+	(void)mca_resp_header(resp, "Retry-After", v);
+	return MCA_ERR_AUTH;
+}
+
+/* Counts a checked failure on id (NULL: none) and addr (NULL: none). */
+static void
+count_failure(struct mca_server *srv, const char *id, const char *addr,
+    long long now)
+{
+	int	 rc;
+
+	if (id == NULL && addr == NULL)
+		return;
+	/* Not counted is not refused: the answer is a 401 all the same. */
+	if ((rc = mca_ledger_failures_add(srv->ledger, id, addr, now,
+	    srv->cfg->passcode_failure_window)) != 0)
+		mca_log_err("ledger: passcode %s from %s: cannot count the "
+		    "failure: %s", id != NULL ? id : "-",
+		    addr != NULL ? addr : "-", mca_strerror(rc));
+}
+
 int
 mca_auth_passcode(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
 {
 	struct mca_ledger_passcode	 row;
+	struct mca_ledger_failures	 fid, faddr;
 	struct mca_basic		 b;
 	struct mca_passcode		 pc;
 	struct mca_diag			 d;
+	const struct mca_cfg		*cfg = srv->cfg;
 	const char			*label = req->profile->name;
-	char				 junk[MCA_PASSCODE_HASH_MAX];
+	const char			*addr = NULL, *cid = NULL;
+	char				 akey[MCA_PASSCODE_ADDR_MAX];
+	long long			 now, wait;
 	int				 rc;
 
 	memset(&pc, 0, sizeof(pc));
@@ -123,15 +185,40 @@ mca_auth_passcode(struct mca_server *srv, struct mca_request *req,
 	(void)snprintf(req->passcode_id, sizeof(req->passcode_id), "%s",
 	    pc.id);
 
+	/* The budgets, before any work worth bounding. */
+	now = (long long)time(NULL);
+	if (cfg->passcode_address_failures_max > 0 &&
+	    req->remote_addr != NULL && mca_passcode_addr_key(req->remote_addr,
+	    akey, sizeof(akey)) == 0)
+		addr = akey;
+	if (cfg->passcode_failures_max > 0)
+		cid = pc.id;
+	if ((rc = mca_ledger_failures_get(srv->ledger, cid, addr, &fid,
+	    &faddr)) != 0) {
+		mca_log_err("ledger: passcode %s: failure budget lookup "
+		    "failed: %s", pc.id, mca_strerror(rc));
+		(void)mca_resp_error(resp, 500, "ledger lookup failed");
+		goto out;
+	}
+	if ((wait = mca_passcode_wait(faddr.count, faddr.since,
+	    cfg->passcode_address_failures_max, cfg->passcode_failure_window,
+	    now)) > 0) {
+		(void)snprintf(req->audit, sizeof(req->audit), "enrollment "
+		    "passcode %s: not checked: %lld failures from %s within "
+		    "%d s", pc.id, faddr.count, addr,
+		    cfg->passcode_failure_window);
+		rc = too_many(resp, wait, "too many failed enrollment "
+		    "passcodes from %s", addr);
+		goto out;
+	}
+
 	/* One row by its public ID: the slow hash runs once per request. */
 	rc = mca_ledger_passcode_get(srv->ledger, pc.id, &row);
 	if (rc == MCA_ERR_NOTFOUND) {
-		/* The same work as a wrong secret, so timing tells nothing. */
-		(void)mca_passcode_hash(pc.secret, MCA_PASSCODE_SCRYPT_LN,
-		    MCA_PASSCODE_SCRYPT_R, MCA_PASSCODE_SCRYPT_P, junk,
-		    sizeof(junk));
+		/* Nothing to compare with: no hash (see above). */
 		(void)snprintf(req->audit, sizeof(req->audit), "enrollment "
 		    "passcode %s: unknown ID", pc.id);
+		count_failure(srv, NULL, addr, now);
 		rc = unauthorized(req, resp, WRONG);
 		goto out;
 	}
@@ -141,10 +228,21 @@ mca_auth_passcode(struct mca_server *srv, struct mca_request *req,
 		(void)mca_resp_error(resp, 500, "ledger lookup failed");
 		goto out;
 	}
+	if ((wait = mca_passcode_wait(fid.count, fid.since,
+	    cfg->passcode_failures_max, cfg->passcode_failure_window,
+	    now)) > 0) {
+		(void)snprintf(req->audit, sizeof(req->audit), "enrollment "
+		    "passcode %s: not checked: %lld wrong secrets within "
+		    "%d s", pc.id, fid.count, cfg->passcode_failure_window);
+		rc = too_many(resp, wait, "too many wrong secrets for "
+		    "enrollment passcode %s", pc.id);
+		goto out;
+	}
 	rc = mca_passcode_verify(pc.secret, row.hash);
 	if (rc == MCA_ERR_AUTH) {
 		(void)snprintf(req->audit, sizeof(req->audit), "enrollment "
 		    "passcode %s: wrong secret", pc.id);
+		count_failure(srv, cid, addr, now);
 		rc = unauthorized(req, resp, WRONG);
 		goto out;
 	}
@@ -181,7 +279,6 @@ mca_auth_passcode(struct mca_server *srv, struct mca_request *req,
 out:
 	mca_basic_clear(&b);
 	mca_passcode_clear(&pc);
-	OPENSSL_cleanse(junk, sizeof(junk));
 	return rc;
 }
 

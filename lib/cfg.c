@@ -45,6 +45,12 @@
 
 #define CFG_DEF_LEDGER		"/var/lib/microca/ledger.db"
 #define CFG_DEF_ISSUED		"/var/lib/microca/IssuedCerts"
+/* Failure budgets of enrollment passcodes (cgi/basicauth.c). */
+#define CFG_DEF_PC_FAILURES	10
+#define CFG_DEF_PC_ADDR_FAILURES 100
+#define CFG_DEF_PC_WINDOW	900
+#define CFG_PC_FAILURES_MAX	1000000
+#define CFG_PC_WINDOW_MAX	86400
 
 #define TOP(f)	offsetof(struct mca_cfg, f)
 
@@ -91,6 +97,14 @@ static const struct cfg_key cfg_top[] = {
 	CFG_KEY("issued_certs_synchronous", CFG_T_WORD, TOP(issued_certs_sync),
 	    .def = 1, .defstr = "OFF"),
 	CFG_KEY("rollover_cert_path", CFG_T_STR, TOP(rollover_cert_path)),
+	CFG_KEY("passcode_failures_max", CFG_T_INT, TOP(passcode_failures_max),
+	    .lo = 0, .hi = CFG_PC_FAILURES_MAX, .def = CFG_DEF_PC_FAILURES),
+	CFG_KEY("passcode_address_failures_max", CFG_T_INT,
+	    TOP(passcode_address_failures_max), .lo = 0, .hi = CFG_PC_FAILURES_MAX,
+	    .def = CFG_DEF_PC_ADDR_FAILURES),
+	CFG_KEY("passcode_failure_window_seconds", CFG_T_INT,
+	    TOP(passcode_failure_window), .lo = 1, .hi = CFG_PC_WINDOW_MAX,
+	    .def = CFG_DEF_PC_WINDOW),
 };
 
 static int	cfg_top_check(struct cfg_ctx *, const char *, void *);

@@ -195,6 +195,16 @@ struct mca_cfg {
 	char		*rollover_cert_path;	/* more CA certs for /cacerts */
 	int		 ledger_synchronous_full; /* ledger_synchronous: "FULL" (1, default) or "NORMAL" (0) */
 	int		 issued_certs_sync; /* issued_certs_synchronous: "FULL" (1, default) or "OFF" (0) */
+	/*
+	 * Failure budgets of enrollment passcodes (cgi/basicauth.c): wrong
+	 * secrets per passcode (passcode_failures_max, default 10) and
+	 * failures per client address (passcode_address_failures_max,
+	 * default 100) within passcode_failure_window_seconds (default
+	 * 900); a budget of 0 is none.
+	 */
+	int		 passcode_failures_max;
+	int		 passcode_address_failures_max;
+	int		 passcode_failure_window;
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;

@@ -152,6 +152,8 @@ mca_http_reason(int status)
 		return "Content Too Large";	/* RFC 9110 15.5.14 */
 	case 415:
 		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";	/* RFC 6585 4 */
 	case 500:
 		return "Internal Server Error";
 	case 501:

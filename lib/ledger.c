@@ -40,6 +40,12 @@ enum mca_ledger_stmt {
 	STMT_PC_GET,
 	STMT_PC_REVOKE,
 	STMT_PC_LIST,
+	/* schema 6: failure budgets */
+	STMT_FAIL_GET,
+	STMT_FAIL_ID,
+	STMT_FAIL_PRUNE,
+	STMT_FAIL_ADDR,
+	STMT_FAIL_CAP,
 	STMT_MAX
 };
 
@@ -50,6 +56,9 @@ enum mca_ledger_stmt {
 	"s.revoked_at, s.last_used_at, s.issued " \
 	"FROM passcode_status AS s JOIN passcodes AS p ON p.id = s.id "
 #define ISO_NOW	"strftime('%Y-%m-%dT%H:%M:%SZ', 'now')"
+/* A failure window opened at col is over at ?2 (now), window ?3. */
+#define FAIL_STALE(col) \
+	"(" col " IS NULL OR " col " > ?2 OR " col " <= ?2 - ?3)"
 
 static const char *const mca_ledger_sql[STMT_MAX] = {
 	/* STMT_INSERT_CERT: parameter order = struct mca_ledger_cert. */
@@ -99,6 +108,30 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	/* STMT_PC_LIST */
 	PC_SELECT "WHERE (?1 IS NULL OR s.label = ?1) AND "
 	"(?2 OR s.state = 'active') ORDER BY s.created_at, s.id",
+	/* STMT_FAIL_GET: both budgets in one step; NULL where no row. */
+	"SELECT (SELECT failures FROM passcodes WHERE id = ?1), "
+	"(SELECT failures_since FROM passcodes WHERE id = ?1), "
+	"(SELECT failures FROM address_failures WHERE addr = ?2), "
+	"(SELECT since FROM address_failures WHERE addr = ?2)",
+	/*
+	 * STMT_FAIL_ID: ?2 now, ?3 the window. A window that has ended (or
+	 * lies in the future: the clock went back) gives way to a new one.
+	 */
+	"UPDATE passcodes SET "
+	"failures = CASE WHEN " FAIL_STALE("failures_since") " THEN 1 "
+	"ELSE failures + 1 END, "
+	"failures_since = CASE WHEN " FAIL_STALE("failures_since") " THEN ?2 "
+	"ELSE failures_since END WHERE id = ?1",
+	/* STMT_FAIL_PRUNE: ?2 now, ?3 the window (there is no ?1). */
+	"DELETE FROM address_failures WHERE " FAIL_STALE("since"),
+	/* STMT_FAIL_ADDR: after the prune, a row left is in its window. */
+	"INSERT INTO address_failures (addr, failures, since) "
+	"VALUES (?1, 1, ?2) ON CONFLICT (addr) DO "
+	"UPDATE SET failures = failures + 1",
+	/* STMT_FAIL_CAP: the oldest windows beyond ?1 rows go. */
+	"DELETE FROM address_failures WHERE rowid IN (SELECT rowid FROM "
+	"address_failures ORDER BY since, rowid LIMIT max(0, (SELECT "
+	"count(*) FROM address_failures) - ?1))",
 };
 
 struct mca_ledger {
@@ -757,5 +790,112 @@ mca_ledger_passcode_list(struct mca_ledger *l, const char *label, int all,
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* ---- failure budgets (schema 6) */
+
+int
+mca_ledger_failures_get(struct mca_ledger *l, const char *id,
+    const char *addr, struct mca_ledger_failures *by_id,
+    struct mca_ledger_failures *by_addr)
+{
+	sqlite3_stmt	*st;
+	int		 rc = MCA_ERR_DB;
+
+	if (by_id != NULL)
+		memset(by_id, 0, sizeof(*by_id));
+	if (by_addr != NULL)
+		memset(by_addr, 0, sizeof(*by_addr));
+	if (l == NULL || by_id == NULL || by_addr == NULL)
+		return MCA_ERR_INVAL;
+	st = l->stmt[STMT_FAIL_GET];
+	/* NULL matches no row: that budget reads as empty. */
+	if (mca_ledger_bind(st, 1, id) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, addr) != SQLITE_OK)
+		goto out;
+	if (sqlite3_step(st) != SQLITE_ROW)
+		goto out;
+	by_id->count = sqlite3_column_int64(st, 0);
+	by_id->since = sqlite3_column_int64(st, 1);
+	by_addr->count = sqlite3_column_int64(st, 2);
+	by_addr->since = sqlite3_column_int64(st, 3);
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+/* Binds ?2 now and ?3 window of a failure statement. */
+static int
+mca_ledger_bind_window(sqlite3_stmt *st, long long now, long long window)
+{
+	return sqlite3_bind_int64(st, 2, now) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 3, window) == SQLITE_OK ? 0 : MCA_ERR_DB;
+}
+
+int
+mca_ledger_failures_add(struct mca_ledger *l, const char *id,
+    const char *addr, long long now, long long window)
+{
+	sqlite3_stmt	*st;
+	int		 rc, intx = 0;
+
+	if (l == NULL || window < 1)
+		return MCA_ERR_INVAL;
+	if (id == NULL && addr == NULL)
+		return 0;
+	/* One transaction: one commit (and sync) per counted failure. */
+	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_BEGIN])) != 0)
+		return rc;
+	intx = 1;
+	if (id != NULL) {
+		st = l->stmt[STMT_FAIL_ID];
+		if (mca_ledger_bind(st, 1, id) != SQLITE_OK ||
+		    mca_ledger_bind_window(st, now, window) != 0) {
+			sqlite3_clear_bindings(st);
+			rc = MCA_ERR_DB;
+			goto out;
+		}
+		/* No such passcode: nothing to count on it. */
+		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+			goto out;
+	}
+	if (addr != NULL) {
+		st = l->stmt[STMT_FAIL_PRUNE];
+		if (mca_ledger_bind_window(st, now, window) != 0) {
+			sqlite3_clear_bindings(st);
+			rc = MCA_ERR_DB;
+			goto out;
+		}
+		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+			goto out;
+		st = l->stmt[STMT_FAIL_ADDR];
+		if (mca_ledger_bind(st, 1, addr) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 2, now) != SQLITE_OK) {
+			sqlite3_clear_bindings(st);
+			rc = MCA_ERR_DB;
+			goto out;
+		}
+		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+			goto out;
+		st = l->stmt[STMT_FAIL_CAP];
+		if (sqlite3_bind_int(st, 1, MCA_LEDGER_ADDR_ROWS) !=
+		    SQLITE_OK) {
+			sqlite3_clear_bindings(st);
+			rc = MCA_ERR_DB;
+			goto out;
+		}
+		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+			goto out;
+	}
+	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_COMMIT])) != 0)
+		goto out;
+	intx = 0;
+	rc = 0;
+out:
+	if (intx)
+		(void)mca_ledger_step_done(l->db, l->stmt[STMT_ROLLBACK]);
 	return rc;
 }

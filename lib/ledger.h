@@ -168,4 +168,41 @@ int	 mca_ledger_passcode_list(struct mca_ledger *l, const char *label,
 	    int all, int (*cb)(void *, const struct mca_ledger_passcode *),
 	    void *arg);
 
+/*
+ * ---- failure budgets (schema 6, sql/migrations/0006-failure-budgets.sql)
+ *
+ * Wrong enrollment passcodes counted per passcode and per client address,
+ * so that all workers see one count (cgi/basicauth.c decides with
+ * mca_passcode_wait()). Times are Unix seconds.
+ */
+
+/* Most client addresses kept at once; beyond, the oldest windows go. */
+#define MCA_LEDGER_ADDR_ROWS	4096
+
+/* One budget's count: failures in the window opened at since (0: none). */
+struct mca_ledger_failures {
+	long long	 count;
+	long long	 since;
+};
+
+/*
+ * Reads the counts of passcode id and of client address addr (either may
+ * be NULL, or unknown: that count is 0). Writes nothing. Returns 0,
+ * MCA_ERR_INVAL or MCA_ERR_DB.
+ */
+int	 mca_ledger_failures_get(struct mca_ledger *l, const char *id,
+	    const char *addr, struct mca_ledger_failures *by_id,
+	    struct mca_ledger_failures *by_addr);
+
+/*
+ * Counts one failure at now against passcode id (NULL, or an ID with no
+ * row: not counted) and address addr (NULL: not counted), in one
+ * transaction. A window older than window seconds is replaced by a new
+ * one; address rows of ended windows are deleted, and the oldest beyond
+ * MCA_LEDGER_ADDR_ROWS. Returns 0, MCA_ERR_INVAL, MCA_ERR_BUSY or
+ * MCA_ERR_DB.
+ */
+int	 mca_ledger_failures_add(struct mca_ledger *l, const char *id,
+	    const char *addr, long long now, long long window);
+
 #endif

@@ -5,6 +5,10 @@
  */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -328,4 +332,48 @@ out:
 	mca_buf_free(&salt);
 	mca_buf_free(&want);
 	return rc;
+}
+
+long long
+mca_passcode_wait(long long count, long long since, long long max,
+    long long window, long long now)
+{
+	if (max <= 0 || window <= 0 || count < max || since <= 0 ||
+	    since > now || now - since >= window)
+		return 0;
+	return since + window - now;
+}
+
+int
+mca_passcode_addr_key(const char *addr, char *out, size_t outlen)
+{
+	struct in6_addr	 a6;
+	struct in_addr	 a4;
+	const char	*r;
+	size_t		 n;
+
+	if (outlen > 0)
+		out[0] = '\0';
+	if (addr == NULL || outlen < MCA_PASSCODE_ADDR_MAX ||
+	    strnlen(addr, MCA_PASSCODE_ADDR_MAX) >= MCA_PASSCODE_ADDR_MAX)
+		return MCA_ERR_INVAL;
+	if (inet_pton(AF_INET, addr, &a4) == 1) {
+		r = inet_ntop(AF_INET, &a4, out, (socklen_t)outlen);
+		return r != NULL ? 0 : MCA_ERR_INVAL;
+	}
+	if (inet_pton(AF_INET6, addr, &a6) != 1)
+		return MCA_ERR_INVAL;
+	if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+		memcpy(&a4, &a6.s6_addr[12], sizeof(a4));
+		r = inet_ntop(AF_INET, &a4, out, (socklen_t)outlen);
+		return r != NULL ? 0 : MCA_ERR_INVAL;
+	}
+	/* RFC 4291 2.5.1: the low 64 bits are the interface ID. */
+	memset(&a6.s6_addr[8], 0, 8);
+	if (inet_ntop(AF_INET6, &a6, out, (socklen_t)(outlen - 3)) == NULL)
+		return MCA_ERR_INVAL;
+	/* At most 39 characters and "/64": room was left. */
+	n = strlen(out);
+	(void)snprintf(out + n, outlen - n, "/64");
+	return 0;
 }

@@ -100,4 +100,33 @@ int	 mca_passcode_verify(const char *secret, const char *stored);
 /* Wipes pc (NULL-safe). */
 void	 mca_passcode_clear(struct mca_passcode *pc);
 
+/*
+ * Failure budgets: each wrong secret costs the server one scrypt hash,
+ * so a client may only have so many checked. After max failures in a
+ * window of window seconds opened by the first (at since), no check is
+ * made until the window ends.
+ */
+
+/* Longest client address key (mca_passcode_addr_key), with its NUL. */
+#define MCA_PASSCODE_ADDR_MAX	64
+
+/*
+ * Seconds to wait before a check is allowed again, 0 if it is allowed
+ * now: count failures in the window opened at since (0: none open), a
+ * budget of max per window seconds (max 0: no budget), at now. A window
+ * in the future (the clock went back) counts as ended. Never more than
+ * window.
+ */
+long long mca_passcode_wait(long long count, long long since, long long max,
+	    long long window, long long now);
+
+/*
+ * The key a client address is counted under: an IPv4 address as it is,
+ * an IPv6 address by its /64 ("2001:db8:1:2::/64": one site's network,
+ * whose interface IDs a client picks at will), an IPv4-mapped IPv6
+ * address as IPv4. out holds MCA_PASSCODE_ADDR_MAX bytes. Returns 0 or
+ * MCA_ERR_INVAL (NULL, not a numeric address, or out too small).
+ */
+int	 mca_passcode_addr_key(const char *addr, char *out, size_t outlen);
+
 #endif

@@ -548,6 +548,55 @@ START_TEST(test_copy_sync)
 }
 END_TEST
 
+/* The failure budgets of passcodes: defaults, values, bounds. */
+static const struct {
+	const char	*json;
+	long long	 id, addr, window;
+	const char	*err;	/* NULL: accepted */
+} budgets[] = {
+	{ DOC(P1("")), 10, 100, 900, NULL },
+	{ DOC(P1("") ", \"passcode_failures_max\": 0, "
+	    "\"passcode_address_failures_max\": 1000000, "
+	    "\"passcode_failure_window_seconds\": 1"), 0, 1000000, 1, NULL },
+	{ DOC(P1("") ", \"passcode_failure_window_seconds\": 86400"), 10,
+	    100, 86400, NULL },
+	{ DOC(P1("") ", \"passcode_failure_window_seconds\": 0"), 0, 0, 0,
+	    "passcode_failure_window_seconds: expected an integer from 1 to "
+	    "86400" },
+	{ DOC(P1("") ", \"passcode_failure_window_seconds\": 86401"), 0, 0,
+	    0, "passcode_failure_window_seconds: expected an integer from 1 "
+	    "to 86400" },
+	{ DOC(P1("") ", \"passcode_failures_max\": 1000001"), 0, 0, 0,
+	    "passcode_failures_max: expected an integer from 0 to 1000000" },
+	{ DOC(P1("") ", \"passcode_failures_max\": -1"), 0, 0, 0,
+	    "passcode_failures_max: expected an integer from 0 to" },
+	{ DOC(P1("") ", \"passcode_address_failures_max\": \"5\""), 0, 0,
+	    0, "passcode_address_failures_max: expected an integer from 0 "
+	    "to" },
+	{ DOC(P1("") ", \"passcode_address_failures_max\": 2.5"), 0, 0, 0,
+	    "passcode_address_failures_max: expected an integer from 0 to" },
+};
+
+START_TEST(test_budgets)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	if (budgets[_i].err != NULL) {
+		tu_cfg_assert_refused(budgets[_i].json, budgets[_i].err, _i);
+		return;
+	}
+	ck_assert_msg(tu_cfg_parse(budgets[_i].json, &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_int_eq(cfg->passcode_failures_max, budgets[_i].id);
+	ck_assert_int_eq(cfg->passcode_address_failures_max,
+	    budgets[_i].addr);
+	ck_assert_int_eq(cfg->passcode_failure_window, budgets[_i].window);
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(test_top_ok)
 {
 	struct mca_cfg	*cfg = NULL;
@@ -1711,6 +1760,8 @@ cfg_suite(void)
 	    sizeof(top_ok[0])));
 	tcase_add_loop_test(tc, test_copy_sync, 0, (int)(sizeof(copy_sync) /
 	    sizeof(copy_sync[0])));
+	tcase_add_loop_test(tc, test_budgets, 0,
+	    (int)(sizeof(budgets) / sizeof(budgets[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

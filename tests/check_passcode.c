@@ -1,6 +1,7 @@
 /*
  * Tests for lib/passcode.c: drawing passcodes, reading them back as
- * people type them, and the stored scrypt hash.
+ * people type them, and the stored scrypt hash; the failure budgets, in
+ * their arithmetic and as the ledger keeps them for all workers.
  */
 #include "config.h"
 
@@ -15,6 +16,7 @@
 #include "b64.h"
 #include "buf.h"
 #include "err.h"
+#include "ledger.h"
 #include "passcode.h"
 #include "testutil.h"
 
@@ -273,6 +275,225 @@ START_TEST(test_tampered)
 }
 END_TEST
 
+/* ---- failure budgets */
+
+static const struct {
+	long long	 count, since, max, window, now, wait;
+} wcases[] = {
+	/* under the budget: go on */
+	{ 0, 0, 5, 900, 1000, 0 },
+	{ 4, 1000, 5, 900, 1000, 0 },
+	/* at it: wait for the window's end */
+	{ 5, 1000, 5, 900, 1000, 900 },
+	{ 5, 1000, 5, 900, 1899, 1 },
+	{ 50, 1000, 5, 900, 1500, 400 },
+	/* the window has ended */
+	{ 5, 1000, 5, 900, 1900, 0 },
+	{ 5, 1000, 5, 900, 99999, 0 },
+	/* no budget, no window, a bad window */
+	{ 500, 1000, 0, 900, 1000, 0 },
+	{ 5, 0, 5, 900, 1000, 0 },
+	{ 5, 1000, 5, 0, 1000, 0 },
+	/* a window in the future: the clock went back; never over window */
+	{ 5, 5000, 5, 900, 1000, 0 },
+	{ 1, 1000, 1, 1, 1000, 1 },
+};
+
+START_TEST(test_wait)
+{
+	ck_assert_int_eq(mca_passcode_wait(wcases[_i].count, wcases[_i].since,
+	    wcases[_i].max, wcases[_i].window, wcases[_i].now),
+	    wcases[_i].wait);
+}
+END_TEST
+
+static const struct {
+	const char	*in;
+	const char	*key;	/* NULL: MCA_ERR_INVAL */
+} acases[] = {
+	{ "127.0.0.1", "127.0.0.1" },
+	{ "192.0.2.200", "192.0.2.200" },
+	{ "::ffff:192.0.2.7", "192.0.2.7" },
+	/* an IPv6 address by its /64: the interface ID is the client's */
+	{ "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64" },
+	{ "2001:DB8:1:2::1", "2001:db8:1:2::/64" },
+	{ "2001:db8:1:2:ffff:ffff:ffff:ffff", "2001:db8:1:2::/64" },
+	{ "::1", "::/64" },
+	{ "", NULL },
+	{ "localhost", NULL },
+	{ "127.0.0.1 ", NULL },
+	{ "127.0.0.1:443", NULL },
+	{ "fe80::1%eth0", NULL },
+	{ "1.2.3.4.5", NULL },
+	{ "2001:db8::1::2", NULL },
+	{ "0000000000000000000000000000000000000000000000000000000000000000"
+	    "1", NULL },
+};
+
+START_TEST(test_addr_key)
+{
+	char	 k[MCA_PASSCODE_ADDR_MAX];
+
+	if (acases[_i].key == NULL) {
+		ck_assert_int_eq(mca_passcode_addr_key(acases[_i].in, k,
+		    sizeof(k)), MCA_ERR_INVAL);
+		ck_assert_str_eq(k, "");
+		return;
+	}
+	ck_assert_int_eq(mca_passcode_addr_key(acases[_i].in, k, sizeof(k)),
+	    0);
+	ck_assert_str_eq(k, acases[_i].key);
+}
+END_TEST
+
+START_TEST(test_addr_key_edges)
+{
+	char	 k[MCA_PASSCODE_ADDR_MAX];
+
+	ck_assert_int_eq(mca_passcode_addr_key(NULL, k, sizeof(k)),
+	    MCA_ERR_INVAL);
+	/* out must hold any key */
+	ck_assert_int_eq(mca_passcode_addr_key("127.0.0.1", k, 16),
+	    MCA_ERR_INVAL);
+}
+END_TEST
+
+/* A fresh ledger in a new directory, with passcode ID on label "pass". */
+static struct mca_ledger *
+budget_ledger(char **dir)
+{
+	struct mca_ledger_passcode	 p;
+	struct mca_ledger		*l = NULL;
+	struct mca_diag			 d;
+	char				 path[1024];
+
+	*dir = tu_mkdtemp("budget");
+	(void)snprintf(path, sizeof(path), "%s/ledger.db", *dir);
+	ck_assert_msg(mca_ledger_open(path, 0, &l, &d) == 0, "%s", d.msg);
+	memset(&p, 0, sizeof(p));
+	(void)snprintf(p.id, sizeof(p.id), "%s", ID);
+	(void)snprintf(p.label, sizeof(p.label), "pass");
+	(void)snprintf(p.hash, sizeof(p.hash), "$scrypt$ln=11,r=8,p=1$x$y");
+	p.uses_total = 1;
+	(void)snprintf(p.expires_at, sizeof(p.expires_at),
+	    "2999-01-01T00:00:00Z");
+	ck_assert_int_eq(mca_ledger_passcode_add(l, &p), 0);
+	return l;
+}
+
+/*
+ * The budget as the workers use it: count, then wait. K failures on a
+ * passcode and it is refused unchecked for the rest of the window; the
+ * next window starts afresh; other passcodes and addresses are untouched.
+ */
+START_TEST(test_budget_ledger)
+{
+	struct mca_ledger_failures	 fid, fa;
+	struct mca_ledger		*l;
+	char				*dir;
+	const long long			 t0 = 1700000000, w = 900, k = 5;
+	long long			 i;
+
+	l = budget_ledger(&dir);
+	ck_assert_int_eq(mca_ledger_failures_get(l, ID, "192.0.2.1", &fid,
+	    &fa), 0);
+	ck_assert_int_eq(fid.count + fid.since + fa.count + fa.since, 0);
+	for (i = 0; i < k; i++) {
+		ck_assert_int_eq(mca_ledger_failures_get(l, ID, "192.0.2.1",
+		    &fid, &fa), 0);
+		/* under the budget: the secret is checked (and wrong) */
+		ck_assert_int_eq(mca_passcode_wait(fid.count, fid.since, k, w,
+		    t0 + i), 0);
+		ck_assert_int_eq(mca_ledger_failures_add(l, ID, "192.0.2.1",
+		    t0 + i, w), 0);
+	}
+	ck_assert_int_eq(mca_ledger_failures_get(l, ID, "192.0.2.1", &fid,
+	    &fa), 0);
+	ck_assert_int_eq(fid.count, k);
+	ck_assert_int_eq(fid.since, t0);
+	ck_assert_int_eq(fa.count, k);
+	ck_assert_int_eq(fa.since, t0);
+	/* over it: wait until the window opened at t0 ends */
+	ck_assert_int_eq(mca_passcode_wait(fid.count, fid.since, k, w,
+	    t0 + 10), w - 10);
+	/* other addresses and IDs have their own counts */
+	ck_assert_int_eq(mca_ledger_failures_get(l, "ZZZZZZZZ", "192.0.2.2",
+	    &fid, &fa), 0);
+	ck_assert_int_eq(fid.count + fa.count, 0);
+	/* an unknown ID is not counted (there is no row for it) */
+	ck_assert_int_eq(mca_ledger_failures_add(l, "ZZZZZZZZ", NULL, t0, w),
+	    0);
+	ck_assert_int_eq(mca_ledger_failures_get(l, "ZZZZZZZZ", NULL, &fid,
+	    &fa), 0);
+	ck_assert_int_eq(fid.count, 0);
+	/* NULL for both counts nothing; a bad window is refused */
+	ck_assert_int_eq(mca_ledger_failures_add(l, NULL, NULL, t0, w), 0);
+	ck_assert_int_eq(mca_ledger_failures_add(l, ID, NULL, t0, 0),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_ledger_failures_get(l, ID, NULL, NULL, &fa),
+	    MCA_ERR_INVAL);
+	/* after the window: a new one, opened by the next failure */
+	ck_assert_int_eq(mca_ledger_failures_add(l, ID, "192.0.2.1", t0 + w,
+	    w), 0);
+	ck_assert_int_eq(mca_ledger_failures_get(l, ID, "192.0.2.1", &fid,
+	    &fa), 0);
+	ck_assert_int_eq(fid.count, 1);
+	ck_assert_int_eq(fid.since, t0 + w);
+	ck_assert_int_eq(fa.count, 1);
+	ck_assert_int_eq(fa.since, t0 + w);
+	ck_assert_int_eq(mca_passcode_wait(fid.count, fid.since, k, w,
+	    t0 + w), 0);
+	/* the clock went back: the window from the future is replaced */
+	ck_assert_int_eq(mca_ledger_failures_add(l, ID, NULL, t0, w), 0);
+	ck_assert_int_eq(mca_ledger_failures_get(l, ID, NULL, &fid, &fa), 0);
+	ck_assert_int_eq(fid.count, 1);
+	ck_assert_int_eq(fid.since, t0);
+	mca_ledger_close(l);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* Address rows are bounded: ended windows go, then the oldest. */
+START_TEST(test_budget_rows)
+{
+	struct mca_ledger_failures	 fid, fa;
+	struct mca_ledger		*l;
+	struct mca_buf			 out = MCA_BUF_INIT;
+	char				*dir, a[32];
+	const long long			 t0 = 1700000000, w = 60;
+	int				 i;
+
+	l = budget_ledger(&dir);
+	for (i = 0; i < MCA_LEDGER_ADDR_ROWS + 10; i++) {
+		(void)snprintf(a, sizeof(a), "10.0.%d.%d", i / 256, i % 256);
+		ck_assert_int_eq(mca_ledger_failures_add(l, NULL, a,
+		    t0 + i / 100, w), 0);
+	}
+	ck_assert_int_eq(tu_sh(&out, "'%s' '%s/ledger.db' 'SELECT count(*), "
+	    "min(since) FROM address_failures'", getenv("SQLITE3"), dir), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "4096|1700000000\n");
+	/* the first ten went, the newest is there */
+	ck_assert_int_eq(mca_ledger_failures_get(l, NULL, "10.0.0.9", &fid,
+	    &fa), 0);
+	ck_assert_int_eq(fa.count, 0);
+	ck_assert_int_eq(mca_ledger_failures_get(l, NULL, "10.0.0.10", &fid,
+	    &fa), 0);
+	ck_assert_int_eq(fa.count, 1);
+	/* a failure after every window has ended leaves one row */
+	ck_assert_int_eq(mca_ledger_failures_add(l, NULL, "10.9.9.9",
+	    t0 + 10000, w), 0);
+	mca_buf_reset(&out);
+	ck_assert_int_eq(tu_sh(&out, "'%s' '%s/ledger.db' 'SELECT count(*) "
+	    "FROM address_failures'", getenv("SQLITE3"), dir), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "1\n");
+	mca_buf_free(&out);
+	mca_ledger_close(l);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 static Suite *
 passcode_suite(void)
 {
@@ -291,6 +512,17 @@ passcode_suite(void)
 	tcase_add_loop_test(tc, test_bad_stored, 0,
 	    (int)(sizeof(bad_stored) / sizeof(bad_stored[0])));
 	tcase_add_test(tc, test_tampered);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("budget");
+	tcase_set_timeout(tc, 120);
+	tcase_add_loop_test(tc, test_wait, 0,
+	    (int)(sizeof(wcases) / sizeof(wcases[0])));
+	tcase_add_loop_test(tc, test_addr_key, 0,
+	    (int)(sizeof(acases) / sizeof(acases[0])));
+	tcase_add_test(tc, test_addr_key_edges);
+	tcase_add_test(tc, test_budget_ledger);
+	tcase_add_test(tc, test_budget_rows);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -9,6 +9,7 @@
  *       [--mode fresh|keepalive] [--key-type ec|rsa|mix] [--pool P]
  *       [--subject TEMPLATE] [--op simpleenroll|cacerts] [--warmup K]
  *       [--max-seconds S] [--timeout T] [--full-verify]
+ *       [--basic USER:PASSWORD]
  *
  * N client threads (default 1) each make M enrollments (default 100),
  * after K unmeasured ones (default 0). fresh (the default): a new TCP
@@ -36,6 +37,10 @@
  * the CSR's. --op cacerts: GET /cacerts instead (RFC 7030 4.1), the web
  * server and FastCGI path without a signature or a ledger write; no
  * keys, and the answer must hold one or more certificates.
+ *
+ * --basic: an HTTP Basic Authorization header (RFC 7617) on every
+ * request, e.g. an enrollment passcode ("device:ID.SECRET"), which make
+ * stress sends wrong in a flood.
  *
  * Failures are counted by kind: status_NNN for another status, conn
  * (connect, TLS, connection lost), timeout (nothing for --timeout
@@ -179,6 +184,7 @@ struct opts {
 	enum keytype	 keytype;
 	enum op		 op;
 	int		 full_verify;	/* no verify_cached() */
+	const char	*basic;		/* USER:PASSWORD, or NULL */
 };
 
 /* Where to connect, from --url. */
@@ -278,6 +284,7 @@ usage(void)
 	    "[--op simpleenroll|cacerts]\n"
 	    "       [--warmup K] [--max-seconds S] [--timeout T] "
 	    "[--full-verify]\n"
+	    "       [--basic USER:PASSWORD]\n"
 	    "defaults: --clients %d --count %d --mode fresh --key-type ec "
 	    "--pool %d\n"
 	    "          --subject \"%s\" --max-seconds %d --timeout %d\n",
@@ -732,6 +739,12 @@ req_make(struct mca_buf *msg, const struct opts *o, const struct target *t,
 	    "Host: %s\r\n"
 	    "User-Agent: " PROG "\r\n", body != NULL ? "POST" : "GET",
 	    t->path, op_names[o->op], t->hosthdr)) != 0)
+		return rc;
+	if (o->basic != NULL && ((rc = mca_buf_addstr(msg,
+	    "Authorization: Basic ")) != 0 ||
+	    (rc = mca_b64_encode((const unsigned char *)o->basic,
+	    strlen(o->basic), 0, msg)) != 0 ||
+	    (rc = mca_buf_addstr(msg, "\r\n")) != 0))
 		return rc;
 	if (body != NULL && (rc = mca_buf_printf(msg,
 	    "Content-Type: application/pkcs10\r\n"
@@ -1741,6 +1754,7 @@ main(int argc, char *argv[])
 		{ "max-seconds",	required_argument, NULL, 'S' },
 		{ "timeout",		required_argument, NULL, 'T' },
 		{ "full-verify",	no_argument,	   NULL, 'F' },
+		{ "basic",		required_argument, NULL, 'B' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL,			0,		   NULL, 0 }
 	};
@@ -1815,6 +1829,15 @@ main(int argc, char *argv[])
 			break;
 		case 'F':
 			o.full_verify = 1;
+			break;
+		case 'B':
+			if (strchr(optarg, ':') == NULL ||
+			    strpbrk(optarg, "\r\n") != NULL) {
+				fail("--basic %s: expected USER:PASSWORD",
+				    optarg);
+				usage();
+			}
+			o.basic = optarg;
 			break;
 		default:
 			usage();

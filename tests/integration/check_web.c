@@ -66,6 +66,9 @@ write_config(void)
 	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
 	    " \"rollover_cert_path\": \"%s/pki/rollover-g2.pem\",\n"
 	    " \"default_end_point_name\": \"strongswan\",\n"
+	    " \"passcode_failures_max\": 5,\n"
+	    " \"passcode_address_failures_max\": 20,\n"
+	    " \"passcode_failure_window_seconds\": 3600,\n"
 	    " \"end_certificate_config_1\": {\n"
 	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
@@ -1028,6 +1031,92 @@ START_TEST(test_passcode_race)
 }
 END_TEST
 
+/*
+ * n sequential requests (curl options opts) on pass/simpleenroll: their
+ * statuses, counted, as "5 401\n45 429\n".
+ */
+static void
+statuses(struct mca_buf *out, int n, const char *opts)
+{
+	mca_buf_reset(out);
+	ck_assert_int_eq(tu_sh(out, "cd '%s' && for i in $(seq 1 %d); do "
+	    "curl -sS --max-time 30 --cacert pki/root.pem %s -o /dev/null "
+	    "-w '%%{http_code}\\n' '%s/.well-known/est/pass/simpleenroll'; "
+	    "done | uniq -c | tr -s ' ' | sed 's/^ //'", W.dir, n, opts,
+	    W.url), 0);
+}
+
+/*
+ * A flood of wrong secrets on one passcode (the config allows 5 per
+ * hour): 5 are checked, the other 45 answered 429 with no scrypt, which
+ * the ledger shows (a count of 5, refusals "not checked"); the rightful
+ * holder waits too, while another passcode works. From another address,
+ * 20 unknown IDs (no hash, but counted) use up that address's budget
+ * and not 127.0.0.1's.
+ */
+START_TEST(test_passcode_flood)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct reply	 r;
+	char		 pa[64], pb[64], pc[64], wrong[64], q[256], got[64];
+	char		 opts[2048];
+
+	make_csr("fl", "web-flood");
+	new_passcode("pass", "", pa, sizeof(pa));
+	new_passcode("pass", "", pb, sizeof(pb));
+	new_passcode("pass", "", pc, sizeof(pc));
+	(void)snprintf(wrong, sizeof(wrong), "%.9s%s", pa,
+	    "00000000000000000000000000");
+	statuses(&out, 50, with_passcode(wrong, "fl.b64"));
+	ck_assert_msg(strcmp(mca_buf_str(&out), "5 401\n45 429\n") == 0,
+	    "%s", mca_buf_str(&out));
+	/* Counted: the 5 checked, not the 45 refused unchecked. */
+	(void)snprintf(q, sizeof(q), "SELECT failures FROM passcodes WHERE "
+	    "id = '%.8s'", pa);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "5");
+	(void)snprintf(q, sizeof(q), "SELECT count(*) FROM refusals WHERE "
+	    "passcode_id = '%.8s' AND status = 429 AND reason LIKE "
+	    "'%%not checked: 5 wrong secrets%%'", pa);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "45");
+	/* The right secret waits for the window too: 429, Retry-After. */
+	est(&r, with_passcode(pa, "fl.b64"), "pass/simpleenroll");
+	ck_assert_msg(r.status == 429, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	ck_assert_msg(has_header_name(&r, "Retry-After"), "%s",
+	    mca_buf_str(&r.headers));
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&r.body),
+	    "too many wrong secrets"));
+	reply_free(&r);
+	/* Another passcode, from the same address: enrolls. */
+	est(&r, with_passcode(pb, "fl.b64"), "pass/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	reply_free(&r);
+
+	/* Unknown IDs from 127.0.0.2: 20 counted, then that address waits. */
+	(void)snprintf(opts, sizeof(opts), "--interface 127.0.0.2 %s",
+	    with_passcode("ZZZZZZZZ.00000000000000000000000000", "fl.b64"));
+	statuses(&out, 22, opts);
+	ck_assert_msg(strcmp(mca_buf_str(&out), "20 401\n2 429\n") == 0,
+	    "%s", mca_buf_str(&out));
+	ledger(got, sizeof(got), "SELECT failures FROM address_failures "
+	    "WHERE addr = '127.0.0.2'");
+	ck_assert_str_eq(got, "20");
+	(void)snprintf(opts, sizeof(opts), "--interface 127.0.0.2 %s",
+	    with_passcode(pc, "fl.b64"));
+	statuses(&out, 1, opts);
+	ck_assert_str_eq(mca_buf_str(&out), "1 429\n");
+	/* ...and 127.0.0.1 does not. */
+	est(&r, with_passcode(pc, "fl.b64"), "pass/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	reply_free(&r);
+	mca_buf_free(&out);
+}
+END_TEST
+
 /* The label's policy: keys and subjects it refuses; /csrattrs says so. */
 START_TEST(test_policy)
 {
@@ -1132,6 +1221,7 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_cacerts_rollover);
 	tcase_add_test(tc, test_passcode);
 	tcase_add_test(tc, test_passcode_race);
+	tcase_add_test(tc, test_passcode_flood);
 	tcase_add_test(tc, test_policy);
 	tcase_add_test(tc, test_remote_user);
 	tcase_add_test(tc, test_errors);
