@@ -45,6 +45,9 @@
 #define CFG_DEF_ISSUED		"/var/lib/microca/IssuedCerts"
 #define CFG_DEF_HASH		"SHA256"
 #define CFG_DEF_B64		64
+/* The same as the ledger's own (MCA_LEDGER_REFUSALS_*). */
+#define CFG_DEF_REFUSAL_DAYS	30
+#define CFG_DEF_REFUSAL_RATE	600
 
 /* What a known top-level key must hold. */
 enum cfg_kind {
@@ -52,6 +55,7 @@ enum cfg_kind {
 	CFG_K_BOOL,
 	CFG_K_PORT,
 	CFG_K_OBJ,
+	CFG_K_INT,	/* its range is checked in cfg_build */
 	CFG_K_MAX
 };
 
@@ -84,6 +88,8 @@ static const struct {
 	{ "ledger_synchronous", CFG_K_STR },
 	{ "issued_certs_synchronous", CFG_K_STR },
 	{ "rollover_cert_path", CFG_K_STR },
+	{ "refusals_keep_days", CFG_K_INT },
+	{ "refusals_per_minute_max", CFG_K_INT },
 };
 
 /* Keys of an end_certificate_config_<N> block (table 10, plus ours). */
@@ -1284,6 +1290,9 @@ cfg_scan(struct cfg_ctx *c, struct json_object *root, struct cfg_ent **ents,
 			    json_object_is_type(v, json_type_object) ? 0 :
 			    cfg_err(c, k, "expected an object");
 			break;
+		case CFG_K_INT:
+			rc = 0;
+			break;
 		default:
 			rc = MCA_ERR_INTERNAL;
 			break;
@@ -1312,7 +1321,8 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	char			*sync = NULL, *copysync = NULL;
 	char			 show[CFG_SHOW_MAX + 8], name[CFG_NAME_MAX];
 	size_t			 nents = 0, i, j;
-	int			 rc = MCA_ERR_INTERNAL;
+	long long		 num;
+	int			 rc = MCA_ERR_INTERNAL, present;
 
 	if ((rc = cfg_scan(c, root, &ents, &nents)) != 0)
 		goto out;
@@ -1378,6 +1388,17 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	    (rc = cfg_sync_word(c, "issued_certs_synchronous", copysync, "OFF",
 	    &cfg->issued_certs_sync)) != 0)
 		goto out;
+
+	/* The refusals table under a flood (lib/ledger.h). */
+	if ((rc = cfg_get_int(c, root, "refusals_keep_days",
+	    "refusals_keep_days", 1, 36500, &num, &present)) != 0)
+		goto out;
+	cfg->refusals_keep_days = present ? (int)num : CFG_DEF_REFUSAL_DAYS;
+	if ((rc = cfg_get_int(c, root, "refusals_per_minute_max",
+	    "refusals_per_minute_max", 0, 1000000, &num, &present)) != 0)
+		goto out;
+	cfg->refusals_per_minute_max = present ? (int)num :
+	    CFG_DEF_REFUSAL_RATE;
 
 	/* The type of intermediate_cert_config was checked in cfg_scan. */
 	if (cfg_lookup(root, "intermediate_cert_config", &icc) &&
@@ -1655,6 +1676,20 @@ mca_cfg_load(const char *path, struct mca_cfg **out, struct mca_diag *d)
 }
 
 void
+mca_cfg_wipe_pin(struct mca_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	if (cfg->pkcs11_library_pin != NULL) {
+		OPENSSL_cleanse(cfg->pkcs11_library_pin,
+		    strlen(cfg->pkcs11_library_pin));
+		free(cfg->pkcs11_library_pin);
+		cfg->pkcs11_library_pin = NULL;
+	}
+	cfg_wipe_json_str(cfg->root, "pkcs11_library_pin");
+}
+
+void
 mca_cfg_free(struct mca_cfg *cfg)
 {
 	struct mca_profile	*p;
@@ -1666,11 +1701,7 @@ mca_cfg_free(struct mca_cfg *cfg)
 	free(cfg->intermediate_cert_path);
 	free(cfg->intermediate_private_key_label_in_pkcs11);
 	free(cfg->pkcs11_library);
-	if (cfg->pkcs11_library_pin != NULL) {
-		OPENSSL_cleanse(cfg->pkcs11_library_pin,
-		    strlen(cfg->pkcs11_library_pin));
-		free(cfg->pkcs11_library_pin);
-	}
+	mca_cfg_wipe_pin(cfg);
 	free(cfg->mtls_ca_cert);
 	free(cfg->hash_function);
 	free(cfg->intermediate_private_key_path);
@@ -1694,7 +1725,6 @@ mca_cfg_free(struct mca_cfg *cfg)
 		free(p->subject_rules);
 	}
 	free(cfg->profiles);
-	cfg_wipe_json_str(cfg->root, "pkcs11_library_pin");
 	json_object_put(cfg->root);
 	for (i = 0; i < cfg->nwarnings; i++)
 		free(cfg->warnings[i]);

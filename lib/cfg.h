@@ -118,6 +118,8 @@ struct mca_cfg {
 	char		*rollover_cert_path;	/* more CA certs for /cacerts */
 	int		 ledger_synchronous_full; /* ledger_synchronous: "FULL" (1, default) or "NORMAL" (0) */
 	int		 issued_certs_sync; /* issued_certs_synchronous: "FULL" (1, default) or "OFF" (0) */
+	int		 refusals_keep_days;	/* default 30 */
+	int		 refusals_per_minute_max; /* default 600; 0: counts only */
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;
@@ -149,6 +151,12 @@ int	 mca_cfg_parse(const char *path, const char *json, size_t len,
 
 /* Frees (NULL-safe); wipes the PIN. */
 void	 mca_cfg_free(struct mca_cfg *cfg);
+
+/*
+ * Wipes and forgets pkcs11_library_pin, and its copy in cfg->root, once
+ * the token is logged in and nothing needs it (NULL-safe).
+ */
+void	 mca_cfg_wipe_pin(struct mca_cfg *cfg);
 
 /* The profile for an EST label, or NULL. "" means the default profile. */
 const struct mca_profile *mca_cfg_profile(const struct mca_cfg *cfg,
