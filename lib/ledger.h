@@ -115,8 +115,10 @@ struct mca_ledger_refusal {
  *  - a row while the current minute (UTC) has fewer than per_minute_max
  *    rows, across all workers; beyond that, one more in refusal_counts
  *    for (minute, label, status) instead. Those counts gather in memory
- *    and are written at most once a second (and by mca_ledger_close()),
- *    in one transaction; a worker killed outright loses that second's.
+ *    and are written in one transaction by the first refusal a second
+ *    or more after the last write, and by mca_ledger_close(): an idle
+ *    worker's last counts wait for its next refusal or its end, and a
+ *    worker killed outright (SIGKILL) loses them.
  *  - rows (and counts) older than keep_days are deleted, by at most one
  *    refusal a minute in each worker, oldest first, a bounded batch.
  * It waits for the write lock at most MCA_LEDGER_REFUSAL_BUSY_MS: a
