@@ -215,6 +215,8 @@ judged:
 		if (rc == 0)
 			c->in_ledger = 1;
 		else if (rc != MCA_ERR_NOTFOUND) {
+			mca_log_err("ledger: serial %s: lookup failed: %s",
+			    c->serial, mca_ledger_errmsg(srv->ledger, rc));
 			(void)mca_resp_error(resp, 500, "ledger lookup "
 			    "failed");
 			return rc;

@@ -224,7 +224,7 @@ mca_auth_passcode(struct mca_server *srv, struct mca_request *req,
 	}
 	if (rc != 0) {
 		mca_log_err("ledger: passcode %s: lookup failed: %s", pc.id,
-		    mca_strerror(rc));
+		    mca_ledger_errmsg(srv->ledger, rc));
 		(void)mca_resp_error(resp, 500, "ledger lookup failed");
 		goto out;
 	}

@@ -303,15 +303,21 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 	if ((rc = mca_issue_build(&in, &x, &d)) != 0) {
 		if (rc == MCA_ERR_POLICY)
 			(void)mca_resp_error(resp, 400, "%s", d.msg);
-		else
+		else {
+			/* OpenSSL's reason is for the log only. */
+			mca_log_err("label=%s: %s", req->profile->name,
+			    d.msg[0] != '\0' ? d.msg : mca_strerror(rc));
 			(void)mca_resp_error(resp, 500, "cannot build the "
 			    "certificate");
+		}
 		goto out;
 	}
 	for (tries = 0; ; tries++) {
-		if (mca_signer_sign_cert(srv->ca->signer, x, srv->ca->md) != 0) {
-			mca_log_err("label=%s: the CA key failed to sign",
-			    req->profile->name);
+		if ((rc = mca_signer_sign_cert(srv->ca->signer, x,
+		    srv->ca->md)) != 0) {
+			mca_log_err("label=%s: the CA key failed to sign: %s",
+			    req->profile->name,
+			    mca_signer_errmsg(srv->ca->signer, rc));
 			(void)mca_resp_error(resp, 500, "signing failed");
 			goto out;
 		}
@@ -349,8 +355,9 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		}
 	}
 	if (rc == MCA_ERR_BUSY) {
-		mca_log_err("ledger busy: label=%s certificate not issued",
-		    req->profile->name);
+		mca_log_err("ledger: label=%s: cannot record serial %s, "
+		    "certificate not issued: %s", req->profile->name, t.serial,
+		    mca_ledger_errmsg(srv->ledger, rc));
 		(void)mca_resp_error(resp, 503, "the ledger is busy; retry "
 		    "later");
 		(void)mca_resp_header(resp, "Retry-After", "5");
@@ -365,8 +372,9 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		goto out;
 	}
 	if (rc != 0) {
-		mca_log_err("ledger: cannot record serial %s: %s", t.serial,
-		    mca_strerror(rc));
+		mca_log_err("ledger: label=%s: cannot record serial %s, "
+		    "certificate not issued: %s", req->profile->name, t.serial,
+		    mca_ledger_errmsg(srv->ledger, rc));
 		(void)mca_resp_error(resp, 500, "the certificate could not be "
 		    "recorded; nothing was issued");
 		goto out;
@@ -374,10 +382,12 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 	/*
 	 * The ledger holds the truth; the file is a copy for operators. It
 	 * is the certificate only: a private key made here is never written
-	 * anywhere but into the answer. Its fsync is a second flush per
-	 * enrollment (a new file: a journal commit), about a quarter of an
+	 * anywhere but into the answer. Its fsyncs, of the file and then of
+	 * the directory that names it (so that after a power cut the file
+	 * the ledger promises is there), are a second flush per enrollment
+	 * (a new file: a journal commit), about a quarter of an
 	 * enrollment's CPU here and much more on SD cards:
-	 * issued_certs_synchronous "OFF" skips it.
+	 * issued_certs_synchronous "OFF" skips them.
 	 */
 	(void)snprintf(fname, sizeof(fname), "%s.pem", t.serial);
 	if ((srv->cfg->issued_certs_sync ? mca_file_write_atomic :

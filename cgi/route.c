@@ -56,9 +56,10 @@ record_refusal(struct mca_server *srv, const struct mca_request *req,
 	r.reason = req->audit[0] != '\0' ? req->audit : resp->reason;
 	r.req_user = req->remote_user[0] != '\0' ? req->remote_user : NULL;
 	r.passcode_id = req->passcode_id[0] != '\0' ? req->passcode_id : NULL;
+	/* Never more than a moment: on failure, say why and go on. */
 	if ((rc = mca_ledger_insert_refusal(srv->ledger, &r)) != 0)
 		mca_log_err("ledger: cannot record a refusal: %s",
-		    mca_strerror(rc));
+		    mca_ledger_errmsg(srv->ledger, rc));
 }
 
 static void

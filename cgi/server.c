@@ -142,6 +142,13 @@ mca_server_open(const char *config_path, struct mca_server **out,
 		mca_log_warn("%s", srv->cfg->warnings[i]);
 	if ((rc = mca_ca_load(srv->cfg, &srv->ca, d)) != 0)
 		goto out;
+	/*
+	 * The token is logged in for the life of this worker, and nothing
+	 * logs in again: a worker never re-opens the signer, and each one
+	 * is its own exec'd process that reads the config itself. (libp11
+	 * keeps its own copy for a login after fork(); see p11.h.)
+	 */
+	mca_cfg_wipe_pin(srv->cfg);
 	if (!srv->ca->has_root)
 		mca_log_warn("%s: intermediate_cert_path: %s does not end in a "
 		    "self-signed root; /cacerts will not carry the whole "
@@ -181,6 +188,8 @@ mca_server_open(const char *config_path, struct mca_server **out,
 		    sub.msg);
 		goto out;
 	}
+	mca_ledger_refusal_limits(srv->ledger, srv->cfg->refusals_keep_days,
+	    srv->cfg->refusals_per_minute_max);
 	if ((rc = cache_labels(srv, d)) != 0)
 		goto out;
 	*out = srv;

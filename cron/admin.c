@@ -329,7 +329,7 @@ passcode_add(struct mca_cfg *cfg, int argc, char *argv[])
 	}
 	if (lrc != 0) {
 		fail("%s: cannot add the passcode: %s", cfg->ledger_db_path,
-		    mca_strerror(lrc));
+		    mca_ledger_errmsg(l, lrc));
 		goto out;
 	}
 	if (mca_passcode_format(&pc, shown, sizeof(shown)) != 0) {
@@ -406,7 +406,7 @@ passcode_list(struct mca_cfg *cfg, int argc, char *argv[])
 		return rc;
 	if ((i = mca_ledger_passcode_list(l, label, all, list_one, &c)) != 0)
 		rc = fail("%s: cannot list passcodes: %s",
-		    cfg->ledger_db_path, mca_strerror(i));
+		    cfg->ledger_db_path, mca_ledger_errmsg(l, i));
 	else if (c.n == 0)
 		fprintf(stderr, PROG ": no %spasscodes%s%s\n",
 		    all ? "" : "active ", label != NULL ? " on label " : "",
@@ -434,12 +434,14 @@ passcode_revoke(struct mca_cfg *cfg, int argc, char *argv[])
 	if ((rc = open_ledger(cfg, &l)) != 0)
 		return rc;
 	rc = mca_ledger_passcode_revoke(l, id, &already);
-	mca_ledger_close(l);
 	if (rc == MCA_ERR_NOTFOUND)
-		return fail("no passcode %s in %s", id, cfg->ledger_db_path);
+		rc = fail("no passcode %s in %s", id, cfg->ledger_db_path);
+	else if (rc != 0)
+		rc = fail("%s: cannot revoke %s: %s", cfg->ledger_db_path, id,
+		    mca_ledger_errmsg(l, rc));
+	mca_ledger_close(l);
 	if (rc != 0)
-		return fail("%s: cannot revoke %s: %s", cfg->ledger_db_path, id,
-		    mca_strerror(rc));
+		return rc;
 	printf("passcode %s %s\n", id, already ? "was already revoked" :
 	    "revoked");
 	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;

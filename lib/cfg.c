@@ -52,6 +52,10 @@
 #define CFG_PC_FAILURES_MAX	1000000
 #define CFG_PC_WINDOW_MAX	86400
 
+/* The same as the ledger's own (MCA_LEDGER_REFUSALS_*). */
+#define CFG_DEF_REFUSAL_DAYS	30
+#define CFG_DEF_REFUSAL_RATE	600
+
 #define TOP(f)	offsetof(struct mca_cfg, f)
 
 /* The top level: one line per key. */
@@ -105,6 +109,12 @@ static const struct cfg_key cfg_top[] = {
 	CFG_KEY("passcode_failure_window_seconds", CFG_T_INT,
 	    TOP(passcode_failure_window), .lo = 1, .hi = CFG_PC_WINDOW_MAX,
 	    .def = CFG_DEF_PC_WINDOW),
+	/* the refusals table under a flood (lib/ledger.h) */
+	CFG_KEY("refusals_keep_days", CFG_T_INT, TOP(refusals_keep_days),
+	    .lo = 1, .hi = 36500, .def = CFG_DEF_REFUSAL_DAYS),
+	CFG_KEY("refusals_per_minute_max", CFG_T_INT,
+	    TOP(refusals_per_minute_max), .lo = 0, .hi = 1000000,
+	    .def = CFG_DEF_REFUSAL_RATE),
 };
 
 static int	cfg_top_check(struct cfg_ctx *, const char *, void *);
@@ -918,6 +928,19 @@ mca_cfg_load(const char *path, struct mca_cfg **out, struct mca_diag *d)
 	}
 	mca_buf_free_secret(&b);
 	return rc;
+}
+
+void
+mca_cfg_wipe_pin(struct mca_cfg *cfg)
+{
+	if (cfg == NULL)
+		return;
+	if (cfg->pkcs11_library_pin != NULL) {
+		OPENSSL_cleanse(cfg->pkcs11_library_pin,
+		    strlen(cfg->pkcs11_library_pin));
+		free(cfg->pkcs11_library_pin);
+		cfg->pkcs11_library_pin = NULL;
+	}
 }
 
 void

@@ -205,6 +205,8 @@ struct mca_cfg {
 	int		 passcode_failures_max;
 	int		 passcode_address_failures_max;
 	int		 passcode_failure_window;
+	int		 refusals_keep_days;	/* default 30 */
+	int		 refusals_per_minute_max; /* default 600; 0: counts only */
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;
@@ -230,6 +232,12 @@ int	 mca_cfg_parse(const char *path, const char *json, size_t len,
 
 /* Frees (NULL-safe); wipes the secrets (the PIN). */
 void	 mca_cfg_free(struct mca_cfg *cfg);
+
+/*
+ * Wipes and forgets pkcs11_library_pin once the token is logged in and
+ * nothing needs it (NULL-safe).
+ */
+void	 mca_cfg_wipe_pin(struct mca_cfg *cfg);
 
 /* The profile for an EST label, or NULL. "" means the default profile. */
 const struct mca_profile *mca_cfg_profile(const struct mca_cfg *cfg,

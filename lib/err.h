@@ -2,7 +2,11 @@
  * Error codes shared by all of lib/. Functions return 0 or a negative
  * MCA_ERR_* value; mca_strerror() names it. Where a caller needs to know
  * *what* was wrong (which config key, which CSR rule), the function also
- * takes a struct mca_diag and writes one line into it.
+ * takes a struct mca_diag and writes one line into it. An object that
+ * lives across requests (the ledger, the signer) keeps the detail of its
+ * last failure in a struct mca_diag of its own, read with
+ * mca_ledger_errmsg() or mca_signer_errmsg(): the why goes to the log,
+ * never into an HTTP answer.
  */
 #ifndef MCA_ERR_H
 #define MCA_ERR_H
@@ -46,5 +50,15 @@ int	 mca_diag(struct mca_diag *d, int rc, const char *fmt, ...)
 
 /* Clears d (NULL-safe). */
 void	 mca_diag_clear(struct mca_diag *d);
+
+/*
+ * As mca_diag(), then ": " and why OpenSSL failed: each entry of its
+ * error queue, oldest (the cause) first, as ERR_error_string_n() writes
+ * it, "; " between them. libp11 queues the token's CKR_* reasons there
+ * too. Empties the queue, also when d is NULL. Nothing is appended when
+ * the queue was empty. Returns rc.
+ */
+int	 mca_diag_crypto(struct mca_diag *d, int rc, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -100,7 +100,30 @@ out:
 	return rc;
 }
 
-/* Both writers: sync says whether the file is fsync'd before the rename. */
+/*
+ * Flushes the directory dir itself: its entry for a file just renamed
+ * into it is then on disk too, not only the file's data (rename(2) is
+ * atomic, not durable). 0 or -1 with errno set.
+ */
+static int
+dir_sync(const char *dir)
+{
+	int	 fd, rc = -1, serrno;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fsync(fd) == 0)
+		rc = 0;
+	serrno = errno;
+	(void)close(fd);
+	errno = serrno;
+	return rc;
+}
+
+/*
+ * Both writers: sync says whether the file is fsync'd before the rename
+ * and its directory after it.
+ */
 static int
 file_write(const char *dir, const char *name, const void *data, size_t len,
     mode_t mode, int sync)
@@ -143,6 +166,14 @@ file_write(const char *dir, const char *name, const void *data, size_t len,
 	if (rename(tmp, dst) == -1)
 		goto out;
 	tmp[0] = '\0';
+	/*
+	 * The new name is in place for every reader; after a power cut it
+	 * is too only once the directory is flushed. A failure here leaves
+	 * the file written and named: MCA_ERR_IO tells the caller it may
+	 * not be durable.
+	 */
+	if (sync && dir_sync(dir) == -1)
+		goto out;
 	rc = 0;
 out:
 	if (fd != -1)

@@ -326,6 +326,8 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	int			 rc = MCA_ERR_CRYPTO, empty_subj;
 
 	*out = NULL;
+	/* Only this call's reasons, not a caller's leftovers. */
+	ERR_clear_error();
 	if ((x = X509_new()) == NULL)
 		return MCA_ERR_NOMEM;
 	if (!X509_set_version(x, 2))
@@ -382,7 +384,11 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	x = NULL;
 	rc = 0;
 out:
-	ERR_clear_error();
+	/* d has the policy's reason already; the others are OpenSSL's. */
+	if (rc != 0 && rc != MCA_ERR_POLICY)
+		(void)mca_diag_crypto(d, rc, "cannot build the certificate");
+	else
+		ERR_clear_error();
 	GENERAL_NAMES_free(asked);
 	GENERAL_NAMES_free(san);
 	X509_free(x);

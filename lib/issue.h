@@ -42,8 +42,9 @@ struct mca_issue_in {
  *  - subjectKeyIdentifier (SHA-1 of the key, RFC 5280 4.2.1.2 method 1),
  *    authorityKeyIdentifier = the issuer's SKI.
  * Every other extension the CSR asks for is ignored.
- * Returns 0, MCA_ERR_POLICY (e.g. subject and SAN both empty) with d set,
- * or MCA_ERR_CRYPTO/NOMEM.
+ * Returns 0, MCA_ERR_POLICY (e.g. subject and SAN both empty) with d set
+ * for the client, or MCA_ERR_CRYPTO/NOMEM with OpenSSL's reason in d (for
+ * the log only).
  */
 int	 mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	    struct mca_diag *d);

@@ -20,6 +20,7 @@
 struct mca_signer {
 	EVP_PKEY	*key;
 	struct mca_p11	*p11;	/* NULL for a key file */
+	struct mca_diag	 err;	/* why the last call failed */
 };
 
 int
@@ -43,8 +44,8 @@ mca_signer_open_file(const char *path, struct mca_signer **out,
 		goto out;
 	/* No passphrase prompt: a daemon has nobody to ask. */
 	if ((s->key = PEM_read_bio_PrivateKey(b, NULL, NULL, "")) == NULL) {
-		rc = mca_diag(d, MCA_ERR_CRYPTO, "%s: not an unencrypted PEM "
-		    "private key", path);
+		rc = mca_diag_crypto(d, MCA_ERR_CRYPTO, "%s: not an "
+		    "unencrypted PEM private key", path);
 		goto out;
 	}
 	*out = s;
@@ -117,11 +118,20 @@ sign_md(EVP_PKEY *key, const EVP_MD *md)
 int
 mca_signer_sign_cert(struct mca_signer *s, X509 *x, const EVP_MD *md)
 {
-	if (X509_sign(x, s->key, sign_md(s->key, md)) <= 0) {
-		ERR_clear_error();
-		return MCA_ERR_CRYPTO;
-	}
+	mca_diag_clear(&s->err);
+	/* Only this call's reasons, not a caller's leftovers. */
+	ERR_clear_error();
+	if (X509_sign(x, s->key, sign_md(s->key, md)) <= 0)
+		return mca_diag_crypto(&s->err, MCA_ERR_CRYPTO, "X509_sign");
 	return 0;
+}
+
+const char *
+mca_signer_errmsg(const struct mca_signer *s, int rc)
+{
+	if (s == NULL || s->err.msg[0] == '\0')
+		return mca_strerror(rc);
+	return s->err.msg;
 }
 
 int
@@ -134,18 +144,23 @@ mca_signer_check_cert(struct mca_signer *s, X509 *cert, const EVP_MD *md,
 	EVP_PKEY	*pub;
 	int		 rc = MCA_ERR_CRYPTO;
 
+	ERR_clear_error();
 	if ((pub = X509_get0_pubkey(cert)) == NULL) {
-		rc = mca_diag(d, MCA_ERR_CRYPTO, "certificate has no usable "
-		    "public key");
+		rc = mca_diag_crypto(d, MCA_ERR_CRYPTO, "certificate has no "
+		    "usable public key");
 		goto out;
 	}
 	if (RAND_bytes(msg, sizeof(msg)) != 1 ||
-	    (mc = EVP_MD_CTX_new()) == NULL)
+	    (mc = EVP_MD_CTX_new()) == NULL) {
+		rc = mca_diag_crypto(d, MCA_ERR_CRYPTO, "cannot make a test "
+		    "message");
 		goto out;
+	}
 	if (EVP_DigestSignInit(mc, NULL, sign_md(s->key, md), NULL,
 	    s->key) != 1 ||
 	    EVP_DigestSign(mc, sig, &siglen, msg, sizeof(msg)) != 1) {
-		rc = mca_diag(d, MCA_ERR_CRYPTO, "the CA key cannot sign");
+		rc = mca_diag_crypto(d, MCA_ERR_CRYPTO, "the CA key cannot "
+		    "sign");
 		goto out;
 	}
 	EVP_MD_CTX_free(mc);

@@ -29,8 +29,19 @@ int	 mca_signer_open_file(const char *path, struct mca_signer **out,
 int	 mca_signer_open_pkcs11(const char *module, const char *label,
 	    const char *pin, struct mca_signer **out, struct mca_diag *d);
 
-/* Signs x with md. 0 or MCA_ERR_CRYPTO. */
+/*
+ * Signs x with md. 0 or MCA_ERR_CRYPTO, with OpenSSL's (or the token's)
+ * reason in mca_signer_errmsg().
+ */
 int	 mca_signer_sign_cert(struct mca_signer *s, X509 *x, const EVP_MD *md);
+
+/*
+ * Why the last call on s failed, one line for the log ("X509_sign:
+ * error:40800082:PKCS#11 module::Object handle invalid; ..."); when s
+ * has nothing to say (or is NULL), mca_strerror(rc). Valid until the
+ * next call on s.
+ */
+const char *mca_signer_errmsg(const struct mca_signer *s, int rc);
 
 /*
  * Proves the key belongs to cert: signs a fresh random message and

@@ -25,6 +25,11 @@
 #define MCA_LEDGER_MODE	0640
 /* Retry step while another worker converts a new file to WAL. */
 #define MCA_LEDGER_WAL_RETRY_MS	10
+/* Refusals: old rows go at most this often (s), this many at a time. */
+#define MCA_LEDGER_PRUNE_EVERY	60
+#define MCA_LEDGER_PRUNE_BATCH_S "5000"
+/* Counts of refusals over the cap are written at most this often (s). */
+#define MCA_LEDGER_FLUSH_EVERY	1
 
 enum mca_ledger_stmt {
 	STMT_INSERT_CERT,
@@ -46,7 +51,30 @@ enum mca_ledger_stmt {
 	STMT_FAIL_PRUNE,
 	STMT_FAIL_ADDR,
 	STMT_FAIL_CAP,
+	/* schema 4: refusals kept bounded */
+	STMT_RF_COUNT,
+	STMT_RF_PRUNE,
+	STMT_RF_PRUNE_COUNTS,
 	STMT_MAX
+};
+
+/* What each statement does, for the detail of a failure. */
+static const char *const mca_ledger_what[STMT_MAX] = {
+	"insert into certificates",
+	"insert into refusals",
+	"find certificate",
+	"read user_version",
+	"begin",
+	"commit",
+	"rollback",
+	"spend passcode",
+	"insert into passcodes",
+	"read passcode",
+	"revoke passcode",
+	"list passcodes",
+	"count refusals",
+	"prune refusals",
+	"prune refusal_counts",
 };
 
 /* The columns struct mca_ledger_passcode is read from, in its order. */
@@ -69,11 +97,18 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"auth_method, requester_user, passcode_id) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
 	"?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
-	/* STMT_INSERT_REFUSAL */
+	/*
+	 * STMT_INSERT_REFUSAL: a row while this minute (?11, its first
+	 * second) has fewer than ?12 rows; nothing otherwise, and the
+	 * refusal is counted instead. One statement: the cap holds across
+	 * workers. refusals_at bounds the count at ?12 index entries.
+	 */
 	"INSERT INTO refusals (label, operation, requester_subject, "
 	"requester_serial, requester_issuer, remote_addr, status, reason, "
 	"requester_user, passcode_id) "
-	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
+	"WHERE (SELECT count(*) FROM (SELECT 1 FROM refusals "
+	"WHERE at >= ?11 LIMIT ?12)) < ?12",
 	/* STMT_FIND: the newest row that renews this one, if any. */
 	"SELECT c.label, c.not_after, "
 	"(SELECT n.serial FROM certificates AS n "
@@ -132,13 +167,48 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"DELETE FROM address_failures WHERE rowid IN (SELECT rowid FROM "
 	"address_failures ORDER BY since, rowid LIMIT max(0, (SELECT "
 	"count(*) FROM address_failures) - ?1))",
+	/* STMT_RF_COUNT: ?4 more refusals of one minute, label, status */
+	"INSERT INTO refusal_counts (minute, label, status, n) "
+	"VALUES (?1, ?2, ?3, ?4) ON CONFLICT (minute, label, status) "
+	"DO UPDATE SET n = n + excluded.n",
+	/*
+	 * STMT_RF_PRUNE: rows older than ?1 (ISO 8601), the oldest first, a
+	 * bounded batch at a time (refusals_at): a backlog is worked off
+	 * over several prunes, never in one long hold of the write lock.
+	 */
+	"DELETE FROM refusals WHERE id IN (SELECT id FROM refusals "
+	"WHERE at < ?1 ORDER BY at LIMIT " MCA_LEDGER_PRUNE_BATCH_S ")",
+	/* STMT_RF_PRUNE_COUNTS: the same for the counts (their key) */
+	"DELETE FROM refusal_counts WHERE minute < ?1",
 };
+
+/* Refusals over the cap, counted here until they are flushed. */
+struct mca_ledger_tally {
+	char		 minute[24];	/* "YYYY-MM-DDTHH:MM:00Z" */
+	char		 label[65];
+	int		 status;
+	long long	 n;
+};
+#define MCA_LEDGER_TALLY_MAX	16
 
 struct mca_ledger {
 	sqlite3		*db;
 	sqlite3_stmt	*stmt[STMT_MAX];
 	struct timespec	 busy_since;	/* this wait's first try */
+	long		 busy_ms;	/* this wait's limit */
+	struct mca_diag	 err;		/* why the last call failed */
+	/* refusals: see mca_ledger_insert_refusal() */
+	int		 keep_days;
+	int		 per_minute_max;
+	time_t		 full_minute;	/* the cap was reached in it */
+	time_t		 pruned;	/* monotonic s of the last prune */
+	time_t		 flushed;	/* and of the last tally flush */
+	struct mca_ledger_tally tally[MCA_LEDGER_TALLY_MAX];
+	size_t		 ntally;
 };
+
+static int	 mca_ledger_tally_flush(struct mca_ledger *);
+static time_t	 mca_ledger_mono(void);
 
 /*
  * Waits while another worker holds the write lock. SQLite's own
@@ -161,7 +231,7 @@ mca_ledger_busy(void *arg, int tries)
 		l->busy_since = now;
 	ms = (now.tv_sec - l->busy_since.tv_sec) * 1000LL +
 	    (now.tv_nsec - l->busy_since.tv_nsec) / 1000000;
-	if (ms >= MCA_LEDGER_BUSY_MS)
+	if (ms >= l->busy_ms)
 		return 0;
 	step.tv_nsec = (tries < 6 ? 20000L << tries : 1000000L);
 	(void)nanosleep(&step, NULL);
@@ -189,6 +259,54 @@ mca_ledger_rc(sqlite3 *db, int src)
 	default:
 		return MCA_ERR_DB;
 	}
+}
+
+/* SQLite's primary result codes by name, for the log. */
+static const char *const mca_ledger_codes[] = {
+	"SQLITE_OK", "SQLITE_ERROR", "SQLITE_INTERNAL", "SQLITE_PERM",
+	"SQLITE_ABORT", "SQLITE_BUSY", "SQLITE_LOCKED", "SQLITE_NOMEM",
+	"SQLITE_READONLY", "SQLITE_INTERRUPT", "SQLITE_IOERR",
+	"SQLITE_CORRUPT", "SQLITE_NOTFOUND", "SQLITE_FULL",
+	"SQLITE_CANTOPEN", "SQLITE_PROTOCOL", "SQLITE_EMPTY", "SQLITE_SCHEMA",
+	"SQLITE_TOOBIG", "SQLITE_CONSTRAINT", "SQLITE_MISMATCH",
+	"SQLITE_MISUSE", "SQLITE_NOLFS", "SQLITE_AUTH", "SQLITE_FORMAT",
+	"SQLITE_RANGE", "SQLITE_NOTADB", "SQLITE_NOTICE", "SQLITE_WARNING",
+};
+
+/*
+ * Why the last call on db failed, src being what it returned, as one
+ * line into d: "what: SQLite's message (NAME code)", with the extended
+ * code when it says more: "insert into certificates: disk full
+ * (SQLITE_CONSTRAINT 19, extended 1811)". Returns rc.
+ */
+static int
+mca_ledger_why(struct mca_diag *d, int rc, sqlite3 *db, int src,
+    const char *what)
+{
+	const char	*name = "SQLITE_?", *msg;
+	int		 ext = sqlite3_extended_errcode(db);
+
+	if ((src & 0xff) < (int)(sizeof(mca_ledger_codes) /
+	    sizeof(mca_ledger_codes[0])))
+		name = mca_ledger_codes[src & 0xff];
+	/* The connection's own error belongs to another call: src's text. */
+	if ((ext & 0xff) != (src & 0xff)) {
+		ext = src;
+		msg = sqlite3_errstr(src);
+	} else
+		msg = sqlite3_errmsg(db);
+	if (ext != (src & 0xff))
+		return mca_diag(d, rc, "%s: %s (%s %d, extended %d)", what,
+		    msg, name, src & 0xff, ext);
+	return mca_diag(d, rc, "%s: %s (%s %d)", what, msg, name, src & 0xff);
+}
+
+/* A failed step of statement i: l->err says why; our code is returned. */
+static int
+mca_ledger_fail(struct mca_ledger *l, enum mca_ledger_stmt i, int src)
+{
+	return mca_ledger_why(&l->err, mca_ledger_rc(l->db, src), l->db, src,
+	    mca_ledger_what[i]);
 }
 
 /* Runs sql (no rows expected). 0 or MCA_ERR_DB/BUSY with d set. */
@@ -396,6 +514,12 @@ mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
 		rc = mca_diag(d, MCA_ERR_NOMEM, "%s: out of memory", path);
 		goto out;
 	}
+	l->busy_ms = MCA_LEDGER_BUSY_MS;
+	l->keep_days = MCA_LEDGER_REFUSALS_KEEP_DAYS;
+	l->per_minute_max = MCA_LEDGER_REFUSALS_PER_MINUTE;
+	/* The first refusal prunes, and its counts go at once. */
+	l->pruned = mca_ledger_mono() - MCA_LEDGER_PRUNE_EVERY;
+	l->flushed = mca_ledger_mono() - MCA_LEDGER_FLUSH_EVERY;
 	src = sqlite3_open_v2(path, &l->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (src != SQLITE_OK) {
@@ -445,6 +569,7 @@ out:
 	return rc;
 }
 
+
 void
 mca_ledger_close(struct mca_ledger *l)
 {
@@ -452,6 +577,9 @@ mca_ledger_close(struct mca_ledger *l)
 
 	if (l == NULL)
 		return;
+	/* The counts still in memory; a worker that stops may wait. */
+	if (l->ntally > 0)
+		(void)mca_ledger_tally_flush(l);
 	for (i = 0; i < STMT_MAX; i++)
 		sqlite3_finalize(l->stmt[i]);
 	/* All statements are finalized, so this closes for real. */
@@ -459,22 +587,30 @@ mca_ledger_close(struct mca_ledger *l)
 	free(l);
 }
 
+const char *
+mca_ledger_errmsg(const struct mca_ledger *l, int rc)
+{
+	if (l == NULL || l->err.msg[0] == '\0')
+		return mca_strerror(rc);
+	return l->err.msg;
+}
+
 int
 mca_ledger_version(struct mca_ledger *l, int *version)
 {
 	sqlite3_stmt	*st;
-	int		 rc = MCA_ERR_DB;
+	int		 src, rc = 0;
 
 	if (version != NULL)
 		*version = 0;
 	if (l == NULL || version == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	st = l->stmt[STMT_VERSION];
-	if (sqlite3_step(st) != SQLITE_ROW)
-		goto out;
-	*version = sqlite3_column_int(st, 0);
-	rc = 0;
-out:
+	if ((src = sqlite3_step(st)) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	else
+		rc = mca_ledger_fail(l, STMT_VERSION, src);
 	sqlite3_reset(st);
 	return rc;
 }
@@ -488,17 +624,31 @@ mca_ledger_bind(sqlite3_stmt *st, int i, const char *s)
 	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
 }
 
+/* A bind of statement i failed: its bindings are cleared, l->err says why. */
+static int
+mca_ledger_bind_fail(struct mca_ledger *l, enum mca_ledger_stmt i)
+{
+	int	 src = sqlite3_errcode(l->db);
+
+	sqlite3_clear_bindings(l->stmt[i]);
+	return mca_ledger_why(&l->err, MCA_ERR_DB, l->db,
+	    src != SQLITE_OK ? src : SQLITE_ERROR, mca_ledger_what[i]);
+}
+
 /*
- * Steps an INSERT to its end and leaves the statement reset and unbound,
- * ready for the next request, whatever happened.
+ * Steps statement i to its end and leaves it reset and unbound, ready
+ * for the next request, whatever happened. 0, or our code with l->err
+ * saying why.
  */
 static int
-mca_ledger_step_done(sqlite3 *db, sqlite3_stmt *st)
+mca_ledger_step_done(struct mca_ledger *l, enum mca_ledger_stmt i)
 {
-	int	 src, rc = 0;
+	sqlite3_stmt	*st = l->stmt[i];
+	int		 src, rc = 0;
 
+	/* The detail is read before the reset. */
 	if ((src = sqlite3_step(st)) != SQLITE_DONE)
-		rc = mca_ledger_rc(db, src);
+		rc = mca_ledger_fail(l, i, src);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc;
@@ -516,14 +666,15 @@ mca_ledger_spend(struct mca_ledger *l, const char *id, const char *label)
 	int		 rc;
 
 	if (mca_ledger_bind(st, 1, id) != SQLITE_OK ||
-	    mca_ledger_bind(st, 2, label) != SQLITE_OK) {
-		sqlite3_clear_bindings(st);
-		return MCA_ERR_DB;
-	}
-	if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+	    mca_ledger_bind(st, 2, label) != SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_PC_SPEND);
+	if ((rc = mca_ledger_step_done(l, STMT_PC_SPEND)) != 0)
 		return rc;
 	/* label NULL matches nothing: a passcode is always for a label. */
-	return sqlite3_changes(l->db) == 1 ? 0 : MCA_ERR_AUTH;
+	if (sqlite3_changes(l->db) != 1)
+		return mca_diag(&l->err, MCA_ERR_AUTH, "passcode %s is not "
+		    "usable on label %s now", id, label != NULL ? label : "-");
+	return 0;
 }
 
 int
@@ -544,33 +695,169 @@ mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 
 	if (l == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	st = l->stmt[STMT_INSERT_CERT];
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
-		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK) {
-			sqlite3_clear_bindings(st);
-			return MCA_ERR_DB;
-		}
-	}
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
+			return mca_ledger_bind_fail(l, STMT_INSERT_CERT);
 	if (c->passcode_id == NULL)
-		return mca_ledger_step_done(l->db, st);
+		return mca_ledger_step_done(l, STMT_INSERT_CERT);
 
 	/*
 	 * Spend and record in one transaction: the use is gone if and only
 	 * if the certificate is in the ledger.
 	 */
-	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_BEGIN])) != 0) {
+	if ((rc = mca_ledger_step_done(l, STMT_BEGIN)) != 0) {
 		sqlite3_clear_bindings(st);
 		return rc;
 	}
 	if ((rc = mca_ledger_spend(l, c->passcode_id, c->label)) != 0 ||
-	    (rc = mca_ledger_step_done(l->db, st)) != 0 ||
-	    (rc = mca_ledger_step_done(l->db, l->stmt[STMT_COMMIT])) != 0) {
+	    (rc = mca_ledger_step_done(l, STMT_INSERT_CERT)) != 0 ||
+	    (rc = mca_ledger_step_done(l, STMT_COMMIT)) != 0) {
 		sqlite3_reset(st);
 		sqlite3_clear_bindings(st);
-		(void)mca_ledger_step_done(l->db, l->stmt[STMT_ROLLBACK]);
+		/* l->err keeps the first failure, not the rollback's. */
+		if (sqlite3_get_autocommit(l->db) == 0) {
+			(void)sqlite3_step(l->stmt[STMT_ROLLBACK]);
+			sqlite3_reset(l->stmt[STMT_ROLLBACK]);
+		}
 		return rc;
 	}
 	return 0;
+}
+
+/* ---- refusals, kept bounded (schema 4) */
+
+void
+mca_ledger_refusal_limits(struct mca_ledger *l, int keep_days,
+    int per_minute_max)
+{
+	if (l == NULL)
+		return;
+	l->keep_days = keep_days > 0 ? keep_days :
+	    MCA_LEDGER_REFUSALS_KEEP_DAYS;
+	l->per_minute_max = per_minute_max >= 0 ? per_minute_max :
+	    MCA_LEDGER_REFUSALS_PER_MINUTE;
+}
+
+/* Seconds on the monotonic clock (0 if it cannot be read). */
+static time_t
+mca_ledger_mono(void)
+{
+	struct timespec	 ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return ts.tv_sec;
+}
+
+/* ISO 8601 UTC of t, as the ledger stores times. 0 or MCA_ERR_INTERNAL. */
+static int
+mca_ledger_iso(time_t t, char *buf, size_t bufsz)
+{
+	struct tm	 tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, bufsz, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return MCA_ERR_INTERNAL;
+	return 0;
+}
+
+/*
+ * Writes the counts kept in memory to refusal_counts, in one
+ * transaction, and forgets them. With the busy limit the caller set.
+ * 0 (or nothing to write), MCA_ERR_BUSY or MCA_ERR_DB with l->err set;
+ * on error the counts are kept for the next try.
+ */
+static int
+mca_ledger_tally_flush(struct mca_ledger *l)
+{
+	struct mca_ledger_tally	*t;
+	sqlite3_stmt		*st = l->stmt[STMT_RF_COUNT];
+	size_t			 i;
+	int			 rc;
+
+	l->flushed = mca_ledger_mono();
+	if (l->ntally == 0)
+		return 0;
+	if ((rc = mca_ledger_step_done(l, STMT_BEGIN)) != 0)
+		return rc;
+	for (i = 0; i < l->ntally; i++) {
+		t = &l->tally[i];
+		if (mca_ledger_bind(st, 1, t->minute) != SQLITE_OK ||
+		    mca_ledger_bind(st, 2, t->label) != SQLITE_OK ||
+		    sqlite3_bind_int(st, 3, t->status) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 4, t->n) != SQLITE_OK) {
+			rc = mca_ledger_bind_fail(l, STMT_RF_COUNT);
+			goto out;
+		}
+		if ((rc = mca_ledger_step_done(l, STMT_RF_COUNT)) != 0)
+			goto out;
+	}
+	if ((rc = mca_ledger_step_done(l, STMT_COMMIT)) != 0)
+		goto out;
+	l->ntally = 0;
+out:
+	if (rc != 0 && sqlite3_get_autocommit(l->db) == 0) {
+		(void)sqlite3_step(l->stmt[STMT_ROLLBACK]);
+		sqlite3_reset(l->stmt[STMT_ROLLBACK]);
+	}
+	return rc;
+}
+
+/*
+ * Counts one refusal of minute, label, status in memory. 0, or
+ * MCA_ERR_BUSY/DB when the table is full and cannot be flushed (the
+ * refusal is then lost, and l->err says why).
+ */
+static int
+mca_ledger_tally(struct mca_ledger *l, const char *minute, const char *label,
+    int status)
+{
+	struct mca_ledger_tally	*t;
+	size_t			 i;
+	int			 rc;
+
+	if (label == NULL)
+		label = "";
+	for (i = 0; i < l->ntally; i++) {
+		t = &l->tally[i];
+		if (t->status == status && strcmp(t->minute, minute) == 0 &&
+		    strncmp(t->label, label, sizeof(t->label) - 1) == 0) {
+			t->n++;
+			return 0;
+		}
+	}
+	if (l->ntally == MCA_LEDGER_TALLY_MAX &&
+	    (rc = mca_ledger_tally_flush(l)) != 0)
+		return rc;
+	t = &l->tally[l->ntally++];
+	(void)snprintf(t->minute, sizeof(t->minute), "%s", minute);
+	(void)snprintf(t->label, sizeof(t->label), "%s", label);
+	t->status = status;
+	t->n = 1;
+	return 0;
+}
+
+/* Deletes refusals and counts older than keep_days. 0 or l->err set. */
+static int
+mca_ledger_prune(struct mca_ledger *l, time_t now)
+{
+	char	 cutoff[32];
+	int	 rc;
+
+	l->pruned = mca_ledger_mono();
+	if ((rc = mca_ledger_iso(now - (time_t)l->keep_days * 86400, cutoff,
+	    sizeof(cutoff))) != 0)
+		return rc;
+	if (mca_ledger_bind(l->stmt[STMT_RF_PRUNE], 1, cutoff) != SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_RF_PRUNE);
+	if ((rc = mca_ledger_step_done(l, STMT_RF_PRUNE)) != 0)
+		return rc;
+	if (mca_ledger_bind(l->stmt[STMT_RF_PRUNE_COUNTS], 1, cutoff) !=
+	    SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_RF_PRUNE_COUNTS);
+	return mca_ledger_step_done(l, STMT_RF_PRUNE_COUNTS);
 }
 
 int
@@ -582,23 +869,78 @@ mca_ledger_insert_refusal(struct mca_ledger *l,
 		r->label, r->operation, r->req_subject, r->req_serial,
 		r->req_issuer, r->remote_addr,
 	};
-	size_t		 i;
+	char		 minute[24];
+	time_t		 now = time(NULL), mono, min = now - now % 60;
+	size_t		 i, n;
+	int		 rc;
 
-	if (l == NULL)
+	if (l == NULL || r == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
+	if ((rc = mca_ledger_iso(min, minute, sizeof(minute))) != 0)
+		return rc;
+	/* A refusal waits for the lock no longer than a request takes. */
+	l->busy_ms = MCA_LEDGER_REFUSAL_BUSY_MS;
+	mono = mca_ledger_mono();
+	/*
+	 * Pruning that cannot run now (busy) runs at the next refusal a
+	 * minute on; a refusal is not lost over it.
+	 */
+	if (mono - l->pruned >= MCA_LEDGER_PRUNE_EVERY &&
+	    mca_ledger_prune(l, now) != 0)
+		mca_diag_clear(&l->err);
+	/* Over the cap this minute: a count, and no statement at all. */
+	if (l->full_minute == min || l->per_minute_max == 0) {
+		if ((rc = mca_ledger_tally(l, minute, r->label,
+		    r->status)) != 0)
+			goto out;
+		goto flush;
+	}
 	st = l->stmt[STMT_INSERT_REFUSAL];
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
-			goto fail;
+			goto bindfail;
 	if (sqlite3_bind_int(st, 7, r->status) != SQLITE_OK ||
 	    mca_ledger_bind(st, 8, r->reason) != SQLITE_OK ||
 	    mca_ledger_bind(st, 9, r->req_user) != SQLITE_OK ||
-	    mca_ledger_bind(st, 10, r->passcode_id) != SQLITE_OK)
-		goto fail;
-	return mca_ledger_step_done(l->db, st);
-fail:
-	sqlite3_clear_bindings(st);
-	return MCA_ERR_DB;
+	    mca_ledger_bind(st, 10, r->passcode_id) != SQLITE_OK ||
+	    mca_ledger_bind(st, 11, minute) != SQLITE_OK ||
+	    sqlite3_bind_int(st, 12, l->per_minute_max) != SQLITE_OK)
+		goto bindfail;
+	if ((rc = mca_ledger_step_done(l, STMT_INSERT_REFUSAL)) != 0) {
+		/* Not written: at least counted, flushed later. */
+		n = strlen(l->err.msg);
+		if (mca_ledger_tally(l, minute, r->label, r->status) == 0)
+			(void)snprintf(l->err.msg + n, sizeof(l->err.msg) - n,
+			    "; counted in refusal_counts instead");
+		goto out;
+	}
+	if (sqlite3_changes(l->db) == 0) {
+		/* The cap: from now on this minute is counted. */
+		l->full_minute = min;
+		if ((rc = mca_ledger_tally(l, minute, r->label,
+		    r->status)) != 0)
+			goto out;
+	}
+flush:
+	/* At most once a second, whoever's refusal it is. */
+	if (l->ntally > 0 && mono - l->flushed >= MCA_LEDGER_FLUSH_EVERY)
+		rc = mca_ledger_tally_flush(l);
+	goto out;
+bindfail:
+	rc = mca_ledger_bind_fail(l, STMT_INSERT_REFUSAL);
+out:
+	l->busy_ms = MCA_LEDGER_BUSY_MS;
+	return rc;
+}
+
+int
+mca_ledger_refusals_flush(struct mca_ledger *l)
+{
+	if (l == NULL)
+		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
+	return mca_ledger_tally_flush(l);
 }
 
 /*
@@ -625,17 +967,22 @@ mca_ledger_column(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
 	dst[n] = '\0';
 }
 
-/* Steps a query of at most one row: 0 (a row), MCA_ERR_NOTFOUND or _DB. */
+/*
+ * Steps statement i, a query of at most one row: 0 (a row),
+ * MCA_ERR_NOTFOUND, or MCA_ERR_DB/BUSY with l->err set.
+ */
 static int
-mca_ledger_one_row(sqlite3_stmt *st)
+mca_ledger_one_row(struct mca_ledger *l, enum mca_ledger_stmt i)
 {
-	switch (sqlite3_step(st)) {
+	int	 src;
+
+	switch ((src = sqlite3_step(l->stmt[i]))) {
 	case SQLITE_ROW:
 		return 0;
 	case SQLITE_DONE:
 		return MCA_ERR_NOTFOUND;
 	default:
-		return MCA_ERR_DB;
+		return mca_ledger_fail(l, i, src);
 	}
 }
 
@@ -649,13 +996,16 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	memset(f, 0, sizeof(*f));
 	if (l == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	if (serial == NULL || issuer == NULL)
 		return MCA_ERR_NOTFOUND;
 	st = l->stmt[STMT_FIND];
 	if (mca_ledger_bind(st, 1, serial) != SQLITE_OK ||
-	    mca_ledger_bind(st, 2, issuer) != SQLITE_OK)
+	    mca_ledger_bind(st, 2, issuer) != SQLITE_OK) {
+		rc = mca_ledger_bind_fail(l, STMT_FIND);
 		goto out;
-	if ((rc = mca_ledger_one_row(st)) != 0)
+	}
+	if ((rc = mca_ledger_one_row(l, STMT_FIND)) != 0)
 		goto out;
 	mca_ledger_column(st, 0, f->label, sizeof(f->label));
 	mca_ledger_column(st, 1, f->not_after, sizeof(f->not_after));
@@ -677,6 +1027,7 @@ mca_ledger_passcode_add(struct mca_ledger *l,
 
 	if (l == NULL || p == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	st = l->stmt[STMT_PC_ADD];
 	if (mca_ledger_bind(st, 1, p->id) != SQLITE_OK ||
 	    mca_ledger_bind(st, 2, p->label) != SQLITE_OK ||
@@ -686,11 +1037,9 @@ mca_ledger_passcode_add(struct mca_ledger *l,
 	    mca_ledger_bind(st, 6, p->created_by[0] != '\0' ?
 	    p->created_by : NULL) != SQLITE_OK ||
 	    mca_ledger_bind(st, 7, p->comment[0] != '\0' ?
-	    p->comment : NULL) != SQLITE_OK) {
-		sqlite3_clear_bindings(st);
-		return MCA_ERR_DB;
-	}
-	return mca_ledger_step_done(l->db, st);
+	    p->comment : NULL) != SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_PC_ADD);
+	return mca_ledger_step_done(l, STMT_PC_ADD);
 }
 
 /* One row of PC_SELECT into p. */
@@ -724,12 +1073,15 @@ mca_ledger_passcode_get(struct mca_ledger *l, const char *id,
 		memset(p, 0, sizeof(*p));
 	if (l == NULL || p == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	if (id == NULL)
 		return MCA_ERR_NOTFOUND;
 	st = l->stmt[STMT_PC_GET];
-	if (mca_ledger_bind(st, 1, id) != SQLITE_OK)
+	if (mca_ledger_bind(st, 1, id) != SQLITE_OK) {
+		rc = mca_ledger_bind_fail(l, STMT_PC_GET);
 		goto out;
-	if ((rc = mca_ledger_one_row(st)) != 0)
+	}
+	if ((rc = mca_ledger_one_row(l, STMT_PC_GET)) != 0)
 		goto out;
 	mca_ledger_pc_row(st, p);
 	rc = 0;
@@ -751,12 +1103,11 @@ mca_ledger_passcode_revoke(struct mca_ledger *l, const char *id,
 		*already = 0;
 	if (l == NULL || id == NULL || already == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	st = l->stmt[STMT_PC_REVOKE];
-	if (mca_ledger_bind(st, 1, id) != SQLITE_OK) {
-		sqlite3_clear_bindings(st);
-		return MCA_ERR_DB;
-	}
-	if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+	if (mca_ledger_bind(st, 1, id) != SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_PC_REVOKE);
+	if ((rc = mca_ledger_step_done(l, STMT_PC_REVOKE)) != 0)
 		return rc;
 	if (sqlite3_changes(l->db) == 1)
 		return 0;
@@ -777,16 +1128,19 @@ mca_ledger_passcode_list(struct mca_ledger *l, const char *label, int all,
 
 	if (l == NULL || cb == NULL)
 		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
 	st = l->stmt[STMT_PC_LIST];
 	if (mca_ledger_bind(st, 1, label) != SQLITE_OK ||
-	    sqlite3_bind_int(st, 2, all ? 1 : 0) != SQLITE_OK)
+	    sqlite3_bind_int(st, 2, all ? 1 : 0) != SQLITE_OK) {
+		rc = mca_ledger_bind_fail(l, STMT_PC_LIST);
 		goto out;
+	}
 	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
 		mca_ledger_pc_row(st, &p);
 		if ((rc = cb(arg, &p)) != 0)
 			goto out;
 	}
-	rc = src == SQLITE_DONE ? 0 : mca_ledger_rc(l->db, src);
+	rc = src == SQLITE_DONE ? 0 : mca_ledger_fail(l, STMT_PC_LIST, src);
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

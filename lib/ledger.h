@@ -1,7 +1,7 @@
 /*
- * The issuance ledger: every certificate this CA hands out, and every
- * refused enrollment, in one SQLite file. The row commits before the
- * client sees a certificate.
+ * The issuance ledger: every certificate this CA hands out, and the
+ * refused enrollments (row by row up to a rate, counted beyond it), in
+ * one SQLite file. The row commits before the client sees a certificate.
  */
 #ifndef MCA_LEDGER_H
 #define MCA_LEDGER_H
@@ -20,6 +20,11 @@ extern const struct mca_sql_migration mca_sql_migrations[];
 extern const size_t mca_sql_nmigrations;
 
 #define MCA_LEDGER_BUSY_MS	5000
+/* A refusal waits for the write lock no longer than this. */
+#define MCA_LEDGER_REFUSAL_BUSY_MS	20
+/* Defaults of refusals_keep_days and refusals_per_minute_max. */
+#define MCA_LEDGER_REFUSALS_KEEP_DAYS	30
+#define MCA_LEDGER_REFUSALS_PER_MINUTE	600
 
 struct mca_ledger;
 
@@ -36,7 +41,17 @@ struct mca_ledger;
 int	 mca_ledger_open(const char *path, int sync_full,
 	    struct mca_ledger **out, struct mca_diag *d);
 
+/* Writes the refusal counts still in memory, then closes (NULL-safe). */
 void	 mca_ledger_close(struct mca_ledger *l);
+
+/*
+ * Why the last call on l failed, one line for the log, never for a
+ * client: SQLite's message with its result code by name and number,
+ * and the extended code when it says more ("insert into certificates:
+ * database is locked (SQLITE_BUSY 5)"). When l has nothing to say (or
+ * is NULL): mca_strerror(rc). Valid until the next call on l.
+ */
+const char *mca_ledger_errmsg(const struct mca_ledger *l, int rc);
 
 /* schema version in the file (PRAGMA user_version). */
 int	 mca_ledger_version(struct mca_ledger *l, int *version);
@@ -95,8 +110,37 @@ struct mca_ledger_refusal {
 	const char	*passcode_id;	/* the passcode tried, or NULL */
 };
 
+/*
+ * Records a refusal, and keeps the record bounded against a flood:
+ *  - a row while the current minute (UTC) has fewer than per_minute_max
+ *    rows, across all workers; beyond that, one more in refusal_counts
+ *    for (minute, label, status) instead. Those counts gather in memory
+ *    and are written in one transaction by the first refusal a second
+ *    or more after the last write, and by mca_ledger_close(): an idle
+ *    worker's last counts wait for its next refusal or its end, and a
+ *    worker killed outright (SIGKILL) loses them.
+ *  - rows (and counts) older than keep_days are deleted, by at most one
+ *    refusal a minute in each worker, oldest first, a bounded batch.
+ * It waits for the write lock at most MCA_LEDGER_REFUSAL_BUSY_MS: a
+ * refusal must not cost more than the request it refuses. A row that
+ * cannot be written so soon is counted instead (flushed later).
+ * Returns 0, MCA_ERR_BUSY or MCA_ERR_DB with mca_ledger_errmsg().
+ */
 int	 mca_ledger_insert_refusal(struct mca_ledger *l,
 	    const struct mca_ledger_refusal *r);
+
+/*
+ * refusals_keep_days (>= 1) and refusals_per_minute_max (>= 0; 0: only
+ * counts, no rows). Out of range: the defaults above. NULL-safe.
+ */
+void	 mca_ledger_refusal_limits(struct mca_ledger *l, int keep_days,
+	    int per_minute_max);
+
+/*
+ * Writes the refusal counts kept in memory now, with the ordinary busy
+ * timeout. 0, MCA_ERR_BUSY or MCA_ERR_DB with mca_ledger_errmsg().
+ */
+int	 mca_ledger_refusals_flush(struct mca_ledger *l);
 
 /* What the ledger knows of a certificate this CA issued. */
 struct mca_ledger_found {

@@ -11,6 +11,7 @@
 
 #include <libp11.h>
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 
 #include "err.h"
 #include "p11.h"
@@ -88,18 +89,20 @@ mca_p11_open(const char *module, const char *label, const char *pin,
 	if ((p = calloc(1, sizeof(*p))) == NULL)
 		return MCA_ERR_NOMEM;
 	lock = open_lock(module);
+	/* Failures below append libp11's reason from the queue. */
+	ERR_clear_error();
 	if ((p->ctx = PKCS11_CTX_new()) == NULL) {
-		rc = mca_diag(d, MCA_ERR_NOMEM, "PKCS#11 context");
+		rc = mca_diag_crypto(d, MCA_ERR_NOMEM, "PKCS#11 context");
 		goto out;
 	}
 	if (PKCS11_CTX_load(p->ctx, module) != 0) {
-		rc = mca_diag(d, MCA_ERR_PKCS11,
+		rc = mca_diag_crypto(d, MCA_ERR_PKCS11,
 		    "cannot load PKCS#11 module %s", module);
 		goto out;
 	}
 	p->loaded = 1;
 	if (PKCS11_enumerate_slots(p->ctx, &p->slots, &p->nslots) != 0) {
-		rc = mca_diag(d, MCA_ERR_PKCS11,
+		rc = mca_diag_crypto(d, MCA_ERR_PKCS11,
 		    "%s: cannot list slots", module);
 		goto out;
 	}
@@ -136,13 +139,13 @@ mca_p11_open(const char *module, const char *label, const char *pin,
 				slot = &p->slots[i];
 	}
 	if (PKCS11_open_session(slot, 0) != 0) {
-		rc = mca_diag(d, MCA_ERR_PKCS11, "%s: token \"%s\": cannot "
-		    "open a session", module, slot->token->label);
+		rc = mca_diag_crypto(d, MCA_ERR_PKCS11, "%s: token \"%s\": "
+		    "cannot open a session", module, slot->token->label);
 		goto out;
 	}
 	if (slot->token->loginRequired && PKCS11_login(slot, 0, pin) != 0) {
-		rc = mca_diag(d, MCA_ERR_PKCS11, "%s: token \"%s\": login "
-		    "failed (wrong pkcs11_library_pin?)", module,
+		rc = mca_diag_crypto(d, MCA_ERR_PKCS11, "%s: token \"%s\": "
+		    "login failed (wrong pkcs11_library_pin?)", module,
 		    slot->token->label);
 		goto out;
 	}
@@ -153,15 +156,17 @@ mca_p11_open(const char *module, const char *label, const char *pin,
 		goto out;
 	}
 	if ((*key = PKCS11_get_private_key(k)) == NULL) {
-		rc = mca_diag(d, MCA_ERR_PKCS11, "%s: token \"%s\": cannot "
-		    "use private key \"%s\"", module, slot->token->label,
-		    label);
+		rc = mca_diag_crypto(d, MCA_ERR_PKCS11, "%s: token \"%s\": "
+		    "cannot use private key \"%s\"", module,
+		    slot->token->label, label);
 		goto out;
 	}
 	*out = p;
 	p = NULL;
 	rc = 0;
 out:
+	/* What the walk over slots and keys queued is no failure of ours. */
+	ERR_clear_error();
 	mca_p11_close(p);
 	if (lock != -1)
 		close(lock);

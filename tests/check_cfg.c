@@ -286,6 +286,21 @@ START_TEST(test_seed_full)
 	ck_assert_str_eq(cfg->azure.azure_account, "<Azure Account Name>");
 
 	ck_assert_ptr_eq(mca_cfg_profile(cfg, ""), &cfg->profiles[1]);
+
+	/*
+	 * Once the token is logged in the PIN goes: the field, and the copy
+	 * in root (wiped in place, so no other reference still reads it).
+	 */
+	ck_assert(json_object_object_get_ex(cfg->root, "pkcs11_library_pin",
+	    &v));
+	mca_cfg_wipe_pin(cfg);
+	ck_assert_ptr_null(cfg->pkcs11_library_pin);
+	ck_assert_ptr_null(strstr(json_object_get_string(v), "s3cret"));
+	mca_cfg_wipe_pin(cfg);		/* twice is harmless */
+	mca_cfg_wipe_pin(NULL);
+	/* and the refusal limits, absent, are their defaults */
+	ck_assert_int_eq(cfg->refusals_keep_days, 30);
+	ck_assert_int_eq(cfg->refusals_per_minute_max, 600);
 	mca_cfg_free(cfg);
 }
 END_TEST
@@ -535,6 +550,32 @@ static const struct {
 	{ DOC(P1("") ", \"issued_certs_synchronous\": \"OFF\""), 0 },
 	{ DOC(P1("") ", \"issued_certs_synchronous\": \"off\""), 0 },
 };
+
+/* refusals_keep_days and refusals_per_minute_max, at their edges. */
+static const struct {
+	const char	*json;
+	int		 days, rate;
+} refusal_keys[] = {
+	{ DOC(P1("")), 30, 600 },
+	{ DOC(P1("") ", \"refusals_keep_days\": 1, "
+	    "\"refusals_per_minute_max\": 0"), 1, 0 },
+	{ DOC(P1("") ", \"refusals_keep_days\": 36500, "
+	    "\"refusals_per_minute_max\": 1000000"), 36500, 1000000 },
+};
+
+START_TEST(test_refusal_keys)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(refusal_keys[_i].json, &cfg, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_int_eq(cfg->refusals_keep_days, refusal_keys[_i].days);
+	ck_assert_int_eq(cfg->refusals_per_minute_max, refusal_keys[_i].rate);
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	mca_cfg_free(cfg);
+}
+END_TEST
 
 START_TEST(test_copy_sync)
 {
@@ -994,6 +1035,14 @@ static const struct {
 	    "\"OFF\"" },
 	{ DOC(P1("") ", \"issued_certs_synchronous\": false"),
 	    "issued_certs_synchronous: expected a string" },
+	{ DOC(P1("") ", \"refusals_keep_days\": 0"),
+	    "refusals_keep_days: expected an integer from 1 to 36500" },
+	{ DOC(P1("") ", \"refusals_keep_days\": \"30\""),
+	    "refusals_keep_days: expected an integer from 1 to 36500" },
+	{ DOC(P1("") ", \"refusals_per_minute_max\": -1"),
+	    "refusals_per_minute_max: expected an integer from 0 to 1000000" },
+	{ DOC(P1("") ", \"refusals_per_minute_max\": 1.5"),
+	    "refusals_per_minute_max: expected an integer from 0 to 1000000" },
 	{ DOC(P1("") ", \"default_end_point_name\": \"nope\""),
 	    "default_end_point_name: \"nope\" is not the end_point_name of "
 	    "any end_certificate_config_<N> block" },
@@ -1758,6 +1807,8 @@ cfg_suite(void)
 	    sizeof(not_dup[0])));
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /
 	    sizeof(top_ok[0])));
+	tcase_add_loop_test(tc, test_refusal_keys, 0,
+	    (int)(sizeof(refusal_keys) / sizeof(refusal_keys[0])));
 	tcase_add_loop_test(tc, test_copy_sync, 0, (int)(sizeof(copy_sync) /
 	    sizeof(copy_sync[0])));
 	tcase_add_loop_test(tc, test_budgets, 0,

@@ -1179,6 +1179,17 @@ START_TEST(t_ledger_failure)
 	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
 	assert_error(&r, 500, "nothing was issued");
 	ck_assert_ptr_null(strstr(mca_buf_str(&r.body), "MII"));
+	/*
+	 * The log says why, in SQLite's words with its codes (issue 11
+	 * part 5); the client hears none of it.
+	 */
+	ck_assert_msg(strstr(mca_buf_str(&r.err), "cannot record serial ") !=
+	    NULL && strstr(mca_buf_str(&r.err), ": insert into certificates: "
+	    "disk full (SQLITE_CONSTRAINT 19, extended 1811)") != NULL,
+	    "log: %s", mca_buf_str(&r.err));
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.body), "disk full"));
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.body), "SQLITE"));
+	ck_assert_ptr_null(strstr(mca_buf_str(&r.head), "disk full"));
 	cgi_free(&r);
 	ck_assert_int_eq(sqlite3_exec(db, "DROP TRIGGER no_more", NULL, NULL,
 	    NULL), SQLITE_OK);

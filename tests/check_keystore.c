@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <check.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
@@ -160,6 +161,88 @@ START_TEST(t_token_together)
 }
 END_TEST
 
+/*
+ * The key object goes from the token while a worker holds its handle
+ * (another process deletes it): signing fails, and the signer says why
+ * in the token's words, for the log (issue 11 part 5).
+ */
+START_TEST(t_token_key_gone)
+{
+	struct mca_signer	*s = NULL;
+	struct mca_diag		 d;
+	const char		*why;
+	char			*dir;
+	X509			*ca, *x;
+
+	dir = tu_mkdtemp("ks-gone");
+	ck_assert_int_eq(tu_mkpki(dir, "hsm-ec"), 0);
+	use_token(dir);
+	mca_diag_clear(&d);
+	ck_assert_int_eq(mca_signer_open_pkcs11(module(), "microca-ca", "1234",
+	    &s, &d), 0);
+	ca = load_cert(dir, "ca.pem");
+	/* nothing failed yet: the generic text */
+	ck_assert_str_eq(mca_signer_errmsg(s, MCA_ERR_CRYPTO),
+	    mca_strerror(MCA_ERR_CRYPTO));
+	ck_assert_int_eq(tu_sh(NULL, "pkcs11-tool --module '%s' --token-label "
+	    "microca --login --pin 1234 --delete-object --type privkey "
+	    "--label microca-ca >&2", module()), 0);
+	x = X509_new();
+	X509_set_version(x, 2);
+	X509_set_issuer_name(x, X509_get_subject_name(ca));
+	X509_set_subject_name(x, X509_get_subject_name(ca));
+	X509_gmtime_adj(X509_getm_notBefore(x), 0);
+	X509_gmtime_adj(X509_getm_notAfter(x), 60);
+	X509_set_pubkey(x, X509_get0_pubkey(ca));
+	ck_assert_int_eq(mca_signer_sign_cert(s, x, EVP_sha256()),
+	    MCA_ERR_CRYPTO);
+	why = mca_signer_errmsg(s, MCA_ERR_CRYPTO);
+	ck_assert_msg(strncmp(why, "X509_sign: error:", 17) == 0, "%s", why);
+	/* the token's CKR_OBJECT_HANDLE_INVALID, as libp11 queues it */
+	ck_assert_msg(strstr(why, "PKCS#11 module::Object handle invalid") !=
+	    NULL, "%s", why);
+	/* and nothing is left on OpenSSL's queue for the next caller */
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	X509_free(x);
+	X509_free(ca);
+	mca_signer_free(s);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
+/* A key file asked to sign with no digest at all. */
+START_TEST(t_file_sign_fails)
+{
+	struct mca_signer	*s = NULL;
+	struct mca_diag		 d;
+	const char		*why;
+	char			 p[1024];
+	X509			*ca, *x;
+
+	snprintf(p, sizeof(p), "%s/ca.key", dir_file);
+	ck_assert_int_eq(mca_signer_open_file(p, &s, &d), 0);
+	ca = load_cert(dir_file, "ca.pem");
+	ck_assert_ptr_nonnull(x = X509_dup(ca));
+	/* the null digest is no digest: OpenSSL queues why */
+	ck_assert_int_eq(mca_signer_sign_cert(s, x, EVP_md_null()),
+	    MCA_ERR_CRYPTO);
+	why = mca_signer_errmsg(s, MCA_ERR_CRYPTO);
+	ck_assert_msg(strncmp(why, "X509_sign: error:", 17) == 0 &&
+	    strstr(why, "no digest set") != NULL, "%s", why);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+	/* a good signature after it: the detail is the last call's */
+	sign_and_verify(s, ca);
+	ck_assert_str_eq(mca_signer_errmsg(s, MCA_ERR_CRYPTO),
+	    mca_strerror(MCA_ERR_CRYPTO));
+	ck_assert_str_eq(mca_signer_errmsg(NULL, MCA_ERR_CRYPTO),
+	    mca_strerror(MCA_ERR_CRYPTO));
+	X509_free(x);
+	X509_free(ca);
+	mca_signer_free(s);
+}
+END_TEST
+
 static const struct {
 	const char	*module;	/* NULL: the real one */
 	const char	*label;
@@ -167,7 +250,9 @@ static const struct {
 	int		 rc;
 	const char	*msg;
 } bad[] = {
-	{ NULL, "microca-ca", "9999", MCA_ERR_PKCS11, "login failed" },
+	/* with the token's own reason (CKR_PIN_INCORRECT) */
+	{ NULL, "microca-ca", "9999", MCA_ERR_PKCS11,
+	    "login failed (wrong pkcs11_library_pin?): error:" },
 	{ NULL, "no-such-key", "1234", MCA_ERR_NOTFOUND, "no-such-key" },
 	{ "/nonexistent/libpkcs11.so", "microca-ca", "1234", MCA_ERR_PKCS11,
 	    "cannot load" },
@@ -242,6 +327,8 @@ keystore_suite(void)
 	tcase_add_test(tc, t_token_together);
 	tcase_add_test(tc, t_file);
 	tcase_add_test(tc, t_file_bad);
+	tcase_add_test(tc, t_token_key_gone);
+	tcase_add_test(tc, t_file_sign_fails);
 	suite_add_tcase(s, tc);
 	return s;
 }

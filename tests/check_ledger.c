@@ -744,6 +744,9 @@ START_TEST(test_busy)
 	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
 	/* It waited for the lock, as long as promised. */
 	ck_assert_int_ge(ms, MCA_LEDGER_BUSY_MS - 500);
+	/* and says so, in SQLite's words, for the log */
+	ck_assert_str_eq(mca_ledger_errmsg(l, MCA_ERR_BUSY),
+	    "insert into certificates: database is locked (SQLITE_BUSY 5)");
 	db_exec(db, "ROLLBACK");
 	sqlite3_close(db);
 	ck_assert_int_eq(count_certs(), 0);
@@ -799,6 +802,268 @@ START_TEST(test_refusal)
 	}
 	sqlite3_close(db);
 	mca_buf_free(&b);
+}
+END_TEST
+
+
+/* ------------------------------------------------------------ errors */
+
+/*
+ * A failure keeps SQLite's cause, for the one log line: the message a
+ * trigger raised (as a full disk would be), with its code and extended
+ * code; a table gone; the detail is the last call's.
+ */
+START_TEST(test_errmsg)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_cert		 c;
+	struct mca_ledger_refusal	 r;
+	struct mca_ledger_found		 f;
+	sqlite3				*db;
+	char				 na[32];
+
+	l = ledger_open(1);
+	ck_assert_str_eq(mca_ledger_errmsg(l, MCA_ERR_DB),
+	    mca_strerror(MCA_ERR_DB));
+	ck_assert_str_eq(mca_ledger_errmsg(NULL, MCA_ERR_BUSY),
+	    mca_strerror(MCA_ERR_BUSY));
+	db = db_open();
+	db_exec(db, "CREATE TRIGGER no_more BEFORE INSERT ON certificates "
+	    "BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+	cert_sample(&c, "0E0E", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_DB);
+	/* SQLITE_CONSTRAINT_TRIGGER: 19 | 7 << 8 */
+	ck_assert_str_eq(mca_ledger_errmsg(l, MCA_ERR_DB),
+	    "insert into certificates: disk full (SQLITE_CONSTRAINT 19, "
+	    "extended 1811)");
+	/* a call that works clears it */
+	ck_assert_int_eq(mca_ledger_find(l, "0E0E", ISSUER, &f),
+	    MCA_ERR_NOTFOUND);
+	ck_assert_str_eq(mca_ledger_errmsg(l, MCA_ERR_DB),
+	    mca_strerror(MCA_ERR_DB));
+	db_exec(db, "DROP TRIGGER no_more");
+	insert_ok(l, &c);
+
+	/* a table dropped under a running worker */
+	db_exec(db, "DROP TABLE refusals");
+	memset(&r, 0, sizeof(r));
+	r.label = "devices";
+	r.operation = "enroll";
+	r.status = 403;
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), MCA_ERR_DB);
+	ck_assert_msg(strncmp(mca_ledger_errmsg(l, MCA_ERR_DB),
+	    "insert into refusals: no such table: ", 37) == 0 &&
+	    strstr(mca_ledger_errmsg(l, MCA_ERR_DB), "refusals (SQLITE_ERROR "
+	    "1); counted in refusal_counts instead") != NULL, "%s",
+	    mca_ledger_errmsg(l, MCA_ERR_DB));
+	/*
+	 * In the passcode transaction: the step that failed (the insert,
+	 * after the spend), not the rollback after it; the use comes back.
+	 */
+	db_exec(db, "INSERT INTO passcodes (id, label, hash, uses_total, "
+	    "uses_left, expires_at) VALUES ('PG1D6EK3', 'devices', "
+	    "'$s$1$2$h', 1, 1, strftime('%Y-%m-%dT%H:%M:%SZ', 'now', "
+	    "'+1 day'))");
+	db_exec(db, "PRAGMA foreign_keys = OFF");
+	db_exec(db, "DROP TABLE certificates");
+	c.serial = "0E0F";
+	c.label = "devices";
+	c.passcode_id = "PG1D6EK3";
+	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), MCA_ERR_DB);
+	ck_assert_msg(strncmp(mca_ledger_errmsg(l, MCA_ERR_DB),
+	    "insert into certificates: no such table: ", 41) == 0 &&
+	    strstr(mca_ledger_errmsg(l, MCA_ERR_DB), "(SQLITE_ERROR 1)") !=
+	    NULL, "%s", mca_ledger_errmsg(l, MCA_ERR_DB));
+	ck_assert_int_eq(db_int(db, "SELECT uses_left FROM passcodes"), 1);
+	sqlite3_close(db);
+	mca_ledger_close(l);
+}
+END_TEST
+
+/* ------------------------------------------------------------ refusals */
+
+/*
+ * The refusal tests count per minute: in the last 10 s of a minute,
+ * wait for the next, so that one test (well under a second of work)
+ * runs within one minute.
+ */
+static void
+refusal_minute_start(void)
+{
+	while (time(NULL) % 60 >= 50)
+		(void)sleep(1);
+}
+
+static void
+refusal_sample(struct mca_ledger_refusal *r, const char *label, int status)
+{
+	memset(r, 0, sizeof(r[0]));
+	r->label = label;
+	r->operation = "enroll";
+	r->remote_addr = "192.0.2.66";
+	r->status = status;
+	r->reason = "no credentials";
+}
+
+/*
+ * Beyond refusals_per_minute_max in a minute, a refusal is a count in
+ * refusal_counts, per minute, label and status, not a row; every
+ * refusal is in one or the other.
+ */
+START_TEST(test_refusal_cap)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_refusal	 r;
+	struct mca_buf			 b = MCA_BUF_INIT;
+	sqlite3				*db;
+	int				 i;
+
+	refusal_minute_start();
+	l = ledger_open(1);
+	mca_ledger_refusal_limits(l, 30, 3);
+	refusal_sample(&r, "devices", 401);
+	for (i = 0; i < 8; i++)
+		ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	refusal_sample(&r, "servers", 403);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	r.label = NULL;		/* no label: counted under '' */
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	/* what is still in memory is written now */
+	ck_assert_int_eq(mca_ledger_refusals_flush(l), 0);
+
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals"), 3);
+	db_rows(db, "SELECT label, status FROM refusals ORDER BY id", &b);
+	ck_assert_str_eq(mca_buf_str(&b),
+	    "devices|401\ndevices|401\ndevices|401\n");
+	db_rows(db, "SELECT label, status, n, minute = strftime("
+	    "'%Y-%m-%dT%H:%M:00Z', 'now') FROM refusal_counts "
+	    "ORDER BY label, status", &b);
+	ck_assert_str_eq(mca_buf_str(&b),
+	    "|403|1|1\ndevices|401|5|1\nservers|403|5|1\n");
+	ck_assert_int_eq(db_int(db, "SELECT (SELECT count(*) FROM refusals) + "
+	    "(SELECT sum(n) FROM refusal_counts)"), 14);
+
+	/* another worker: the cap holds across connections */
+	mca_ledger_close(l);
+	l = ledger_open(1);
+	mca_ledger_refusal_limits(l, 30, 3);
+	refusal_sample(&r, "devices", 401);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	/* closing writes the counts too */
+	mca_ledger_close(l);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals"), 3);
+	ck_assert_int_eq(db_int(db, "SELECT n FROM refusal_counts WHERE "
+	    "label = 'devices'"), 6);
+
+	/* 0: no rows at all, only counts */
+	l = ledger_open(1);
+	mca_ledger_refusal_limits(l, 30, 0);
+	refusal_sample(&r, "other", 400);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	mca_ledger_close(l);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals"), 3);
+	ck_assert_int_eq(db_int(db, "SELECT n FROM refusal_counts WHERE "
+	    "label = 'other'"), 2);
+	sqlite3_close(db);
+	mca_buf_free(&b);
+}
+END_TEST
+
+/*
+ * Rows and counts older than refusals_keep_days go, at the first
+ * refusal of a worker and then at most once a minute; younger ones stay.
+ */
+START_TEST(test_refusal_prune)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_refusal	 r;
+	sqlite3				*db;
+
+	l = ledger_open(1);		/* the schema */
+	mca_ledger_close(l);
+	db = db_open();
+	db_exec(db, "INSERT INTO refusals (at, label, status) VALUES "
+	    "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-11 days'), 'old', 403),"
+	    "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-400 days'), 'old', 403),"
+	    "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-9 days'), 'young', 403)");
+	db_exec(db, "INSERT INTO refusal_counts VALUES "
+	    "(strftime('%Y-%m-%dT%H:%M:00Z', 'now', '-11 days'), 'old', 401, 7),"
+	    "(strftime('%Y-%m-%dT%H:%M:00Z', 'now', '-9 days'), 'young', 401, 5)");
+	/* the plan deletes through the index on at */
+	ck_assert(plan_uses(db, "SELECT id FROM refusals WHERE at < "
+	    "'2020-01-01T00:00:00Z' ORDER BY at LIMIT 5000", "refusals_at"));
+
+	l = ledger_open(1);
+	mca_ledger_refusal_limits(l, 10, 600);
+	refusal_sample(&r, "new", 401);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals WHERE "
+	    "label = 'old'"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals WHERE "
+	    "label IN ('young', 'new')"), 2);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusal_counts "
+	    "WHERE label = 'old'"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT n FROM refusal_counts "
+	    "WHERE label = 'young'"), 5);
+
+	/* within the minute, no second prune */
+	db_exec(db, "INSERT INTO refusals (at, label, status) VALUES "
+	    "(strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-20 days'), 'old', 403)");
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals WHERE "
+	    "label = 'old'"), 1);
+	mca_ledger_close(l);
+	/* a new worker prunes at its first refusal */
+	l = ledger_open(1);
+	mca_ledger_refusal_limits(l, 10, 600);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals WHERE "
+	    "label = 'old'"), 0);
+	mca_ledger_close(l);
+	sqlite3_close(db);
+}
+END_TEST
+
+/*
+ * A refusal does not wait for the write lock as an enrollment does
+ * (MCA_LEDGER_BUSY_MS): it gives up soon, says why, and the refusal is
+ * counted once the lock is free.
+ */
+START_TEST(test_refusal_busy)
+{
+	struct mca_ledger		*l;
+	struct mca_ledger_refusal	 r;
+	struct timeval			 t0, t1;
+	sqlite3				*db;
+	long				 ms;
+
+	refusal_minute_start();
+	l = ledger_open(1);
+	db = db_open();
+	db_exec(db, "BEGIN IMMEDIATE");
+	refusal_sample(&r, "devices", 401);
+	(void)gettimeofday(&t0, NULL);
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), MCA_ERR_BUSY);
+	(void)gettimeofday(&t1, NULL);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
+	ck_assert_int_lt(ms, MCA_LEDGER_BUSY_MS / 2);
+	ck_assert_str_eq(mca_ledger_errmsg(l, MCA_ERR_BUSY),
+	    "insert into refusals: database is locked (SQLITE_BUSY 5); "
+	    "counted in refusal_counts instead");
+	/* still locked: the count stays in memory, nothing is lost */
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), MCA_ERR_BUSY);
+	db_exec(db, "ROLLBACK");
+	ck_assert_int_eq(mca_ledger_refusals_flush(l), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT n FROM refusal_counts"), 2);
+	/* and the next one is a row again */
+	ck_assert_int_eq(mca_ledger_insert_refusal(l, &r), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM refusals"), 1);
+	sqlite3_close(db);
+	mca_ledger_close(l);
 }
 END_TEST
 
@@ -1647,6 +1912,10 @@ ledger_suite(void)
 	    sizeof(bad_fields) / sizeof(bad_fields[0]));
 	tcase_add_test(tc, test_busy);
 	tcase_add_test(tc, test_refusal);
+	tcase_add_test(tc, test_errmsg);
+	tcase_add_test(tc, test_refusal_cap);
+	tcase_add_test(tc, test_refusal_prune);
+	tcase_add_test(tc, test_refusal_busy);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("find");

@@ -18,6 +18,8 @@
 #   BENCH_SECONDS  length of each limit measurement (default 3)
 #   BENCH_SMOKE    set: any build will do (tests/bench/smoke.test checks
 #                  that the benchmark runs, not what it measures)
+#   BENCH_ONLY     "flood": only the refusal flood (on a fresh stack), its
+#                  results line and no report
 set -eu
 
 src=$1
@@ -32,6 +34,11 @@ say() { echo "$prog: $*" >&2; }
 die() { echo "$prog: $*" >&2; exit 1; }
 
 secs=${BENCH_SECONDS:-3}
+only=${BENCH_ONLY:-}
+case $only in
+""|flood) ;;
+*) die "BENCH_ONLY: \"$only\": expected flood" ;;
+esac
 [ -n "${BENCH_SMOKE:-}" ] || case " ${BENCH_CFLAGS:-} " in
 *-fsanitize*) die "this build has sanitizers (CFLAGS: $BENCH_CFLAGS);" \
 	"configure a separate build with the default CFLAGS for make bench" ;;
@@ -135,11 +142,84 @@ enroll3() {
 	rm -f "$out/three"
 }
 
+# ---- refusals under a flood: 100,000 anonymous enrollments (no
+# certificate, no passcode: 401 each, every one a refusal for the
+# ledger) from 4 keep-alive clients at BENCH_FLOOD_RATE a second
+# (default 1000: on two cores an unpaced flood takes the CPU from
+# everything else, which says nothing about the ledger), while one
+# normal client enrolls (keep-alive). The refusals table must stay
+# bounded (at most refusals_per_minute_max rows a minute, the rest
+# counted), and the enrolling client keep its rate: the same run alone
+# first, then during the flood. It stops the stack at the end: the
+# workers write their last second of counts when they stop.
+flood_part() {
+	fl_total=$((100000 / scale))
+	fl_c=4
+	fl_rate=${BENCH_FLOOD_RATE:-1000}
+	fl_n=$((fl_total / fl_c))
+	[ "$fl_n" -ge 1 ] || fl_n=1
+	cap=$(sed -n 's/.*"refusals_per_minute_max": *\([0-9]*\).*/\1/p' \
+	    "$MICROCA_CONFIG")
+	cap=${cap:-600}
+	q() { sqlite3 "$MICROCA_LEDGER" "$1"; }
+	measure flood_alone device ec keepalive 1 6000
+	alone=$(echo "$run_line" | sed 's/.* rate=\([0-9.]*\) .*/\1/')
+	record "$run_line"
+	rows0=$(q 'SELECT count(*) FROM refusals')
+	counted0=$(q 'SELECT coalesce(sum(n), 0) FROM refusal_counts')
+	say "flood: $((fl_n * fl_c)) anonymous enrollments, c=$fl_c," \
+	    "keep-alive, $fl_rate/s"
+	f0=$(date +%s.%N)
+	# Every answer is a 401: microca-load counts them as status_401 and
+	# exits 1; what matters is that nothing else came back.
+	"$load" --url "$MICROCA_URL" --cacert "$MICROCA_TLS_CA" \
+	    --mode keepalive --clients $fl_c --count $fl_n --rate $fl_rate \
+	    --max-seconds 900 \
+	    > "$out/flood.line" 2>"$out/flood.err" &
+	fl_pid=$!
+	# Let the flood get going: the enrolling run overlaps it in full.
+	sleep 1
+	measure flood_during device ec keepalive 1 6000
+	during=$(echo "$run_line" | sed 's/.* rate=\([0-9.]*\) .*/\1/')
+	overlap=1
+	kill -0 $fl_pid 2>/dev/null || overlap=0
+	record "$run_line overlap=$overlap"
+	wait $fl_pid || true
+	f1=$(date +%s.%N)
+	fl_line=$(cat "$out/flood.line")
+	say "flood: $fl_line"
+	n401=$(echo "$fl_line" | tr ' ' '\n' | sed -n 's/^status_401=//p')
+	[ "${n401:-0}" = $((fl_n * fl_c)) ] ||
+	    die "flood: not every answer was a 401: $fl_line"
+	# The workers write their counts at most once a second: wait for it.
+	sleep 2
+	qs stop >/dev/null
+	rows1=$(q 'SELECT count(*) FROM refusals')
+	counted1=$(q 'SELECT coalesce(sum(n), 0) FROM refusal_counts')
+	secs_fl=$(echo "$f0 $f1" | awk '{ printf "%.1f", $2 - $1 }')
+	# At most cap rows in each minute the flood touched.
+	bound=$(echo "$secs_fl $cap" | awk '{ printf "%d", (int($1 / 60) + 2) * $2 }')
+	record "flood requests=$((fl_n * fl_c)) status_401=$n401 paced=$fl_rate" \
+	    "seconds=$secs_fl rate=$(echo "$fl_line" | sed 's/.* rate=\([0-9.]*\) .*/\1/')" \
+	    "rows_before=$rows0 rows_after=$rows1 counted_before=$counted0" \
+	    "counted_after=$counted1 cap=$cap bound=$bound" \
+	    "enroll_alone=$alone enroll_during=$during overlap=$overlap"
+	say "flood: refusals rows $rows0 -> $rows1 (bound $bound)," \
+	    "counted $counted0 -> $counted1; enroll $alone/s alone," \
+	    "$during/s during the flood (overlap $overlap)"
+}
+
 # ---- the stack, and the limits next to it
 say "starting the stack in $stack"
 rm -rf "$stack"
 start_stack
 module=$(sed -n 's/.*"pkcs11_library": "\(.*\)".*/\1/p' "$MICROCA_CONFIG")
+
+if [ "$only" = flood ]; then
+	flood_part
+	say "results in $results"
+	exit 0
+fi
 
 record "machine cpus=$(nproc) model=\"$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)\"" \
     "mem_kib=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" \
@@ -282,6 +362,7 @@ grep -q '"issued_certs_synchronous": "OFF"' "$stack/config.json" ||
 start_stack
 enroll nosync device ec keepalive 16 16000
 enroll nosync device ec fresh 16 8000
+flood_part
 stop_stack
 
 # ---- the report

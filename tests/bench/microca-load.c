@@ -8,7 +8,7 @@
  *       --cacert FILE [--cert FILE --key FILE] [--clients N] [--count M]
  *       [--mode fresh|keepalive] [--key-type ec|rsa|mix] [--pool P]
  *       [--subject TEMPLATE] [--op simpleenroll|cacerts] [--warmup K]
- *       [--max-seconds S] [--timeout T] [--full-verify]
+ *       [--max-seconds S] [--timeout T] [--full-verify] [--rate R]
  *       [--basic USER:PASSWORD]
  *
  * N client threads (default 1) each make M enrollments (default 100),
@@ -46,6 +46,11 @@
  * (connect, TLS, connection lost), timeout (nothing for --timeout
  * seconds, default 30), badhttp (not the HTTP/1.1 microca sends) and
  * badbody; the first of each kind is told on stderr.
+ *
+ * --rate R: at most R requests a second from all clients together in
+ * the measured phase (each client starts its k-th request no earlier
+ * than k * clients / R seconds in), for a load that leaves the machine
+ * room: the refusal flood of make bench. Default: as fast as they go.
  *
  * Bounded: no new enrollment starts after --max-seconds (default 300);
  * one under way ends within --timeout. Only loopback is accepted
@@ -180,6 +185,7 @@ struct opts {
 	long long	 warmup;
 	long long	 max_seconds;
 	long long	 timeout;
+	long long	 rate;		/* requests/s, all clients; 0: no pacing */
 	enum mode	 mode;
 	enum keytype	 keytype;
 	enum op		 op;
@@ -219,6 +225,7 @@ struct run {
 	long long	 count;
 	long long	 warmup;
 	int		 timeout;
+	double		 interval;	/* s between one client's starts, or 0 */
 	struct timespec	 deadline;
 	SSL_CTX		*ctx;
 	struct target	 tgt;
@@ -283,7 +290,7 @@ usage(void)
 	    "       [--key-type ec|rsa|mix] [--pool P] [--subject TEMPLATE] "
 	    "[--op simpleenroll|cacerts]\n"
 	    "       [--warmup K] [--max-seconds S] [--timeout T] "
-	    "[--full-verify]\n"
+	    "[--full-verify] [--rate R]\n"
 	    "       [--basic USER:PASSWORD]\n"
 	    "defaults: --clients %d --count %d --mode fresh --key-type ec "
 	    "--pool %d\n"
@@ -1561,11 +1568,27 @@ client_one(struct client *c, struct stats *st, int measured)
 		c->lat[c->nlat++] = ts_ms(&t0, &t1);
 }
 
+/* Sleeps until off seconds after start (at once if that is past). */
+static void
+pace(const struct timespec *start, double off)
+{
+	struct timespec	 at;
+	long long	 ns;
+
+	ns = (long long)(off * 1e9) + start->tv_nsec;
+	at.tv_sec = start->tv_sec + (time_t)(ns / 1000000000LL);
+	at.tv_nsec = (long)(ns % 1000000000LL);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &at, NULL) ==
+	    EINTR)
+		;
+}
+
 static void *
 client_main(void *arg)
 {
 	struct client	*c = arg;
 	struct run	*run = c->run;
+	struct timespec	 start;
 	long long	 j;
 	int		 abort;
 
@@ -1585,11 +1608,14 @@ client_main(void *arg)
 	abort = run->abort;
 	pthread_mutex_unlock(&run->mu);
 	c->measured = 1;
+	ts_now(&start);
 	for (j = 0; j < run->count && !abort && !c->cut; j++) {
 		if (ts_past(&run->deadline)) {
 			c->cut = 1;
 			break;
 		}
+		if (run->interval > 0)
+			pace(&start, j * run->interval);
 		client_one(c, &c->st, 1);
 	}
 	conn_close(c);
@@ -1755,6 +1781,7 @@ main(int argc, char *argv[])
 		{ "timeout",		required_argument, NULL, 'T' },
 		{ "full-verify",	no_argument,	   NULL, 'F' },
 		{ "basic",		required_argument, NULL, 'B' },
+		{ "rate",		required_argument, NULL, 'R' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL,			0,		   NULL, 0 }
 	};
@@ -1839,6 +1866,9 @@ main(int argc, char *argv[])
 			}
 			o.basic = optarg;
 			break;
+		case 'R':
+			o.rate = optnum("rate", optarg, 1, 1000000);
+			break;
 		default:
 			usage();
 		}
@@ -1877,6 +1907,7 @@ main(int argc, char *argv[])
 	run.count = o.count;
 	run.warmup = o.warmup;
 	run.timeout = (int)o.timeout;
+	run.interval = o.rate > 0 ? (double)o.clients / (double)o.rate : 0;
 
 	/* Everything the clients use is made before the clock starts. */
 	run.npool = o.op == OP_CACERTS ? 1 : (size_t)o.pool;

@@ -65,6 +65,9 @@ function verdict(ok) { return ok ? "met" : "**missed**" }
 		rss_pss = kv["worker_pss_kib"]; rss_crypto = kv["worker_libcrypto_kib"]
 	} else if ($1 == "ledger") {
 		ledger_rows = kv["rows"]; ledger_bytes = kv["bytes"]
+	} else if ($1 == "flood") {
+		for (k in kv)
+			flood[k] = kv[k]
 	} else if ("limit" in kv) {
 		l = kv["limit"]
 		if (l == "softhsm_sign")
@@ -110,7 +113,7 @@ END {
 	print "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
 	for (i = 1; i <= nrun; i++) {
 		tag = run[i, "run"]
-		if (tag == "rss")
+		if (tag == "rss" || tag ~ /^flood_/)
 			continue
 		if (tag == "full")
 			what = sprintf("%d rows", ledger_rows)
@@ -158,6 +161,40 @@ END {
 	printf "\nWithout the fsync of each IssuedCerts copy (`issued_certs_synchronous` \"OFF\", %d-row ledger): keep-alive %d/s at %.2f ms of server CPU, fresh TLS %d/s.\n",
 	    ledger_rows, rate["nosync", "ec", "keepalive", 16],
 	    cpu["nosync", "ec", "keepalive", 16], rate["nosync", "ec", "fresh", 16]
+	if ("requests" in flood) {
+		print ""
+		print "### Refusals under a flood"
+		print ""
+		printf "%d anonymous enrollments (no certificate, no passcode: " \
+		    "401 each, a refusal for the ledger), from 4 keep-alive " \
+		    "clients paced at %d/s, took %.0f s (%d answered 401); " \
+		    "meanwhile one client enrolled (EC P-256, keep-alive, c=1), " \
+		    "and the same run alone before it. Ledger: %d rows, " \
+		    "issued_certs_synchronous OFF.\n", flood["requests"],
+		    flood["paced"], flood["seconds"], flood["status_401"],
+		    ledger_rows
+		print ""
+		print "| target | measured | |"
+		print "|---|---|---|"
+		added = flood["rows_after"] - flood["rows_before"]
+		counted = flood["counted_after"] - flood["counted_before"]
+		ok = (added <= flood["bound"] && added + counted == flood["requests"])
+		printf "| `refusals` stays bounded: at most %d rows a minute | " \
+		    "%d → %d rows (+%d, bound %d); %d more counted in " \
+		    "`refusal_counts` | %s |\n", flood["cap"],
+		    flood["rows_before"], flood["rows_after"], added,
+		    flood["bound"], counted, verdict(ok)
+		a = flood["enroll_alone"]; d = flood["enroll_during"]
+		pct = 0
+		if (a > 0)
+			pct = 100 * d / a
+		note = ""
+		if (!flood["overlap"])
+			note = " (the flood ended first)"
+		printf "| enrollments during the flood ≥ 90%% of alone | " \
+		    "%.0f/s of %.0f/s = %.0f%%%s | %s |\n", d, a, pct, note,
+		    verdict(d >= 0.9 * a)
+	}
 	print ""
 	print "### Ratios to the limits (keep-alive and fresh TLS, c=16)"
 	print ""
