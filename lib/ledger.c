@@ -1201,7 +1201,7 @@ mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 	if (id == NULL && addr == NULL)
 		return 0;
 	/* One transaction: one commit (and sync) per counted failure. */
-	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_BEGIN])) != 0)
+	if ((rc = mca_ledger_step_done(l, STMT_BEGIN)) != 0)
 		return rc;
 	intx = 1;
 	if (id != NULL) {
@@ -1213,7 +1213,7 @@ mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 			goto out;
 		}
 		/* No such passcode: nothing to count on it. */
-		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+		if ((rc = mca_ledger_step_done(l, STMT_FAIL_ID)) != 0)
 			goto out;
 	}
 	if (addr != NULL) {
@@ -1223,7 +1223,7 @@ mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 			rc = MCA_ERR_DB;
 			goto out;
 		}
-		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+		if ((rc = mca_ledger_step_done(l, STMT_FAIL_PRUNE)) != 0)
 			goto out;
 		st = l->stmt[STMT_FAIL_ADDR];
 		if (mca_ledger_bind(st, 1, addr) != SQLITE_OK ||
@@ -1232,7 +1232,7 @@ mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 			rc = MCA_ERR_DB;
 			goto out;
 		}
-		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+		if ((rc = mca_ledger_step_done(l, STMT_FAIL_ADDR)) != 0)
 			goto out;
 		st = l->stmt[STMT_FAIL_CAP];
 		if (sqlite3_bind_int(st, 1, MCA_LEDGER_ADDR_ROWS) !=
@@ -1241,15 +1241,15 @@ mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 			rc = MCA_ERR_DB;
 			goto out;
 		}
-		if ((rc = mca_ledger_step_done(l->db, st)) != 0)
+		if ((rc = mca_ledger_step_done(l, STMT_FAIL_CAP)) != 0)
 			goto out;
 	}
-	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_COMMIT])) != 0)
+	if ((rc = mca_ledger_step_done(l, STMT_COMMIT)) != 0)
 		goto out;
 	intx = 0;
 	rc = 0;
 out:
 	if (intx)
-		(void)mca_ledger_step_done(l->db, l->stmt[STMT_ROLLBACK]);
+		(void)mca_ledger_step_done(l, STMT_ROLLBACK);
 	return rc;
 }
