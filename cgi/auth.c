@@ -16,6 +16,7 @@
 
 #include "log.h"
 #include "pem.h"
+#include "request.h"
 #include "server.h"
 
 void
