@@ -6,10 +6,12 @@
  */
 #include "config.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "err.h"
+#include "pem.h"
 #include "request.h"
 #include "server.h"
 
@@ -82,5 +84,44 @@ mca_req_remote_user(const struct mca_request *req, char *out, size_t max)
 		return MCA_ERR_INVAL;
 	memcpy(out, user, len);
 	out[len] = '\0';
+	return 0;
+}
+
+int
+mca_req_client_cert(const struct mca_request *req, struct mca_req_cert *out,
+    struct mca_diag *d)
+{
+	char		 name[40];
+	const char	*v;
+	size_t		 i, len;
+
+	memset(out, 0, sizeof(*out));
+	/*
+	 * The environment hands over C strings: a NUL inside a value ends
+	 * it, and the text cut short fails to parse (no END line).
+	 */
+	if ((v = mca_req_env(req, "SSL_CLIENT_CERT")) == NULL || *v == '\0')
+		return mca_diag(d, MCA_ERR_NOTFOUND, "no SSL_CLIENT_CERT");
+	if ((len = strnlen(v, MCA_PEM_MAX + 1)) > MCA_PEM_MAX)
+		return mca_diag(d, MCA_ERR_TOOBIG, "SSL_CLIENT_CERT is over "
+		    "%u bytes", MCA_PEM_MAX);
+	out->pem = v;
+	out->len = len;
+	for (i = 0; i <= MCA_REQ_CHAIN_MAX; i++) {
+		(void)snprintf(name, sizeof(name), "SSL_CLIENT_CERT_CHAIN_%zu",
+		    i);
+		if ((v = mca_req_env(req, name)) == NULL || *v == '\0')
+			break;
+		if (i == MCA_REQ_CHAIN_MAX)
+			return mca_diag(d, MCA_ERR_TOOBIG, "more than %d "
+			    "certificates in SSL_CLIENT_CERT_CHAIN_n",
+			    MCA_REQ_CHAIN_MAX);
+		if ((len = strnlen(v, MCA_PEM_MAX + 1)) > MCA_PEM_MAX)
+			return mca_diag(d, MCA_ERR_TOOBIG, "%s is over %u "
+			    "bytes", name, MCA_PEM_MAX);
+		out->chain[i] = v;
+		out->chain_len[i] = len;
+		out->nchain = i + 1;
+	}
 	return 0;
 }

@@ -22,7 +22,31 @@
 
 #include <stddef.h>
 
+#include "err.h"
+
 struct mca_request;
+
+/*
+ * At most this many certificates in SSL_CLIENT_CERT_CHAIN_0..n: a device
+ * maker's intermediates, perhaps a root. Each is capped like the leaf,
+ * at MCA_PEM_MAX bytes of PEM.
+ */
+#define MCA_REQ_CHAIN_MAX	8
+
+/*
+ * The client certificate as the web server handed it over, as text:
+ * SSL_CLIENT_CERT, and the chain the client sent with it. Apache
+ * (SSLOptions +ExportCertData) exports the chain as
+ * SSL_CLIENT_CERT_CHAIN_0, _1, ... without the leaf; lighttpd 1.4.69
+ * exports the leaf only. The texts point into the request's environment.
+ */
+struct mca_req_cert {
+	const char	*pem;				/* SSL_CLIENT_CERT */
+	size_t		 len;
+	const char	*chain[MCA_REQ_CHAIN_MAX];	/* _CHAIN_0 .. */
+	size_t		 chain_len[MCA_REQ_CHAIN_MAX];
+	size_t		 nchain;
+};
 
 /* The value of a request variable, or NULL when it is not set. */
 const char *mca_req_env(const struct mca_request *req, const char *name);
@@ -43,5 +67,17 @@ int	 mca_req_has_authorization(const struct mca_request *req);
  */
 int	 mca_req_remote_user(const struct mca_request *req, char *out,
 	    size_t max);
+
+
+/*
+ * Fills out with the client certificate's texts, bounded: each at most
+ * MCA_PEM_MAX bytes, at most MCA_REQ_CHAIN_MAX chain certificates, read
+ * from _CHAIN_0 up to the first one not set (web servers number them
+ * without a gap). Nothing is parsed here (auth.c does). Returns 0,
+ * MCA_ERR_NOTFOUND (no SSL_CLIENT_CERT) or MCA_ERR_TOOBIG (a text or the
+ * chain over its cap), d saying which variable is wrong.
+ */
+int	 mca_req_client_cert(const struct mca_request *req,
+	    struct mca_req_cert *out, struct mca_diag *d);
 
 #endif
