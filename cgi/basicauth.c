@@ -42,49 +42,11 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "request.h"
 #include "server.h"
 #include "text.h"
 
 #define WRONG	"wrong enrollment passcode"
-
-int
-mca_req_has_cert(const struct mca_request *req)
-{
-	const char	*pem, *verify;
-
-	/*
-	 * The same tests mca_auth_client() starts with. lighttpd hands over
-	 * no certificate when its own check failed, only FAILED: the client
-	 * did present one, which decides (403), as behind Apache, which
-	 * hands the certificate over.
-	 */
-	pem = mca_req_env(req, "SSL_CLIENT_CERT");
-	verify = mca_req_env(req, "SSL_CLIENT_VERIFY");
-	if (verify != NULL && strncmp(verify, "FAILED", 6) == 0)
-		return 1;
-	return pem != NULL && *pem != '\0' &&
-	    (verify == NULL || strcmp(verify, "NONE") != 0);
-}
-
-int
-mca_req_has_remote_user(const struct mca_request *req)
-{
-	const char	*user, *type;
-
-	/* Only the web server's own Basic login, not SSLUserName & co. */
-	user = mca_req_env(req, "REMOTE_USER");
-	type = mca_req_env(req, "AUTH_TYPE");
-	return user != NULL && *user != '\0' && type != NULL &&
-	    strcasecmp(type, "Basic") == 0;
-}
-
-int
-mca_req_has_authorization(const struct mca_request *req)
-{
-	const char	*h = mca_req_env(req, "HTTP_AUTHORIZATION");
-
-	return h != NULL && *h != '\0';
-}
 
 int
 mca_auth_challenge(const struct mca_request *req, struct mca_resp *resp)
@@ -286,20 +248,17 @@ int
 mca_auth_remote_user(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
 {
-	const char	*user = mca_req_env(req, "REMOTE_USER");
-	size_t		 len;
+	int	 rc;
 
 	(void)srv;
-	if (!mca_req_has_remote_user(req))
+	rc = mca_req_remote_user(req, req->remote_user,
+	    sizeof(req->remote_user) - 1);
+	if (rc == MCA_ERR_NOTFOUND)
 		return unauthorized(req, resp, "HTTP Basic authentication by "
 		    "the web server is required");
-	len = strnlen(user, MCA_BASIC_FIELD_MAX + 1);
-	if (len > MCA_BASIC_FIELD_MAX ||
-	    mca_text_ctl_span(user, len, 0) < len)
+	if (rc != 0)
 		return unauthorized(req, resp, "REMOTE_USER is longer than %d "
 		    "bytes or holds control characters", MCA_BASIC_FIELD_MAX);
-	memcpy(req->remote_user, user, len);
-	req->remote_user[len] = '\0';
 	req->authn = MCA_AUTHN_REMOTE_USER;
 	return 0;
 }

@@ -25,6 +25,7 @@
 #include "keystore.h"
 #include "log.h"
 #include "pem.h"
+#include "request.h"
 #include "server.h"
 
 /* A serial collision in 126 random bits is a broken RNG, not bad luck. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "request.h"
 #include "server.h"
 
 /* RFC 7030 3.2.2 / 4: which method each operation takes. */
@@ -21,12 +22,6 @@ static const char *const op_method[MCA_OP_MAX] = {
 	"POST",		/* serverkeygen */
 	"POST",		/* fullcmc */
 };
-
-const char *
-mca_req_env(const struct mca_request *req, const char *name)
-{
-	return req->getenv(req->arg, name);
-}
 
 static int
 is_enrollment(enum mca_op op)
@@ -120,7 +115,7 @@ mca_serve(struct mca_server *srv, struct mca_request *req,
 	const char		*who;
 	char			 pc[MCA_PASSCODE_ID_LEN + 16];
 
-	req->remote_addr = mca_req_env(req, "REMOTE_ADDR");
+	req->remote_addr = mca_req_remote_addr(req);
 	dispatch(srv, req, resp);
 	if (resp->status == 0)
 		(void)mca_resp_error(resp, 500, "internal error");

@@ -90,7 +90,6 @@ void	 mca_server_close(struct mca_server *srv);
 /* route.c: serves one request into resp; never fails to fill resp. */
 void	 mca_serve(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);
-const char *mca_req_env(const struct mca_request *req, const char *name);
 
 /* auth.c: 0 with req->client filled, or an error response in resp. */
 int	 mca_auth_client(struct mca_server *srv, struct mca_request *req,
@@ -111,10 +110,6 @@ int	 mca_auth_remote_user(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);
 int	 mca_auth_none(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);
-/* 1 if req carries a client certificate, REMOTE_USER, Authorization. */
-int	 mca_req_has_cert(const struct mca_request *req);
-int	 mca_req_has_remote_user(const struct mca_request *req);
-int	 mca_req_has_authorization(const struct mca_request *req);
 /* Adds WWW-Authenticate: Basic realm="<label>" (RFC 7617 2). */
 int	 mca_auth_challenge(const struct mca_request *req,
 	    struct mca_resp *resp);

@@ -9,6 +9,7 @@
 
 #include <string.h>
 
+#include "request.h"
 #include "server.h"
 
 /* auth_methods "certificate": a bootstrap certificate, or one of ours. */

@@ -1840,7 +1840,10 @@ END_TEST
 	"  \"auth_methods\": [\"remote_user\"] },\n" \
 	" \"end_certificate_config_13\": {\n" \
 	"  \"end_point_name\": \"ownboot\", \"validity_in_days\": 30,\n" \
-	"  \"mtls_ca_cert\": \"%s/foreign-ca.pem\" },\n"
+	"  \"mtls_ca_cert\": \"%s/foreign-ca.pem\" },\n" \
+	" \"end_certificate_config_14\": {\n" \
+	"  \"end_point_name\": \"maker\", \"validity_in_days\": 30,\n" \
+	"  \"mtls_ca_cert\": \"%s/maker-root.pem\" },\n"
 
 static void
 setup_pass(void)
@@ -1849,7 +1852,7 @@ setup_pass(void)
 
 	setup_mode("file");
 	keysrc(ks, sizeof(ks));
-	snprintf(extra, sizeof(extra), PASS_LABELS, dir);
+	snprintf(extra, sizeof(extra), PASS_LABELS, dir, dir);
 	write_config(path("config.json"), ks, extra);
 }
 
@@ -2304,7 +2307,7 @@ START_TEST(t_label_mtls)
 		char	 ks[1024], extra[2048];
 
 		keysrc(ks, sizeof(ks));
-		snprintf(extra, sizeof(extra), PASS_LABELS, dir);
+		snprintf(extra, sizeof(extra), PASS_LABELS, dir, dir);
 		write_config(path("badboot.json"), ks, extra);
 		ck_assert_int_eq(tu_sh(NULL, "sed -i "
 		    "'s#foreign-ca.pem#nosuch.pem#' '%s'",
@@ -2318,6 +2321,118 @@ START_TEST(t_label_mtls)
 		    mca_buf_str(&r.err));
 		cgi_free(&r);
 	}
+}
+END_TEST
+
+/*
+ * Appends "SSL_CLIENT_CERT_CHAIN_<i>=<the PEM of file name in dir>" to
+ * env, as run_cgi_cfg() takes it: one entry a line, so the PEM's line
+ * breaks become spaces (as some web servers hand them over).
+ */
+static void
+chain_var(struct mca_buf *env, int i, const char *name)
+{
+	struct mca_buf	 pem = MCA_BUF_INIT;
+	size_t		 j;
+
+	ck_assert_int_eq(tu_read(path(name), &pem), 0);
+	while (pem.len > 0 && pem.data[pem.len - 1] == '\n')
+		pem.len--;
+	for (j = 0; j < pem.len; j++)
+		if (pem.data[j] == '\n')
+			pem.data[j] = ' ';
+	ck_assert_int_eq(mca_buf_printf(env, "SSL_CLIENT_CERT_CHAIN_%d=%.*s\n",
+	    i, (int)pem.len, (const char *)pem.data), 0);
+	mca_buf_free(&pem);
+}
+
+/*
+ * A bootstrap certificate issued through a device maker's intermediate,
+ * with only the maker's root in the label's mtls_ca_cert: good with the
+ * chain the web server passes (SSL_CLIENT_CERT_CHAIN_n), refused without
+ * it or through a forged intermediate; the chain's caps.
+ */
+START_TEST(t_maker_chain)
+{
+	struct mca_buf	 env = MCA_BUF_INIT;
+	struct cgi	 r;
+	int		 i;
+
+	chain_var(&env, 0, "maker-int.pem");
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	ck_assert_msg(r.status == 200, "%d %s %s", r.status,
+	    mca_buf_str(&r.body), mca_buf_str(&r.err));
+	cgi_free(&r);
+	/* the same leaf without its intermediate */
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem", NULL, &r);
+	assert_error(&r, 403, "not trusted: unable to get local issuer "
+	    "certificate (and the web server passed no chain");
+	cgi_free(&r);
+	/* a forged intermediate: the maker's names, other keys */
+	mca_buf_reset(&env);
+	chain_var(&env, 0, "maker-fake-int.pem");
+	enroll_env("maker", "p256", "dev-7001", "maker-fake.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	/* the real leaf with the forged intermediate */
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	/* the chain is no anchor: elsewhere the maker is nobody */
+	mca_buf_reset(&env);
+	chain_var(&env, 0, "maker-int.pem");
+	chain_var(&env, 1, "maker-root.pem");
+	enroll_env("device", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "not trusted");
+	cgi_free(&r);
+	/* 8 chain certificates are taken (the root, then the intermediate) */
+	mca_buf_reset(&env);
+	for (i = 0; i < 8; i++)
+		chain_var(&env, i, i < 7 ? "maker-root.pem" : "maker-int.pem");
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	cgi_free(&r);
+	/* 9 are too many */
+	chain_var(&env, 8, "maker-int.pem");
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "more than 8 certificates in "
+	    "SSL_CLIENT_CERT_CHAIN_n");
+	cgi_free(&r);
+	/* a chain certificate over the PEM cap */
+	mca_buf_reset(&env);
+	ck_assert_int_eq(mca_buf_addstr(&env, "SSL_CLIENT_CERT_CHAIN_0="), 0);
+	for (i = 0; i < 65537; i++)
+		ck_assert_int_eq(mca_buf_addc(&env, 'A'), 0);
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "SSL_CLIENT_CERT_CHAIN_0 is over 65536 bytes");
+	cgi_free(&r);
+	/* garbage, after a good one */
+	mca_buf_reset(&env);
+	chain_var(&env, 0, "maker-int.pem");
+	ck_assert_int_eq(mca_buf_addstr(&env, "SSL_CLIENT_CERT_CHAIN_1="
+	    "-----BEGIN CERTIFICATE----- bm90IGEgY2VydGlmaWNhdGU= "
+	    "-----END CERTIFICATE-----\n"), 0);
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "chain cannot be parsed "
+	    "(SSL_CLIENT_CERT_CHAIN_1: ");
+	cgi_free(&r);
+	/* the chain starts at 0: a lone _1 is not read */
+	mca_buf_reset(&env);
+	chain_var(&env, 1, "maker-int.pem");
+	enroll_env("maker", "p256", "dev-7001", "maker-dev.pem",
+	    mca_buf_str(&env), &r);
+	assert_error(&r, 403, "passed no chain");
+	cgi_free(&r);
+	mca_buf_free(&env);
 }
 END_TEST
 
@@ -2413,6 +2528,7 @@ est_suite(void)
 	tcase_add_test(tc, t_csrattrs_policy);
 	tcase_add_test(tc, t_label_mtls);
 	tcase_add_test(tc, t_passcode_race);
+	tcase_add_test(tc, t_maker_chain);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -90,9 +90,15 @@ write_config(void)
 	    "  \"auth_methods\": [\"remote_user\"] },\n"
 	    " \"end_certificate_config_5\": {\n"
 	    "  \"end_point_name\": \"otherca\", \"validity_in_days\": 30,\n"
-	    "  \"mtls_ca_cert\": \"%s/pki/foreign-ca.pem\" }\n"
+	    "  \"mtls_ca_cert\": \"%s/pki/foreign-ca.pem\" },\n"
+	    " \"end_certificate_config_6\": {\n"
+	    "  \"end_point_name\": \"maker\", \"validity_in_days\": 30,\n"
+	    "  \"mtls_ca_cert\": \"%s/pki/maker-root.pem\" },\n"
+	    " \"end_certificate_config_7\": {\n"
+	    "  \"end_point_name\": \"makerint\", \"validity_in_days\": 30,\n"
+	    "  \"mtls_ca_cert\": \"%s/maker-bundle.pem\" }\n"
 	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir,
-	    W.dir, W.dir);
+	    W.dir, W.dir, W.dir, W.dir);
 	ck_assert_int_eq(fclose(f), 0);
 	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
 }
@@ -119,9 +125,15 @@ web_start(const char *kind)
 	ck_assert_int_eq(tu_sh(NULL, "printf 'alice:%%s\\n' \"$('%s' passwd "
 	    "-apr1 wonderland)\" > '%s/htpasswd'", getenv("OPENSSL"), W.dir),
 	    0);
-	/* The CAs asked for in the handshake: bootstrap CA and our chain. */
-	ck_assert_int_eq(tu_sh(NULL, "cat '%s/pki/boot-ca.pem' "
-	    "'%s/pki/chain.pem' > '%s/client-ca.pem'", W.dir, W.dir, W.dir), 0);
+	/*
+	 * The CAs asked for in the handshake: the bootstrap CAs (a device
+	 * maker's root among them) and our chain. The label "makerint"
+	 * trusts the maker's intermediate too.
+	 */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && cat pki/boot-ca.pem "
+	    "pki/chain.pem pki/maker-root.pem > client-ca.pem && cat "
+	    "pki/maker-root.pem pki/maker-int.pem > maker-bundle.pem", W.dir),
+	    0);
 	/*
 	 * As root the workers run as www-data, which must own their files
 	 * and reach the program (a build tree under /root it cannot).
@@ -1187,6 +1199,65 @@ START_TEST(test_remote_user)
 }
 END_TEST
 
+/*
+ * A bootstrap certificate issued through a device maker's intermediate
+ * (root -> intermediate -> device), the maker's root alone in the label's
+ * mtls_ca_cert; curl sends the intermediate with the leaf. Apache passes
+ * it on (SSL_CLIENT_CERT_CHAIN_0): enrolled. lighttpd 1.4.69 passes the
+ * leaf only, so microca cannot reach the root: refused, saying so; with
+ * the intermediate in mtls_ca_cert too (label "makerint") it enrolls
+ * behind both. The leaf without its intermediate, and a forged
+ * intermediate (the maker's names, other keys), are refused by both.
+ */
+START_TEST(test_maker_chain)
+{
+	struct reply	 r;
+	const char	*chain, *leaf, *fake;
+	int		 i, apache = strcmp(W.kind, "apache") == 0;
+	int		 certs = ledger_count("certificates");
+
+	make_csr("mk", "web-maker-1");
+	/*
+	 * Alternately with and without the chain, from the same leaf: a
+	 * worker's memo of its last good certificate holds the chain too.
+	 * (post() keeps its last two answers: chain and leaf.)
+	 */
+	for (i = 0; i < 3; i++) {
+		chain = post("", "pki/maker-dev-chain.pem", "pki/maker-dev.key",
+		    "application/pkcs10", "mk.b64");
+		if (apache) {
+			est(&r, chain, "maker/simpleenroll");
+			ck_assert_msg(r.status == 200, "%d %s", r.status,
+			    mca_buf_str(&r.body));
+			issued_cert(&r, path("mk.pem"));
+			reply_free(&r);
+			certs++;
+		} else
+			refused(chain, "maker/simpleenroll", 403, "the web "
+			    "server passed no chain");
+		leaf = post("", "pki/maker-dev.pem", "pki/maker-dev.key",
+		    "application/pkcs10", "mk.b64");
+		refused(leaf, "maker/simpleenroll", 403, "not trusted");
+	}
+	fake = post("", "pki/maker-fake-chain.pem", "pki/maker-fake.key",
+	    "application/pkcs10", "mk.b64");
+	refused(fake, "maker/simpleenroll", 403, "not trusted");
+	/* the maker is trusted on its labels only */
+	chain = post("", "pki/maker-dev-chain.pem", "pki/maker-dev.key",
+	    "application/pkcs10", "mk.b64");
+	refused(chain, "device/simpleenroll", 403, "not trusted");
+	/* with the intermediate in mtls_ca_cert: both servers */
+	est(&r, chain, "makerint/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	issued_cert(&r, path("mk2.pem"));
+	reply_free(&r);
+	certs++;
+	refused(fake, "makerint/simpleenroll", 403, "not trusted");
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+}
+END_TEST
+
 /* Concurrent enrollments: every one answered, every one in the ledger. */
 START_TEST(test_concurrent)
 {
@@ -1226,6 +1297,7 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_remote_user);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
+	tcase_add_test(tc, test_maker_chain);
 	return tc;
 }
 

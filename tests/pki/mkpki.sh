@@ -19,6 +19,14 @@
 #   boot.pem boot.key          a bootstrap client certificate
 #   boot-expired.pem/.key      one that expired in 2021
 #   foreign-ca.pem foreign.pem foreign.key   a CA nobody trusts, and its client
+#   maker-root.pem             a device maker's root (mtls_ca_cert)...
+#   maker-int.pem              ...its intermediate, which issues...
+#   maker-dev.pem .key         ...a bootstrap certificate;
+#   maker-dev-chain.pem        that one followed by maker-int.pem
+#   maker-fake-int.pem         an intermediate with maker-int's name, issued
+#                              by a root with maker-root's name, other keys
+#   maker-fake.pem .key        a device certificate it issued;
+#   maker-fake-chain.pem       that one followed by maker-fake-int.pem
 #   server.pem server.key      TLS server certificate for 127.0.0.1/localhost
 set -eu
 
@@ -179,6 +187,28 @@ ec P-256 foreign-ca.key
 "$OPENSSL" req -new -x509 -key foreign-ca.key -config req.cnf -extensions root \
     -subj "/O=somebody else/CN=foreign CA" -days 7300 -sha256 -out foreign-ca.pem
 client foreign "/O=somebody else/CN=intruder" foreign-ca.key foreign-ca.pem
+
+# A device maker's PKI: bootstrap certificates come from an intermediate
+# (root -> intermediate -> device), and a forgery with the same names.
+maker() { # prefix: $1-root, $1-int, $1-dev
+	ec P-256 "$1-root.key"
+	"$OPENSSL" req -new -x509 -key "$1-root.key" -config req.cnf \
+	    -extensions root -subj "/O=device maker/CN=device maker root" \
+	    -days 7300 -sha256 -out "$1-root.pem"
+	ec P-256 "$1-int.key"
+	"$OPENSSL" req -new -key "$1-int.key" -config req.cnf \
+	    -subj "/O=device maker/CN=device maker issuing CA" -out "$1-int.csr"
+	sign "$1-int.csr" "$1-root.key" "$1-root.pem" inter 3650 "$1-int.pem"
+	client "$1-dev" "/O=device maker/CN=dev-7001" "$1-int.key" "$1-int.pem"
+	cat "$1-dev.pem" "$1-int.pem" > "$1-dev-chain.pem"
+}
+maker maker
+maker fake
+mv fake-int.pem maker-fake-int.pem
+mv fake-dev.pem maker-fake.pem
+mv fake-dev.key maker-fake.key
+mv fake-dev-chain.pem maker-fake-chain.pem
+rm -f fake-root.* fake-int.key
 
 # TLS server certificate (issued by the test root)
 ec P-256 server.key
