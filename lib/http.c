@@ -21,6 +21,7 @@
 #define MCA_URI_MAX	2048
 
 #define EST_PREFIX	"/.well-known/est/"	/* RFC 7030 3.2.2 */
+#define EST_ALIAS	"/est/"			/* EST_ALIAS<label>EST_PREFIX */
 
 /* RFC 7030 3.2.2, table of operation path components; case-sensitive. */
 static const char *const mca_op_names[MCA_OP_MAX] = {
@@ -64,12 +65,26 @@ op_lookup(const char *s, size_t len, enum mca_op *op)
 	return MCA_ERR_NOTFOUND;
 }
 
+/* 1 if s[0..n) is a label: 1-64 of [A-Za-z0-9._-], no leading '.'. */
+static int
+label_ok(const char *s, size_t n, size_t labellen)
+{
+	size_t	 i;
+
+	if (n == 0 || n > MCA_LABEL_MAX || n >= labellen || s[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!label_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 int
 mca_http_route(const char *uri, char *label, size_t labellen,
     enum mca_op *op)
 {
-	const char	*p, *seg1, *seg2 = NULL;
-	size_t		 len, plen, n1, n2 = 0, i;
+	const char	*p, *seg1, *seg2 = NULL, *alias = NULL;
+	size_t		 len, plen, n1, n2 = 0, nalias = 0;
 	enum mca_op	 o;
 
 	if (label != NULL && labellen > 0)
@@ -84,6 +99,25 @@ mca_http_route(const char *uri, char *label, size_t labellen,
 	/* The query string plays no part in routing. */
 	if ((p = memchr(uri, '?', len)) != NULL)
 		len = (size_t)(p - uri);
+
+	/*
+	 * The alias "/est/<label>" + "/.well-known/est/<op>", for clients
+	 * that append the well-known path to any URL they are given
+	 * (strongSwan's pki --est): the web server hands it over with
+	 * REQUEST_URI unchanged. The label is required, the rest is the
+	 * unlabelled form.
+	 */
+	plen = sizeof(EST_ALIAS) - 1;
+	if (len > plen && memcmp(uri, EST_ALIAS, plen) == 0) {
+		alias = uri + plen;
+		if ((p = memchr(alias, '/', len - plen)) == NULL)
+			return MCA_ERR_NOTFOUND;
+		nalias = (size_t)(p - alias);
+		if (!label_ok(alias, nalias, labellen))
+			return MCA_ERR_NOTFOUND;
+		len -= (size_t)(p - uri);
+		uri = p;
+	}
 
 	plen = sizeof(EST_PREFIX) - 1;
 	if (len <= plen || memcmp(uri, EST_PREFIX, plen) != 0)
@@ -105,17 +139,20 @@ mca_http_route(const char *uri, char *label, size_t labellen,
 	if (n1 == 0)
 		return MCA_ERR_NOTFOUND;
 
-	if (seg2 == NULL)
-		return op_lookup(seg1, n1, op);
-
-	/* seg1 is the label: 1-64 of [A-Za-z0-9._-], no leading '.'. */
-	if (n1 > MCA_LABEL_MAX || n1 >= labellen || seg1[0] == '.')
-		return MCA_ERR_NOTFOUND;
-	for (i = 0; i < n1; i++)
-		if (!label_char((unsigned char)seg1[i]))
+	if (seg2 == NULL) {
+		if (alias == NULL)
+			return op_lookup(seg1, n1, op);
+		if (op_lookup(seg1, n1, &o) != 0)
 			return MCA_ERR_NOTFOUND;
-	if (op_lookup(seg2, n2, &o) != 0)
-		return MCA_ERR_NOTFOUND;
+		seg1 = alias;
+		n1 = nalias;
+	} else {
+		/* One label only: never both the alias and the path's. */
+		if (alias != NULL || !label_ok(seg1, n1, labellen))
+			return MCA_ERR_NOTFOUND;
+		if (op_lookup(seg2, n2, &o) != 0)
+			return MCA_ERR_NOTFOUND;
+	}
 	memcpy(label, seg1, n1);
 	label[n1] = '\0';
 	*op = o;
