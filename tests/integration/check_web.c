@@ -428,6 +428,54 @@ new_passcode(const char *label, const char *opts, char *pc, size_t len)
 
 /* ---------------------------------------------------------------- tests */
 
+/*
+ * The first requests after the server started, as a diagnostic line in
+ * the test output (never a limit on time: the machine may be busy). The
+ * ones microca-web sent to start the workers (mod_fcgid spawns on
+ * demand), and this test's own, the first a client sends after start.
+ */
+START_TEST(test_first_requests)
+{
+	struct mca_buf	 out = MCA_BUF_INIT, workers = MCA_BUF_INIT;
+	char		 line[256] = "";
+	const char	*p;
+	size_t		 n = 0, off = 0;
+	int		 st;
+	double		 sec, client;
+
+	ck_assert_int_eq(tu_read(path("web/first-requests"), &out), 0);
+	for (p = mca_buf_str(&out); *p != '\0'; p += strcspn(p, "\n") + 1) {
+		ck_assert_msg(sscanf(p, "%d %lf", &st, &sec) == 2 && st == 200,
+		    "first-requests: \"%.*s\"", (int)strcspn(p, "\n"), p);
+		if (off < sizeof(line))
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    " %.3f", sec);
+		n++;
+		if (p[strcspn(p, "\n")] == '\0')
+			break;
+	}
+	ck_assert_uint_eq(n, 2);	/* MCA_WEB_WORKERS */
+	ck_assert_int_eq(tu_read(path("web/workers"), &workers), 0);
+	for (p = mca_buf_str(&workers), n = 0; *p != '\0'; p++)
+		n += *p == '\n';
+	ck_assert_uint_ge(n, 1);
+	mca_buf_reset(&out);
+	ck_assert_int_eq(tu_sh(&out, "curl -sS --max-time 30 --cacert "
+	    "'%s/pki/root.pem' -o /dev/null -w '%%{http_code} "
+	    "%%{time_pretransfer} %%{time_starttransfer}' "
+	    "'%s/.well-known/est/cacerts'", W.dir, W.url), 0);
+	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d %lf %lf", &st, &sec,
+	    &client), 3);
+	ck_assert_int_eq(st, 200);
+	printf("# %s: first requests after start: workers' start-up%s s "
+	    "(%zu of 2 workers running), first client %.3f s\n", W.kind,
+	    line, n, client - sec);
+	fflush(stdout);
+	mca_buf_free(&out);
+	mca_buf_free(&workers);
+}
+END_TEST
+
 START_TEST(test_cacerts)
 {
 	struct reply	 r;
@@ -1265,6 +1313,7 @@ web_tcase(const char *name, void (*start)(void))
 
 	tcase_add_unchecked_fixture(tc, start, web_stop);
 	tcase_set_timeout(tc, WEB_TIMEOUT);
+	tcase_add_test(tc, test_first_requests);
 	tcase_add_test(tc, test_cacerts);
 	tcase_add_test(tc, test_csrattrs);
 	tcase_add_test(tc, test_simpleenroll);
