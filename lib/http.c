@@ -22,13 +22,14 @@
 #define MCA_URI_MAX	2048
 
 #define EST_PREFIX	"/.well-known/est/"	/* RFC 7030 3.2.2 */
+#define EST_ALIAS	"/est/"			/* EST_ALIAS<label>EST_PREFIX */
 
 int
 mca_http_route(const char *uri, char *label, size_t labellen,
     enum mca_op *op)
 {
-	const char	*p, *seg1, *seg2 = NULL;
-	size_t		 len, plen, n1, n2 = 0;
+	const char	*p, *seg1, *seg2 = NULL, *alias = NULL;
+	size_t		 len, plen, n1, n2 = 0, nalias = 0;
 	enum mca_op	 o;
 
 	if (label != NULL && labellen > 0)
@@ -43,6 +44,25 @@ mca_http_route(const char *uri, char *label, size_t labellen,
 	/* The query string plays no part in routing. */
 	if ((p = memchr(uri, '?', len)) != NULL)
 		len = (size_t)(p - uri);
+
+	/*
+	 * The alias "/est/<label>" + "/.well-known/est/<op>", for clients
+	 * that append the well-known path to any URL they are given
+	 * (strongSwan's pki --est): the web server hands it over with
+	 * REQUEST_URI unchanged. The label is required, the rest is the
+	 * unlabelled form.
+	 */
+	plen = sizeof(EST_ALIAS) - 1;
+	if (len > plen && memcmp(uri, EST_ALIAS, plen) == 0) {
+		alias = uri + plen;
+		if ((p = memchr(alias, '/', len - plen)) == NULL)
+			return MCA_ERR_NOTFOUND;
+		nalias = (size_t)(p - alias);
+		if (nalias >= labellen || !mca_estpath_label_ok(alias, nalias))
+			return MCA_ERR_NOTFOUND;
+		len -= (size_t)(p - uri);
+		uri = p;
+	}
 
 	plen = sizeof(EST_PREFIX) - 1;
 	if (len <= plen || memcmp(uri, EST_PREFIX, plen) != 0)
@@ -64,14 +84,21 @@ mca_http_route(const char *uri, char *label, size_t labellen,
 	if (n1 == 0)
 		return MCA_ERR_NOTFOUND;
 
-	if (seg2 == NULL)
-		return mca_estpath_op(seg1, n1, 0, op);
-
-	/* seg1 is the label. */
-	if (n1 >= labellen || !mca_estpath_label_ok(seg1, n1))
-		return MCA_ERR_NOTFOUND;
-	if (mca_estpath_op(seg2, n2, 0, &o) != 0)
-		return MCA_ERR_NOTFOUND;
+	if (seg2 == NULL) {
+		if (alias == NULL)
+			return mca_estpath_op(seg1, n1, 0, op);
+		if (mca_estpath_op(seg1, n1, 0, &o) != 0)
+			return MCA_ERR_NOTFOUND;
+		seg1 = alias;
+		n1 = nalias;
+	} else {
+		/* One label only: never both the alias and the path's. */
+		if (alias != NULL || n1 >= labellen ||
+		    !mca_estpath_label_ok(seg1, n1))
+			return MCA_ERR_NOTFOUND;
+		if (mca_estpath_op(seg2, n2, 0, &o) != 0)
+			return MCA_ERR_NOTFOUND;
+	}
 	memcpy(label, seg1, n1);
 	label[n1] = '\0';
 	*op = o;

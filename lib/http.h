@@ -13,10 +13,13 @@
 
 /*
  * Routes a REQUEST_URI (RFC 7030 3.2.2): "/.well-known/est/<op>" or
- * "/.well-known/est/<label>/<op>", query string ignored. label gets the
+ * "/.well-known/est/<label>/<op>", or the alias
+ * "/est/<label>/.well-known/est/<op>" for clients that append the
+ * well-known path to their URL; query string ignored. label gets the
  * label ("" when absent); it must be 1-64 of [A-Za-z0-9._-] and not
  * start with '.'. Returns 0, or MCA_ERR_NOTFOUND for anything else
- * (unknown operation, bad label, extra segments, percent escapes).
+ * (unknown operation, bad label, extra segments, percent escapes, a
+ * label both in the alias and after the well-known path).
  */
 int	 mca_http_route(const char *uri, char *label, size_t labellen,
 	    enum mca_op *op);

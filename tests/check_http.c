@@ -48,6 +48,23 @@ static const struct route_ok {
 	    "/cacerts",
 	    "0123456789012345678901234567890123456789012345678901234567890123",
 	    MCA_OP_CACERTS },
+	/* the alias for clients that append the well-known path */
+	{ "/est/iot/.well-known/est/cacerts", "iot", MCA_OP_CACERTS },
+	{ "/est/ipsec/.well-known/est/simpleenroll", "ipsec",
+	    MCA_OP_SIMPLEENROLL },
+	{ "/est/A-b_c.9/.well-known/est/simplereenroll", "A-b_c.9",
+	    MCA_OP_SIMPLEREENROLL },
+	{ "/est/x/.well-known/est/csrattrs", "x", MCA_OP_CSRATTRS },
+	{ "/est/est/.well-known/est/serverkeygen", "est",
+	    MCA_OP_SERVERKEYGEN },
+	{ "/est/cacerts/.well-known/est/fullcmc", "cacerts", MCA_OP_FULLCMC },
+	{ "/est/lab/.well-known/est/simpleenroll?a/b", "lab",
+	    MCA_OP_SIMPLEENROLL },
+	{ "/est/"
+	    "0123456789012345678901234567890123456789012345678901234567890123"
+	    "/.well-known/est/cacerts",
+	    "0123456789012345678901234567890123456789012345678901234567890123",
+	    MCA_OP_CACERTS },
 };
 
 START_TEST(test_route_ok)
@@ -118,6 +135,42 @@ static const char *const route_bad[] = {
 	"/.well-known/est/"
 	"01234567890123456789012345678901234567890123456789012345678901234"
 	"/cacerts",
+	/* the alias: a label, then exactly the unlabelled form */
+	"/est",
+	"/est/",
+	"/est/iot",
+	"/est/iot/",
+	"/est/cacerts",
+	"/est/iot/cacerts",
+	"/est//.well-known/est/cacerts",
+	"/est/.well-known/est/cacerts",
+	"/est/.hidden/.well-known/est/cacerts",
+	"/est/../.well-known/est/cacerts",
+	"/est/io%74/.well-known/est/cacerts",
+	"/est/io t/.well-known/est/cacerts",
+	"/est/\xc3\xa9/.well-known/est/cacerts",
+	"/est/iot/.well-known/est",
+	"/est/iot/.well-known/est/",
+	"/est/iot/.well-known/est/unknown",
+	"/est/iot/.well-known/est/CACERTS",
+	"/est/iot/.well-known/est/cacerts/",
+	"/est/iot/.well-known/est/dev/cacerts",
+	"/est/iot/.well-known/est/iot/cacerts",
+	"/est/iot/.well-known/est/cacerts/extra",
+	"/est/iot//.well-known/est/cacerts",
+	"/est/a/b/.well-known/est/cacerts",
+	"/est/iot/est/iot/.well-known/est/cacerts",
+	"/est/iot/x/.well-known/est/cacerts",
+	"/est/iot?/.well-known/est/cacerts",
+	"/est/iot/.well-known/est?/cacerts",
+	"/EST/iot/.well-known/est/cacerts",
+	"/est2/iot/.well-known/est/cacerts",
+	"//est/iot/.well-known/est/cacerts",
+	"/x/est/iot/.well-known/est/cacerts",
+	"/.well-known/est/est/iot/cacerts",
+	"/est/"
+	"01234567890123456789012345678901234567890123456789012345678901234"
+	"/.well-known/est/cacerts",
 };
 
 START_TEST(test_route_bad)
@@ -167,6 +220,15 @@ START_TEST(test_route_labellen)
 	    label, 1, &op), 0);
 	ck_assert_int_eq(op, MCA_OP_CACERTS);
 	ck_assert_int_eq(mca_http_route("/.well-known/est/a/cacerts",
+	    label, 1, &op), MCA_ERR_NOTFOUND);
+	/* the alias's label is held to the same size */
+	ck_assert_int_eq(mca_http_route("/est/1234567/.well-known/est/"
+	    "cacerts", label, sizeof(label), &op), 0);
+	ck_assert_str_eq(label, "1234567");
+	ck_assert_int_eq(mca_http_route("/est/12345678/.well-known/est/"
+	    "cacerts", label, sizeof(label), &op), MCA_ERR_NOTFOUND);
+	ck_assert_str_eq(label, "");
+	ck_assert_int_eq(mca_http_route("/est/a/.well-known/est/cacerts",
 	    label, 1, &op), MCA_ERR_NOTFOUND);
 }
 END_TEST

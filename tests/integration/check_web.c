@@ -88,6 +88,10 @@ write_config(void)
 	    " \"end_certificate_config_4\": {\n"
 	    "  \"end_point_name\": \"ruser\", \"validity_in_days\": 30,\n"
 	    "  \"auth_methods\": [\"remote_user\"] },\n"
+	    " \"end_certificate_config_6\": {\n"
+	    "  \"end_point_name\": \"ipsec\", \"validity_in_days\": 30,\n"
+	    "  \"auth_methods\": [\"certificate\", \"passcode\"],\n"
+	    "  \"base64_line_length\": 0 },\n"
 	    " \"end_certificate_config_5\": {\n"
 	    "  \"end_point_name\": \"otherca\", \"validity_in_days\": 30,\n"
 	    "  \"mtls_ca_cert\": \"%s/pki/foreign-ca.pem\" },\n"
@@ -439,6 +443,54 @@ new_passcode(const char *label, const char *opts, char *pc, size_t len)
 
 /* ---------------------------------------------------------------- tests */
 
+/*
+ * The first requests after the server started, as a diagnostic line in
+ * the test output (never a limit on time: the machine may be busy). The
+ * ones microca-web sent to start the workers (mod_fcgid spawns on
+ * demand), and this test's own, the first a client sends after start.
+ */
+START_TEST(test_first_requests)
+{
+	struct mca_buf	 out = MCA_BUF_INIT, workers = MCA_BUF_INIT;
+	char		 line[256] = "";
+	const char	*p;
+	size_t		 n = 0, off = 0;
+	int		 st;
+	double		 sec, client;
+
+	ck_assert_int_eq(tu_read(path("web/first-requests"), &out), 0);
+	for (p = mca_buf_str(&out); *p != '\0'; p += strcspn(p, "\n") + 1) {
+		ck_assert_msg(sscanf(p, "%d %lf", &st, &sec) == 2 && st == 200,
+		    "first-requests: \"%.*s\"", (int)strcspn(p, "\n"), p);
+		if (off < sizeof(line))
+			off += (size_t)snprintf(line + off, sizeof(line) - off,
+			    " %.3f", sec);
+		n++;
+		if (p[strcspn(p, "\n")] == '\0')
+			break;
+	}
+	ck_assert_uint_eq(n, 2);	/* MCA_WEB_WORKERS */
+	ck_assert_int_eq(tu_read(path("web/workers"), &workers), 0);
+	for (p = mca_buf_str(&workers), n = 0; *p != '\0'; p++)
+		n += *p == '\n';
+	ck_assert_uint_ge(n, 1);
+	mca_buf_reset(&out);
+	ck_assert_int_eq(tu_sh(&out, "curl -sS --max-time 30 --cacert "
+	    "'%s/pki/root.pem' -o /dev/null -w '%%{http_code} "
+	    "%%{time_pretransfer} %%{time_starttransfer}' "
+	    "'%s/.well-known/est/cacerts'", W.dir, W.url), 0);
+	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d %lf %lf", &st, &sec,
+	    &client), 3);
+	ck_assert_int_eq(st, 200);
+	printf("# %s: first requests after start: workers' start-up%s s "
+	    "(%zu of 2 workers running), first client %.3f s\n", W.kind,
+	    line, n, client - sec);
+	fflush(stdout);
+	mca_buf_free(&out);
+	mca_buf_free(&workers);
+}
+END_TEST
+
 START_TEST(test_cacerts)
 {
 	struct reply	 r;
@@ -650,6 +702,144 @@ START_TEST(test_strongswan)
 	ledger(got, sizeof(got), q);
 	(void)snprintf(q, sizeof(q), "strongswan reenroll %s", s1);
 	ck_assert_str_eq(got, q);
+}
+END_TEST
+
+/*
+ * GET or POST (opts) on a path of the server, not only under
+ * /.well-known/est/: the status, the body into body (may be NULL).
+ */
+static int
+web_get(const char *opts, const char *urlpath, struct mca_buf *body)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 bodyfile[1024];
+	int		 status = -1;
+
+	(void)snprintf(bodyfile, sizeof(bodyfile), "%s/g%d.body", W.dir,
+	    ++W.seq);
+	ck_assert_int_eq(tu_sh(&out, "curl -sS --max-time 30 --cacert "
+	    "'%s/pki/root.pem' -o '%s' -w '%%{http_code}' %s '%s%s'", W.dir,
+	    bodyfile, opts, W.url, urlpath), 0);
+	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d", &status), 1);
+	if (body != NULL) {
+		mca_buf_reset(body);
+		ck_assert_int_eq(tu_read(bodyfile, body), 0);
+	}
+	mca_buf_free(&out);
+	return status;
+}
+
+/*
+ * strongSwan's pki on a label of its own, not the default one: the alias
+ * URL https://host:port/est/<label>, to which pki appends
+ * /.well-known/est/<op> (conf-examples: rewritten to the labelled path;
+ * microca routes the alias REQUEST_URI). The label "ipsec" has
+ * base64_line_length 0, which pki 5.9.8 needs.
+ */
+START_TEST(test_strongswan_label)
+{
+	struct mca_buf	 body = MCA_BUF_INIT;
+	char		 s1[130], s2[130], q[512], got[256], pc[64], url[192];
+
+	if (system("command -v pki >/dev/null 2>&1") != 0)
+		ck_abort_msg("strongSwan pki is not installed "
+		    "(strongswan-pki, libstrongswan-extra-plugins)");
+	(void)snprintf(url, sizeof(url), "%s/est/ipsec", W.url);
+
+	/* The alias reaches the label's own settings: one line here... */
+	ck_assert_int_eq(web_get("", "/est/ipsec/.well-known/est/cacerts",
+	    &body), 200);
+	ck_assert_ptr_null(memchr(body.data, '\n', body.len - 1));
+	/* ...64 columns on "device". */
+	ck_assert_int_eq(web_get("", "/est/device/.well-known/est/cacerts",
+	    &body), 200);
+	ck_assert_ptr_nonnull(memchr(body.data, '\n', body.len - 1));
+
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --estca --url '%s' "
+	    "--cacert pki/root.pem --caout sl-ca.pem --outform pem --force "
+	    ">sl-estca.log 2>&1 && grep -q 'Sub CA cert is trusted' "
+	    "sl-estca.log && for f in sl-ca-*.pem; do cmp -s $f pki/ca.pem && "
+	    "cp $f sl-inter.pem; done; [ -f sl-inter.pem ]", W.dir, url), 0);
+
+	/* First enrollment: a passcode of the label, by HTTP Basic. */
+	new_passcode("ipsec", "", pc, sizeof(pc));
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --gen --type ecdsa "
+	    "--size 256 --outform pem > sl1.key 2>/dev/null && pki --req "
+	    "--in sl1.key --dn 'CN=ipsec-gw-1' --outform pem > sl1.csr "
+	    "2>/dev/null && pki --est --url '%s' --in sl1.csr --cacert "
+	    "pki/root.pem --cacert sl-inter.pem --userpass 'gw1:%s' "
+	    "--outform pem > sl1.pem 2>sl-est1.log && grep -q 'Issued "
+	    "certificate is trusted' sl-est1.log", W.dir, url, pc), 0);
+	serial_of(path("sl1.pem"), s1, sizeof(s1));
+	(void)snprintf(q, sizeof(q), "SELECT label || ' ' || operation || ' ' "
+	    "|| auth_method FROM certificates WHERE serial = '%s'", s1);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, "ipsec enroll passcode");
+
+	/* Re-enrollment with that certificate (TLS client auth). */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && pki --req --in sl1.key "
+	    "--dn 'CN=ipsec-gw-1' --outform pem > sl2.csr 2>/dev/null && "
+	    "pki --est --url '%s' --in sl2.csr --cacert pki/root.pem "
+	    "--cacert sl-inter.pem --cert sl1.pem --key sl1.key --outform pem "
+	    "> sl2.pem 2>sl-est2.log && grep -q 'Issued certificate is "
+	    "trusted' sl-est2.log", W.dir, url), 0);
+	serial_of(path("sl2.pem"), s2, sizeof(s2));
+	(void)snprintf(q, sizeof(q), "SELECT label || ' ' || operation || ' ' "
+	    "|| replaces_serial FROM certificates WHERE serial = '%s'", s2);
+	ledger(got, sizeof(got), q);
+	(void)snprintf(q, sizeof(q), "ipsec reenroll %s", s1);
+	ck_assert_str_eq(got, q);
+	mca_buf_free(&body);
+}
+END_TEST
+
+/* The alias refuses what the labelled path refuses, and no more. */
+START_TEST(test_alias)
+{
+	struct mca_buf	 body = MCA_BUF_INIT;
+	int		 certs;
+
+	/* An unknown label: microca's own 404, so the alias reached it. */
+	ck_assert_int_eq(web_get("", "/est/nosuch/.well-known/est/cacerts",
+	    &body), 404);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&body),
+	    "unknown EST label \"nosuch\""));
+	make_csr("al", "web-alias");
+	ck_assert_int_eq(web_get(post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "al.b64"),
+	    "/est/nosuch/.well-known/est/simpleenroll", NULL), 404);
+	/* Not EST resources: a second label, no label, a bad one. */
+	ck_assert_int_eq(web_get("", "/est/device/.well-known/est/device/"
+	    "cacerts", NULL), 404);
+	ck_assert_int_eq(web_get("", "/est/.well-known/est/cacerts", NULL),
+	    404);
+	ck_assert_int_eq(web_get("", "/est/.dev/.well-known/est/cacerts",
+	    NULL), 404);
+	ck_assert_int_eq(web_get("", "/est/device/cacerts", NULL), 404);
+	/* The method is checked as on the labelled path. */
+	ck_assert_int_eq(web_get("", "/est/device/.well-known/est/"
+	    "simpleenroll", NULL), 405);
+
+	/*
+	 * The web server's own Basic login guards the alias of its label
+	 * too (its <Location> or auth.require sees the rewritten path).
+	 */
+	certs = ledger_count("certificates");
+	ck_assert_int_eq(web_get(post("--http1.1", NULL, NULL,
+	    "application/pkcs10", "al.b64"),
+	    "/est/ruser/.well-known/est/simpleenroll", NULL), 401);
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+	ck_assert_int_eq(web_get(post("-u alice:wonderland", NULL, NULL,
+	    "application/pkcs10", "al.b64"),
+	    "/est/ruser/.well-known/est/simpleenroll", NULL), 200);
+	ck_assert_int_eq(ledger_count("certificates"), certs + 1);
+	/* A bootstrap certificate enrolls through the alias as well. */
+	ck_assert_int_eq(web_get(post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "al.b64"),
+	    "/est/device/.well-known/est/simpleenroll", NULL), 200);
+	ck_assert_int_eq(ledger_count("certificates"), certs + 2);
+	mca_buf_free(&body);
 }
 END_TEST
 
@@ -1283,11 +1473,14 @@ web_tcase(const char *name, void (*start)(void))
 
 	tcase_add_unchecked_fixture(tc, start, web_stop);
 	tcase_set_timeout(tc, WEB_TIMEOUT);
+	tcase_add_test(tc, test_first_requests);
 	tcase_add_test(tc, test_cacerts);
 	tcase_add_test(tc, test_csrattrs);
 	tcase_add_test(tc, test_simpleenroll);
 	tcase_add_test(tc, test_simplereenroll);
 	tcase_add_test(tc, test_strongswan);
+	tcase_add_test(tc, test_strongswan_label);
+	tcase_add_test(tc, test_alias);
 	tcase_add_test(tc, test_serverkeygen);
 	tcase_add_test(tc, test_cacerts_rollover);
 	tcase_add_test(tc, test_passcode);
