@@ -1116,6 +1116,104 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/*
+ * HEAD with curl -I: the status and the headers (curl -I writes them to
+ * the body file as well: it never reads content after a HEAD).
+ */
+static void
+head(struct reply *r, const char *opts, const char *resource)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 hdrs[1024];
+	int		 seq = ++W.seq;
+
+	memset(r, 0, sizeof(*r));
+	(void)snprintf(r->bodyfile, sizeof(r->bodyfile), "%s/h%d-%d.body",
+	    W.dir, (int)getpid(), seq);
+	(void)snprintf(hdrs, sizeof(hdrs), "%s/h%d-%d.hdr", W.dir,
+	    (int)getpid(), seq);
+	ck_assert_int_eq(tu_write(r->bodyfile, "", 0), 0);
+	ck_assert_int_eq(tu_sh(&out, "curl -sS -I --max-time 30 --cacert "
+	    "'%s/pki/root.pem' -o '%s' -D '%s' -w '%%{http_code} "
+	    "%%{http_version}' %s '%s/.well-known/est/%s'", W.dir,
+	    r->bodyfile, hdrs, opts, W.url, resource), 0);
+	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d %7s", &r->status,
+	    r->version), 2);
+	mca_buf_free(&out);
+	ck_assert_int_eq(tu_read(r->bodyfile, &r->body), 0);
+	ck_assert_int_eq(tu_read(hdrs, &r->headers), 0);
+}
+
+/*
+ * RFC 9110 9.3.2: HEAD on the GET resources answers as GET does, with no
+ * content: the same status and Content-Type, and Content-Length the
+ * length of GET's body (or, should a server leave it out, absent from
+ * both answers alike). Over HTTP/1.1 and HTTP/2.
+ */
+START_TEST(test_head)
+{
+	const char	*res[] = { "cacerts", "device/cacerts",
+	    "device/csrattrs", "strongswan/csrattrs" };
+	const char	*versions[] = { "--http1.1", "--http2" };
+	struct reply	 g, h;
+	char		 gv[256], hv[256], len[32];
+	size_t		 i, j;
+
+	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		for (j = 0; j < 2; j++) {
+			est(&g, versions[j], res[i]);
+			head(&h, versions[j], res[i]);
+			ck_assert_int_eq(g.status, 200);
+			ck_assert_msg(h.status == 200, "HEAD %s: %d",
+			    res[i], h.status);
+			ck_assert_str_eq(h.version, g.version);
+			ck_assert_str_eq(mca_buf_str(&h.body),
+			    mca_buf_str(&h.headers));
+			ck_assert_int_eq(header_value(&g, "Content-Type", gv,
+			    sizeof(gv)), 0);
+			ck_assert_int_eq(header_value(&h, "Content-Type", hv,
+			    sizeof(hv)), 0);
+			ck_assert_str_eq(hv, gv);
+			/* est() saw GET's Content-Length equal its body */
+			(void)snprintf(len, sizeof(len), "%zu", g.body.len);
+			if (header_value(&h, "Content-Length", hv,
+			    sizeof(hv)) == 0)
+				ck_assert_str_eq(hv, len);
+			else
+				ck_assert(!has_header_name(&g,
+				    "Content-Length"));
+			reply_free(&g);
+			reply_free(&h);
+		}
+	/*
+	 * What the server sends on the wire after the headers: nothing (an
+	 * HTTP/1.1 client that trusted Content-Length would read the next
+	 * answer from it).
+	 */
+	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		ck_assert_msg(tu_sh(NULL, "printf 'HEAD /.well-known/est/%s "
+		    "HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close"
+		    "\\r\\n\\r\\n' | '%s' s_client -quiet "
+		    "-connect '%s' -CAfile '%s/pki/root.pem' 2>/dev/null > "
+		    "'%s/head.raw' && grep -q '^HTTP/1.1 200' '%s/head.raw' "
+		    "&& [ \"$(sed -n '/^\\r$/,$p' '%s/head.raw' | wc -c)\" "
+		    "= 2 ]", res[i], getenv("OPENSSL"), W.url + 8, W.dir,
+		    W.dir, W.dir, W.dir) == 0, "HEAD %s over HTTP/1.1 has "
+		    "content", res[i]);
+	/* a POST resource: 405, Allow: POST; a GET one with POST: both */
+	head(&h, "", "device/simpleenroll");
+	ck_assert_int_eq(h.status, 405);
+	ck_assert_int_eq(header_value(&h, "Allow", hv, sizeof(hv)), 0);
+	ck_assert_str_eq(hv, "POST");
+	reply_free(&h);
+	est(&g, "-X POST -d x", "device/csrattrs");
+	ck_assert_int_eq(g.status, 405);
+	ck_assert_int_eq(header_value(&g, "Allow", gv, sizeof(gv)), 0);
+	ck_assert_str_eq(gv, "GET, HEAD");
+	reply_free(&g);
+}
+END_TEST
+
 static TCase *
 web_tcase(const char *name, void (*start)(void))
 {
@@ -1136,6 +1234,7 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_remote_user);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
+	tcase_add_test(tc, test_head);
 	return tc;
 }
 
