@@ -1581,6 +1581,9 @@ START_TEST(t_serverkeygen)
 		k = genkey(c[i].csrkey);
 		snprintf(cn, sizeof(cn), "skg-%zu", i);
 		skg_run(c[i].label, k, cn, "boot.pem", &r);
+		/* RFC 9111 5.2.2.5: no cache on the way keeps the key */
+		ck_assert_ptr_nonnull(header(&r, "Cache-Control"));
+		ck_assert_str_eq(header(&r, "Cache-Control"), "no-store");
 		skg_parse(&r, c[i].line, &g);
 		cgi_free(&r);
 		/* the certificate carries the key made, never the CSR's */
@@ -1733,6 +1736,17 @@ START_TEST(t_serverkeygen_errors)
 	csr_b64(k, "e", NULL, 64, &b);
 	refuse_common("/.well-known/est/skg-ec/serverkeygen", &b,
 	    "application/json");
+	/* a refused /serverkeygen says no-store too; other resources not */
+	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, NULL, &r);
+	assert_error(&r, 401, NULL);
+	ck_assert_str_eq(header(&r, "Cache-Control"), "no-store");
+	cgi_free(&r);
+	run_cgi("GET", "/.well-known/est/skg-ec/cacerts", NULL, NULL, -1,
+	    NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(header(&r, "Cache-Control"));
+	cgi_free(&r);
 	/* fullcmc stays unimplemented */
 	run_cgi("POST", "/.well-known/est/skg-ec/fullcmc",
 	    "application/pkcs7-mime", "x", 1, "boot.pem", &r);
@@ -1740,7 +1754,7 @@ START_TEST(t_serverkeygen_errors)
 	cgi_free(&r);
 
 	/* nothing issued; every refusal recorded as serverkeygen */
-	assert_refused_only(&t, REFUSE_COMMON_ROWS);
+	assert_refused_only(&t, REFUSE_COMMON_ROWS + 1);
 	mca_buf_free(&b);
 	EVP_PKEY_free(k);
 }
