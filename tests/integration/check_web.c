@@ -14,6 +14,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1521,6 +1522,115 @@ START_TEST(test_worker_hardening)
 }
 END_TEST
 
+/* ------------------------------------------------ the server crashes */
+
+/* 1 while pid is a live process (not gone, not a zombie). */
+static int
+running(pid_t pid)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	char		 f[64];
+	const char	*p;
+	int		 live;
+
+	(void)snprintf(f, sizeof(f), "/proc/%ld/stat", (long)pid);
+	live = tu_read(f, &b) == 0 && (p = strrchr(mca_buf_str(&b), ')')) !=
+	    NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	mca_buf_free(&b);
+	return live;
+}
+
+/*
+ * Waits until none of pids[] runs: up to 600 looks a tenth of a second
+ * apart, far beyond what it takes. Returns how many still run.
+ */
+static int
+wait_gone(const pid_t *pids, int n)
+{
+	int	 i, left = n, tries;
+
+	for (tries = 0; tries < 600 && left > 0; tries++) {
+		if (tries > 0)
+			(void)usleep(100 * 1000);
+		for (left = 0, i = 0; i < n; i++)
+			left += running(pids[i]);
+	}
+	return left;
+}
+
+/* The server's workers, and then a SIGKILL to the server. */
+static int
+crash_server(pid_t *pids, int max)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	long		 top;
+	int		 n;
+
+	n = server_workers(pids, max);
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_eq(tu_read(path("web/pid"), &b), 0);
+	top = strtol(mca_buf_str(&b), NULL, 10);
+	mca_buf_free(&b);
+	ck_assert_int_gt(top, 1);
+	ck_assert_int_eq(kill((pid_t)top, SIGKILL), 0);
+	return n;
+}
+
+/*
+ * kill -9 of the web server: its workers follow it by themselves
+ * (PR_SET_PDEATHSIG, and mod_fcgid's process manager going with Apache),
+ * rather than live on under init.
+ */
+START_TEST(test_crash_workers_follow)
+{
+	pid_t	 pids[32];
+	int	 n, left;
+
+	n = crash_server(pids, 32);
+	left = wait_gone(pids, n);
+	ck_assert_msg(left == 0, "%d of %d workers outlived the server", left,
+	    n);
+}
+END_TEST
+
+/*
+ * microca-web stop after a crash stops what the server left: here
+ * workers that cannot follow it (stopped with SIGSTOP first, as a hung
+ * worker would be), found by their pids and by the server's session.
+ */
+START_TEST(test_crash_stop)
+{
+	pid_t	 pids[32];
+	int	 n, i;
+
+	n = server_workers(pids, 32);
+	ck_assert_int_ge(n, 1);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(pids[i], SIGSTOP), 0);
+	/* forget the recorded pids: the session must find them */
+	ck_assert_int_eq(tu_write(path("web/workers"), "", 0), 0);
+	ck_assert_int_eq(crash_server(pids, 32), n);
+	ck_assert_int_eq(tu_sh(NULL, "sh '%s/scripts/microca-web' stop "
+	    "'%s/web'", tu_srcdir(), W.dir), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(!running(pids[i]), "worker %ld still runs after "
+		    "microca-web stop", (long)pids[i]);
+}
+END_TEST
+
+static TCase *
+crash_tcase(const char *name, void (*start)(void))
+{
+	TCase	*tc = tcase_create(name);
+
+	/* each test kills the server: one of its own per test */
+	tcase_add_checked_fixture(tc, start, web_stop);
+	tcase_set_timeout(tc, WEB_TIMEOUT);
+	tcase_add_test(tc, test_crash_workers_follow);
+	tcase_add_test(tc, test_crash_stop);
+	return tc;
+}
+
 static TCase *
 web_tcase(const char *name, void (*start)(void))
 {
@@ -1554,5 +1664,7 @@ main(void)
 
 	suite_add_tcase(s, web_tcase("lighttpd", start_lighttpd));
 	suite_add_tcase(s, web_tcase("apache", start_apache));
+	suite_add_tcase(s, crash_tcase("lighttpd-crash", start_lighttpd));
+	suite_add_tcase(s, crash_tcase("apache-crash", start_apache));
 	return tu_run(s);
 }
