@@ -8,6 +8,9 @@
  */
 #include "config.h"
 
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -23,6 +26,7 @@
 #include <openssl/crypto.h>
 
 #include "log.h"
+#include "secmem.h"
 #include "server.h"
 
 #define DEFAULT_CONFIG	"/etc/microca/config.json"
@@ -109,6 +113,57 @@ wipe_out(struct mca_buf *out)
 	mca_buf_reset(out);
 }
 
+/*
+ * libfcgi copies what we write into its stream buffer and frees it,
+ * unwiped, when the request ends. Before the first write the buffer is
+ * empty from wrNext (just past the room for a record header) to stop,
+ * its end: all that will ever hold our bytes, however many records they
+ * take. Wipe it after the flush, before FCGX_Finish_r frees it.
+ */
+static void
+fcgi_put_wiped(const struct mca_buf *out, FCGX_Stream *s)
+{
+	unsigned char	*from = s->wrNext, *to = s->stop;
+
+	(void)FCGX_PutStr((const char *)out->data, (int)out->len, s);
+	(void)FCGX_FFlush(s);
+	if (from != NULL && to > from)
+		OPENSSL_cleanse(from, (size_t)(to - from));
+}
+
+/*
+ * A worker holds keys it makes for clients: no core dump, and no other
+ * process of the same user may read its memory (ptrace, /proc/PID/mem).
+ */
+static void
+no_dumps(void)
+{
+	struct rlimit	 rl;
+
+	rl.rlim_cur = rl.rlim_max = 0;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		err(1, "setrlimit RLIMIT_CORE");
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "prctl PR_SET_DUMPABLE");
+}
+
+/*
+ * A FastCGI worker lives no longer than the process that started it
+ * (lighttpd; mod_fcgid's process manager): SIGTERM when it goes, and if
+ * it went before we asked, we are someone else's child already.
+ */
+static void
+follow_parent(pid_t parent)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		err(1, "prctl PR_SET_PDEATHSIG");
+	if (getppid() != parent) {
+		mca_log_info("the process that started this worker (pid %ld) "
+		    "is gone; exiting", (long)parent);
+		exit(0);
+	}
+}
+
 /* Serves one request into out (serialized); the caller writes it. */
 static int
 serve_one(struct mca_server *srv, struct mca_request *req,
@@ -148,7 +203,14 @@ main(int argc, char *argv[])
 	FCGX_Request		 rq;
 	const char		*config = NULL, *logfile = NULL;
 	struct mca_resp		 fail;
+	pid_t			 parent;
 	int			 i, to_term = 0, debug = 0, check = 0, cgi;
+	int			 secmem, locked;
+
+	/* Before anything allocates through OpenSSL (secmem.h). */
+	secmem = mca_secmem_init(MCA_SECMEM_HEAP, &locked);
+	parent = getppid();
+	no_dumps();
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
@@ -190,6 +252,14 @@ main(int argc, char *argv[])
 		to_term = 1;
 	}
 	mca_log_open("microca-est", to_term, debug);
+	if (secmem != 0) {
+		mca_log_err("cannot set up wiped memory for keys: %s",
+		    mca_strerror(secmem));
+		return 1;
+	}
+	if (!locked)
+		mca_log_debug("the OpenSSL secure heap is not locked in memory "
+		    "(RLIMIT_MEMLOCK)");
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -200,6 +270,8 @@ main(int argc, char *argv[])
 	(void)sigaction(SIGUSR1, &sa, NULL);
 
 	cgi = FCGX_IsCGI();
+	if (!cgi && !check)
+		follow_parent(parent);
 	mca_diag_clear(&d);
 	if (mca_server_open(config, &srv, &d) != 0) {
 		mca_log_err("%s", d.msg);
@@ -243,11 +315,12 @@ main(int argc, char *argv[])
 		(void)mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
 		if (FCGX_Init() != 0 || FCGX_InitRequest(&rq, 0, 0) != 0)
 			errx(1, "cannot initialise FastCGI");
-		while (!quit && FCGX_Accept_r(&rq) >= 0) {
+		/* PDEATHSIG ends a blocked accept; getppid() a late one. */
+		while (!quit && getppid() == parent &&
+		    FCGX_Accept_r(&rq) >= 0) {
 			init_request(&req, fcgi_getenv, fcgi_read, &rq);
 			if (serve_one(srv, &req, &out) == 0)
-				(void)FCGX_PutStr((const char *)out.data,
-				    (int)out.len, rq.out);
+				fcgi_put_wiped(&out, rq.out);
 			wipe_out(&out);
 			FCGX_Finish_r(&rq);
 		}

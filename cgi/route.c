@@ -61,7 +61,7 @@ static void
 dispatch(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
 {
-	const char	*want;
+	const char	*want, *allow;
 
 	req->uri = mca_req_env(req, "REQUEST_URI");
 	req->method = mca_req_env(req, "REQUEST_METHOD");
@@ -77,10 +77,13 @@ dispatch(struct mca_server *srv, struct mca_request *req,
 	}
 	req->profile_idx = (size_t)(req->profile - srv->cfg->profiles);
 	want = op_method[req->op];
-	if (req->method == NULL || strcmp(req->method, want) != 0) {
+	/* RFC 9110 9.3.2: HEAD wherever GET is; mca_serve drops the body. */
+	allow = strcmp(want, "GET") == 0 ? "GET, HEAD" : want;
+	if (req->method == NULL || (strcmp(req->method, want) != 0 &&
+	    (allow == want || strcmp(req->method, "HEAD") != 0))) {
 		(void)mca_resp_error(resp, 405, "%s takes %s only",
-		    mca_op_name(req->op), want);
-		(void)mca_resp_header(resp, "Allow", want);
+		    mca_op_name(req->op), allow);
+		(void)mca_resp_header(resp, "Allow", allow);
 		return;
 	}
 	switch (req->op) {
@@ -119,6 +122,8 @@ mca_serve(struct mca_server *srv, struct mca_request *req,
 	dispatch(srv, req, resp);
 	if (resp->status == 0)
 		(void)mca_resp_error(resp, 500, "internal error");
+	/* RFC 9110 9.3.2: an answer to HEAD, whatever it is, has no content. */
+	resp->head = req->method != NULL && strcmp(req->method, "HEAD") == 0;
 	if (c->cert != NULL)
 		who = c->subject;
 	else if (req->passcode_id[0] != '\0') {

@@ -13,6 +13,14 @@ void
 mca_op_serverkeygen(struct mca_server *srv, struct mca_request *req,
     struct mca_resp *resp)
 {
+	/*
+	 * The answer holds a private key: no cache on the way may keep it
+	 * (RFC 9111 5.2.2.5). Errors too: one header for the resource.
+	 */
+	if (mca_resp_header(resp, "Cache-Control", "no-store") != 0) {
+		(void)mca_resp_error(resp, 500, "cannot build the answer");
+		return;
+	}
 	if (mca_authz_enroll(srv, req, resp) != 0)
 		return;
 	mca_enroll(srv, req, resp, MCA_ENROLL_KEYGEN);

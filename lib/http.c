@@ -348,7 +348,8 @@ mca_resp_serialize(const struct mca_resp *r, struct mca_buf *out)
 			goto out;
 	if ((rc = mca_buf_add(out, "\r\n", 2)) != 0)
 		goto out;
-	if (r->body.len > 0 &&
+	/* RFC 9110 9.3.2: HEAD has the headers of GET, and no content. */
+	if (!r->head && r->body.len > 0 &&
 	    (rc = mca_buf_add(out, r->body.data, r->body.len)) != 0)
 		goto out;
 	rc = 0;

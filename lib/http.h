@@ -56,6 +56,8 @@ struct mca_resp {
 	/* serverkeygen: a Content-Type made per response, and a secret body */
 	char		 ctype_buf[128]; /* see mca_resp_ctype() */
 	int		 secret;	/* body holds a private key: wiped */
+	/* an answer to HEAD (RFC 9110 9.3.2): GET's headers, no content */
+	int		 head;
 };
 
 void	 mca_resp_init(struct mca_resp *r);
@@ -91,7 +93,8 @@ int	 mca_resp_ctype(struct mca_resp *r, const char *value);
  * Appends the CGI/FastCGI form of r to out: "Status: 200 OK", the headers
  * with exactly these spellings (Content-Type, Content-Transfer-Encoding,
  * Content-Length, then extras), a blank line, and the body. Content-Length
- * is always set. Returns 0, MCA_ERR_NOMEM/TOOBIG, or MCA_ERR_INTERNAL for
+ * is always set: to the length of the body, also when r->head leaves the
+ * body out (RFC 9110 8.6: the length GET would have sent). Returns 0, MCA_ERR_NOMEM/TOOBIG, or MCA_ERR_INTERNAL for
  * a status outside 100-599 or a control character in ctype/cte.
  */
 int	 mca_resp_serialize(const struct mca_resp *r, struct mca_buf *out);

@@ -956,6 +956,66 @@ refuse_common(const char *uri, const struct mca_buf *csr, const char *badtype)
 	mca_buf_free(&big);
 }
 
+/*
+ * RFC 9110 9.3.2: HEAD on uri answers as GET does (status, Content-Type,
+ * Content-Transfer-Encoding, Content-Length), with no content.
+ */
+static void
+assert_head_like_get(const char *uri)
+{
+	struct cgi	 g, h;
+	const char	*names[] = { "Content-Type", "Content-Transfer-Encoding",
+	    "Content-Length" };
+	char		 gv[512];
+	size_t		 i;
+
+	run_cgi("GET", uri, NULL, NULL, -1, NULL, &g);
+	run_cgi("HEAD", uri, NULL, NULL, -1, NULL, &h);
+	ck_assert_int_eq(g.status, 200);
+	ck_assert_int_eq(h.status, 200);
+	ck_assert_int_gt(g.body.len, 0);
+	ck_assert_msg(h.body.len == 0, "HEAD %s: %zu bytes of body", uri,
+	    h.body.len);
+	ck_assert_int_eq(atoi(header(&g, "Content-Length")), (int)g.body.len);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		ck_assert_ptr_nonnull(header(&g, names[i]));
+		snprintf(gv, sizeof(gv), "%s", header(&g, names[i]));
+		ck_assert_ptr_nonnull(header(&h, names[i]));
+		ck_assert_str_eq(header(&h, names[i]), gv);
+	}
+	ck_assert_ptr_null(header(&h, "Allow"));
+	cgi_free(&g);
+	cgi_free(&h);
+}
+
+START_TEST(t_head)
+{
+	struct cgi	 r;
+	struct tally	 t;
+
+	assert_head_like_get("/.well-known/est/cacerts");
+	assert_head_like_get("/.well-known/est/server/cacerts");
+	assert_head_like_get("/.well-known/est/p384only/csrattrs");
+	assert_head_like_get("/.well-known/est/device/csrattrs");
+	/* no content on an error either; POST resources allow POST only */
+	tally_take(&t, "refusals");
+	run_cgi("HEAD", "/.well-known/est/device/simpleenroll", NULL, NULL,
+	    -1, "boot.pem", &r);
+	ck_assert_int_eq(r.status, 405);
+	ck_assert_str_eq(header(&r, "Allow"), "POST");
+	ck_assert_int_gt(atoi(header(&r, "Content-Length")), 1);
+	ck_assert_uint_eq(r.body.len, 0);
+	cgi_free(&r);
+	run_cgi("HEAD", "/.well-known/est/nosuch/cacerts", NULL, NULL, -1,
+	    NULL, &r);
+	ck_assert_int_eq(r.status, 404);
+	ck_assert_uint_eq(r.body.len, 0);
+	cgi_free(&r);
+	/* the HEAD on simpleenroll is a refused enrollment, as GET is */
+	assert_refused_only(&t, 1);
+}
+END_TEST
+
 START_TEST(t_errors)
 {
 	struct mca_buf	 b = MCA_BUF_INIT;
@@ -985,7 +1045,12 @@ START_TEST(t_errors)
 	run_cgi("POST", "/.well-known/est/cacerts", "application/pkcs10", "x", 1,
 	    NULL, &r);
 	assert_error(&r, 405, NULL);
-	ck_assert_str_eq(header(&r, "Allow"), "GET");
+	ck_assert_str_eq(header(&r, "Allow"), "GET, HEAD");
+	cgi_free(&r);
+	run_cgi("PUT", "/.well-known/est/device/csrattrs", NULL, NULL, -1,
+	    NULL, &r);
+	assert_error(&r, 405, "GET, HEAD");
+	ck_assert_str_eq(header(&r, "Allow"), "GET, HEAD");
 	cgi_free(&r);
 	run_cgi("POST", "/.well-known/est/fullcmc", "application/pkcs7-mime",
 	    "x", 1, "boot.pem", &r);
@@ -1527,6 +1592,9 @@ START_TEST(t_serverkeygen)
 		k = genkey(c[i].csrkey);
 		snprintf(cn, sizeof(cn), "skg-%zu", i);
 		skg_run(c[i].label, k, cn, "boot.pem", &r);
+		/* RFC 9111 5.2.2.5: no cache on the way keeps the key */
+		ck_assert_ptr_nonnull(header(&r, "Cache-Control"));
+		ck_assert_str_eq(header(&r, "Cache-Control"), "no-store");
 		skg_parse(&r, c[i].line, &g);
 		cgi_free(&r);
 		/* the certificate carries the key made, never the CSR's */
@@ -1679,6 +1747,17 @@ START_TEST(t_serverkeygen_errors)
 	csr_b64(k, "e", NULL, 64, &b);
 	refuse_common("/.well-known/est/skg-ec/serverkeygen", &b,
 	    "application/json");
+	/* a refused /serverkeygen says no-store too; other resources not */
+	run_cgi("POST", "/.well-known/est/skg-ec/serverkeygen",
+	    "application/pkcs10", b.data, (long)b.len, NULL, &r);
+	assert_error(&r, 401, NULL);
+	ck_assert_str_eq(header(&r, "Cache-Control"), "no-store");
+	cgi_free(&r);
+	run_cgi("GET", "/.well-known/est/skg-ec/cacerts", NULL, NULL, -1,
+	    NULL, &r);
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_ptr_null(header(&r, "Cache-Control"));
+	cgi_free(&r);
 	/* fullcmc stays unimplemented */
 	run_cgi("POST", "/.well-known/est/skg-ec/fullcmc",
 	    "application/pkcs7-mime", "x", 1, "boot.pem", &r);
@@ -1686,7 +1765,7 @@ START_TEST(t_serverkeygen_errors)
 	cgi_free(&r);
 
 	/* nothing issued; every refusal recorded as serverkeygen */
-	assert_refused_only(&t, REFUSE_COMMON_ROWS);
+	assert_refused_only(&t, REFUSE_COMMON_ROWS + 1);
 	mca_buf_free(&b);
 	EVP_PKEY_free(k);
 }
@@ -2482,6 +2561,7 @@ est_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_csrattrs);
+	tcase_add_test(tc, t_head);
 	tcase_add_test(tc, t_enroll_device);
 	tcase_add_test(tc, t_enroll_keys);
 	tcase_add_test(tc, t_enroll_pem_text_plain);

@@ -430,6 +430,52 @@ START_TEST(test_serialize_200)
 }
 END_TEST
 
+/*
+ * RFC 9110 9.3.2: an answer to HEAD has GET's headers, Content-Length
+ * the length GET's body would have (8.6), and no content.
+ */
+START_TEST(test_serialize_head)
+{
+	static const char	 want[] =
+	    "Status: 200 OK\r\n"
+	    "Content-Type: application/csrattrs\r\n"
+	    "Content-Transfer-Encoding: base64\r\n"
+	    "Content-Length: 10\r\n"
+	    "Cache-Control: no-store\r\n"
+	    "\r\n";
+	struct mca_resp		 r;
+	struct mca_buf		 out = MCA_BUF_INIT;
+
+	mca_resp_init(&r);
+	r.ctype = "application/csrattrs";
+	r.cte = "base64";
+	ck_assert_int_eq(mca_buf_addstr(&r.body, "MAsGCSqG\r\n"), 0);
+	ck_assert_int_eq(mca_resp_header(&r, "Cache-Control", "no-store"), 0);
+	r.head = 1;
+	ck_assert_int_eq(mca_resp_serialize(&r, &out), 0);
+	assert_bytes(&out, want, sizeof(want) - 1);
+	/* the same response to GET: the same bytes, then the body */
+	r.head = 0;
+	mca_buf_reset(&out);
+	ck_assert_int_eq(mca_resp_serialize(&r, &out), 0);
+	ck_assert_uint_eq(out.len, sizeof(want) - 1 + 10);
+	ck_assert_int_eq(memcmp(out.data, want, sizeof(want) - 1), 0);
+	ck_assert_int_eq(memcmp(out.data + sizeof(want) - 1, "MAsGCSqG\r\n",
+	    10), 0);
+	/* an error keeps the flag: no content either */
+	r.head = 1;
+	ck_assert_int_eq(mca_resp_error(&r, 404, "no such label"), 0);
+	mca_buf_reset(&out);
+	ck_assert_int_eq(mca_resp_serialize(&r, &out), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "Content-Length: 14\r\n"));
+	ck_assert_uint_eq(out.len - 4, (size_t)(strstr(mca_buf_str(&out),
+	    "\r\n\r\n") - (const char *)out.data));
+	mca_resp_free(&r);
+	mca_buf_free(&out);
+}
+END_TEST
+
 START_TEST(test_serialize_405)
 {
 	static const char	 want[] =
@@ -696,6 +742,7 @@ http_suite(void)
 	tc = tcase_create("response");
 	tcase_add_test(tc, test_serialize_200);
 	tcase_add_test(tc, test_serialize_405);
+	tcase_add_test(tc, test_serialize_head);
 	tcase_add_test(tc, test_serialize_binary);
 	tcase_add_test(tc, test_serialize_bad);
 	tcase_add_test(tc, test_resp_error);

@@ -1,9 +1,13 @@
 /* Tests for lib/keygen.c: the key pairs /serverkeygen makes. */
 #include "config.h"
 
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <check.h>
 #include <openssl/bn.h>
@@ -18,6 +22,7 @@
 #include "certinfo.h"
 #include "err.h"
 #include "keygen.h"
+#include "secmem.h"
 #include "testutil.h"
 
 Suite	*keygen_suite(void);
@@ -199,6 +204,111 @@ START_TEST(test_cfg_agrees)
 }
 END_TEST
 
+/*
+ * Reads n bytes at p from /proc/self/mem: memory that is freed, which
+ * the sanitizer would not let the test read directly.
+ */
+static void
+peek(const void *p, unsigned char *out, size_t n)
+{
+	int	 fd;
+
+	ck_assert_int_ne(fd = open("/proc/self/mem", O_RDONLY), -1);
+	ck_assert_int_eq(pread(fd, out, n, (off_t)(uintptr_t)p), (ssize_t)n);
+	(void)close(fd);
+}
+
+/* No byte of p[from..n) is c. */
+static int
+none_is(const unsigned char *p, size_t from, size_t n, unsigned char c)
+{
+	for (; from < n; from++)
+		if (p[from] == c)
+			return 0;
+	return 1;
+}
+
+/*
+ * mca_secmem_init(), in a process of its own (it must come before any
+ * OpenSSL allocation): what OpenSSL frees or moves is wiped first (the
+ * allocator may write its own links over the first 16 bytes), the
+ * private numbers of keys made live in the secure heap and leave it
+ * when the key is freed, and a second call is refused.
+ */
+static void
+secmem_child(void)
+{
+	unsigned char	*p, *q, seen[256];
+	EVP_PKEY	*k;
+	size_t		 u0, u1;
+	int		 locked = -1;
+
+	ck_assert_int_eq(mca_secmem_init(MCA_SECMEM_HEAP, &locked), 0);
+	ck_assert(locked == 0 || locked == 1);
+	ck_assert_int_eq(CRYPTO_secure_malloc_initialized(), 1);
+	/* free */
+	ck_assert_ptr_nonnull(p = OPENSSL_malloc(256));
+	memset(p, 0xa5, 256);
+	OPENSSL_free(p);
+	peek(p, seen, sizeof(seen));
+	ck_assert(none_is(seen, 16, sizeof(seen), 0xa5));
+	/* realloc to a bigger block: the old one is wiped */
+	ck_assert_ptr_nonnull(p = OPENSSL_malloc(256));
+	memset(p, 0x5a, 256);
+	ck_assert_ptr_nonnull(q = OPENSSL_realloc(p, 64 * 1024));
+	ck_assert_int_eq(q[255], 0x5a);
+	if (q != p) {
+		peek(p, seen, sizeof(seen));
+		ck_assert(none_is(seen, 16, sizeof(seen), 0x5a));
+	}
+	OPENSSL_free(q);
+	/* keys: their private numbers in the secure heap while they live */
+	ck_assert_int_eq(mca_keygen(MCA_KEYTYPE_EC, 384, &k), 0);
+	EVP_PKEY_free(k);
+	u0 = CRYPTO_secure_used();
+	ck_assert_int_eq(mca_keygen(MCA_KEYTYPE_EC, 384, &k), 0);
+	ck_assert_uint_gt(CRYPTO_secure_used(), u0);
+	EVP_PKEY_free(k);
+	ck_assert_uint_eq(CRYPTO_secure_used(), u0);
+	ck_assert_int_eq(mca_keygen(MCA_KEYTYPE_RSA, 2048, &k), 0);
+	u1 = CRYPTO_secure_used();
+	/* d, p, q, dP, dQ, qInv of 2048 bits: 768 bytes at least */
+	ck_assert_uint_ge(u1, u0 + 768);
+	EVP_PKEY_free(k);
+	ck_assert_uint_eq(CRYPTO_secure_used(), u0);
+	/* once is enough */
+	ck_assert_int_ne(mca_secmem_init(MCA_SECMEM_HEAP, NULL), 0);
+}
+
+/* After OpenSSL's own malloc has been used, it is too late. */
+static void
+secmem_late_child(void)
+{
+	OPENSSL_free(OPENSSL_malloc(8));
+	ck_assert_int_eq(mca_secmem_init(MCA_SECMEM_HEAP, NULL),
+	    MCA_ERR_INTERNAL);
+}
+
+START_TEST(test_secmem)
+{
+	pid_t	 pid;
+	int	 st;
+
+	/* A fresh process: this one's OpenSSL may have allocated. */
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		if (_i == 0)
+			secmem_child();
+		else
+			secmem_late_child();
+		_exit(0);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "secmem checks failed (status %d)", st);
+}
+END_TEST
+
 Suite *
 keygen_suite(void)
 {
@@ -215,6 +325,7 @@ keygen_suite(void)
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_keygen_null);
 	tcase_add_test(tc, test_cfg_agrees);
+	tcase_add_loop_test(tc, test_secmem, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -12,11 +12,19 @@
  */
 #include "config.h"
 
+#include <dirent.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/x509.h>
 
 #include "testutil.h"
 
@@ -1466,6 +1474,548 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/*
+ * HEAD with curl -I: the status and the headers (curl -I writes them to
+ * the body file as well: it never reads content after a HEAD).
+ */
+static void
+head(struct reply *r, const char *opts, const char *resource)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 hdrs[1024];
+	int		 seq = ++W.seq;
+
+	memset(r, 0, sizeof(*r));
+	(void)snprintf(r->bodyfile, sizeof(r->bodyfile), "%s/h%d-%d.body",
+	    W.dir, (int)getpid(), seq);
+	(void)snprintf(hdrs, sizeof(hdrs), "%s/h%d-%d.hdr", W.dir,
+	    (int)getpid(), seq);
+	ck_assert_int_eq(tu_write(r->bodyfile, "", 0), 0);
+	ck_assert_int_eq(tu_sh(&out, "curl -sS -I --max-time 30 --cacert "
+	    "'%s/pki/root.pem' -o '%s' -D '%s' -w '%%{http_code} "
+	    "%%{http_version}' %s '%s/.well-known/est/%s'", W.dir,
+	    r->bodyfile, hdrs, opts, W.url, resource), 0);
+	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d %7s", &r->status,
+	    r->version), 2);
+	mca_buf_free(&out);
+	ck_assert_int_eq(tu_read(r->bodyfile, &r->body), 0);
+	ck_assert_int_eq(tu_read(hdrs, &r->headers), 0);
+}
+
+/*
+ * RFC 9110 9.3.2: HEAD on the GET resources answers as GET does, with no
+ * content: the same status and Content-Type, and Content-Length the
+ * length of GET's body (or, should a server leave it out, absent from
+ * both answers alike). Over HTTP/1.1 and HTTP/2.
+ */
+START_TEST(test_head)
+{
+	const char	*res[] = { "cacerts", "device/cacerts",
+	    "device/csrattrs", "strongswan/csrattrs" };
+	const char	*versions[] = { "--http1.1", "--http2" };
+	struct reply	 g, h;
+	char		 gv[256], hv[256], len[32];
+	size_t		 i, j;
+
+	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		for (j = 0; j < 2; j++) {
+			est(&g, versions[j], res[i]);
+			head(&h, versions[j], res[i]);
+			ck_assert_int_eq(g.status, 200);
+			ck_assert_msg(h.status == 200, "HEAD %s: %d",
+			    res[i], h.status);
+			ck_assert_str_eq(h.version, g.version);
+			ck_assert_str_eq(mca_buf_str(&h.body),
+			    mca_buf_str(&h.headers));
+			ck_assert_int_eq(header_value(&g, "Content-Type", gv,
+			    sizeof(gv)), 0);
+			ck_assert_int_eq(header_value(&h, "Content-Type", hv,
+			    sizeof(hv)), 0);
+			ck_assert_str_eq(hv, gv);
+			/* est() saw GET's Content-Length equal its body */
+			(void)snprintf(len, sizeof(len), "%zu", g.body.len);
+			if (header_value(&h, "Content-Length", hv,
+			    sizeof(hv)) == 0)
+				ck_assert_str_eq(hv, len);
+			else
+				ck_assert(!has_header_name(&g,
+				    "Content-Length"));
+			reply_free(&g);
+			reply_free(&h);
+		}
+	/*
+	 * What the server sends on the wire after the headers: nothing (an
+	 * HTTP/1.1 client that trusted Content-Length would read the next
+	 * answer from it).
+	 */
+	for (i = 0; i < sizeof(res) / sizeof(res[0]); i++)
+		ck_assert_msg(tu_sh(NULL, "printf 'HEAD /.well-known/est/%s "
+		    "HTTP/1.1\\r\\nHost: 127.0.0.1\\r\\nConnection: close"
+		    "\\r\\n\\r\\n' | '%s' s_client -quiet "
+		    "-connect '%s' -CAfile '%s/pki/root.pem' 2>/dev/null > "
+		    "'%s/head.raw' && grep -q '^HTTP/1.1 200' '%s/head.raw' "
+		    "&& [ \"$(sed -n '/^\\r$/,$p' '%s/head.raw' | wc -c)\" "
+		    "= 2 ]", res[i], getenv("OPENSSL"), W.url + 8, W.dir,
+		    W.dir, W.dir, W.dir) == 0, "HEAD %s over HTTP/1.1 has "
+		    "content", res[i]);
+	/* a POST resource: 405, Allow: POST; a GET one with POST: both */
+	head(&h, "", "device/simpleenroll");
+	ck_assert_int_eq(h.status, 405);
+	ck_assert_int_eq(header_value(&h, "Allow", hv, sizeof(hv)), 0);
+	ck_assert_str_eq(hv, "POST");
+	reply_free(&h);
+	est(&g, "-X POST -d x", "device/csrattrs");
+	ck_assert_int_eq(g.status, 405);
+	ck_assert_int_eq(header_value(&g, "Allow", gv, sizeof(gv)), 0);
+	ck_assert_str_eq(gv, "GET, HEAD");
+	reply_free(&g);
+}
+END_TEST
+
+/* ------------------------------------------------ the workers themselves */
+
+/*
+ * The microca-est processes of this server: every process named
+ * microca-est whose ancestry reaches the server's pid. Their pids into
+ * pids[]; how many.
+ */
+static int
+server_workers(pid_t *pids, int max)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	DIR		*d;
+	struct dirent	*de;
+	char		 f[64], comm[64];
+	const char	*p;
+	long		 top, q, pp;
+	int		 n = 0, hops;
+
+	ck_assert_int_eq(tu_read(path("web/pid"), &b), 0);
+	top = strtol(mca_buf_str(&b), NULL, 10);
+	ck_assert_int_gt(top, 1);
+	ck_assert_ptr_nonnull(d = opendir("/proc"));
+	while ((de = readdir(d)) != NULL) {
+		if (strspn(de->d_name, "0123456789") != strlen(de->d_name))
+			continue;
+		q = strtol(de->d_name, NULL, 10);
+		for (hops = 0; q > 1 && hops < 64; hops++) {
+			(void)snprintf(f, sizeof(f), "/proc/%ld/stat", q);
+			mca_buf_reset(&b);
+			/* "pid (comm) state ppid ..."; comm may hold spaces */
+			if (tu_read(f, &b) != 0 ||
+			    (p = strrchr(mca_buf_str(&b), ')')) == NULL ||
+			    sscanf(p + 1, " %*c %ld", &pp) != 1)
+				break;
+			if (hops == 0) {
+				(void)snprintf(comm, sizeof(comm), "%.*s",
+				    (int)(p - strchr(mca_buf_str(&b), '(') - 1),
+				    strchr(mca_buf_str(&b), '(') + 1);
+				if (strcmp(comm, "microca-est") != 0)
+					break;
+			}
+			if (pp == top) {
+				ck_assert_int_lt(n, max);
+				pids[n++] = (pid_t)strtol(de->d_name, NULL, 10);
+				break;
+			}
+			q = pp;
+		}
+	}
+	(void)closedir(d);
+	mca_buf_free(&b);
+	return n;
+}
+
+/* Needles: byte strings that must not be found in a worker. */
+#define NEEDLE_LEN	24
+#define NEEDLES_MAX	16
+struct needles {
+	unsigned char	 b[NEEDLES_MAX][NEEDLE_LEN];
+	const char	*what[NEEDLES_MAX];
+	int		 n;
+};
+
+/* The window of NEEDLE_LEN bytes in the middle of p[0..len). */
+static void
+needle_add(struct needles *nd, const void *p, size_t len, const char *what)
+{
+	ck_assert_int_ge(len, NEEDLE_LEN * 2);
+	ck_assert_int_lt(nd->n, NEEDLES_MAX);
+	memcpy(nd->b[nd->n], (const unsigned char *)p + len / 2 - NEEDLE_LEN / 2,
+	    NEEDLE_LEN);
+	nd->what[nd->n++] = what;
+}
+
+/*
+ * A private number of the key, as a worker could hold it: big-endian as
+ * in DER, and little-endian as in OpenSSL's BIGNUM words.
+ */
+static void
+needle_bn(struct needles *nd, EVP_PKEY *k, const char *param)
+{
+	BIGNUM		*bn = NULL;
+	unsigned char	 buf[1024];
+	int		 n;
+
+	ck_assert_msg(EVP_PKEY_get_bn_param(k, param, &bn) == 1, "%s", param);
+	n = BN_num_bytes(bn);
+	ck_assert_int_le(n, (int)sizeof(buf));
+	ck_assert_int_eq(BN_bn2bin(bn, buf), n);
+	needle_add(nd, buf, (size_t)n, param);
+	ck_assert_int_eq(BN_bn2lebinpad(bn, buf, n), n);
+	needle_add(nd, buf, (size_t)n, param);
+	BN_clear_free(bn);
+}
+
+/*
+ * Reads every writable private mapping of pid of a sane size (not the
+ * terabytes of a sanitizer's shadow) through /proc/PID/mem, and counts
+ * in found[i] the places needle i occurs. Returns the bytes read.
+ */
+static size_t
+scan_worker(pid_t pid, const struct needles *nd, int *found)
+{
+	enum { CHUNK = 1 << 20 };
+	FILE		*maps;
+	char		 f[64], line[512], perms[8];
+	unsigned char	*buf;
+	unsigned long	 lo, hi, at;
+	size_t		 total = 0, keep, n, len;
+	ssize_t		 got;
+	int		 fd, i, pathpos;
+	const unsigned char *p;
+
+	(void)snprintf(f, sizeof(f), "/proc/%ld/maps", (long)pid);
+	ck_assert_ptr_nonnull(maps = fopen(f, "r"));
+	(void)snprintf(f, sizeof(f), "/proc/%ld/mem", (long)pid);
+	fd = open(f, O_RDONLY);
+	ck_assert_msg(fd != -1, "%s: cannot read it (root may)", f);
+	ck_assert_ptr_nonnull(buf = malloc(CHUNK + NEEDLE_LEN));
+	while (fgets(line, sizeof(line), maps) != NULL) {
+		pathpos = 0;
+		if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %n", &lo, &hi, perms,
+		    &pathpos) < 3 || perms[0] != 'r' || perms[1] != 'w' ||
+		    perms[3] != 'p')
+			continue;
+		/* anonymous memory and the heap: not files, not the stack */
+		if (pathpos > 0 && line[pathpos] != '\n' && line[pathpos] !=
+		    '\0' && strncmp(line + pathpos, "[heap]", 6) != 0)
+			continue;
+		if (hi - lo > 1024ul * 1024 * 1024)
+			continue;
+		/* buf[0..keep): the end of the last read, shorter than a needle */
+		keep = 0;
+		for (at = lo; at < hi; at += (unsigned long)got) {
+			n = hi - at < CHUNK ? hi - at : CHUNK;
+			if ((got = pread(fd, buf + keep, n, (off_t)at)) <= 0)
+				break;	/* a guard page */
+			total += (size_t)got;
+			len = keep + (size_t)got;
+			for (i = 0; i < nd->n; i++)
+				for (p = buf; (p = memmem(p, len - (size_t)(p -
+				    buf), nd->b[i], NEEDLE_LEN)) != NULL; p++)
+					found[i]++;
+			keep = len < NEEDLE_LEN - 1 ? len : NEEDLE_LEN - 1;
+			memmove(buf, buf + len - keep, keep);
+		}
+	}
+	free(buf);
+	(void)close(fd);
+	(void)fclose(maps);
+	return total;
+}
+
+/*
+ * A /serverkeygen answer goes, and no copy of its private key stays in
+ * any worker: not the private numbers (as DER writes them, or as
+ * OpenSSL's BIGNUM words hold them), not the PKCS#8 DER, not its base64,
+ * after more requests have come and gone. Under AddressSanitizer freed
+ * memory sits in quarantine untouched, so a copy freed unwiped is there
+ * to be found. The cached /cacerts text is the control: it must be found
+ * in every worker, or the scan saw nothing.
+ */
+START_TEST(test_serverkeygen_wiped)
+{
+	struct needles	 nd;
+	struct reply	 r;
+	struct mca_buf	 der = MCA_BUF_INIT, b64 = MCA_BUF_INIT;
+	EVP_PKEY	*k;
+	const unsigned char *q;
+	const char	*line, *nl;
+	char		 base[1024], types[4][128], v[64];
+	pid_t		 pids[32];
+	int		 found[NEEDLES_MAX], nw, i, w, ctl;
+	size_t		 bytes;
+
+	memset(&nd, 0, sizeof(nd));
+	make_csr("kw", "web-keygen-wiped");
+	est(&r, post("", "pki/boot.pem", "pki/boot.key",
+	    "application/pkcs10", "kw.b64"), "device/serverkeygen");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	/* RFC 9111 5.2.2.5: no cache keeps it */
+	ck_assert_int_eq(header_value(&r, "Cache-Control", v, sizeof(v)), 0);
+	ck_assert_str_eq(v, "no-store");
+	(void)snprintf(base, sizeof(base), "%s/kw.part", W.dir);
+	ck_assert_int_eq(mime_split(&r, base, types, 4), 2);
+	reply_free(&r);
+	ck_assert_int_eq(tu_read(path("kw.part.0.der"), &der), 0);
+	q = der.data;
+	ck_assert_ptr_nonnull(k = d2i_AutoPrivateKey(NULL, &q,
+	    (long)der.len));
+	if (EVP_PKEY_is_a(k, "RSA")) {
+		needle_bn(&nd, k, OSSL_PKEY_PARAM_RSA_D);
+		needle_bn(&nd, k, OSSL_PKEY_PARAM_RSA_FACTOR1);
+		needle_bn(&nd, k, OSSL_PKEY_PARAM_RSA_FACTOR2);
+	} else
+		needle_bn(&nd, k, OSSL_PKEY_PARAM_PRIV_KEY);
+	EVP_PKEY_free(k);
+	needle_add(&nd, der.data, der.len, "PKCS#8 DER");
+	ck_assert_int_eq(tu_read(path("kw.part.0.b64"), &b64), 0);
+	line = mca_buf_str(&b64);
+	nl = strchr(line, '\r');
+	ck_assert_ptr_nonnull(nl);
+	needle_add(&nd, line, (size_t)(nl - line), "PKCS#8 DER in base64");
+	/* the control */
+	est(&r, "", "cacerts");
+	ck_assert_int_eq(r.status, 200);
+	ctl = nd.n;
+	needle_add(&nd, r.body.data, 60, "/cacerts (control)");
+	reply_free(&r);
+
+	/* life goes on: more answers, more keys made and freed */
+	for (i = 0; i < 6; i++) {
+		est(&r, "", i % 2 ? "cacerts" : "device/csrattrs");
+		ck_assert_int_eq(r.status, 200);
+		reply_free(&r);
+	}
+	make_csr("kw2", "web-keygen-after");
+	for (i = 0; i < 2; i++) {
+		est(&r, post("", "pki/boot.pem", "pki/boot.key",
+		    "application/pkcs10", "kw2.b64"), i ? "device/serverkeygen" :
+		    "device/simpleenroll");
+		ck_assert_int_eq(r.status, 200);
+		reply_free(&r);
+	}
+
+	nw = server_workers(pids, 32);
+	ck_assert_int_ge(nw, 1);
+	for (w = 0; w < nw; w++) {
+		memset(found, 0, sizeof(found));
+		if (!W.root) {
+			/* not dumpable: only root reads a worker's memory */
+			(void)snprintf(v, sizeof(v), "/proc/%ld/mem",
+			    (long)pids[w]);
+			ck_assert_int_eq(open(v, O_RDONLY), -1);
+			continue;
+		}
+		bytes = scan_worker(pids[w], &nd, found);
+		ck_assert_msg(found[ctl] > 0, "worker %ld: the control is not "
+		    "in the %zu bytes read", (long)pids[w], bytes);
+		for (i = 0; i < ctl; i++)
+			ck_assert_msg(found[i] == 0, "worker %ld holds %d "
+			    "cop%s of the key's %s (%zu bytes read)",
+			    (long)pids[w], found[i], found[i] == 1 ? "y" : "ies",
+			    nd.what[i], bytes);
+	}
+	OPENSSL_cleanse(der.data, der.len);
+	mca_buf_free(&der);
+	OPENSSL_cleanse(b64.data, b64.len);
+	mca_buf_free(&b64);
+}
+END_TEST
+
+/*
+ * The workers cannot dump core and are not dumpable: the files under
+ * /proc/PID of a process that is not dumpable, such as environ, belong
+ * to root, whoever runs it (the kernel's task_dump_owner()).
+ */
+START_TEST(test_worker_hardening)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct stat	 st;
+	pid_t		 pids[32];
+	char		 f[64], soft[16], hard[16];
+	const char	*p;
+	long		 uid;
+	int		 nw, w;
+
+	nw = server_workers(pids, 32);
+	ck_assert_int_ge(nw, 1);
+	for (w = 0; w < nw; w++) {
+		(void)snprintf(f, sizeof(f), "/proc/%ld/status", (long)pids[w]);
+		mca_buf_reset(&b);
+		ck_assert_int_eq(tu_read(f, &b), 0);
+		ck_assert_ptr_nonnull(p = strstr(mca_buf_str(&b), "\nUid:"));
+		uid = strtol(p + 5, NULL, 10);
+		ck_assert_msg(uid != 0, "worker %ld runs as root",
+		    (long)pids[w]);
+		(void)snprintf(f, sizeof(f), "/proc/%ld/environ",
+		    (long)pids[w]);
+		ck_assert_int_eq(stat(f, &st), 0);
+		ck_assert_msg(st.st_uid == 0, "worker %ld (uid %ld) is "
+		    "dumpable: %s belongs to %ld", (long)pids[w], uid, f,
+		    (long)st.st_uid);
+		(void)snprintf(f, sizeof(f), "/proc/%ld/limits",
+		    (long)pids[w]);
+		mca_buf_reset(&b);
+		ck_assert_int_eq(tu_read(f, &b), 0);
+		ck_assert_ptr_nonnull(p = strstr(mca_buf_str(&b),
+		    "Max core file size"));
+		ck_assert_int_eq(sscanf(p + strlen("Max core file size"),
+		    "%15s %15s", soft, hard), 2);
+		ck_assert_msg(strcmp(soft, "0") == 0 && strcmp(hard, "0") == 0,
+		    "worker %ld: %.*s", (long)pids[w], (int)strcspn(p, "\n"),
+		    p);
+	}
+	mca_buf_free(&b);
+}
+END_TEST
+
+/* ------------------------------------------------ the server crashes */
+
+/* 1 while pid is a live process (not gone, not a zombie). */
+static int
+running(pid_t pid)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	char		 f[64];
+	const char	*p;
+	int		 live;
+
+	(void)snprintf(f, sizeof(f), "/proc/%ld/stat", (long)pid);
+	live = tu_read(f, &b) == 0 && (p = strrchr(mca_buf_str(&b), ')')) !=
+	    NULL && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
+	mca_buf_free(&b);
+	return live;
+}
+
+/*
+ * Waits until none of pids[] runs: up to 600 looks a tenth of a second
+ * apart, far beyond what it takes. Returns how many still run.
+ */
+static int
+wait_gone(const pid_t *pids, int n)
+{
+	int	 i, left = n, tries;
+
+	for (tries = 0; tries < 600 && left > 0; tries++) {
+		if (tries > 0)
+			(void)usleep(100 * 1000);
+		for (left = 0, i = 0; i < n; i++)
+			left += running(pids[i]);
+	}
+	return left;
+}
+
+/* The parent of pid, from /proc/PID/stat; -1 when it is gone. */
+static long
+parent_of(pid_t pid)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	char		 f[64];
+	const char	*p;
+	long		 pp = -1;
+
+	(void)snprintf(f, sizeof(f), "/proc/%ld/stat", (long)pid);
+	if (tu_read(f, &b) == 0 && (p = strrchr(mca_buf_str(&b), ')')) !=
+	    NULL && sscanf(p + 1, " %*c %ld", &pp) != 1)
+		pp = -1;
+	mca_buf_free(&b);
+	return pp;
+}
+
+/* The server's pid, from microca-web's pid file. */
+static pid_t
+server_pid(void)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	long		 top;
+
+	ck_assert_int_eq(tu_read(path("web/pid"), &b), 0);
+	top = strtol(mca_buf_str(&b), NULL, 10);
+	mca_buf_free(&b);
+	ck_assert_int_gt(top, 1);
+	return (pid_t)top;
+}
+
+/*
+ * kill -9 of the web server: the workers follow the process that started
+ * them (PR_SET_PDEATHSIG) rather than live on under init. Under lighttpd
+ * that is lighttpd itself. Under Apache it is mod_fcgid's process
+ * manager, a child of the main process, and it outlives a killed main
+ * process (what Apache leaves is microca-web's to stop): the workers
+ * stay with it, and go when it goes.
+ */
+START_TEST(test_crash_workers_follow)
+{
+	pid_t	 pids[32], top;
+	long	 pp, pm = -1;
+	int	 n, i, left;
+
+	n = server_workers(pids, 32);
+	ck_assert_int_ge(n, 1);
+	top = server_pid();
+	for (i = 0; i < n; i++) {
+		pp = parent_of(pids[i]);
+		if (strcmp(W.kind, "lighttpd") == 0)
+			ck_assert_int_eq(pp, top);
+		else {
+			ck_assert_int_ne(pp, top);
+			ck_assert_int_eq(parent_of((pid_t)pp), top);
+			ck_assert(pm == -1 || pm == pp);
+			pm = pp;
+		}
+	}
+	ck_assert_int_eq(kill(top, SIGKILL), 0);
+	if (pm != -1)
+		ck_assert_int_eq(kill((pid_t)pm, SIGKILL), 0);
+	left = wait_gone(pids, n);
+	ck_assert_msg(left == 0, "%d of %d workers outlived their parent",
+	    left, n);
+}
+END_TEST
+
+/*
+ * microca-web stop after a crash stops what the server left: here
+ * workers that cannot follow it (stopped with SIGSTOP first, as a hung
+ * worker would be), found by their pids and by the server's session.
+ */
+START_TEST(test_crash_stop)
+{
+	pid_t	 pids[32];
+	int	 n, i;
+
+	n = server_workers(pids, 32);
+	ck_assert_int_ge(n, 1);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(kill(pids[i], SIGSTOP), 0);
+	/* forget the recorded pids: the session must find them */
+	ck_assert_int_eq(tu_write(path("web/workers"), "", 0), 0);
+	ck_assert_int_eq(kill(server_pid(), SIGKILL), 0);
+	ck_assert_int_eq(tu_sh(NULL, "sh '%s/scripts/microca-web' stop "
+	    "'%s/web'", tu_srcdir(), W.dir), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_msg(!running(pids[i]), "worker %ld still runs after "
+		    "microca-web stop", (long)pids[i]);
+}
+END_TEST
+
+/*
+ * A server of its own for a test that kills it; stopped by the parent
+ * (an unchecked fixture), whatever becomes of the test.
+ */
+static TCase *
+crash_tcase(const char *name, void (*start)(void), const TTest *test)
+{
+	TCase	*tc = tcase_create(name);
+
+	tcase_add_unchecked_fixture(tc, start, web_stop);
+	tcase_set_timeout(tc, WEB_TIMEOUT);
+	tcase_add_test(tc, test);
+	return tc;
+}
+
 static TCase *
 web_tcase(const char *name, void (*start)(void))
 {
@@ -1491,6 +2041,9 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_maker_chain);
+	tcase_add_test(tc, test_head);
+	tcase_add_test(tc, test_serverkeygen_wiped);
+	tcase_add_test(tc, test_worker_hardening);
 	return tc;
 }
 
@@ -1501,5 +2054,13 @@ main(void)
 
 	suite_add_tcase(s, web_tcase("lighttpd", start_lighttpd));
 	suite_add_tcase(s, web_tcase("apache", start_apache));
+	suite_add_tcase(s, crash_tcase("lighttpd-crash", start_lighttpd,
+	    test_crash_workers_follow));
+	suite_add_tcase(s, crash_tcase("lighttpd-crash-stop", start_lighttpd,
+	    test_crash_stop));
+	suite_add_tcase(s, crash_tcase("apache-crash", start_apache,
+	    test_crash_workers_follow));
+	suite_add_tcase(s, crash_tcase("apache-crash-stop", start_apache,
+	    test_crash_stop));
 	return tu_run(s);
 }
