@@ -2353,7 +2353,6 @@ est_suite(void)
 
 	tc = tcase_create("hsm-ec");
 	tcase_add_unchecked_fixture(tc, setup_hsm_ec, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_csrattrs);
 	tcase_add_test(tc, t_enroll_device);
@@ -2374,7 +2373,6 @@ est_suite(void)
 
 	tc = tcase_create("hsm-rsa");
 	tcase_add_unchecked_fixture(tc, setup_hsm_rsa, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_enroll_device_rsa_ca);
 	tcase_add_test(tc, t_reenroll);
@@ -2384,7 +2382,6 @@ est_suite(void)
 
 	tc = tcase_create("keyfile");
 	tcase_add_unchecked_fixture(tc, setup_file, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_enroll_profiles);
 	tcase_add_test(tc, t_reenroll);
@@ -2394,7 +2391,6 @@ est_suite(void)
 
 	tc = tcase_create("passcodes");
 	tcase_add_unchecked_fixture(tc, setup_pass, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_passcode_lifecycle);
 	tcase_add_test(tc, t_admin_errors);
 	tcase_add_test(tc, t_remote_user);
