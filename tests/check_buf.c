@@ -242,7 +242,6 @@ buf_suite(void)
 	TCase	*tc;
 
 	tc = tcase_create("buf");
-	tcase_set_timeout(tc, 30);	/* slow under sanitizers */
 	tcase_add_test(tc, test_init);
 	tcase_add_loop_test(tc, test_grow_add, 0,
 	    sizeof(grow_sizes) / sizeof(grow_sizes[0]));

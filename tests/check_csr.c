@@ -751,7 +751,6 @@ csr_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("check");
-	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, check_setup, check_teardown);
 	tcase_add_loop_test(tc, test_check, 0,
 	    (int)(sizeof(kcases) / sizeof(kcases[0])));

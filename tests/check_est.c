@@ -2558,7 +2558,6 @@ est_suite(void)
 
 	tc = tcase_create("hsm-ec");
 	tcase_add_unchecked_fixture(tc, setup_hsm_ec, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_csrattrs);
 	tcase_add_test(tc, t_head);
@@ -2580,7 +2579,6 @@ est_suite(void)
 
 	tc = tcase_create("hsm-rsa");
 	tcase_add_unchecked_fixture(tc, setup_hsm_rsa, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_enroll_device_rsa_ca);
 	tcase_add_test(tc, t_reenroll);
@@ -2590,7 +2588,6 @@ est_suite(void)
 
 	tc = tcase_create("keyfile");
 	tcase_add_unchecked_fixture(tc, setup_file, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_cacerts);
 	tcase_add_test(tc, t_enroll_profiles);
 	tcase_add_test(tc, t_reenroll);
@@ -2600,7 +2597,6 @@ est_suite(void)
 
 	tc = tcase_create("passcodes");
 	tcase_add_unchecked_fixture(tc, setup_pass, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, t_passcode_lifecycle);
 	tcase_add_test(tc, t_admin_errors);
 	tcase_add_test(tc, t_remote_user);

@@ -317,7 +317,6 @@ keygen_suite(void)
 
 	s = suite_create("keygen");
 	tc = tcase_create("keygen");
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_keygen, 0,
 	    (int)(sizeof(good) / sizeof(good[0])));
 	tcase_add_test(tc, test_keygen_fresh);

@@ -320,7 +320,6 @@ keystore_suite(void)
 	TCase	*tc = tcase_create("keystore");
 
 	tcase_add_unchecked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, t_token, 0, 2);
 	tcase_add_loop_test(tc, t_token_bad, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));

@@ -1311,33 +1311,118 @@ END_TEST
 /* ----------------------------------------------------- concurrency */
 
 /*
- * Another worker, in a child process: it takes a lock on the ledger
- * with its own connection, tells the parent through the pipe, and
- * keeps the lock a while. With migrate, it also applies the schema in
- * that time, as the worker that won the race to a new file would.
+ * The default SQLite VFS, wrapped to tell when this process is refused
+ * a lock another holds: the first SQLITE_BUSY from xLock (rollback
+ * journal), or from xShmLock on the WAL write lock (slot 0, wal.c
+ * WAL_WRITE_LOCK), writes a byte to spy_fd and closes it. That is how
+ * test_open_race knows that mca_ledger_open() met the rival's lock,
+ * instead of guessing how long it takes to get there. The other
+ * methods are the real ones, given the same file and VFS data.
+ */
+static sqlite3_vfs		*spy_real;
+static sqlite3_vfs		 spy_vfs;
+static const sqlite3_io_methods	*spy_real_io;
+static sqlite3_io_methods	 spy_io;
+static int			 spy_fd = -1;
+
+static int
+spy_busy(int rc)
+{
+	ssize_t	 n;
+
+	if (rc == SQLITE_BUSY && spy_fd != -1) {
+		n = write(spy_fd, "b", 1);
+		(void)n;
+		(void)close(spy_fd);
+		spy_fd = -1;
+	}
+	return rc;
+}
+
+static int
+spy_lock(sqlite3_file *f, int lock)
+{
+	return spy_busy(spy_real_io->xLock(f, lock));
+}
+
+static int
+spy_shm_lock(sqlite3_file *f, int off, int n, int flags)
+{
+	int	 rc;
+
+	rc = spy_real_io->xShmLock(f, off, n, flags);
+	if (off == 0 && (flags & SQLITE_SHM_LOCK) &&
+	    (flags & SQLITE_SHM_EXCLUSIVE))
+		rc = spy_busy(rc);
+	return rc;
+}
+
+static int
+spy_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
+    int *oflags)
+{
+	int	 rc;
+
+	(void)vfs;
+	rc = spy_real->xOpen(spy_real, name, f, flags, oflags);
+	if (rc != SQLITE_OK || f->pMethods == NULL)
+		return rc;
+	if (spy_real_io == NULL) {
+		spy_real_io = f->pMethods;
+		spy_io = *spy_real_io;
+		spy_io.xLock = spy_lock;
+		if (spy_io.iVersion >= 2)
+			spy_io.xShmLock = spy_shm_lock;
+	}
+	if (f->pMethods == spy_real_io)
+		f->pMethods = &spy_io;
+	return rc;
+}
+
+/* Makes the spy this process's default VFS (once). */
+static void
+spy_install(void)
+{
+	if (spy_real != NULL)
+		return;
+	ck_assert_ptr_nonnull(spy_real = sqlite3_vfs_find(NULL));
+	spy_vfs = *spy_real;
+	spy_vfs.pNext = NULL;
+	spy_vfs.zName = "mca-test-spy";
+	spy_vfs.xOpen = spy_open;
+	ck_assert_int_eq(sqlite3_vfs_register(&spy_vfs, 1), SQLITE_OK);
+}
+
+/*
+ * Another worker, in a child process, with its own connection: it takes
+ * the write lock on the ledger (and with migrate, as the worker that won
+ * the race to a new file would, switches it to WAL and applies every
+ * migration), says so through ready, and keeps the lock, uncommitted,
+ * until go says that the parent was refused it (or closes).
  */
 static void
-rival(int ready, int migrate)
+rival(int ready, int go, int migrate)
 {
 	sqlite3	*db = NULL;
-	char	 q[64];
+	char	 q[64], c;
 	size_t	 i;
+	ssize_t	 n;
 	int	 bad = 0;
 
+	/*
+	 * Its COMMIT must wait out our open's shared lock (taken for a
+	 * moment at each of its tries): without a busy timeout it failed
+	 * whenever it came at such a moment. Long: only a hang reaches it.
+	 */
 	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK)
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(db, 600 * 1000) != SQLITE_OK)
 		_exit(1);
-	if (migrate) {
+	if (migrate)
 		bad |= sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL,
 		    NULL, NULL);
-		bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	} else {
-		/* A writer still in rollback mode, as while converting. */
-		bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	}
-	if (bad != 0 || write(ready, "r", 1) != 1)
-		_exit(2);
-	usleep(300 * 1000);
+	/* Without migrate: a writer still in rollback mode. */
+	bad |= sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 	for (i = 0; migrate && i < mca_sql_nmigrations; i++) {
 		(void)snprintf(q, sizeof(q), "PRAGMA user_version = %d",
 		    mca_sql_migrations[i].version);
@@ -1345,44 +1430,69 @@ rival(int ready, int migrate)
 		    NULL);
 		bad |= sqlite3_exec(db, q, NULL, NULL, NULL);
 	}
-	bad |= sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	if (bad != 0 || write(ready, "r", 1) != 1)
+		_exit(2);
+	n = read(go, &c, 1);
+	(void)n;
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		fprintf(stderr, "rival: COMMIT: %s\n", sqlite3_errmsg(db));
+		bad = 1;
+	}
 	sqlite3_close(db);
 	_exit(bad != 0 ? 3 : 0);
 }
+
+#define NOPENRACE	8
 
 /*
  * 0: a new file that another process is writing: the WAL conversion
  * fails at once, without the busy handler, and open must retry.
  * 1: another worker migrates while we open: we must wait for its write
  * lock before reading user_version, or we would migrate a second time.
+ * No timing: the rival holds its lock until our open has been refused
+ * it, and lets go then; a few rounds, each on a new file.
  */
 START_TEST(test_open_race)
 {
 	struct mca_ledger	*l;
 	sqlite3			*db;
 	pid_t			 pid;
-	int			 p[2], st, v = -1;
+	int			 ready[2], go[2], round, st, v;
 	char			 c;
 
-	ck_assert_int_eq(pipe(p), 0);
-	ck_assert_int_ne(pid = fork(), -1);
-	if (pid == 0) {
-		(void)close(p[0]);
-		rival(p[1], _i);
+	spy_install();
+	for (round = 0; round < NOPENRACE; round++) {
+		(void)snprintf(path, sizeof(path), "%s/race%d.db", tmpdir,
+		    round);
+		ck_assert_int_eq(pipe(ready), 0);
+		ck_assert_int_eq(pipe(go), 0);
+		ck_assert_int_ne(pid = fork(), -1);
+		if (pid == 0) {
+			(void)close(ready[0]);
+			(void)close(go[1]);
+			rival(ready[1], go[0], _i);
+		}
+		(void)close(ready[1]);
+		(void)close(go[0]);
+		ck_assert_msg(read(ready[0], &c, 1) == 1,
+		    "round %d: the rival did not get its lock", round);
+		(void)close(ready[0]);
+		spy_fd = go[1];
+		l = ledger_open(1);
+		ck_assert_msg(spy_fd == -1, "round %d: open never met the "
+		    "rival's lock", round);
+		v = -1;
+		ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+		ck_assert_int_eq(v, (int)mca_sql_nmigrations);
+		mca_ledger_close(l);
+		ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+		ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "round %d: rival: %d", round, st);
+		db = db_open();
+		ck_assert_int_eq(db_int(db, "SELECT count(*) FROM "
+		    "sqlite_schema WHERE name = 'certificates'"), 1);
+		sqlite3_close(db);
 	}
-	(void)close(p[1]);
-	ck_assert_int_eq(read(p[0], &c, 1), 1);
-	(void)close(p[0]);
-	l = ledger_open(1);
-	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
-	ck_assert_int_eq(v, (int)mca_sql_nmigrations);
-	mca_ledger_close(l);
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "rival: %d", st);
-	db = db_open();
-	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
-	    "WHERE name = 'certificates'"), 1);
-	sqlite3_close(db);
 }
 END_TEST
 
@@ -1515,7 +1625,7 @@ START_TEST(test_pc_add_get)
 	ck_assert_int_eq(mca_ledger_passcode_get(l, NULL, &g),
 	    MCA_ERR_NOTFOUND);
 	/* No comment, no creator: NULL, read back as "". */
-	pc_sample(&p, "00000000", "devices", 1, 60);
+	pc_sample(&p, "00000000", "devices", 1, 3600);
 	pc_add_ok(l, &p);
 	ck_assert_int_eq(mca_ledger_passcode_get(l, "00000000", &g), 0);
 	ck_assert_str_eq(g.comment, "");
@@ -1809,12 +1919,13 @@ END_TEST
 #define NRACE	16
 
 /*
- * A worker in a child process, with its own connection: waits for the
- * gate, then tries to spend passcode RACE0000 with a certificate of its
- * own. Exit 0: issued; 1: refused (MCA_ERR_AUTH); anything else: a fault.
+ * A worker in a child process, with its own connection: says it is
+ * ready, waits for the gate, then tries to spend passcode RACE0000 with
+ * a certificate of its own. Exit 0: issued; 1: refused (MCA_ERR_AUTH);
+ * anything else: a fault.
  */
 static void
-racer(int id, int gate)
+racer(int id, int ready, int gate)
 {
 	struct mca_ledger	*l = NULL;
 	struct mca_diag		 d;
@@ -1826,6 +1937,9 @@ racer(int id, int gate)
 		fprintf(stderr, "racer %d: open: %s\n", id, d.msg);
 		_exit(100);
 	}
+	if (write(ready, "r", 1) != 1)
+		_exit(102);
+	(void)close(ready);
 	n = read(gate, &g, 1);
 	(void)n;
 	(void)snprintf(serial, sizeof(serial), "BEEF%02X", id);
@@ -1846,23 +1960,30 @@ START_TEST(test_pc_race)
 	struct mca_ledger_passcode	 p;
 	pid_t				 pid[NRACE];
 	long long			 uses = _i == 0 ? 1 : 3;
-	int				 gate[2], i, st, won = 0, lost = 0;
+	int				 gate[2], ready[2], i, st;
+	int				 won = 0, lost = 0;
+	char				 c;
 
 	l = ledger_open(1);
 	pc_sample(&p, "RACE0000", "devices", uses, 3600);
 	pc_add_ok(l, &p);
 	mca_ledger_close(l);
 	ck_assert_int_eq(pipe(gate), 0);
+	ck_assert_int_eq(pipe(ready), 0);
 	for (i = 0; i < NRACE; i++) {
 		ck_assert_int_ne(pid[i] = fork(), -1);
 		if (pid[i] == 0) {
 			(void)close(gate[1]);
-			racer(i, gate[0]);
+			(void)close(ready[0]);
+			racer(i, ready[1], gate[0]);
 		}
 	}
 	(void)close(gate[0]);
-	/* Let them all open and block on the gate, then open it at once. */
-	usleep(200 * 1000);
+	(void)close(ready[1]);
+	/* All of them open and at the gate (EOF: one died), then go. */
+	for (i = 0; i < NRACE; i++)
+		ck_assert_msg(read(ready[0], &c, 1) == 1, "racer not ready");
+	(void)close(ready[0]);
 	(void)close(gate[1]);
 	for (i = 0; i < NRACE; i++) {
 		ck_assert_int_eq(waitpid(pid[i], &st, 0), pid[i]);
@@ -1904,7 +2025,6 @@ ledger_suite(void)
 
 	tc = tcase_create("insert");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
 	tcase_add_loop_test(tc, test_insert_readback, 0,
 	    sizeof(readback) / sizeof(readback[0]));
 	tcase_add_test(tc, test_duplicate);
@@ -1935,7 +2055,6 @@ ledger_suite(void)
 
 	tc = tcase_create("concurrency");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_open_race, 0, 2);
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_loop_test(tc, test_pc_race, 0, 2);
@@ -1943,7 +2062,6 @@ ledger_suite(void)
 
 	tc = tcase_create("passcodes");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_pc_add_get);
 	tcase_add_loop_test(tc, test_pc_constraint, 0,
 	    sizeof(pc_bad) / sizeof(pc_bad[0]));

@@ -5,8 +5,6 @@
  */
 #include "config.h"
 
-#include <sys/time.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,16 +146,14 @@ START_TEST(test_hash_verify)
 {
 	char		 h1[MCA_PASSCODE_HASH_MAX], h2[MCA_PASSCODE_HASH_MAX];
 	char		 other[] = SECRET;
-	struct timeval	 t0, t1;
-	long		 ms;
 
-	(void)gettimeofday(&t0, NULL);
 	ck_assert_int_eq(mca_passcode_hash(SECRET, MCA_PASSCODE_SCRYPT_LN,
 	    MCA_PASSCODE_SCRYPT_R, MCA_PASSCODE_SCRYPT_P, h1, sizeof(h1)), 0);
-	(void)gettimeofday(&t1, NULL);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_usec - t0.tv_usec) / 1000;
-	/* "A few ms": generous for sanitizers and loaded CI machines. */
-	ck_assert_msg(ms < 500, "hashing took %ld ms", ms);
+	/*
+	 * The cost is in the parameters, not in a stopwatch (that would
+	 * fail on a busy machine): N = 2^11, r = 8, p = 1 is 2 MiB and a
+	 * few ms of work.
+	 */
 	ck_assert_msg(strncmp(h1, "$scrypt$ln=11,r=8,p=1$", 22) == 0, "%s", h1);
 	ck_assert_ptr_null(strstr(h1, SECRET));
 	/* 16-byte salt, 32-byte hash, in base64. */
@@ -502,7 +498,6 @@ passcode_suite(void)
 
 	s = suite_create("passcode");
 	tc = tcase_create("passcode");
-	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_new);
 	tcase_add_loop_test(tc, test_parse, 0,
 	    (int)(sizeof(pcases) / sizeof(pcases[0])));
@@ -515,7 +510,6 @@ passcode_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("budget");
-	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_wait, 0,
 	    (int)(sizeof(wcases) / sizeof(wcases[0])));
 	tcase_add_loop_test(tc, test_addr_key, 0,

@@ -604,7 +604,6 @@ policy_suite(void)
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csr");
-	tcase_set_timeout(tc, 60);
 	tcase_add_unchecked_fixture(tc, keys_setup, keys_teardown);
 	tcase_add_loop_test(tc, test_allowed_keys, 0,
 	    (int)(sizeof(kcases) / sizeof(kcases[0])));

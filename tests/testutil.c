@@ -17,6 +17,21 @@
 #include "err.h"
 #include "testutil.h"
 
+/*
+ * Check's per-test limit when the environment sets none (a suite run by
+ * hand; make check sets the same): far above what any test needs on a
+ * busy machine, so that it only ever catches a hang. Check reads it in
+ * tcase_create(), after this runs, and scales it by CK_TIMEOUT_MULTIPLIER.
+ * The tests set no limits of their own.
+ */
+static void tu_timeout_default(void) __attribute__((constructor));
+
+static void
+tu_timeout_default(void)
+{
+	(void)setenv("CK_DEFAULT_TIMEOUT", TU_TIMEOUT, 0);
+}
+
 const char *
 tu_srcdir(void)
 {

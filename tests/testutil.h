@@ -12,6 +12,9 @@
 struct mca_cfg;
 struct mca_diag;
 
+/* Check's per-test limit, in seconds, unless CK_DEFAULT_TIMEOUT says. */
+#define TU_TIMEOUT	"600"
+
 /* $MCA_SRCDIR / $MCA_BUILDDIR (set by make check), else "." */
 const char	*tu_srcdir(void);
 const char	*tu_builddir(void);
