@@ -94,10 +94,6 @@ write_config(void)
 	    " \"end_certificate_config_4\": {\n"
 	    "  \"end_point_name\": \"ruser\", \"validity_in_days\": 30,\n"
 	    "  \"auth_methods\": [\"remote_user\"] },\n"
-	    " \"end_certificate_config_6\": {\n"
-	    "  \"end_point_name\": \"ipsec\", \"validity_in_days\": 30,\n"
-	    "  \"auth_methods\": [\"certificate\", \"passcode\"],\n"
-	    "  \"base64_line_length\": 0 },\n"
 	    " \"end_certificate_config_5\": {\n"
 	    "  \"end_point_name\": \"otherca\", \"validity_in_days\": 30,\n"
 	    "  \"mtls_ca_cert\": \"%s/pki/foreign-ca.pem\" },\n"
@@ -106,7 +102,11 @@ write_config(void)
 	    "  \"mtls_ca_cert\": \"%s/pki/maker-root.pem\" },\n"
 	    " \"end_certificate_config_7\": {\n"
 	    "  \"end_point_name\": \"makerint\", \"validity_in_days\": 30,\n"
-	    "  \"mtls_ca_cert\": \"%s/maker-bundle.pem\" }\n"
+	    "  \"mtls_ca_cert\": \"%s/maker-bundle.pem\" },\n"
+	    " \"end_certificate_config_8\": {\n"
+	    "  \"end_point_name\": \"ipsec\", \"validity_in_days\": 30,\n"
+	    "  \"auth_methods\": [\"certificate\", \"passcode\"],\n"
+	    "  \"base64_line_length\": 0 }\n"
 	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir,
 	    W.dir, W.dir, W.dir, W.dir);
 	ck_assert_int_eq(fclose(f), 0);
