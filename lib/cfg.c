@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "certinfo.h"
 #include "cfg.h"
+#include "cfg_int.h"
 #include "err.h"
 #include "fileio.h"
 #include "num.h"
@@ -36,9 +37,7 @@
 #define CFG_STR_MAX		4096	/* any string value, in bytes */
 #define CFG_VALIDITY_MAX	36500	/* validity_in_days: 100 years */
 #define CFG_WARN_MAX		64	/* kept warnings, the last one "more" */
-#define CFG_SHOW_MAX		64	/* file text quoted in messages */
 #define CFG_OID_MAX		256	/* a dotted OID in the EKU list */
-#define CFG_NAME_MAX		128	/* a dotted key name */
 #define CFG_PREFIX		"end_certificate_config_"
 
 #define CFG_DEF_LEDGER		"/var/lib/microca/ledger.db"
@@ -52,6 +51,7 @@ enum cfg_kind {
 	CFG_K_BOOL,
 	CFG_K_PORT,
 	CFG_K_OBJ,
+	CFG_K_SECS,	/* reenroll_grace_seconds: 0..MCA_REENROLL_GRACE_MAX */
 	CFG_K_MAX
 };
 
@@ -84,6 +84,7 @@ static const struct {
 	{ "ledger_synchronous", CFG_K_STR },
 	{ "issued_certs_synchronous", CFG_K_STR },
 	{ "rollover_cert_path", CFG_K_STR },
+	{ "reenroll_grace_seconds", CFG_K_SECS },
 };
 
 /* Keys of an end_certificate_config_<N> block (table 10, plus ours). */
@@ -105,6 +106,11 @@ static const char *const cfg_profile_keys[] = {
 	"mtls_ca_cert",
 	"allowed_keys",
 	"subject_patterns",
+	/* lib/cfg_policy.c */
+	"subject_unlisted",
+	"san_policy",
+	"ra_subject_patterns",
+	"reenroll_grace_seconds",
 };
 
 /* auth_methods names. */
@@ -139,7 +145,6 @@ static const int cfg_subject_nids[] = {
 	NID_postalCode, NID_name, NID_dnQualifier, NID_generationQualifier,
 	NID_organizationIdentifier,
 };
-#define CFG_PATTERN_MAX	1024	/* a subject_patterns regex, in bytes */
 
 static const struct {
 	const char	*name;
@@ -162,13 +167,6 @@ static const char *const cfg_est_ops[] = {
 	"serverkeygen", "fullcmc",
 };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
-struct cfg_ctx {
-	const char	*path;
-	struct mca_cfg	*cfg;
-	struct mca_diag	*d;
-};
 
 /* One end_certificate_config_<N> block before sorting. */
 struct cfg_ent {
@@ -180,7 +178,7 @@ struct cfg_ent {
  * Copies text from the file into buf for a message: printable ASCII only
  * (others, '"' and '\\' become '?'), cut at CFG_SHOW_MAX with "...".
  */
-static const char *
+const char *
 cfg_show(const char *s, size_t len, char *buf, size_t buflen)
 {
 	size_t	 i, o = 0;
@@ -201,11 +199,7 @@ cfg_show(const char *s, size_t len, char *buf, size_t buflen)
 }
 
 /* Writes "<path>: <key>: <what>" into d; returns MCA_ERR_CONFIG. */
-static int
-cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
+int
 cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
 {
 	va_list	 ap;
@@ -225,11 +219,7 @@ cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
  * lines, one last line says the rest was suppressed.
  * Returns 0 or MCA_ERR_NOMEM.
  */
-static int
-cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
+int
 cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
 {
 	struct mca_cfg	*cfg = c->cfg;
@@ -262,7 +252,7 @@ cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
 }
 
 /* 1 and *v set if obj has key (*v is NULL for JSON null), else 0. */
-static int
+int
 cfg_lookup(struct json_object *obj, const char *key, struct json_object **v)
 {
 	*v = NULL;
@@ -273,7 +263,7 @@ cfg_lookup(struct json_object *obj, const char *key, struct json_object **v)
  * Checks that v is a usable string: non-empty, at most CFG_STR_MAX bytes,
  * no NUL. Returns 0 or MCA_ERR_CONFIG naming name.
  */
-static int
+int
 cfg_check_str(struct cfg_ctx *c, const char *name, struct json_object *v)
 {
 	const char	*s;
@@ -339,7 +329,7 @@ cfg_sync_word(struct cfg_ctx *c, const char *key, const char *v,
 }
 
 /* *out is the boolean at obj.key, 0 if absent. 0 or MCA_ERR_CONFIG. */
-static int
+int
 cfg_get_bool(struct cfg_ctx *c, struct json_object *obj, const char *name,
     const char *key, int *out)
 {
@@ -359,7 +349,7 @@ cfg_get_bool(struct cfg_ctx *c, struct json_object *obj, const char *name,
  * says whether the key is there (JSON null counts as there and wrong).
  * Returns 0 or MCA_ERR_CONFIG.
  */
-static int
+int
 cfg_get_int(struct cfg_ctx *c, struct json_object *obj, const char *name,
     const char *key, long long lo, long long hi, long long *out,
     int *present)
@@ -381,7 +371,7 @@ cfg_get_int(struct cfg_ctx *c, struct json_object *obj, const char *name,
 }
 
 /* Writes "prefix.key" (or "key" for an empty prefix) into buf. */
-static const char *
+const char *
 cfg_name(char *buf, size_t len, const char *prefix, const char *key)
 {
 	int	 n;
@@ -680,7 +670,7 @@ out:
  * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
  * when absent. 0 or MCA_ERR_CONFIG.
  */
-static int
+int
 cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
     const char *name, const char *key, size_t max, const char *what,
     struct json_object **arr)
@@ -982,23 +972,61 @@ cfg_regex_cost(const char *s)
 	return NULL;
 }
 
-/* subject_patterns: attribute -> POSIX extended regex. */
-static int
-cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
-    struct json_object *blk, struct mca_profile *p)
+int
+cfg_compile_pattern(struct cfg_ctx *c, const char *name,
+    struct json_object *v, regex_t *re, char **pattern)
+{
+	char		 show[CFG_SHOW_MAX + 8], err[128];
+	const char	*s, *why;
+	size_t		 len;
+	int		 rc, ec;
+
+	*pattern = NULL;
+	if ((rc = cfg_check_str(c, name, v)) != 0)
+		return rc;
+	s = json_object_get_string(v);
+	len = strlen(s);
+	if (len > CFG_PATTERN_MAX)
+		return cfg_err(c, name, "longer than %d bytes",
+		    CFG_PATTERN_MAX);
+	if ((why = cfg_regex_cost(s)) != NULL)
+		return cfg_err(c, name, "\"%s\" is refused: %s",
+		    cfg_show(s, len, show, sizeof(show)), why);
+	if ((ec = regcomp(re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+		(void)regerror(ec, re, err, sizeof(err));
+		return cfg_err(c, name, "\"%s\" is not a POSIX "
+		    "extended regular expression: %s",
+		    cfg_show(s, len, show, sizeof(show)), err);
+	}
+	if ((*pattern = strdup(s)) == NULL) {
+		regfree(re);
+		return MCA_ERR_NOMEM;
+	}
+	/* Anchors are the operator's choice; say when they are off. */
+	if (s[0] != '^' || s[len - 1] != '$')
+		return cfg_warn(c, "%s: not anchored with ^ and $: it "
+		    "matches anywhere in the value", name);
+	return 0;
+}
+
+/* subject_patterns, ra_subject_patterns: attribute -> POSIX ERE. */
+int
+cfg_parse_rules(struct cfg_ctx *c, const char *prefix,
+    struct json_object *blk, const char *key,
+    struct mca_subject_rule **rules, size_t *nrules)
 {
 	struct json_object_iterator	 it, end;
 	struct json_object		*obj, *v;
 	struct mca_subject_rule		*r;
 	char				 name[CFG_NAME_MAX];
 	char				 ename[CFG_NAME_MAX + CFG_SHOW_MAX + 8];
-	char				 show[CFG_SHOW_MAX + 8], err[128];
-	const char			*k, *re, *why;
+	char				 show[CFG_SHOW_MAX + 8];
+	const char			*k;
 	size_t				 i, n;
-	int				 rc, nid, ec;
+	int				 rc, nid;
 
-	cfg_name(name, sizeof(name), prefix, "subject_patterns");
-	if (!cfg_lookup(blk, "subject_patterns", &obj))
+	cfg_name(name, sizeof(name), prefix, key);
+	if (!cfg_lookup(blk, key, &obj))
 		return 0;
 	if (obj == NULL || !json_object_is_type(obj, json_type_object))
 		return cfg_err(c, name, "expected an object of attribute: "
@@ -1009,7 +1037,7 @@ cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
 		    MCA_CFG_MAX_SUBJECT);
 	if (n == 0)
 		return 0;
-	if ((p->subject_rules = calloc(n, sizeof(*p->subject_rules))) == NULL)
+	if ((*rules = calloc(n, sizeof(**rules))) == NULL)
 		return MCA_ERR_NOMEM;
 	it = json_object_iter_begin(obj);
 	end = json_object_iter_end(obj);
@@ -1022,50 +1050,44 @@ cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
 			return cfg_err(c, ename, "not a subject attribute "
 			    "(CN, O, OU, C, L, ST, serialNumber, "
 			    "emailAddress, DC, UID, ...)");
-		for (i = 0; i < p->nsubject_rules; i++)
-			if (p->subject_rules[i].nid == nid)
+		for (i = 0; i < *nrules; i++)
+			if ((*rules)[i].nid == nid)
 				return cfg_err(c, ename, "same attribute as "
-				    "\"%s\"", p->subject_rules[i].attr);
-		if ((rc = cfg_check_str(c, ename, v)) != 0)
-			return rc;
-		re = json_object_get_string(v);
-		if (strlen(re) > CFG_PATTERN_MAX)
-			return cfg_err(c, ename, "longer than %d bytes",
-			    CFG_PATTERN_MAX);
-		if ((why = cfg_regex_cost(re)) != NULL)
-			return cfg_err(c, ename, "\"%s\" is refused: %s",
-			    cfg_show(re, strlen(re), show, sizeof(show)), why);
-		r = &p->subject_rules[p->nsubject_rules];
-		r->nid = nid;
-		if ((r->attr = strdup(k)) == NULL ||
-		    (r->pattern = strdup(re)) == NULL) {
+				    "\"%s\"", (*rules)[i].attr);
+		r = &(*rules)[*nrules];
+		if ((r->attr = strdup(k)) == NULL)
+			return MCA_ERR_NOMEM;
+		if ((rc = cfg_compile_pattern(c, ename, v, &r->re,
+		    &r->pattern)) != 0 && r->pattern == NULL) {
 			free(r->attr);
 			r->attr = NULL;
-			return MCA_ERR_NOMEM;
+			return rc;
 		}
-		if ((ec = regcomp(&r->re, re, REG_EXTENDED | REG_NOSUB)) !=
-		    0) {
-			(void)regerror(ec, &r->re, err, sizeof(err));
-			free(r->attr);
-			free(r->pattern);
-			r->attr = r->pattern = NULL;
-			return cfg_err(c, ename, "\"%s\" is not a POSIX "
-			    "extended regular expression: %s",
-			    cfg_show(re, strlen(re), show, sizeof(show)), err);
-		}
-		p->nsubject_rules++;
-		/* Anchors are the operator's choice; say when they are off. */
-		if ((re[0] != '^' || re[strlen(re) - 1] != '$') &&
-		    (rc = cfg_warn(c, "%s: not anchored with ^ and $: it "
-		    "matches anywhere in the value", ename)) != 0)
+		r->nid = nid;
+		(*nrules)++;
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
 }
 
+void
+cfg_rules_free(struct mca_subject_rule *rules, size_t nrules)
+{
+	size_t	 i;
+
+	for (i = 0; i < nrules; i++) {
+		regfree(&rules[i].re);
+		free(rules[i].attr);
+		free(rules[i].pattern);
+	}
+	free(rules);
+}
+
 /*
  * The policy keys of a label (microca additions): auth_methods,
- * mtls_ca_cert, allowed_keys, subject_patterns.
+ * mtls_ca_cert, allowed_keys, subject_patterns, then those of
+ * lib/cfg_policy.c.
  */
 static int
 cfg_parse_policy(struct cfg_ctx *c, const char *prefix,
@@ -1085,9 +1107,11 @@ cfg_parse_policy(struct cfg_ctx *c, const char *prefix,
 	    (rc = cfg_warn(c, "%s: ignored: auth_methods does not include "
 	    "\"certificate\"", name)) != 0)
 		return rc;
-	if ((rc = cfg_parse_allowed(c, prefix, blk, p)) != 0)
+	if ((rc = cfg_parse_allowed(c, prefix, blk, p)) != 0 ||
+	    (rc = cfg_parse_rules(c, prefix, blk, "subject_patterns",
+	    &p->subject_rules, &p->nsubject_rules)) != 0)
 		return rc;
-	return cfg_parse_subject(c, prefix, blk, p);
+	return cfg_parse_identity(c, prefix, blk, p);
 }
 
 /* One end_certificate_config_<N> block into p. */
@@ -1284,6 +1308,10 @@ cfg_scan(struct cfg_ctx *c, struct json_object *root, struct cfg_ent **ents,
 			    json_object_is_type(v, json_type_object) ? 0 :
 			    cfg_err(c, k, "expected an object");
 			break;
+		case CFG_K_SECS:
+			rc = cfg_get_int(c, root, k, k, 0,
+			    MCA_REENROLL_GRACE_MAX, &num, &present);
+			break;
 		default:
 			rc = MCA_ERR_INTERNAL;
 			break;
@@ -1312,7 +1340,8 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 	char			*sync = NULL, *copysync = NULL;
 	char			 show[CFG_SHOW_MAX + 8], name[CFG_NAME_MAX];
 	size_t			 nents = 0, i, j;
-	int			 rc = MCA_ERR_INTERNAL;
+	long long		 num;
+	int			 rc = MCA_ERR_INTERNAL, present;
 
 	if ((rc = cfg_scan(c, root, &ents, &nents)) != 0)
 		goto out;
@@ -1404,6 +1433,15 @@ cfg_build(struct cfg_ctx *c, struct json_object *root)
 		rc = MCA_ERR_NOMEM;
 		goto out;
 	}
+
+	/* Before the profiles: it is their default. */
+	cfg->reenroll_grace = MCA_REENROLL_GRACE_DEF;
+	if ((rc = cfg_get_int(c, root, "reenroll_grace_seconds",
+	    "reenroll_grace_seconds", 0, MCA_REENROLL_GRACE_MAX, &num,
+	    &present)) != 0)
+		goto out;
+	if (present)
+		cfg->reenroll_grace = (int)num;
 
 	/* The profiles, by N. */
 	if (nents == 0) {
@@ -1686,12 +1724,8 @@ mca_cfg_free(struct mca_cfg *cfg)
 		free(p->eku);
 		free(p->mtls_ca_cert);
 		free(p->allowed_keys);
-		for (j = 0; j < p->nsubject_rules; j++) {
-			regfree(&p->subject_rules[j].re);
-			free(p->subject_rules[j].attr);
-			free(p->subject_rules[j].pattern);
-		}
-		free(p->subject_rules);
+		cfg_rules_free(p->subject_rules, p->nsubject_rules);
+		cfg_identity_free(p);
 	}
 	free(cfg->profiles);
 	cfg_wipe_json_str(cfg->root, "pkcs11_library_pin");
