@@ -589,6 +589,8 @@ START_TEST(test_insert_readback)
 		{ "auth_method", c->auth_method },
 		{ "requester_user", c->req_user },
 		{ "passcode_id", c->passcode_id },
+		/* set only when a grace renewal supersedes a row */
+		{ "superseded_by", NULL }, { "superseded_at", NULL },
 	};
 	size_t				 i, ncols;
 	int				 j, seen = 0;
