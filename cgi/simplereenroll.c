@@ -31,10 +31,9 @@ mca_renew_refused(const struct mca_request *req,
 		    "more", c->serial, f->superseded_by);
 	else
 		(void)mca_resp_error(resp, 403, "the client certificate "
-		    "(serial %s) was already renewed (serial %s, first at "
-		    "%s); renew with the newer certificate (a second renewal "
-		    "is allowed only within reenroll_grace_seconds, %d on "
-		    "label \"%s\")", c->serial, f->replaced_by, f->renewed_at,
+		    "(serial %s) was already renewed (serial %s at %s); "
+		    "renew with that one (reenroll_grace_seconds %d on label "
+		    "\"%s\")", c->serial, f->replaced_by, f->renewed_at,
 		    req->profile->reenroll_grace, req->profile->name);
 }
 
