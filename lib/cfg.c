@@ -105,6 +105,10 @@ static const struct cfg_key cfg_top[] = {
 	CFG_KEY("passcode_failure_window_seconds", CFG_T_INT,
 	    TOP(passcode_failure_window), .lo = 1, .hi = CFG_PC_WINDOW_MAX,
 	    .def = CFG_DEF_PC_WINDOW),
+	/* the labels' default: read before them whatever the file order */
+	CFG_KEY("reenroll_grace_seconds", CFG_T_INT, TOP(reenroll_grace),
+	    .lo = 0, .hi = MCA_REENROLL_GRACE_MAX,
+	    .def = MCA_REENROLL_GRACE_DEF),
 };
 
 static int	cfg_top_check(struct cfg_ctx *, const char *, void *);

@@ -40,7 +40,9 @@ enum mca_ledger_stmt {
 	STMT_PC_GET,
 	STMT_PC_REVOKE,
 	STMT_PC_LIST,
-	/* schema 6: failure budgets */
+	/* 0005-superseded.sql */
+	STMT_SUPERSEDE,
+	/* 0006-failure-budgets.sql */
 	STMT_FAIL_GET,
 	STMT_FAIL_ID,
 	STMT_FAIL_PRUNE,
@@ -74,12 +76,21 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"requester_serial, requester_issuer, remote_addr, status, reason, "
 	"requester_user, passcode_id) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	/* STMT_FIND: the newest row that renews this one, if any. */
+	/*
+	 * STMT_FIND: the newest row that renews this one, if any; whether
+	 * a grace renewal superseded it; when it was first renewed, and
+	 * how many seconds ago (NULL: never).
+	 */
 	"SELECT c.label, c.not_after, "
 	"(SELECT n.serial FROM certificates AS n "
 	"WHERE n.replaces_serial = c.serial "
-	"ORDER BY n.issued_at DESC, n.id DESC LIMIT 1) "
-	"FROM certificates AS c WHERE c.serial = ?1 AND c.issuer = ?2",
+	"ORDER BY n.issued_at DESC, n.id DESC LIMIT 1), "
+	"c.superseded_by, r.first, "
+	"CAST(strftime('%s', 'now') AS INTEGER) - "
+	"CAST(strftime('%s', r.first) AS INTEGER) "
+	"FROM certificates AS c, (SELECT min(n.issued_at) AS first "
+	"FROM certificates AS n WHERE n.replaces_serial = ?1) AS r "
+	"WHERE c.serial = ?1 AND c.issuer = ?2",
 	/* STMT_VERSION */
 	"PRAGMA user_version",
 	/* STMT_BEGIN: the write lock first, so the spend cannot race. */
@@ -108,6 +119,11 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	/* STMT_PC_LIST */
 	PC_SELECT "WHERE (?1 IS NULL OR s.label = ?1) AND "
 	"(?2 OR s.state = 'active') ORDER BY s.created_at, s.id",
+	/* STMT_SUPERSEDE: the earlier renewals of ?2 give way to ?1. */
+	"UPDATE certificates SET superseded_by = ?1, "
+	"superseded_at = " ISO_NOW " "
+	"WHERE replaces_serial = ?2 AND serial <> ?1 AND "
+	"superseded_by IS NULL",
 	/* STMT_FAIL_GET: both budgets in one step; NULL where no row. */
 	"SELECT (SELECT failures FROM passcodes WHERE id = ?1), "
 	"(SELECT failures_since FROM passcodes WHERE id = ?1), "
@@ -526,10 +542,10 @@ mca_ledger_spend(struct mca_ledger *l, const char *id, const char *label)
 	return sqlite3_changes(l->db) == 1 ? 0 : MCA_ERR_AUTH;
 }
 
-int
-mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
+/* Binds c to STMT_INSERT_CERT; on failure nothing stays bound. */
+static int
+mca_ledger_bind_cert(sqlite3_stmt *st, const struct mca_ledger_cert *c)
 {
-	sqlite3_stmt	*st;
 	const char	*v[] = {
 		c->serial, c->subject, c->san, c->issuer, c->not_before,
 		c->not_after, c->label, c->operation, c->req_subject,
@@ -540,17 +556,27 @@ mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 		c->auth_method, c->req_user, c->passcode_id,
 	};
 	size_t		 i;
-	int		 rc;
 
-	if (l == NULL)
-		return MCA_ERR_INVAL;
-	st = l->stmt[STMT_INSERT_CERT];
 	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
 		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK) {
 			sqlite3_clear_bindings(st);
 			return MCA_ERR_DB;
 		}
 	}
+	return 0;
+}
+
+int
+mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (l == NULL)
+		return MCA_ERR_INVAL;
+	st = l->stmt[STMT_INSERT_CERT];
+	if ((rc = mca_ledger_bind_cert(st, c)) != 0)
+		return rc;
 	if (c->passcode_id == NULL)
 		return mca_ledger_step_done(l->db, st);
 
@@ -660,10 +686,75 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	mca_ledger_column(st, 0, f->label, sizeof(f->label));
 	mca_ledger_column(st, 1, f->not_after, sizeof(f->not_after));
 	mca_ledger_column(st, 2, f->replaced_by, sizeof(f->replaced_by));
+	mca_ledger_column(st, 3, f->superseded_by, sizeof(f->superseded_by));
+	mca_ledger_column(st, 4, f->renewed_at, sizeof(f->renewed_at));
+	f->renewed_secs = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 5);
 	rc = 0;
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+mca_ledger_may_renew(const struct mca_ledger_found *f, int grace)
+{
+	if (f->superseded_by[0] != '\0')
+		return 0;
+	if (f->replaced_by[0] == '\0')
+		return 1;
+	/* A clock stepped back (renewed_secs < 0) counts as no time. */
+	return grace > 0 && f->renewed_secs < grace;
+}
+
+int
+mca_ledger_insert_renewal(struct mca_ledger *l,
+    const struct mca_ledger_cert *c, int grace,
+    struct mca_ledger_found *prior)
+{
+	sqlite3_stmt	*ins, *sup;
+	int		 rc, intx = 0;
+
+	memset(prior, 0, sizeof(*prior));
+	prior->renewed_secs = -1;
+	if (l == NULL || c->replaces_serial == NULL || c->serial == NULL ||
+	    c->passcode_id != NULL)
+		return MCA_ERR_INVAL;
+	ins = l->stmt[STMT_INSERT_CERT];
+	sup = l->stmt[STMT_SUPERSEDE];
+	/* The write lock first: the look-up and the insert see one state. */
+	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_BEGIN])) != 0)
+		return rc;
+	intx = 1;
+	if ((rc = mca_ledger_find(l, c->replaces_serial, c->req_issuer,
+	    prior)) != 0)
+		goto out;
+	if (!mca_ledger_may_renew(prior, grace)) {
+		rc = MCA_ERR_POLICY;
+		goto out;
+	}
+	if ((rc = mca_ledger_bind_cert(ins, c)) != 0 ||
+	    (rc = mca_ledger_step_done(l->db, ins)) != 0)
+		goto out;
+	if (prior->replaced_by[0] != '\0') {
+		if (mca_ledger_bind(sup, 1, c->serial) != SQLITE_OK ||
+		    mca_ledger_bind(sup, 2, c->replaces_serial) !=
+		    SQLITE_OK) {
+			sqlite3_clear_bindings(sup);
+			rc = MCA_ERR_DB;
+			goto out;
+		}
+		if ((rc = mca_ledger_step_done(l->db, sup)) != 0)
+			goto out;
+	}
+	if ((rc = mca_ledger_step_done(l->db, l->stmt[STMT_COMMIT])) != 0)
+		goto out;
+	intx = 0;
+	rc = 0;
+out:
+	if (intx)
+		(void)mca_ledger_step_done(l->db, l->stmt[STMT_ROLLBACK]);
 	return rc;
 }
 

@@ -589,6 +589,8 @@ START_TEST(test_insert_readback)
 		{ "auth_method", c->auth_method },
 		{ "requester_user", c->req_user },
 		{ "passcode_id", c->passcode_id },
+		/* set only when a grace renewal supersedes a row */
+		{ "superseded_by", NULL }, { "superseded_at", NULL },
 	};
 	size_t				 i, ncols;
 	int				 j, seen = 0;
@@ -878,6 +880,146 @@ START_TEST(test_find_replaced)
 	ck_assert_str_eq(f.label, "devices");
 	ck_assert_int_eq(mca_ledger_find(l, "C2", ISSUER, &f), 0);
 	ck_assert_str_eq(f.replaced_by, "");
+	mca_ledger_close(l);
+}
+END_TEST
+
+/* mca_ledger_may_renew(): the one rule, on what find says. */
+static const struct {
+	const char	*replaced_by, *superseded_by;
+	long long	 secs;
+	int		 grace, may;
+} renews[] = {
+	{ "", "", -1, 0, 1 },		/* never renewed */
+	{ "", "", -1, 300, 1 },
+	{ "B", "", 0, 0, 0 },		/* grace 0: renews once */
+	{ "B", "", 0, 300, 1 },
+	{ "B", "", 299, 300, 1 },
+	{ "B", "", 300, 300, 0 },
+	{ "B", "", 86400, 300, 0 },
+	{ "B", "", -5, 300, 1 },	/* the clock stepped back */
+	{ "B", "", -5, 0, 0 },
+	{ "", "C", -1, 300, 0 },	/* superseded */
+	{ "", "C", -1, 0, 0 },
+};
+
+START_TEST(test_may_renew)
+{
+	struct mca_ledger_found	 f;
+
+	memset(&f, 0, sizeof(f));
+	(void)snprintf(f.replaced_by, sizeof(f.replaced_by), "%s",
+	    renews[_i].replaced_by);
+	(void)snprintf(f.superseded_by, sizeof(f.superseded_by), "%s",
+	    renews[_i].superseded_by);
+	f.renewed_secs = renews[_i].secs;
+	ck_assert_int_eq(mca_ledger_may_renew(&f, renews[_i].grace),
+	    renews[_i].may);
+}
+END_TEST
+
+/* A renewal row of replaces, with serial. */
+static void
+renewal_sample(struct mca_ledger_cert *c, const char *serial,
+    const char *replaces, char *na, size_t nasz)
+{
+	cert_sample(c, serial, na, nasz);
+	c->operation = "reenroll";
+	c->replaces_serial = replaces;
+	c->req_serial = replaces;
+	c->req_issuer = ISSUER;
+	c->auth_method = "certificate";
+}
+
+START_TEST(test_renewal)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	struct mca_ledger_found	 f;
+	struct mca_buf		 rows = MCA_BUF_INIT;
+	sqlite3			*db;
+	char			 na[32];
+
+	l = ledger_open(1);
+	cert_sample(&c, "A1", na, sizeof(na));
+	insert_ok(l, &c);
+
+	/* The first renewal: fine whatever the grace. */
+	renewal_sample(&c, "B1", "A1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "");
+	ck_assert_int_eq(f.renewed_secs, -1);
+	ck_assert_int_eq(mca_ledger_find(l, "A1", ISSUER, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "B1");
+	ck_assert_int_ge(f.renewed_secs, 0);
+	ck_assert_int_eq(strlen(f.renewed_at), 20);
+
+	/* A second one: refused without grace, nothing written. */
+	renewal_sample(&c, "C1", "A1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(f.replaced_by, "B1");
+	ck_assert_int_eq(count_certs(), 2);
+	/* ... allowed within it, superseding B1. */
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 300, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "B1");
+	db = db_open();
+	db_rows(db, "SELECT serial, replaces_serial, superseded_by, "
+	    "superseded_at IS NOT NULL FROM certificates ORDER BY id", &rows);
+	ck_assert_str_eq(mca_buf_str(&rows), "A1|||0\nB1|A1|C1|1\nC1|A1||0\n");
+	/* The ledger says which renewal is current. */
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates WHERE "
+	    "replaces_serial = 'A1' AND superseded_by IS NULL"), 1);
+	/* A superseded certificate renews no more, grace or not. */
+	renewal_sample(&c, "D1", "B1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 300, &f),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(f.superseded_by, "C1");
+	/* The grace runs from the first renewal. */
+	db_exec(db, "UPDATE certificates SET issued_at = "
+	    "'2020-01-01T00:00:00Z' WHERE serial = 'B1'");
+	renewal_sample(&c, "E1", "A1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 86400, &f),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(f.renewed_at, "2020-01-01T00:00:00Z");
+	ck_assert_int_gt(f.renewed_secs, 86400);
+	ck_assert_int_eq(count_certs(), 3);
+
+	/* C1, current, renews; its serial taken, nothing is written. */
+	renewal_sample(&c, "A1", "C1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_EXISTS);
+	renewal_sample(&c, "F1", "C1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f), 0);
+	ck_assert_int_eq(count_certs(), 4);
+	/* Unknown, of another issuer, or a bad call. */
+	renewal_sample(&c, "G1", "FFFF", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_NOTFOUND);
+	renewal_sample(&c, "G1", "F1", na, sizeof(na));
+	c.req_issuer = "CN=Other CA";
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_NOTFOUND);
+	renewal_sample(&c, "G1", "F1", na, sizeof(na));
+	c.passcode_id = "ABCDEFGH";
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_INVAL);
+	c.passcode_id = NULL;
+	c.replaces_serial = NULL;
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_ledger_insert_renewal(NULL, &c, 0, &f),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(count_certs(), 4);
+	/* No transaction was left open: another writer gets in. */
+	db_exec(db, "BEGIN IMMEDIATE; ROLLBACK");
+	/* A superseded certificate is no longer chased for expiry. */
+	db_exec(db, "UPDATE certificates SET not_after = strftime("
+	    "'%Y-%m-%dT%H:%M:%SZ', 'now', '+1 day')");
+	db_rows(db, "SELECT serial FROM expiring_soon", &rows);
+	ck_assert_str_eq(mca_buf_str(&rows), "F1\n");
+	sqlite3_close(db);
+	mca_buf_free(&rows);
 	mca_ledger_close(l);
 }
 END_TEST
@@ -1654,6 +1796,9 @@ ledger_suite(void)
 	tcase_add_loop_test(tc, test_find, 0, sizeof(finds) / sizeof(finds[0]));
 	tcase_add_test(tc, test_find_replaced);
 	tcase_add_test(tc, test_find_truncate);
+	tcase_add_loop_test(tc, test_may_renew, 0,
+	    sizeof(renews) / sizeof(renews[0]));
+	tcase_add_test(tc, test_renewal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("views");
