@@ -88,6 +88,26 @@ int	 cfg_get_int(struct cfg_ctx *c, struct json_object *obj,
 	    long long *out, int *present);
 
 /*
+ * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
+ * when absent; what names the strings for messages. 0 or MCA_ERR_CONFIG.
+ */
+int	 cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
+	    const char *name, const char *key, size_t max, const char *what,
+	    struct json_object **arr);
+
+/*
+ * obj.key as an array of distinct names out of names[0..nnames) (at most
+ * 32), in any case if fold: *bits gets 1 << i for names[i], and is left
+ * alone when the key is absent. kind says what a name is, with the
+ * choices ("an authentication method (...)"); what lists them for
+ * cfg_get_strarray(). 0 or MCA_ERR_CONFIG.
+ */
+int	 cfg_get_names(struct cfg_ctx *c, struct json_object *obj,
+	    const char *name, const char *key, const char *const *names,
+	    size_t nnames, int fold, const char *kind, const char *what,
+	    unsigned *bits);
+
+/*
  * A key type as the seed spells it: "RSA" or "ECC" (also "EC"), in any
  * case, into *out. 0 or MCA_ERR_CONFIG naming name.
  */
@@ -201,14 +221,6 @@ int	 cfg_profiles_build(struct cfg_ctx *c, const struct cfg_ent *ents,
 
 /* Frees what a profile holds (not p itself). */
 void	 cfg_profile_free(struct mca_profile *p);
-
-/*
- * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
- * when absent; what names the strings for messages. 0 or MCA_ERR_CONFIG.
- */
-int	 cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
-	    const char *name, const char *key, size_t max, const char *what,
-	    struct json_object **arr);
 
 /*
  * Compiles the string v, named name, as a POSIX extended regex into re

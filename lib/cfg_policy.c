@@ -68,38 +68,6 @@ cfg_parse_unlisted(struct cfg_ctx *c, const char *prefix,
 	return 0;
 }
 
-/* san_policy.allowed_types into sp->types. */
-static int
-cfg_san_types(struct cfg_ctx *c, const char *name, struct json_object *pol,
-    struct mca_san_policy *sp)
-{
-	struct json_object	*arr;
-	char			 ename[CFG_NAME_MAX + CFG_SHOW_MAX + 32];
-	char			 show[CFG_SHOW_MAX + 8];
-	const char		*s;
-	size_t			 i, n;
-	int			 rc, t;
-
-	if ((rc = cfg_get_strarray(c, pol, name, "allowed_types", MCA_SAN_MAX,
-	    "\"DNS\", \"IP\", \"URI\", \"email\"", &arr)) != 0 || arr == NULL)
-		return rc;
-	sp->types = 0;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		s = json_object_get_string(json_object_array_get_idx(arr, i));
-		if ((t = cfg_san_type(s)) == MCA_SAN_MAX)
-			return cfg_err(c, ename, "\"%s\" is not a "
-			    "subjectAltName type this CA issues (\"DNS\", "
-			    "\"IP\", \"URI\" or \"email\")",
-			    cfg_show(s, strlen(s), show, sizeof(show)));
-		if (sp->types & (1u << t))
-			return cfg_err(c, ename, "\"%s\" is listed twice", s);
-		sp->types |= 1u << t;
-	}
-	return 0;
-}
-
 /*
  * san_policy: { "allowed_types": [...], "<type>": "<regex>",
  * "allow_wildcard": bool, "max_names": 0..1024, "dns_equals_cn": bool }.
@@ -147,7 +115,10 @@ cfg_parse_san(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
 	}
 
 	(void)snprintf(ename, sizeof(ename), "%s.allowed_types", name);
-	if ((rc = cfg_san_types(c, ename, pol, sp)) != 0)
+	if ((rc = cfg_get_names(c, pol, ename, "allowed_types", cfg_san_names,
+	    MCA_SAN_MAX, 1, "a subjectAltName type this CA issues (\"DNS\", "
+	    "\"IP\", \"URI\" or \"email\")", "\"DNS\", \"IP\", \"URI\", "
+	    "\"email\"", &sp->types)) != 0)
 		return rc;
 	(void)snprintf(ename, sizeof(ename), "%s.allow_wildcard", name);
 	if ((rc = cfg_get_bool(c, pol, ename, "allow_wildcard",

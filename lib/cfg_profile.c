@@ -53,14 +53,9 @@ static const char *const cfg_profile_keys[] = {
 	"reenroll_grace_seconds",
 };
 
-/* auth_methods names. */
-static const struct {
-	const char	*name;
-	unsigned	 bit;
-} cfg_auth[] = {
-	{ "certificate", MCA_AUTH_CERTIFICATE },
-	{ "passcode", MCA_AUTH_PASSCODE },
-	{ "remote_user", MCA_AUTH_REMOTE_USER },
+/* auth_methods names, by bit: MCA_AUTH_CERTIFICATE is 1 << 0, ... */
+static const char *const cfg_auth[] = {
+	"certificate", "passcode", "remote_user",
 };
 
 
@@ -365,72 +360,19 @@ out:
 	return rc;
 }
 
-int
-cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
-    const char *name, const char *key, size_t max, const char *what,
-    struct json_object **arr)
-{
-	struct json_object	*v;
-	char			 ename[CFG_NAME_MAX + 16];
-	size_t			 i, n;
-	int			 rc;
-
-	*arr = NULL;
-	if (!cfg_lookup(obj, key, &v))
-		return 0;
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return cfg_err(c, name, "expected an array of %s", what);
-	n = json_object_array_length(v);
-	if (n == 0)
-		return cfg_err(c, name, "must name at least one of %s", what);
-	if (n > max)
-		return cfg_err(c, name, "more than %zu entries", max);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		if ((rc = cfg_check_str(c, ename,
-		    json_object_array_get_idx(v, i))) != 0)
-			return rc;
-	}
-	*arr = v;
-	return 0;
-}
-
 /* auth_methods: default ["certificate"]. */
 static int
 cfg_parse_auth(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
     struct mca_profile *p)
 {
-	struct json_object	*arr;
-	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
-	char			 show[CFG_SHOW_MAX + 8];
-	const char		*s;
-	size_t			 i, j, n;
-	int			 rc;
+	char	 name[CFG_NAME_MAX];
 
 	cfg_name(name, sizeof(name), prefix, "auth_methods");
 	p->auth_methods = MCA_AUTH_CERTIFICATE;
-	if ((rc = cfg_get_strarray(c, blk, name, "auth_methods",
-	    NELEM(cfg_auth), "\"certificate\", \"passcode\", "
-	    "\"remote_user\"", &arr)) != 0 || arr == NULL)
-		return rc;
-	p->auth_methods = 0;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		s = json_object_get_string(json_object_array_get_idx(arr, i));
-		for (j = 0; j < NELEM(cfg_auth); j++)
-			if (strcmp(s, cfg_auth[j].name) == 0)
-				break;
-		if (j == NELEM(cfg_auth))
-			return cfg_err(c, ename, "\"%s\" is not an "
-			    "authentication method (\"certificate\", "
-			    "\"passcode\" or \"remote_user\")",
-			    cfg_show(s, strlen(s), show, sizeof(show)));
-		if (p->auth_methods & cfg_auth[j].bit)
-			return cfg_err(c, ename, "\"%s\" is listed twice", s);
-		p->auth_methods |= cfg_auth[j].bit;
-	}
-	return 0;
+	return cfg_get_names(c, blk, name, "auth_methods", cfg_auth,
+	    NELEM(cfg_auth), 0, "an authentication method (\"certificate\", "
+	    "\"passcode\" or \"remote_user\")", "\"certificate\", "
+	    "\"passcode\", \"remote_user\"", &p->auth_methods);
 }
 
 /* allowed_keys: the exact keys a CSR may carry on this label. */
