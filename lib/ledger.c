@@ -261,27 +261,172 @@ out:
 }
 
 /*
+ * Ledgers made before migrations were recorded by name kept only
+ * user_version: the number of files applied in the order of
+ * SQL_MIGRATIONS as it then stood. That order differed between builds
+ * (0006 was fourth before 0004 came, 0005 was fourth on its own branch),
+ * so past the first three files, common to all, what a ledger has is
+ * read from its schema: the object each later migration makes. Only
+ * migrations that were released without schema_migrations need a line
+ * here.
+ */
+static const char *const mca_ledger_legacy_first[] = {
+	"schema.sql",
+	"0002-passcodes.sql",
+	"0003-sparse-index.sql",
+};
+static const struct {
+	const char	*name;
+	const char	*probe;		/* one row, one count */
+} mca_ledger_legacy[] = {
+	{ "0005-superseded.sql", "SELECT count(*) FROM "
+	    "pragma_table_info('certificates') WHERE name = 'superseded_by'" },
+	{ "0006-failure-budgets.sql", "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name = 'address_failures'" },
+};
+
+/* Records name in schema_migrations. 0, MCA_ERR_DB or MCA_ERR_BUSY. */
+static int
+mca_ledger_record(sqlite3 *db, const char *path, const char *name,
+    struct mca_diag *d)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src, rc = 0;
+
+	if ((src = sqlite3_prepare_v2(db, "INSERT INTO schema_migrations "
+	    "(name) VALUES (?1)", -1, &st, NULL)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK || (src = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = mca_ledger_rc(db, src);
+		mca_diag(d, rc, "%s: schema_migrations: %s", path,
+		    sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * A ledger with user_version cur > 0 and no schema_migrations: the
+ * table, holding the names of the files it has (mca_ledger_legacy).
+ * Refused if they are not cur in number: it has a migration this
+ * program does not know. Inside the migration's transaction.
+ * 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
+ */
+static int
+mca_ledger_legacy_names(sqlite3 *db, const char *path, sqlite3_int64 cur,
+    struct mca_diag *d)
+{
+	sqlite3_int64	 n = 0, found;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = mca_ledger_exec(db, path, "schema_migrations",
+	    mca_sql_migrations_table, d)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(mca_ledger_legacy_first) /
+	    sizeof(mca_ledger_legacy_first[0]) && n < cur; i++, n++)
+		if ((rc = mca_ledger_record(db, path,
+		    mca_ledger_legacy_first[i], d)) != 0)
+			return rc;
+	for (i = 0; i < sizeof(mca_ledger_legacy) /
+	    sizeof(mca_ledger_legacy[0]); i++) {
+		if ((rc = mca_ledger_pragma(db, path,
+		    mca_ledger_legacy[i].probe, NULL, 0, &found, d)) != 0)
+			return rc;
+		if (found == 0)
+			continue;
+		if ((rc = mca_ledger_record(db, path, mca_ledger_legacy[i].name,
+		    d)) != 0)
+			return rc;
+		n++;
+	}
+	if (n != cur)
+		return mca_diag(d, MCA_ERR_DB, "%s: ledger schema version "
+		    "%lld holds migrations this program does not know "
+		    "(newer); refusing to use it", path, (long long)cur);
+	return 0;
+}
+
+/*
+ * Which of mca_sql_migrations[] the ledger has, by the names in
+ * schema_migrations: have[i] is 1 for each. A name this program does not
+ * know is a newer program's migration: refused. 0, MCA_ERR_DB or
+ * MCA_ERR_BUSY with d set.
+ */
+static int
+mca_ledger_applied(sqlite3 *db, const char *path, unsigned char *have,
+    struct mca_diag *d)
+{
+	sqlite3_stmt		*st = NULL;
+	const unsigned char	*t;
+	size_t			 i;
+	int			 src, rc = MCA_ERR_DB;
+
+	memset(have, 0, mca_sql_nmigrations);
+	if ((src = sqlite3_prepare_v2(db, "SELECT name FROM schema_migrations",
+	    -1, &st, NULL)) != SQLITE_OK)
+		goto fail;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((t = sqlite3_column_text(st, 0)) == NULL)
+			t = (const unsigned char *)"";
+		for (i = 0; i < mca_sql_nmigrations; i++)
+			if (strcmp((const char *)t,
+			    mca_sql_migrations[i].name) == 0)
+				break;
+		if (i == mca_sql_nmigrations) {
+			rc = mca_diag(d, MCA_ERR_DB, "%s: the ledger has "
+			    "migration \"%.64s\", newer than this program "
+			    "knows; refusing to use it", path,
+			    (const char *)t);
+			goto out;
+		}
+		have[i] = 1;
+	}
+	if (src != SQLITE_DONE)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	rc = mca_ledger_rc(db, src);
+	mca_diag(d, rc, "%s: schema_migrations: %s", path, sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
  * Brings the schema up to date, one migration per IMMEDIATE transaction:
- * the write lock is taken before user_version is read, so of several
+ * the write lock is taken before anything is read, so of several
  * workers starting at once exactly one applies each migration and the
- * others find it done. 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
+ * others find it done. The ledger's schema_migrations says which it has;
+ * each one it lacks is applied in the order of mca_sql_migrations[],
+ * wherever it stands (sql/embed.sh). user_version counts them.
+ * 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
  */
 static int
 mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 {
 	const struct mca_sql_migration	*m;
+	unsigned char			*have = NULL;
 	char				 set[64];
-	sqlite3_int64			 cur;
+	sqlite3_int64			 cur, table, n;
 	int				 rc, intx = 0;
-	size_t				 max = mca_sql_nmigrations;
+	size_t				 i, max = mca_sql_nmigrations;
 
+	if ((have = calloc(max, 1)) == NULL) {
+		rc = mca_diag(d, MCA_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
 	for (;;) {
 		if ((rc = mca_ledger_exec(db, path, "begin",
 		    "BEGIN IMMEDIATE", d)) != 0)
 			goto out;
 		intx = 1;
 		if ((rc = mca_ledger_pragma(db, path, "PRAGMA user_version",
-		    NULL, 0, &cur, d)) != 0)
+		    NULL, 0, &cur, d)) != 0 ||
+		    (rc = mca_ledger_pragma(db, path, "SELECT count(*) FROM "
+		    "sqlite_schema WHERE type = 'table' AND "
+		    "name = 'schema_migrations'", NULL, 0, &table, d)) != 0)
 			goto out;
 		if (cur < 0) {
 			rc = mca_diag(d, MCA_ERR_DB, "%s: bad schema version "
@@ -295,20 +440,26 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 			    max);
 			goto out;
 		}
-		if ((size_t)cur == max)
-			break;
-		/* Migration n has version n + 1 (sql/embed.sh). */
-		m = &mca_sql_migrations[cur];
-		if (m->version != cur + 1) {
-			rc = mca_diag(d, MCA_ERR_INTERNAL, "%s: migration %s "
-			    "has version %d, expected %lld", path, m->name,
-			    m->version, (long long)cur + 1);
+		/* A new file has no table yet: schema.sql makes it. */
+		if (table == 0 && cur > 0 &&
+		    (rc = mca_ledger_legacy_names(db, path, cur, d)) != 0)
 			goto out;
-		}
+		if (table == 0 && cur == 0)
+			memset(have, 0, max);
+		else if ((rc = mca_ledger_applied(db, path, have, d)) != 0)
+			goto out;
+		for (i = 0; i < max && have[i]; i++)
+			continue;
+		if (i == max)
+			break;
+		m = &mca_sql_migrations[i];
 		if ((rc = mca_ledger_exec(db, path, m->name, m->sql, d)) != 0)
 			goto out;
-		(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
-		    m->version);
+		if ((rc = mca_ledger_pragma(db, path, "SELECT count(*) FROM "
+		    "schema_migrations", NULL, 0, &n, d)) != 0)
+			goto out;
+		(void)snprintf(set, sizeof(set), "PRAGMA user_version = %lld",
+		    (long long)n);
 		if ((rc = mca_ledger_exec(db, path, set, set, d)) != 0)
 			goto out;
 		if ((rc = mca_ledger_exec(db, path, "commit", "COMMIT",
@@ -316,7 +467,10 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 			goto out;
 		intx = 0;
 	}
-	/* Up to date: nothing was written, release the lock. */
+	/*
+	 * Up to date. A ledger whose version was only a number now has its
+	 * names; else nothing was written. Either way, release the lock.
+	 */
 	if ((rc = mca_ledger_exec(db, path, "commit", "COMMIT", d)) != 0)
 		goto out;
 	intx = 0;
@@ -324,6 +478,7 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 out:
 	if (intx)
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	free(have);
 	return rc;
 }
 

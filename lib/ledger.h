@@ -10,7 +10,12 @@
 
 #include "err.h"
 
-/* The compiled-in schema (sql/schema.sql = version 1, then migrations). */
+/*
+ * The compiled-in schema (sql/schema.sql = version 1, then migrations,
+ * in Makefile.am's order). Each migration's SQL records its name in the
+ * table schema_migrations, which mca_sql_migrations_table creates; a
+ * ledger's user_version is the number of migrations it has.
+ */
 struct mca_sql_migration {
 	int		 version;
 	const char	*name;
@@ -18,6 +23,7 @@ struct mca_sql_migration {
 };
 extern const struct mca_sql_migration mca_sql_migrations[];
 extern const size_t mca_sql_nmigrations;
+extern const char mca_sql_migrations_table[];
 
 #define MCA_LEDGER_BUSY_MS	5000
 

@@ -285,6 +285,140 @@ START_TEST(test_newer_refused)
 }
 END_TEST
 
+/*
+ * Ledgers made by earlier builds, each migrated to the whole list by
+ * name. A legacy ledger (no schema_migrations, user_version only) came
+ * from a build whose list had other files in 4th place; a newer one
+ * lacks a file that was added between two others later (as 0004 was).
+ */
+static const struct {
+	const char	*files;		/* applied, in this order */
+	int		 legacy;	/* schema_migrations dropped */
+	int		 version;	/* user_version set */
+	const char	*err;		/* NULL: migrates */
+} histories[] = {
+	{ "schema.sql", 1, 1, NULL },
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql", 1, 3, NULL },
+	/* main before 0005: 0006 was version 4 */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0006-failure-budgets.sql", 1, 4, NULL },
+	/* the SAN-policy branch: 0005 was version 4 */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0005-superseded.sql", 1, 4, NULL },
+	/* a file added later, between two a ledger has */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0006-failure-budgets.sql", 0, 4, NULL },
+	{ "schema.sql 0002-passcodes.sql 0006-failure-budgets.sql", 0, 3,
+	    NULL },
+	/* a version that says more than its schema holds: unknown files */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0006-failure-budgets.sql", 1, 5, "does not know" },
+	/* main with 0004 as version 4, which this build lacks */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql", 1, 4,
+	    "does not know" },
+};
+
+/* The SQL of the embedded migration named name. */
+static const char *
+migration_sql(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < mca_sql_nmigrations; i++)
+		if (strlen(mca_sql_migrations[i].name) == len &&
+		    strncmp(mca_sql_migrations[i].name, name, len) == 0)
+			return mca_sql_migrations[i].sql;
+	ck_abort_msg("no migration %.*s", (int)len, name);
+	return NULL;
+}
+
+START_TEST(test_history)
+{
+	struct mca_ledger	*l = (struct mca_ledger *)&l;
+	struct mca_diag		 d;
+	sqlite3			*db;
+	const char		*f, *e;
+	char			 q[64];
+	int			 v = -1, rc;
+
+	db = db_open();
+	db_exec(db, "BEGIN");
+	for (f = histories[_i].files; *f != '\0'; f = e + (*e == ' ')) {
+		e = f + strcspn(f, " ");
+		db_exec(db, migration_sql(f, (size_t)(e - f)));
+	}
+	if (histories[_i].legacy)
+		db_exec(db, "DROP TABLE schema_migrations");
+	(void)snprintf(q, sizeof(q), "PRAGMA user_version = %d",
+	    histories[_i].version);
+	db_exec(db, q);
+	db_exec(db, "COMMIT");
+	db_exec(db, "INSERT INTO certificates (serial, subject, issuer, "
+	    "not_before, not_after, label, operation, sha1, sha256, "
+	    "key_origin, pem) VALUES ('0E', 'CN=old', '" ISSUER "', "
+	    "'2024-01-01T00:00:00Z', '2030-01-01T00:00:00Z', 'devices', "
+	    "'enroll', '" SHA1 "', '" SHA256 "', 'client', 'pem')");
+	sqlite3_close(db);
+
+	rc = mca_ledger_open(path, 1, &l, &d);
+	if (histories[_i].err != NULL) {
+		ck_assert_int_eq(rc, MCA_ERR_DB);
+		ck_assert_ptr_null(l);
+		ck_assert_msg(strstr(d.msg, histories[_i].err) != NULL,
+		    "message: %s", d.msg);
+		/* Refused means untouched. */
+		db = db_open();
+		ck_assert_int_eq(db_int(db, "PRAGMA user_version"),
+		    histories[_i].version);
+		ck_assert_int_eq(db_int(db, "SELECT count(*) FROM "
+		    "sqlite_schema WHERE name = 'schema_migrations'"),
+		    !histories[_i].legacy);
+		sqlite3_close(db);
+		return;
+	}
+	ck_assert_msg(rc == 0, "open: %s", d.msg);
+	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+	ck_assert_int_eq(v, (int)mca_sql_nmigrations);
+	mca_ledger_close(l);
+
+	/* Every file once, what each made there, the row kept. */
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM schema_migrations"),
+	    (sqlite3_int64)mca_sql_nmigrations);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM "
+	    "pragma_table_info('certificates') WHERE name = 'superseded_by'"),
+	    1);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name IN ('passcodes', 'address_failures', "
+	    "'certificates_replaces_serial')"), 3);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM expiring_soon "
+	    "WHERE serial = '0E'"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates"), 1);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* A migration this build does not know: a newer build's ledger. */
+START_TEST(test_unknown_migration)
+{
+	struct mca_ledger	*l;
+	struct mca_diag		 d;
+	sqlite3			*db;
+
+	l = ledger_open(1);
+	mca_ledger_close(l);
+	db = db_open();
+	db_exec(db, "INSERT INTO schema_migrations (name) "
+	    "VALUES ('9999-future.sql')");
+	sqlite3_close(db);
+	l = (struct mca_ledger *)&l;
+	ck_assert_int_eq(mca_ledger_open(path, 1, &l, &d), MCA_ERR_DB);
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(d.msg, "9999-future.sql") != NULL &&
+	    strstr(d.msg, "newer") != NULL, "message: %s", d.msg);
+}
+END_TEST
+
 START_TEST(test_open_bad)
 {
 	struct mca_ledger	*l = NULL;
@@ -1773,6 +1907,9 @@ ledger_suite(void)
 	tcase_add_test(tc, test_create);
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_newer_refused);
+	tcase_add_loop_test(tc, test_history, 0,
+	    sizeof(histories) / sizeof(histories[0]));
+	tcase_add_test(tc, test_unknown_migration);
 	tcase_add_test(tc, test_open_bad);
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_wal);

@@ -1,6 +1,7 @@
--- microca issuance ledger: superseded renewals (file 0005; 0004 is the
--- refusal counts of another change, and sql/embed.sh numbers the
--- migrations by their place in Makefile.am's SQL_MIGRATIONS).
+-- microca issuance ledger: superseded renewals (file 0005). A ledger
+-- records the migrations it has by name (sql/embed.sh), so this one is
+-- applied whichever of the others a ledger already has: it depends only
+-- on schema.sql.
 --
 -- A certificate renewed once is done with: a second /simplereenroll
 -- with it is refused (lib/ledger.c, mca_ledger_insert_renewal), except
