@@ -232,6 +232,7 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 	struct made_key		 key;
 	struct row_text		 t;
 	struct mca_ledger_cert	 row;
+	struct mca_ledger_found	 prior;
 	struct mca_issue_in	 in;
 	struct mca_diag		 d;
 	const char		*ctype;
@@ -240,6 +241,7 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 	char			 mctype[sizeof(resp->ctype_buf)];
 	X509_REQ		*csr = NULL;
 	X509			*x = NULL;
+	GENERAL_NAMES		*san = NULL;
 	int			 rc, tries;
 
 	memset(&t, 0, sizeof(t));
@@ -261,19 +263,37 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		goto out;
 	}
 	/*
+	 * RFC 7030 3.3.2: a certificate this CA issued authenticates its
+	 * holder, who may ask for its own identity again; only a
+	 * registration authority (ra_subject_patterns) enrolls others.
+	 * Bootstrap certificates, passcodes and logins are not bound to an
+	 * identity here: the label's rules below judge what they ask for.
+	 */
+	if (kind != MCA_ENROLL_RENEW && req->authn == MCA_AUTHN_CERTIFICATE &&
+	    req->client.ours && !req->ra &&
+	    (rc = mca_csr_check_own_identity(csr, req->client.cert,
+	    &d)) != 0) {
+		(void)mca_resp_error(resp, rc == MCA_ERR_POLICY ? 403 : 400,
+		    "%s", d.msg[0] ? d.msg : "CSR refused");
+		goto out;
+	}
+	/*
 	 * RFC 7030 4.4.1: for /serverkeygen "the server MUST ignore the
 	 * public key values and signature in the CSR"; they are there only
 	 * so that clients can reuse their CSR code (RFC 8951 leaves 4.4.1
 	 * as it is). So neither the label's key rule nor proof of
 	 * possession applies: the certificate carries our key, never the
 	 * CSR's, and the client is known by its TLS certificate.
-	 * subject_patterns judge every subject taken from a CSR; a renewal
-	 * keeps the subject it has (RFC 7030 4.2.2).
+	 * subject_patterns and san_policy judge every identity taken from
+	 * a CSR; a renewal keeps the identity it has (RFC 7030 4.2.2).
 	 */
 	if ((kind != MCA_ENROLL_KEYGEN &&
 	    (rc = mca_csr_check(csr, req->profile, &d)) != 0) ||
-	    (kind != MCA_ENROLL_RENEW && (rc = mca_csr_check_subject(
-	    X509_REQ_get_subject_name(csr), req->profile, &d)) != 0)) {
+	    (kind != MCA_ENROLL_RENEW && ((rc = mca_csr_check_subject(
+	    X509_REQ_get_subject_name(csr), req->profile, &d)) != 0 ||
+	    (rc = mca_csr_san(csr, &san, &d)) != 0 ||
+	    (rc = mca_csr_check_san(X509_REQ_get_subject_name(csr), san,
+	    req->profile, &d)) != 0))) {
 		(void)mca_resp_error(resp, 400, "%s", d.msg[0] ? d.msg :
 		    "CSR refused");
 		goto out;
@@ -344,8 +364,16 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 			    "answer");
 			goto out;
 		}
-		/* The row commits before the client sees a certificate. */
-		rc = mca_ledger_insert_cert(srv->ledger, &row);
+		/*
+		 * The row commits before the client sees a certificate. A
+		 * renewal is judged again under the ledger's write lock, so
+		 * that of two racing with one certificate the rule holds.
+		 */
+		if (kind == MCA_ENROLL_RENEW)
+			rc = mca_ledger_insert_renewal(srv->ledger, &row,
+			    req->profile->reenroll_grace, &prior);
+		else
+			rc = mca_ledger_insert_cert(srv->ledger, &row);
 		if (rc != MCA_ERR_EXISTS || tries + 1 >= SERIAL_TRIES)
 			break;
 		mca_log_warn("serial %s already in the ledger; drawing "
@@ -362,6 +390,17 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		(void)mca_resp_error(resp, 503, "the ledger is busy; retry "
 		    "later");
 		(void)mca_resp_header(resp, "Retry-After", "5");
+		goto out;
+	}
+	if (kind == MCA_ENROLL_RENEW && rc == MCA_ERR_POLICY) {
+		/* Renewed by a request served meanwhile. */
+		mca_renew_refused(req, &prior, resp);
+		goto out;
+	}
+	if (kind == MCA_ENROLL_RENEW && rc == MCA_ERR_NOTFOUND) {
+		(void)mca_resp_error(resp, 403, "the client certificate "
+		    "(serial %s) is not in this CA's ledger",
+		    req->client.serial);
 		goto out;
 	}
 	if (rc == MCA_ERR_AUTH) {
@@ -417,5 +456,6 @@ out:
 	made_key_free(&key);
 	mca_buf_free(&body);
 	X509_free(x);
+	GENERAL_NAMES_free(san);
 	X509_REQ_free(csr);
 }

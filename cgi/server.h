@@ -75,6 +75,11 @@ struct mca_request {
 	char		 issued_serial[MCA_HEX_MAX]; /* on success */
 	/* basicauth.c: passcodes and REMOTE_USER */
 	enum mca_authn	 authn;		/* set once authorised */
+	/*
+	 * simpleenroll.c: the client certificate is ours and matches the
+	 * label's ra_subject_patterns: it may enroll any subject.
+	 */
+	int		 ra;
 	/* the passcode used, or tried */
 	char		 passcode_id[MCA_PASSCODE_ID_LEN + 1];
 	char		 remote_user[MCA_BASIC_FIELD_MAX + 1];
@@ -121,6 +126,13 @@ int	 mca_auth_challenge(const struct mca_request *req,
  */
 int	 mca_authz_enroll(struct mca_server *srv, struct mca_request *req,
 	    struct mca_resp *resp);
+
+/*
+ * simplereenroll.c: the 403 for a certificate of ours that was renewed
+ * or superseded (f is what the ledger knows of it), on req's label.
+ */
+void	 mca_renew_refused(const struct mca_request *req,
+	    const struct mca_ledger_found *f, struct mca_resp *resp);
 
 /* One file per operation. */
 void	 mca_op_cacerts(struct mca_server *, struct mca_request *,

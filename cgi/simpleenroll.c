@@ -2,14 +2,18 @@
  * RFC 7030 4.2.1: /simpleenroll. A bootstrap certificate (mtls_ca_cert,
  * or the label's own) may enroll on any label; a certificate this CA
  * issued may enroll again on the label it was issued for (RFC 7030 3.3.2
- * allows a previously issued certificate to authenticate). Labels may
- * also take passcodes or the web server's login (auth_methods).
+ * allows a previously issued certificate to authenticate), for its own
+ * identity only (enroll.c) unless the label's ra_subject_patterns make
+ * it a registration authority; a certificate that was renewed enrolls
+ * no more. Labels may also take passcodes or the web server's login
+ * (auth_methods).
  */
 #include "config.h"
 
 #include <string.h>
 
 #include "request.h"
+#include "csr.h"
 #include "server.h"
 
 /* auth_methods "certificate": a bootstrap certificate, or one of ours. */
@@ -33,6 +37,18 @@ authz_certificate(struct mca_server *srv, struct mca_request *req,
 		    req->profile->name);
 		return MCA_ERR_AUTH;
 	}
+	/* Replaced: a copy of it must not keep working (simplereenroll.c). */
+	if (c->ours && (c->found.replaced_by[0] != '\0' ||
+	    c->found.superseded_by[0] != '\0')) {
+		(void)mca_resp_error(resp, 403, "the client certificate "
+		    "(serial %s) was replaced by serial %s: it enrolls no "
+		    "more", c->serial, c->found.superseded_by[0] != '\0' ?
+		    c->found.superseded_by : c->found.replaced_by);
+		return MCA_ERR_AUTH;
+	}
+	/* RFC 7030 3.3.2: an RA may enroll for others; a device may not. */
+	req->ra = c->ours && mca_csr_is_ra(X509_get_subject_name(c->cert),
+	    req->profile);
 	req->authn = MCA_AUTHN_CERTIFICATE;
 	return 0;
 }

@@ -115,6 +115,10 @@ static const struct cfg_key cfg_top[] = {
 	CFG_KEY("refusals_per_minute_max", CFG_T_INT,
 	    TOP(refusals_per_minute_max), .lo = 0, .hi = 1000000,
 	    .def = CFG_DEF_REFUSAL_RATE),
+	/* the labels' default: read before them whatever the file order */
+	CFG_KEY("reenroll_grace_seconds", CFG_T_INT, TOP(reenroll_grace),
+	    .lo = 0, .hi = MCA_REENROLL_GRACE_MAX,
+	    .def = MCA_REENROLL_GRACE_DEF),
 };
 
 static int	cfg_top_check(struct cfg_ctx *, const char *, void *);
@@ -316,6 +320,75 @@ cfg_get_int(struct cfg_ctx *c, struct json_object *obj, const char *name,
 		return cfg_err(c, name, "expected an integer from %lld to %lld",
 		    lo, hi);
 	*out = n;
+	return 0;
+}
+
+/*
+ * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
+ * when absent. 0 or MCA_ERR_CONFIG.
+ */
+int
+cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
+    const char *name, const char *key, size_t max, const char *what,
+    struct json_object **arr)
+{
+	struct json_object	*v;
+	char			 ename[CFG_NAME_MAX + 16];
+	size_t			 i, n;
+	int			 rc;
+
+	*arr = NULL;
+	if (!cfg_lookup(obj, key, &v))
+		return 0;
+	if (v == NULL || !json_object_is_type(v, json_type_array))
+		return cfg_err(c, name, "expected an array of %s", what);
+	n = json_object_array_length(v);
+	if (n == 0)
+		return cfg_err(c, name, "must name at least one of %s", what);
+	if (n > max)
+		return cfg_err(c, name, "more than %zu entries", max);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
+		if ((rc = cfg_check_str(c, ename,
+		    json_object_array_get_idx(v, i))) != 0)
+			return rc;
+	}
+	*arr = v;
+	return 0;
+}
+
+/* obj.key as names out of names[], into *bits. 0 or MCA_ERR_CONFIG. */
+int
+cfg_get_names(struct cfg_ctx *c, struct json_object *obj, const char *name,
+    const char *key, const char *const *names, size_t nnames, int fold,
+    const char *kind, const char *what, unsigned *bits)
+{
+	struct json_object	*arr;
+	char			 ename[CFG_NAME_MAX + CFG_SHOW_MAX + 32];
+	char			 show[CFG_SHOW_MAX + 8];
+	const char		*s;
+	size_t			 i, j, n;
+	int			 rc;
+
+	if ((rc = cfg_get_strarray(c, obj, name, key, nnames, what,
+	    &arr)) != 0 || arr == NULL)
+		return rc;
+	*bits = 0;
+	n = json_object_array_length(arr);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
+		s = json_object_get_string(json_object_array_get_idx(arr, i));
+		for (j = 0; j < nnames; j++)
+			if ((fold ? strcasecmp(s, names[j]) :
+			    strcmp(s, names[j])) == 0)
+				break;
+		if (j == nnames)
+			return cfg_err(c, ename, "\"%s\" is not %s",
+			    cfg_show(s, strlen(s), show, sizeof(show)), kind);
+		if (*bits & (1u << j))
+			return cfg_err(c, ename, "\"%s\" is listed twice", s);
+		*bits |= 1u << j;
+	}
 	return 0;
 }
 

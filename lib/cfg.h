@@ -58,6 +58,36 @@ struct mca_subject_rule {
 	regex_t		 re;		/* REG_EXTENDED | REG_NOSUB */
 };
 
+/*
+ * subjectAltName types a label may allow (san_policy.allowed_types):
+ * the names lib/issue.c copies. Any other type is always refused.
+ */
+enum mca_san_type {
+	MCA_SAN_DNS,
+	MCA_SAN_IP,
+	MCA_SAN_URI,
+	MCA_SAN_EMAIL,
+	MCA_SAN_MAX
+};
+
+#define MCA_SAN_MAX_NAMES	1024	/* san_policy.max_names bound */
+#define MCA_SAN_DEF_NAMES	16	/* its default */
+#define MCA_REENROLL_GRACE_MAX	86400	/* reenroll_grace_seconds bound */
+#define MCA_REENROLL_GRACE_DEF	300	/* its default */
+
+/*
+ * san_policy (microca addition): which names a CSR's subjectAltName may
+ * hold on a label. Without the key: DNS and IP, at most 16, no wildcard.
+ */
+struct mca_san_policy {
+	unsigned	 types;		/* 1 << enum mca_san_type */
+	regex_t		 re[MCA_SAN_MAX];	/* a pattern per type */
+	char		*pattern[MCA_SAN_MAX];	/* as configured, or NULL */
+	int		 allow_wildcard;	/* "*.example.com" DNS names */
+	int		 max_names;	/* 1..MCA_SAN_MAX_NAMES */
+	int		 dns_equals_cn;	/* each DNS name is a CN of the subject */
+};
+
 /* One end_certificate_config_<N> block: an EST label's profile. */
 struct mca_profile {
 	char		*name;		/* end_point_name: the EST label */
@@ -90,6 +120,18 @@ struct mca_profile {
 	size_t		 nallowed_keys;
 	struct mca_subject_rule *subject_rules;	/* subject_patterns */
 	size_t		 nsubject_rules;
+	/* subject_unlisted "refuse": attributes not in subject_patterns */
+	int		 subject_unlisted_refuse;
+	struct mca_san_policy san;	/* san_policy, or its default */
+	/*
+	 * ra_subject_patterns: certificates of ours whose subject matches
+	 * may enroll any subject (an RA, RFC 7030 3.3.2); others only their
+	 * own. None: no certificate of ours is an RA.
+	 */
+	struct mca_subject_rule *ra_rules;
+	size_t		 nra_rules;
+	/* reenroll_grace_seconds: the label's, else the top-level one */
+	int		 reenroll_grace;
 };
 
 /*
@@ -207,6 +249,7 @@ struct mca_cfg {
 	int		 passcode_failure_window;
 	int		 refusals_keep_days;	/* default 30 */
 	int		 refusals_per_minute_max; /* default 600; 0: counts only */
+	int		 reenroll_grace; /* reenroll_grace_seconds, default 300 */
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#include <regex.h>
+
 #include <json-c/json.h>
 
 #include "cfg.h"
@@ -17,6 +19,7 @@
 #define CFG_WARN_MAX		64	/* kept warnings, the last one "more" */
 #define CFG_SHOW_MAX		64	/* file text quoted in messages */
 #define CFG_NAME_MAX		128	/* a dotted key name */
+#define CFG_PATTERN_MAX		1024	/* a regex, in bytes */
 #define CFG_PREFIX		"end_certificate_config_"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -83,6 +86,26 @@ int	 cfg_get_bool(struct cfg_ctx *c, struct json_object *obj,
 int	 cfg_get_int(struct cfg_ctx *c, struct json_object *obj,
 	    const char *name, const char *key, long long lo, long long hi,
 	    long long *out, int *present);
+
+/*
+ * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
+ * when absent; what names the strings for messages. 0 or MCA_ERR_CONFIG.
+ */
+int	 cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
+	    const char *name, const char *key, size_t max, const char *what,
+	    struct json_object **arr);
+
+/*
+ * obj.key as an array of distinct names out of names[0..nnames) (at most
+ * 32), in any case if fold: *bits gets 1 << i for names[i], and is left
+ * alone when the key is absent. kind says what a name is, with the
+ * choices ("an authentication method (...)"); what lists them for
+ * cfg_get_strarray(). 0 or MCA_ERR_CONFIG.
+ */
+int	 cfg_get_names(struct cfg_ctx *c, struct json_object *obj,
+	    const char *name, const char *key, const char *const *names,
+	    size_t nnames, int fold, const char *kind, const char *what,
+	    unsigned *bits);
 
 /*
  * A key type as the seed spells it: "RSA" or "ECC" (also "EC"), in any
@@ -198,5 +221,40 @@ int	 cfg_profiles_build(struct cfg_ctx *c, const struct cfg_ent *ents,
 
 /* Frees what a profile holds (not p itself). */
 void	 cfg_profile_free(struct mca_profile *p);
+
+/*
+ * Compiles the string v, named name, as a POSIX extended regex into re
+ * (REG_EXTENDED | REG_NOSUB) after the cost guard; warns if it is not
+ * anchored at both ends. *pattern is a copy of the text once re is
+ * compiled, else NULL (re is then not to be freed).
+ * 0, MCA_ERR_CONFIG or MCA_ERR_NOMEM.
+ */
+int	 cfg_compile_pattern(struct cfg_ctx *c, const char *name,
+	    struct json_object *v, regex_t *re, char **pattern);
+
+/*
+ * An attribute -> regex object at blk.key (subject_patterns,
+ * ra_subject_patterns) into *rules, *nrules.
+ * 0, MCA_ERR_CONFIG or MCA_ERR_NOMEM.
+ */
+int	 cfg_parse_rules(struct cfg_ctx *c, const char *prefix,
+	    struct json_object *blk, const char *key,
+	    struct mca_subject_rule **rules, size_t *nrules);
+
+/* Frees rules[0..nrules) and rules. */
+void	 cfg_rules_free(struct mca_subject_rule *rules, size_t nrules);
+
+/* lib/cfg_policy.c */
+
+/*
+ * A label's identity rules, after subject_patterns: subject_unlisted,
+ * san_policy, ra_subject_patterns and reenroll_grace_seconds (whose
+ * default is c->cfg->reenroll_grace). 0, MCA_ERR_CONFIG or MCA_ERR_NOMEM.
+ */
+int	 cfg_parse_identity(struct cfg_ctx *c, const char *prefix,
+	    struct json_object *blk, struct mca_profile *p);
+
+/* Frees what cfg_parse_identity() put into p. */
+void	 cfg_identity_free(struct mca_profile *p);
 
 #endif

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,16 +46,16 @@ static const char *const cfg_profile_keys[] = {
 	"mtls_ca_cert",
 	"allowed_keys",
 	"subject_patterns",
+	/* lib/cfg_policy.c */
+	"subject_unlisted",
+	"san_policy",
+	"ra_subject_patterns",
+	"reenroll_grace_seconds",
 };
 
-/* auth_methods names. */
-static const struct {
-	const char	*name;
-	unsigned	 bit;
-} cfg_auth[] = {
-	{ "certificate", MCA_AUTH_CERTIFICATE },
-	{ "passcode", MCA_AUTH_PASSCODE },
-	{ "remote_user", MCA_AUTH_REMOTE_USER },
+/* auth_methods names, by bit: MCA_AUTH_CERTIFICATE is 1 << 0, ... */
+static const char *const cfg_auth[] = {
+	"certificate", "passcode", "remote_user",
 };
 
 
@@ -68,7 +69,6 @@ static const int cfg_subject_nids[] = {
 	NID_postalCode, NID_name, NID_dnQualifier, NID_generationQualifier,
 	NID_organizationIdentifier,
 };
-#define CFG_PATTERN_MAX	1024	/* a subject_patterns regex, in bytes */
 
 static const struct {
 	const char	*name;
@@ -360,76 +360,19 @@ out:
 	return rc;
 }
 
-/*
- * Checks that obj.key is an array of 1..max strings; *arr is it, or NULL
- * when absent. 0 or MCA_ERR_CONFIG.
- */
-static int
-cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
-    const char *name, const char *key, size_t max, const char *what,
-    struct json_object **arr)
-{
-	struct json_object	*v;
-	char			 ename[CFG_NAME_MAX + 16];
-	size_t			 i, n;
-	int			 rc;
-
-	*arr = NULL;
-	if (!cfg_lookup(obj, key, &v))
-		return 0;
-	if (v == NULL || !json_object_is_type(v, json_type_array))
-		return cfg_err(c, name, "expected an array of %s", what);
-	n = json_object_array_length(v);
-	if (n == 0)
-		return cfg_err(c, name, "must name at least one of %s", what);
-	if (n > max)
-		return cfg_err(c, name, "more than %zu entries", max);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		if ((rc = cfg_check_str(c, ename,
-		    json_object_array_get_idx(v, i))) != 0)
-			return rc;
-	}
-	*arr = v;
-	return 0;
-}
-
 /* auth_methods: default ["certificate"]. */
 static int
 cfg_parse_auth(struct cfg_ctx *c, const char *prefix, struct json_object *blk,
     struct mca_profile *p)
 {
-	struct json_object	*arr;
-	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 16];
-	char			 show[CFG_SHOW_MAX + 8];
-	const char		*s;
-	size_t			 i, j, n;
-	int			 rc;
+	char	 name[CFG_NAME_MAX];
 
 	cfg_name(name, sizeof(name), prefix, "auth_methods");
 	p->auth_methods = MCA_AUTH_CERTIFICATE;
-	if ((rc = cfg_get_strarray(c, blk, name, "auth_methods",
-	    NELEM(cfg_auth), "\"certificate\", \"passcode\", "
-	    "\"remote_user\"", &arr)) != 0 || arr == NULL)
-		return rc;
-	p->auth_methods = 0;
-	n = json_object_array_length(arr);
-	for (i = 0; i < n; i++) {
-		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
-		s = json_object_get_string(json_object_array_get_idx(arr, i));
-		for (j = 0; j < NELEM(cfg_auth); j++)
-			if (strcmp(s, cfg_auth[j].name) == 0)
-				break;
-		if (j == NELEM(cfg_auth))
-			return cfg_err(c, ename, "\"%s\" is not an "
-			    "authentication method (\"certificate\", "
-			    "\"passcode\" or \"remote_user\")",
-			    cfg_show(s, strlen(s), show, sizeof(show)));
-		if (p->auth_methods & cfg_auth[j].bit)
-			return cfg_err(c, ename, "\"%s\" is listed twice", s);
-		p->auth_methods |= cfg_auth[j].bit;
-	}
-	return 0;
+	return cfg_get_names(c, blk, name, "auth_methods", cfg_auth,
+	    NELEM(cfg_auth), 0, "an authentication method (\"certificate\", "
+	    "\"passcode\" or \"remote_user\")", "\"certificate\", "
+	    "\"passcode\", \"remote_user\"", &p->auth_methods);
 }
 
 /* allowed_keys: the exact keys a CSR may carry on this label. */
@@ -635,23 +578,61 @@ cfg_regex_cost(const char *s)
 	return NULL;
 }
 
-/* subject_patterns: attribute -> POSIX extended regex. */
-static int
-cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
-    struct json_object *blk, struct mca_profile *p)
+int
+cfg_compile_pattern(struct cfg_ctx *c, const char *name,
+    struct json_object *v, regex_t *re, char **pattern)
+{
+	char		 show[CFG_SHOW_MAX + 8], err[128];
+	const char	*s, *why;
+	size_t		 len;
+	int		 rc, ec;
+
+	*pattern = NULL;
+	if ((rc = cfg_check_str(c, name, v)) != 0)
+		return rc;
+	s = json_object_get_string(v);
+	len = strlen(s);
+	if (len > CFG_PATTERN_MAX)
+		return cfg_err(c, name, "longer than %d bytes",
+		    CFG_PATTERN_MAX);
+	if ((why = cfg_regex_cost(s)) != NULL)
+		return cfg_err(c, name, "\"%s\" is refused: %s",
+		    cfg_show(s, len, show, sizeof(show)), why);
+	if ((ec = regcomp(re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
+		(void)regerror(ec, re, err, sizeof(err));
+		return cfg_err(c, name, "\"%s\" is not a POSIX "
+		    "extended regular expression: %s",
+		    cfg_show(s, len, show, sizeof(show)), err);
+	}
+	if ((*pattern = strdup(s)) == NULL) {
+		regfree(re);
+		return MCA_ERR_NOMEM;
+	}
+	/* Anchors are the operator's choice; say when they are off. */
+	if (s[0] != '^' || s[len - 1] != '$')
+		return cfg_warn(c, "%s: not anchored with ^ and $: it "
+		    "matches anywhere in the value", name);
+	return 0;
+}
+
+/* subject_patterns, ra_subject_patterns: attribute -> POSIX ERE. */
+int
+cfg_parse_rules(struct cfg_ctx *c, const char *prefix,
+    struct json_object *blk, const char *key,
+    struct mca_subject_rule **rules, size_t *nrules)
 {
 	struct json_object_iterator	 it, end;
 	struct json_object		*obj, *v;
 	struct mca_subject_rule		*r;
 	char				 name[CFG_NAME_MAX];
 	char				 ename[CFG_NAME_MAX + CFG_SHOW_MAX + 8];
-	char				 show[CFG_SHOW_MAX + 8], err[128];
-	const char			*k, *re, *why;
+	char				 show[CFG_SHOW_MAX + 8];
+	const char			*k;
 	size_t				 i, n;
-	int				 rc, nid, ec;
+	int				 rc, nid;
 
-	cfg_name(name, sizeof(name), prefix, "subject_patterns");
-	if (!cfg_lookup(blk, "subject_patterns", &obj))
+	cfg_name(name, sizeof(name), prefix, key);
+	if (!cfg_lookup(blk, key, &obj))
 		return 0;
 	if (obj == NULL || !json_object_is_type(obj, json_type_object))
 		return cfg_err(c, name, "expected an object of attribute: "
@@ -662,7 +643,7 @@ cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
 		    MCA_CFG_MAX_SUBJECT);
 	if (n == 0)
 		return 0;
-	if ((p->subject_rules = calloc(n, sizeof(*p->subject_rules))) == NULL)
+	if ((*rules = calloc(n, sizeof(**rules))) == NULL)
 		return MCA_ERR_NOMEM;
 	it = json_object_iter_begin(obj);
 	end = json_object_iter_end(obj);
@@ -675,50 +656,44 @@ cfg_parse_subject(struct cfg_ctx *c, const char *prefix,
 			return cfg_err(c, ename, "not a subject attribute "
 			    "(CN, O, OU, C, L, ST, serialNumber, "
 			    "emailAddress, DC, UID, ...)");
-		for (i = 0; i < p->nsubject_rules; i++)
-			if (p->subject_rules[i].nid == nid)
+		for (i = 0; i < *nrules; i++)
+			if ((*rules)[i].nid == nid)
 				return cfg_err(c, ename, "same attribute as "
-				    "\"%s\"", p->subject_rules[i].attr);
-		if ((rc = cfg_check_str(c, ename, v)) != 0)
-			return rc;
-		re = json_object_get_string(v);
-		if (strlen(re) > CFG_PATTERN_MAX)
-			return cfg_err(c, ename, "longer than %d bytes",
-			    CFG_PATTERN_MAX);
-		if ((why = cfg_regex_cost(re)) != NULL)
-			return cfg_err(c, ename, "\"%s\" is refused: %s",
-			    cfg_show(re, strlen(re), show, sizeof(show)), why);
-		r = &p->subject_rules[p->nsubject_rules];
-		r->nid = nid;
-		if ((r->attr = strdup(k)) == NULL ||
-		    (r->pattern = strdup(re)) == NULL) {
+				    "\"%s\"", (*rules)[i].attr);
+		r = &(*rules)[*nrules];
+		if ((r->attr = strdup(k)) == NULL)
+			return MCA_ERR_NOMEM;
+		if ((rc = cfg_compile_pattern(c, ename, v, &r->re,
+		    &r->pattern)) != 0 && r->pattern == NULL) {
 			free(r->attr);
 			r->attr = NULL;
-			return MCA_ERR_NOMEM;
+			return rc;
 		}
-		if ((ec = regcomp(&r->re, re, REG_EXTENDED | REG_NOSUB)) !=
-		    0) {
-			(void)regerror(ec, &r->re, err, sizeof(err));
-			free(r->attr);
-			free(r->pattern);
-			r->attr = r->pattern = NULL;
-			return cfg_err(c, ename, "\"%s\" is not a POSIX "
-			    "extended regular expression: %s",
-			    cfg_show(re, strlen(re), show, sizeof(show)), err);
-		}
-		p->nsubject_rules++;
-		/* Anchors are the operator's choice; say when they are off. */
-		if ((re[0] != '^' || re[strlen(re) - 1] != '$') &&
-		    (rc = cfg_warn(c, "%s: not anchored with ^ and $: it "
-		    "matches anywhere in the value", ename)) != 0)
+		r->nid = nid;
+		(*nrules)++;
+		if (rc != 0)
 			return rc;
 	}
 	return 0;
 }
 
+void
+cfg_rules_free(struct mca_subject_rule *rules, size_t nrules)
+{
+	size_t	 i;
+
+	for (i = 0; i < nrules; i++) {
+		regfree(&rules[i].re);
+		free(rules[i].attr);
+		free(rules[i].pattern);
+	}
+	free(rules);
+}
+
 /*
  * The policy keys of a label (microca additions): auth_methods,
- * mtls_ca_cert, allowed_keys, subject_patterns.
+ * mtls_ca_cert, allowed_keys, subject_patterns, then those of
+ * lib/cfg_policy.c.
  */
 static int
 cfg_parse_policy(struct cfg_ctx *c, const char *prefix,
@@ -738,9 +713,11 @@ cfg_parse_policy(struct cfg_ctx *c, const char *prefix,
 	    (rc = cfg_warn(c, "%s: ignored: auth_methods does not include "
 	    "\"certificate\"", name)) != 0)
 		return rc;
-	if ((rc = cfg_parse_allowed(c, prefix, blk, p)) != 0)
+	if ((rc = cfg_parse_allowed(c, prefix, blk, p)) != 0 ||
+	    (rc = cfg_parse_rules(c, prefix, blk, "subject_patterns",
+	    &p->subject_rules, &p->nsubject_rules)) != 0)
 		return rc;
-	return cfg_parse_subject(c, prefix, blk, p);
+	return cfg_parse_identity(c, prefix, blk, p);
 }
 
 /* One end_certificate_config_<N> block into p. */
@@ -901,10 +878,6 @@ cfg_profile_free(struct mca_profile *p)
 	free(p->eku);
 	free(p->mtls_ca_cert);
 	free(p->allowed_keys);
-	for (j = 0; j < p->nsubject_rules; j++) {
-		regfree(&p->subject_rules[j].re);
-		free(p->subject_rules[j].attr);
-		free(p->subject_rules[j].pattern);
-	}
-	free(p->subject_rules);
+	cfg_rules_free(p->subject_rules, p->nsubject_rules);
+	cfg_identity_free(p);
 }

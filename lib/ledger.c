@@ -45,7 +45,9 @@ enum mca_ledger_stmt {
 	STMT_PC_GET,
 	STMT_PC_REVOKE,
 	STMT_PC_LIST,
-	/* schema 6: failure budgets */
+	/* 0005-superseded.sql */
+	STMT_SUPERSEDE,
+	/* 0006-failure-budgets.sql */
 	STMT_FAIL_GET,
 	STMT_FAIL_ID,
 	STMT_FAIL_PRUNE,
@@ -72,6 +74,12 @@ static const char *const mca_ledger_what[STMT_MAX] = {
 	"read passcode",
 	"revoke passcode",
 	"list passcodes",
+	"mark certificate superseded",
+	"read failure counts",
+	"count a passcode failure",
+	"prune address_failures",
+	"count an address failure",
+	"cap address_failures",
 	"count refusals",
 	"prune refusals",
 	"prune refusal_counts",
@@ -109,12 +117,21 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 "
 	"WHERE (SELECT count(*) FROM (SELECT 1 FROM refusals "
 	"WHERE at >= ?11 LIMIT ?12)) < ?12",
-	/* STMT_FIND: the newest row that renews this one, if any. */
+	/*
+	 * STMT_FIND: the newest row that renews this one, if any; whether
+	 * a grace renewal superseded it; when it was first renewed, and
+	 * how many seconds ago (NULL: never).
+	 */
 	"SELECT c.label, c.not_after, "
 	"(SELECT n.serial FROM certificates AS n "
 	"WHERE n.replaces_serial = c.serial "
-	"ORDER BY n.issued_at DESC, n.id DESC LIMIT 1) "
-	"FROM certificates AS c WHERE c.serial = ?1 AND c.issuer = ?2",
+	"ORDER BY n.issued_at DESC, n.id DESC LIMIT 1), "
+	"c.superseded_by, r.first, "
+	"CAST(strftime('%s', 'now') AS INTEGER) - "
+	"CAST(strftime('%s', r.first) AS INTEGER) "
+	"FROM certificates AS c, (SELECT min(n.issued_at) AS first "
+	"FROM certificates AS n WHERE n.replaces_serial = ?1) AS r "
+	"WHERE c.serial = ?1 AND c.issuer = ?2",
 	/* STMT_VERSION */
 	"PRAGMA user_version",
 	/* STMT_BEGIN: the write lock first, so the spend cannot race. */
@@ -143,6 +160,11 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	/* STMT_PC_LIST */
 	PC_SELECT "WHERE (?1 IS NULL OR s.label = ?1) AND "
 	"(?2 OR s.state = 'active') ORDER BY s.created_at, s.id",
+	/* STMT_SUPERSEDE: the earlier renewals of ?2 give way to ?1. */
+	"UPDATE certificates SET superseded_by = ?1, "
+	"superseded_at = " ISO_NOW " "
+	"WHERE replaces_serial = ?2 AND serial <> ?1 AND "
+	"superseded_by IS NULL",
 	/* STMT_FAIL_GET: both budgets in one step; NULL where no row. */
 	"SELECT (SELECT failures FROM passcodes WHERE id = ?1), "
 	"(SELECT failures_since FROM passcodes WHERE id = ?1), "
@@ -363,27 +385,174 @@ out:
 }
 
 /*
+ * Ledgers made before migrations were recorded by name kept only
+ * user_version: the number of files applied in the order of
+ * SQL_MIGRATIONS as it then stood. That order differed between builds
+ * (0006 was fourth before 0004 came, 0005 was fourth on its own branch),
+ * so past the first three files, common to all, what a ledger has is
+ * read from its schema: the object each later migration makes. Only
+ * migrations that were released without schema_migrations need a line
+ * here.
+ */
+static const char *const mca_ledger_legacy_first[] = {
+	"schema.sql",
+	"0002-passcodes.sql",
+	"0003-sparse-index.sql",
+};
+static const struct {
+	const char	*name;
+	const char	*probe;		/* one row, one count */
+} mca_ledger_legacy[] = {
+	{ "0004-refusal-counts.sql", "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name = 'refusal_counts'" },
+	{ "0005-superseded.sql", "SELECT count(*) FROM "
+	    "pragma_table_info('certificates') WHERE name = 'superseded_by'" },
+	{ "0006-failure-budgets.sql", "SELECT count(*) FROM sqlite_schema "
+	    "WHERE type = 'table' AND name = 'address_failures'" },
+};
+
+/* Records name in schema_migrations. 0, MCA_ERR_DB or MCA_ERR_BUSY. */
+static int
+mca_ledger_record(sqlite3 *db, const char *path, const char *name,
+    struct mca_diag *d)
+{
+	sqlite3_stmt	*st = NULL;
+	int		 src, rc = 0;
+
+	if ((src = sqlite3_prepare_v2(db, "INSERT INTO schema_migrations "
+	    "(name) VALUES (?1)", -1, &st, NULL)) != SQLITE_OK ||
+	    (src = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK || (src = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = mca_ledger_rc(db, src);
+		mca_diag(d, rc, "%s: schema_migrations: %s", path,
+		    sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
+ * A ledger with user_version cur > 0 and no schema_migrations: the
+ * table, holding the names of the files it has (mca_ledger_legacy).
+ * Refused if they are not cur in number: it has a migration this
+ * program does not know. Inside the migration's transaction.
+ * 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
+ */
+static int
+mca_ledger_legacy_names(sqlite3 *db, const char *path, sqlite3_int64 cur,
+    struct mca_diag *d)
+{
+	sqlite3_int64	 n = 0, found;
+	size_t		 i;
+	int		 rc;
+
+	if ((rc = mca_ledger_exec(db, path, "schema_migrations",
+	    mca_sql_migrations_table, d)) != 0)
+		return rc;
+	for (i = 0; i < sizeof(mca_ledger_legacy_first) /
+	    sizeof(mca_ledger_legacy_first[0]) && n < cur; i++, n++)
+		if ((rc = mca_ledger_record(db, path,
+		    mca_ledger_legacy_first[i], d)) != 0)
+			return rc;
+	for (i = 0; i < sizeof(mca_ledger_legacy) /
+	    sizeof(mca_ledger_legacy[0]); i++) {
+		if ((rc = mca_ledger_pragma(db, path,
+		    mca_ledger_legacy[i].probe, NULL, 0, &found, d)) != 0)
+			return rc;
+		if (found == 0)
+			continue;
+		if ((rc = mca_ledger_record(db, path, mca_ledger_legacy[i].name,
+		    d)) != 0)
+			return rc;
+		n++;
+	}
+	if (n != cur)
+		return mca_diag(d, MCA_ERR_DB, "%s: ledger schema version "
+		    "%lld holds migrations this program does not know "
+		    "(newer); refusing to use it", path, (long long)cur);
+	return 0;
+}
+
+/*
+ * Which of mca_sql_migrations[] the ledger has, by the names in
+ * schema_migrations: have[i] is 1 for each. A name this program does not
+ * know is a newer program's migration: refused. 0, MCA_ERR_DB or
+ * MCA_ERR_BUSY with d set.
+ */
+static int
+mca_ledger_applied(sqlite3 *db, const char *path, unsigned char *have,
+    struct mca_diag *d)
+{
+	sqlite3_stmt		*st = NULL;
+	const unsigned char	*t;
+	size_t			 i;
+	int			 src, rc = MCA_ERR_DB;
+
+	memset(have, 0, mca_sql_nmigrations);
+	if ((src = sqlite3_prepare_v2(db, "SELECT name FROM schema_migrations",
+	    -1, &st, NULL)) != SQLITE_OK)
+		goto fail;
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((t = sqlite3_column_text(st, 0)) == NULL)
+			t = (const unsigned char *)"";
+		for (i = 0; i < mca_sql_nmigrations; i++)
+			if (strcmp((const char *)t,
+			    mca_sql_migrations[i].name) == 0)
+				break;
+		if (i == mca_sql_nmigrations) {
+			rc = mca_diag(d, MCA_ERR_DB, "%s: the ledger has "
+			    "migration \"%.64s\", newer than this program "
+			    "knows; refusing to use it", path,
+			    (const char *)t);
+			goto out;
+		}
+		have[i] = 1;
+	}
+	if (src != SQLITE_DONE)
+		goto fail;
+	rc = 0;
+	goto out;
+fail:
+	rc = mca_ledger_rc(db, src);
+	mca_diag(d, rc, "%s: schema_migrations: %s", path, sqlite3_errmsg(db));
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/*
  * Brings the schema up to date, one migration per IMMEDIATE transaction:
- * the write lock is taken before user_version is read, so of several
+ * the write lock is taken before anything is read, so of several
  * workers starting at once exactly one applies each migration and the
- * others find it done. 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
+ * others find it done. The ledger's schema_migrations says which it has;
+ * each one it lacks is applied in the order of mca_sql_migrations[],
+ * wherever it stands (sql/embed.sh). user_version counts them.
+ * 0, MCA_ERR_DB or MCA_ERR_BUSY with d set.
  */
 static int
 mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 {
 	const struct mca_sql_migration	*m;
+	unsigned char			*have = NULL;
 	char				 set[64];
-	sqlite3_int64			 cur;
+	sqlite3_int64			 cur, table, n;
 	int				 rc, intx = 0;
-	size_t				 max = mca_sql_nmigrations;
+	size_t				 i, max = mca_sql_nmigrations;
 
+	if ((have = calloc(max, 1)) == NULL) {
+		rc = mca_diag(d, MCA_ERR_NOMEM, "%s: out of memory", path);
+		goto out;
+	}
 	for (;;) {
 		if ((rc = mca_ledger_exec(db, path, "begin",
 		    "BEGIN IMMEDIATE", d)) != 0)
 			goto out;
 		intx = 1;
 		if ((rc = mca_ledger_pragma(db, path, "PRAGMA user_version",
-		    NULL, 0, &cur, d)) != 0)
+		    NULL, 0, &cur, d)) != 0 ||
+		    (rc = mca_ledger_pragma(db, path, "SELECT count(*) FROM "
+		    "sqlite_schema WHERE type = 'table' AND "
+		    "name = 'schema_migrations'", NULL, 0, &table, d)) != 0)
 			goto out;
 		if (cur < 0) {
 			rc = mca_diag(d, MCA_ERR_DB, "%s: bad schema version "
@@ -397,20 +566,26 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 			    max);
 			goto out;
 		}
-		if ((size_t)cur == max)
-			break;
-		/* Migration n has version n + 1 (sql/embed.sh). */
-		m = &mca_sql_migrations[cur];
-		if (m->version != cur + 1) {
-			rc = mca_diag(d, MCA_ERR_INTERNAL, "%s: migration %s "
-			    "has version %d, expected %lld", path, m->name,
-			    m->version, (long long)cur + 1);
+		/* A new file has no table yet: schema.sql makes it. */
+		if (table == 0 && cur > 0 &&
+		    (rc = mca_ledger_legacy_names(db, path, cur, d)) != 0)
 			goto out;
-		}
+		if (table == 0 && cur == 0)
+			memset(have, 0, max);
+		else if ((rc = mca_ledger_applied(db, path, have, d)) != 0)
+			goto out;
+		for (i = 0; i < max && have[i]; i++)
+			continue;
+		if (i == max)
+			break;
+		m = &mca_sql_migrations[i];
 		if ((rc = mca_ledger_exec(db, path, m->name, m->sql, d)) != 0)
 			goto out;
-		(void)snprintf(set, sizeof(set), "PRAGMA user_version = %d",
-		    m->version);
+		if ((rc = mca_ledger_pragma(db, path, "SELECT count(*) FROM "
+		    "schema_migrations", NULL, 0, &n, d)) != 0)
+			goto out;
+		(void)snprintf(set, sizeof(set), "PRAGMA user_version = %lld",
+		    (long long)n);
 		if ((rc = mca_ledger_exec(db, path, set, set, d)) != 0)
 			goto out;
 		if ((rc = mca_ledger_exec(db, path, "commit", "COMMIT",
@@ -418,7 +593,10 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 			goto out;
 		intx = 0;
 	}
-	/* Up to date: nothing was written, release the lock. */
+	/*
+	 * Up to date. A ledger whose version was only a number now has its
+	 * names; else nothing was written. Either way, release the lock.
+	 */
 	if ((rc = mca_ledger_exec(db, path, "commit", "COMMIT", d)) != 0)
 		goto out;
 	intx = 0;
@@ -426,6 +604,7 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 out:
 	if (intx)
 		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	free(have);
 	return rc;
 }
 
@@ -677,10 +856,10 @@ mca_ledger_spend(struct mca_ledger *l, const char *id, const char *label)
 	return 0;
 }
 
-int
-mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
+/* Binds c to STMT_INSERT_CERT. 0, or MCA_ERR_DB (see mca_ledger_bind_fail). */
+static int
+mca_ledger_bind_cert(sqlite3_stmt *st, const struct mca_ledger_cert *c)
 {
-	sqlite3_stmt	*st;
 	const char	*v[] = {
 		c->serial, c->subject, c->san, c->issuer, c->not_before,
 		c->not_after, c->label, c->operation, c->req_subject,
@@ -691,15 +870,25 @@ mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 		c->auth_method, c->req_user, c->passcode_id,
 	};
 	size_t		 i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
+			return MCA_ERR_DB;
+	return 0;
+}
+
+int
+mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
+{
+	sqlite3_stmt	*st;
 	int		 rc;
 
 	if (l == NULL)
 		return MCA_ERR_INVAL;
 	mca_diag_clear(&l->err);
 	st = l->stmt[STMT_INSERT_CERT];
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
-		if (mca_ledger_bind(st, (int)i + 1, v[i]) != SQLITE_OK)
-			return mca_ledger_bind_fail(l, STMT_INSERT_CERT);
+	if (mca_ledger_bind_cert(st, c) != 0)
+		return mca_ledger_bind_fail(l, STMT_INSERT_CERT);
 	if (c->passcode_id == NULL)
 		return mca_ledger_step_done(l, STMT_INSERT_CERT);
 
@@ -1010,10 +1199,77 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	mca_ledger_column(st, 0, f->label, sizeof(f->label));
 	mca_ledger_column(st, 1, f->not_after, sizeof(f->not_after));
 	mca_ledger_column(st, 2, f->replaced_by, sizeof(f->replaced_by));
+	mca_ledger_column(st, 3, f->superseded_by, sizeof(f->superseded_by));
+	mca_ledger_column(st, 4, f->renewed_at, sizeof(f->renewed_at));
+	f->renewed_secs = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 5);
 	rc = 0;
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+mca_ledger_may_renew(const struct mca_ledger_found *f, int grace)
+{
+	if (f->superseded_by[0] != '\0')
+		return 0;
+	if (f->replaced_by[0] == '\0')
+		return 1;
+	/* A clock stepped back (renewed_secs < 0) counts as no time. */
+	return grace > 0 && f->renewed_secs < grace;
+}
+
+int
+mca_ledger_insert_renewal(struct mca_ledger *l,
+    const struct mca_ledger_cert *c, int grace,
+    struct mca_ledger_found *prior)
+{
+	sqlite3_stmt	*ins, *sup;
+	int		 rc, intx = 0;
+
+	memset(prior, 0, sizeof(*prior));
+	prior->renewed_secs = -1;
+	if (l == NULL || c->replaces_serial == NULL || c->serial == NULL ||
+	    c->passcode_id != NULL)
+		return MCA_ERR_INVAL;
+	ins = l->stmt[STMT_INSERT_CERT];
+	sup = l->stmt[STMT_SUPERSEDE];
+	/* The write lock first: the look-up and the insert see one state. */
+	if ((rc = mca_ledger_step_done(l, STMT_BEGIN)) != 0)
+		return rc;
+	intx = 1;
+	if ((rc = mca_ledger_find(l, c->replaces_serial, c->req_issuer,
+	    prior)) != 0)
+		goto out;
+	if (!mca_ledger_may_renew(prior, grace)) {
+		rc = MCA_ERR_POLICY;
+		goto out;
+	}
+	if (mca_ledger_bind_cert(ins, c) != 0) {
+		rc = mca_ledger_bind_fail(l, STMT_INSERT_CERT);
+		goto out;
+	}
+	if ((rc = mca_ledger_step_done(l, STMT_INSERT_CERT)) != 0)
+		goto out;
+	if (prior->replaced_by[0] != '\0') {
+		if (mca_ledger_bind(sup, 1, c->serial) != SQLITE_OK ||
+		    mca_ledger_bind(sup, 2, c->replaces_serial) !=
+		    SQLITE_OK) {
+			rc = mca_ledger_bind_fail(l, STMT_SUPERSEDE);
+			goto out;
+		}
+		if ((rc = mca_ledger_step_done(l, STMT_SUPERSEDE)) != 0)
+			goto out;
+	}
+	if ((rc = mca_ledger_step_done(l, STMT_COMMIT)) != 0)
+		goto out;
+	intx = 0;
+	rc = 0;
+out:
+	if (intx)
+		(void)mca_ledger_step_done(l, STMT_ROLLBACK);
 	return rc;
 }
 

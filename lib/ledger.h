@@ -10,7 +10,12 @@
 
 #include "err.h"
 
-/* The compiled-in schema (sql/schema.sql = version 1, then migrations). */
+/*
+ * The compiled-in schema (sql/schema.sql = version 1, then migrations,
+ * in Makefile.am's order). Each migration's SQL records its name in the
+ * table schema_migrations, which mca_sql_migrations_table creates; a
+ * ledger's user_version is the number of migrations it has.
+ */
 struct mca_sql_migration {
 	int		 version;
 	const char	*name;
@@ -18,6 +23,7 @@ struct mca_sql_migration {
 };
 extern const struct mca_sql_migration mca_sql_migrations[];
 extern const size_t mca_sql_nmigrations;
+extern const char mca_sql_migrations_table[];
 
 #define MCA_LEDGER_BUSY_MS	5000
 /* A refusal waits for the write lock no longer than this. */
@@ -147,6 +153,10 @@ struct mca_ledger_found {
 	char		 label[65];
 	char		 not_after[32];
 	char		 replaced_by[129];	/* serial of a newer row that replaces it, or "" */
+	/* superseded_by (schema 0005-superseded.sql) */
+	char		 superseded_by[129];	/* its grace renewal's serial, or "" */
+	char		 renewed_at[32];	/* its first renewal, or "" */
+	long long	 renewed_secs;	/* seconds since then; -1: never renewed */
 };
 
 /*
@@ -155,6 +165,34 @@ struct mca_ledger_found {
  */
 int	 mca_ledger_find(struct mca_ledger *l, const char *serial,
 	    const char *issuer, struct mca_ledger_found *f);
+
+/*
+ * 1 if the certificate f describes may be renewed now: it was neither
+ * superseded nor renewed, or its first renewal is less than grace
+ * seconds old (a device that lost the answer asks again). 0 if not:
+ * grace 0 means a certificate renews once. The one rule both the early
+ * check and mca_ledger_insert_renewal() apply.
+ */
+int	 mca_ledger_may_renew(const struct mca_ledger_found *f, int grace);
+
+/*
+ * Records a renewal (RFC 7030 4.2.2): c->replaces_serial is the serial
+ * of the certificate renewed, c->req_issuer its issuer. In one
+ * IMMEDIATE transaction, so that of workers racing with the same
+ * certificate exactly the rule below decides: looks the renewed
+ * certificate up (into *prior, as mca_ledger_find() fills it); if
+ * mca_ledger_may_renew(prior, grace) says no, writes nothing; else
+ * inserts c and, for a renewal within the grace period, marks each
+ * earlier renewal of the same certificate not yet superseded as
+ * superseded by c->serial (superseded_by, superseded_at), so that the
+ * ledger says which one is current. Returns 0, MCA_ERR_POLICY (already
+ * renewed or superseded: nothing written), MCA_ERR_NOTFOUND (not in the
+ * ledger), MCA_ERR_EXISTS (the new serial is taken), MCA_ERR_INVAL,
+ * MCA_ERR_BUSY or MCA_ERR_DB.
+ */
+int	 mca_ledger_insert_renewal(struct mca_ledger *l,
+	    const struct mca_ledger_cert *c, int grace,
+	    struct mca_ledger_found *prior);
 
 /* ---- enrollment passcodes (schema 2, sql/migrations/0002-passcodes.sql) */
 

@@ -67,10 +67,17 @@ path(const char *name)
 
 /* ------------------------------------------------------------ setup */
 
+/*
+ * make_csr() asks for all four name types; labels that take its CSRs
+ * allow them (the default is DNS and IP only).
+ */
+#define SAN_ALL	"\"san_policy\": {\"allowed_types\": [\"DNS\", \"IP\", " \
+		"\"URI\", \"email\"]},\n"
+
 static void
 write_config(const char *file, const char *keysrc, const char *extra)
 {
-	char	 cfg[8192];
+	char	 cfg[16384];
 	int	 n;
 
 	n = snprintf(cfg, sizeof(cfg),
@@ -83,32 +90,32 @@ write_config(const char *file, const char *keysrc, const char *extra)
 	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
 	    " %s"
 	    " \"end_certificate_config_1\": {\n"
-	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\", \"1.2.3.4.5.6.7.8.9\"],\n"
 	    "  \"key_usage\": { \"digital_signature\": true, \"key_agreement\": true },\n"
 	    "  \"is_device_cert\": true, \"is_unlimited_validity\": false,\n"
 	    "  \"is_ca\": false, \"path_length_constraint\": null },\n"
 	    " \"end_certificate_config_2\": {\n"
-	    "  \"end_point_name\": \"server\", \"validity_in_days\": 365,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"server\", \"validity_in_days\": 365,\n"
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.1\"],\n"
 	    "  \"key_usage\": { \"digital_signature\": true, \"key_encipherment\": true },\n"
 	    "  \"is_device_cert\": false, \"base64_line_length\": 0 },\n"
 	    " \"end_certificate_config_3\": {\n"
-	    "  \"end_point_name\": \"subca\", \"validity_in_days\": 100,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"subca\", \"validity_in_days\": 100,\n"
 	    "  \"key_usage\": { \"key_cert_sign\": true, \"crl_sign\": true },\n"
 	    "  \"is_ca\": true, \"path_length_constraint\": 0 },\n"
 	    " \"end_certificate_config_4\": {\n"
-	    "  \"end_point_name\": \"forever\", \"is_unlimited_validity\": true,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"forever\", \"is_unlimited_validity\": true,\n"
 	    "  \"key_usage\": { \"digital_signature\": true } },\n"
 	    " \"end_certificate_config_5\": {\n"
-	    "  \"end_point_name\": \"p384only\", \"validity_in_days\": 10,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"p384only\", \"validity_in_days\": 10,\n"
 	    "  \"key_type\": \"ECC\", \"key_size\": 384 },\n"
 	    " \"end_certificate_config_6\": {\n"
-	    "  \"end_point_name\": \"skg-ec\", \"validity_in_days\": 30,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"skg-ec\", \"validity_in_days\": 30,\n"
 	    "  \"key_usage\": { \"digital_signature\": true },\n"
 	    "  \"server_key_type\": \"ECC\", \"server_key_size\": 384 },\n"
 	    " \"end_certificate_config_7\": {\n"
-	    "  \"end_point_name\": \"skg-rsa\", \"validity_in_days\": 30,\n"
+	    "  " SAN_ALL "  \"end_point_name\": \"skg-rsa\", \"validity_in_days\": 30,\n"
 	    "  \"key_usage\": { \"digital_signature\": true,\n"
 	    "    \"key_encipherment\": true },\n"
 	    "  \"server_key_type\": \"RSA\", \"server_key_size\": 3072,\n"
@@ -329,27 +336,59 @@ genkey(const char *kind)
 	return k;
 }
 
-/* DER of a CSR for key with CN=cn and, if dns, a DNS SAN. */
+static void make_csr_san(EVP_PKEY *, const char *, const char *,
+    struct mca_buf *);
+
+/* DER of a CSR for key with CN=cn and, if dns, a DNS SAN and others. */
 static void
 make_csr(EVP_PKEY *key, const char *cn, const char *dns, struct mca_buf *der)
+{
+	char	 san[300];
+
+	if (dns == NULL) {
+		make_csr_san(key, cn, NULL, der);
+		return;
+	}
+	snprintf(san, sizeof(san), "DNS:%s, IP:192.0.2.7, email:ops@example.com, "
+	    "URI:urn:dev:%s", dns, dns);
+	make_csr_san(key, cn, san, der);
+}
+
+/*
+ * DER of a CSR for key with subject cn ("CN=x" pairs joined by '/' when
+ * it holds a '=', else the CN alone; NULL: empty) and, if san, that
+ * subjectAltName (openssl's "DNS:a, IP:b" form).
+ */
+static void
+make_csr_san(EVP_PKEY *key, const char *cn, const char *san,
+    struct mca_buf *der)
 {
 	X509_REQ			*req = X509_REQ_new();
 	X509_NAME			*n = X509_NAME_new();
 	STACK_OF(X509_EXTENSION)	*exts = sk_X509_EXTENSION_new_null();
 	X509_EXTENSION			*e;
 	unsigned char			*p = NULL;
-	char				 san[300];
 	int				 len;
 
 	ck_assert_int_eq(X509_REQ_set_version(req, 0), 1);
-	if (cn != NULL)
+	if (cn != NULL && strchr(cn, '=') != NULL) {
+		char	*dup = strdup(cn), *pair, *save = NULL, *eq;
+
+		for (pair = strtok_r(dup, "/", &save); pair != NULL;
+		    pair = strtok_r(NULL, "/", &save)) {
+			ck_assert_ptr_nonnull(eq = strchr(pair, '='));
+			*eq++ = '\0';
+			ck_assert_int_eq(X509_NAME_add_entry_by_txt(n, pair,
+			    MBSTRING_UTF8, (const unsigned char *)eq, -1, -1,
+			    0), 1);
+		}
+		free(dup);
+	} else if (cn != NULL)
 		X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8,
 		    (const unsigned char *)cn, -1, -1, 0);
 	X509_REQ_set_subject_name(req, n);
 	X509_REQ_set_pubkey(req, key);
-	if (dns != NULL) {
-		snprintf(san, sizeof(san), "DNS:%s, IP:192.0.2.7, email:ops@example.com, "
-		    "URI:urn:dev:%s", dns, dns);
+	if (san != NULL) {
 		e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
 		ck_assert_ptr_nonnull(e);
 		sk_X509_EXTENSION_push(exts, e);
@@ -1184,7 +1223,12 @@ START_TEST(t_reenroll)
 	ck_assert(strncmp(v, "reenroll|", 9) == 0);
 	ck_assert_str_eq(v + 9, s_old);
 
-	/* rekey: a new key */
+	/*
+	 * rekey: a new key, with the same old certificate, as a device that
+	 * lost the first answer would; within reenroll_grace_seconds
+	 * (default 300) it renews again, and the ledger says the first
+	 * renewal was superseded by this one.
+	 */
 	k2 = genkey("p384");
 	csr_b64(k2, "whatever", NULL, 64, &b);
 	run_cgi("POST", "/.well-known/est/device/simplereenroll",
@@ -1194,19 +1238,48 @@ START_TEST(t_reenroll)
 	ck_assert_int_eq(EVP_PKEY_eq(X509_get0_pubkey(rekeyed), k2), 1);
 	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(rekeyed),
 	    X509_get_subject_name(old)), 0);
+	{
+		char	 s_rk[80], want[200];
 
-	/* a certificate we issued may enroll again on its own label ... */
+		serial_of(rekeyed, s_rk, sizeof(s_rk));
+		sql1(v, sizeof(v), "SELECT superseded_by FROM certificates "
+		    "WHERE serial=%Q", s_new);
+		ck_assert_str_eq(v, s_rk);
+		snprintf(want, sizeof(want), "certificates WHERE "
+		    "replaces_serial='%s' AND superseded_by IS NULL", s_old);
+		ck_assert_int_eq(sql_count(want), 1);
+		save_pem(rekeyed, "dev42b.pem");
+	}
+	/* a renewed certificate enrolls no more ... */
 	run_cgi("POST", "/.well-known/est/device/simpleenroll",
 	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	assert_error(&r, 403, "was replaced by serial");
+	cgi_free(&r);
+	/* ... a superseded one renews no more ... */
+	save_pem(renewed, "dev42a.pem");
+	run_cgi("POST", "/.well-known/est/device/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42a.pem", &r);
+	assert_error(&r, 403, "was superseded by serial");
+	cgi_free(&r);
+	/* ... the current one may enroll its own identity again ... */
+	csr_b64(k2, "device-0042", "dev1.example.com", 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42b.pem", &r);
 	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	/* ... not another's (RFC 7030 3.3.2: it is no RA) ... */
+	csr_b64(k2, "whatever", NULL, 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "dev42b.pem", &r);
+	assert_error(&r, 403, "may enroll only its own subject");
 	cgi_free(&r);
 	/* ... but not on another */
 	run_cgi("POST", "/.well-known/est/server/simplereenroll",
-	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	    "application/pkcs10", b.data, (long)b.len, "dev42b.pem", &r);
 	assert_error(&r, 403, "device");
 	cgi_free(&r);
 	run_cgi("POST", "/.well-known/est/server/simpleenroll",
-	    "application/pkcs10", b.data, (long)b.len, "dev42.pem", &r);
+	    "application/pkcs10", b.data, (long)b.len, "dev42b.pem", &r);
 	assert_error(&r, 403, "device");
 	cgi_free(&r);
 	/* a bootstrap certificate cannot re-enroll */
@@ -1718,7 +1791,11 @@ START_TEST(t_serverkeygen_csr)
 	ck_assert_int_eq(sql_count("certificates"), rows);
 
 	/* a certificate we issued may ask on its own label only */
-	dev = enroll_ok("device", "p256", "dev-skg", "boot.pem", NULL);
+	csr_b64(k, "dev-skg", "skg.example.com", 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	dev = issued_cert(&r);
+	cgi_free(&r);
 	save_pem(dev, "dev-skg.pem");
 	skg_run("device", k, "dev-skg", "dev-skg.pem", &r);
 	skg_parse(&r, 64, &g);
@@ -1908,6 +1985,7 @@ END_TEST
 #define PASS_LABELS \
 	"\"end_certificate_config_10\": {\n" \
 	"  \"end_point_name\": \"pass\", \"validity_in_days\": 30,\n" \
+	"  " SAN_ALL \
 	"  \"auth_methods\": [\"certificate\", \"passcode\"],\n" \
 	"  \"allowed_keys\": [\"EC-P-256\", \"EC-P-384\"],\n" \
 	"  \"subject_patterns\": {\"CN\": \"^dev-[0-9]+$\"} },\n" \
@@ -1922,12 +2000,23 @@ END_TEST
 	"  \"mtls_ca_cert\": \"%s/foreign-ca.pem\" },\n" \
 	" \"end_certificate_config_14\": {\n" \
 	"  \"end_point_name\": \"maker\", \"validity_in_days\": 30,\n" \
-	"  \"mtls_ca_cert\": \"%s/maker-root.pem\" },\n"
+	"  \"mtls_ca_cert\": \"%s/maker-root.pem\" },\n" \
+	" \"end_certificate_config_15\": {\n" \
+	"  \"end_point_name\": \"strict\", \"validity_in_days\": 30,\n" \
+	"  \"subject_patterns\": {\"CN\": \"^dev-[0-9]+$\"},\n" \
+	"  \"subject_unlisted\": \"refuse\",\n" \
+	"  \"san_policy\": {\"allowed_types\": [\"DNS\"], \"max_names\": 2,\n" \
+	"    \"DNS\": \"^dev-[0-9]+\\\\.example\\\\.com$\"},\n" \
+	"  \"reenroll_grace_seconds\": 0 },\n" \
+	" \"end_certificate_config_16\": {\n" \
+	"  \"end_point_name\": \"plain\", \"validity_in_days\": 30,\n" \
+	"  \"ra_subject_patterns\": {\"CN\": \"^ra-[0-9]+$\"},\n" \
+	"  \"reenroll_grace_seconds\": 3600 },\n"
 
 static void
 setup_pass(void)
 {
-	char	 ks[1024], extra[2048];
+	char	 ks[1024], extra[4096];
 
 	setup_mode("file");
 	keysrc(ks, sizeof(ks));
@@ -2383,7 +2472,7 @@ START_TEST(t_label_mtls)
 	cgi_free(&r);
 	/* an unreadable bundle stops start-up, naming the dotted key */
 	{
-		char	 ks[1024], extra[2048];
+		char	 ks[1024], extra[4096];
 
 		keysrc(ks, sizeof(ks));
 		snprintf(extra, sizeof(extra), PASS_LABELS, dir, dir);
@@ -2400,6 +2489,353 @@ START_TEST(t_label_mtls)
 		    mca_buf_str(&r.err));
 		cgi_free(&r);
 	}
+}
+END_TEST
+
+/* POSTs a CSR for key (subject cn, subjectAltName san) to label/op. */
+static void
+post_san(const char *label, const char *op, EVP_PKEY *k, const char *cn,
+    const char *san, const char *client, struct cgi *r)
+{
+	struct mca_buf	 der = MCA_BUF_INIT, b = MCA_BUF_INIT;
+	char		 uri[256];
+
+	make_csr_san(k, cn, san, &der);
+	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, &b), 0);
+	snprintf(uri, sizeof(uri), "/.well-known/est/%s/%s", label, op);
+	run_cgi("POST", uri, "application/pkcs10", b.data, (long)b.len,
+	    client, r);
+	mca_buf_free(&der);
+	mca_buf_free(&b);
+}
+
+/* n DNS names "h<i>.example.com" in openssl's form, into out. */
+static void
+many_dns(int n, struct mca_buf *out)
+{
+	int	 i;
+
+	mca_buf_reset(out);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(mca_buf_printf(out, "%sDNS:h%d.example.com",
+		    i ? ", " : "", i), 0);
+}
+
+/* What the attacker of tracker issue 12 asked for, label by label. */
+static const struct {
+	const char	*label;
+	const char	*cn;
+	const char	*san;		/* NULL: many_dns(-n) */
+	int		 n;
+	int		 status;
+	const char	*what;
+} sancases[] = {
+	/* The default (no san_policy): DNS and IP, 16 names, no wildcard. */
+	{ "plain", "dev-1", "DNS:www.google.com, DNS:*.example.com, "
+	    "IP:10.0.0.1, URI:spiffe://prod/ns/admin/sa/root, "
+	    "email:ceo@example.com", 0, 400, "subjectAltName DNS "
+	    "\"*.example.com\" is a wildcard, which this label does not "
+	    "allow" },
+	{ "plain", "dev-1", "DNS:a.example.com, URI:spiffe://prod/ns/admin",
+	    0, 400, "subjectAltName URI is not allowed on label \"plain\" "
+	    "(allowed: DNS, IP)" },
+	{ "plain", "dev-1", "DNS:a.example.com, email:ceo@example.com", 0,
+	    400, "subjectAltName email is not allowed on label \"plain\"" },
+	{ "plain", "dev-1", "DNS:a.example.com, RID:1.2.3.4", 0, 400,
+	    "subjectAltName registeredID is not allowed" },
+	{ "plain", "dev-1", "DNS:bad_name.example.com", 0, 400,
+	    "is not a host name" },
+	{ "plain", "dev-1", NULL, 2000, 400, "subjectAltName has 2000 names; "
+	    "label \"plain\" allows at most 16" },
+	{ "plain", "dev-1", NULL, 17, 400, "has 17 names" },
+	{ "plain", "dev-1", NULL, 16, 200, NULL },
+	{ "plain", "dev-1", "DNS:www.google.com, IP:10.0.0.1, "
+	    "IP:2001:db8::1", 0, 200, NULL },
+	/* A label's own rules. */
+	{ "strict", "dev-1", "DNS:www.google.com", 0, 400, "subjectAltName "
+	    "DNS \"www.google.com\" does not match ^dev-[0-9]+\\.example\\.com$" },
+	{ "strict", "dev-1", "IP:10.0.0.1", 0, 400, "subjectAltName IP is not "
+	    "allowed on label \"strict\" (allowed: DNS)" },
+	{ "strict", "dev-1", "DNS:dev-1.example.com, DNS:dev-2.example.com, "
+	    "DNS:dev-3.example.com", 0, 400, "has 3 names; label \"strict\" "
+	    "allows at most 2" },
+	{ "strict", "CN=dev-1/OU=admins", "DNS:dev-1.example.com", 0, 400,
+	    "subject attribute OU is not allowed on label \"strict\" "
+	    "(allowed: CN)" },
+	{ "strict", "CN=dev-1/emailAddress=ceo@example.com", NULL, -1, 400,
+	    "subject attribute emailAddress is not allowed" },
+	{ "strict", "dev-1", "DNS:dev-1.example.com, DNS:dev-22.example.com",
+	    0, 200, NULL },
+	{ "strict", "dev-1", NULL, -1, 200, NULL },
+};
+
+START_TEST(t_san_policy)
+{
+	struct mca_buf	 names = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	const char	*san = sancases[_i].san;
+	char		 v[1024];
+	int		 refusals = sql_count("refusals");
+	int		 certs = sql_count("certificates");
+	X509		*x;
+
+	if (san == NULL && sancases[_i].n > 0) {
+		many_dns(sancases[_i].n, &names);
+		san = mca_buf_str(&names);
+	}
+	post_san(sancases[_i].label, "simpleenroll", k, sancases[_i].cn, san,
+	    "boot.pem", &r);
+	if (sancases[_i].status == 200) {
+		x = issued_cert(&r);
+		ck_assert_int_eq(sql_count("certificates"), certs + 1);
+		X509_free(x);
+	} else {
+		assert_error(&r, sancases[_i].status, sancases[_i].what);
+		ck_assert_int_eq(sql_count("certificates"), certs);
+		ck_assert_int_eq(sql_count("refusals"), refusals + 1);
+		sql1(v, sizeof(v), "SELECT status||' '||reason FROM refusals "
+		    "ORDER BY id DESC LIMIT 1");
+		ck_assert_msg(strstr(v, sancases[_i].what) != NULL, "%s", v);
+	}
+	cgi_free(&r);
+	/* serverkeygen judges the same names */
+	if (sancases[_i].status != 200) {
+		post_san(sancases[_i].label, "serverkeygen", k,
+		    sancases[_i].cn, san, "boot.pem", &r);
+		assert_error(&r, sancases[_i].status, sancases[_i].what);
+		cgi_free(&r);
+	}
+	mca_buf_free(&names);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+/* Enrolls cn (with san) on label as client; saves it as file. */
+static void
+enroll_save(const char *label, const char *cn, const char *san,
+    const char *client, const char *file, EVP_PKEY **kp)
+{
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	X509		*x;
+
+	post_san(label, "simpleenroll", k, cn, san, client, &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	save_pem(x, file);
+	X509_free(x);
+	if (kp != NULL)
+		*kp = k;
+	else
+		EVP_PKEY_free(k);
+}
+
+/*
+ * RFC 7030 3.3.2: a device's own certificate enrolls its own identity
+ * only; an RA (ra_subject_patterns), a bootstrap certificate and a
+ * passcode enroll any subject the label's rules allow.
+ */
+START_TEST(t_own_identity)
+{
+	struct cgi	 r;
+	EVP_PKEY	*k = genkey("p256");
+	int		 refusals, certs;
+
+	enroll_save("plain", "dev-0001", "DNS:dev-0001.example.com, "
+	    "IP:192.0.2.1", "boot.pem", "dev0001.pem", NULL);
+	enroll_save("plain", "ra-1", NULL, "boot.pem", "ra1.pem", NULL);
+	refusals = sql_count("refusals");
+	certs = sql_count("certificates");
+
+	post_san("plain", "simpleenroll", k, "dev-7777", NULL, "dev0001.pem",
+	    &r);
+	assert_error(&r, 403, "a certificate of this CA may enroll only its "
+	    "own subject (\"CN=dev-0001\"), not \"CN=dev-7777\"");
+	cgi_free(&r);
+	post_san("plain", "serverkeygen", k, "dev-7777", NULL, "dev0001.pem",
+	    &r);
+	assert_error(&r, 403, "may enroll only its own subject");
+	cgi_free(&r);
+	post_san("plain", "simpleenroll", k, "dev-0001",
+	    "DNS:dev-0001.example.com, DNS:www.google.com", "dev0001.pem", &r);
+	assert_error(&r, 403, "may enroll only its own subjectAltNames; DNS "
+	    "\"www.google.com\" is not one of them");
+	cgi_free(&r);
+	post_san("plain", "simpleenroll", k, "CN=dev-0001/O=x", NULL,
+	    "dev0001.pem", &r);
+	assert_error(&r, 403, "own subject");
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("refusals WHERE status = 403 AND reason "
+	    "LIKE 'a certificate of this CA may enroll only its own%'"),
+	    4);
+	ck_assert_int_eq(sql_count("refusals"), refusals + 4);
+
+	/* its own identity, or part of its names: fine */
+	post_san("plain", "simpleenroll", k, "dev-0001",
+	    "IP:192.0.2.1", "dev0001.pem", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	post_san("plain", "serverkeygen", k, "dev-0001",
+	    "DNS:dev-0001.example.com, IP:192.0.2.1", "dev0001.pem", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	/* an RA enrolls others; so do bootstrap certificates */
+	post_san("plain", "simpleenroll", k, "dev-7777",
+	    "DNS:dev-7777.example.com", "ra1.pem", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	post_san("plain", "serverkeygen", k, "dev-7778", NULL, "ra1.pem", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	post_san("plain", "simpleenroll", k, "dev-7779", NULL, "boot.pem", &r);
+	ck_assert_int_eq(r.status, 200);
+	cgi_free(&r);
+	/* the RA's requests are recorded as its own */
+	ck_assert_int_eq(sql_count("certificates WHERE subject = "
+	    "'CN=dev-7777' AND requester_subject = 'CN=ra-1'"), 1);
+	ck_assert_int_eq(sql_count("certificates"), certs + 5);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+/*
+ * A certificate renews once; a second renewal is refused outside the
+ * label's reenroll_grace_seconds ("strict": 0), allowed inside it
+ * ("plain": 3600) and then supersedes the first.
+ */
+START_TEST(t_reenroll_once)
+{
+	struct cgi	 r;
+	EVP_PKEY	*k;
+	X509		*x;
+	char		 old[80], first[80], second[80], v[512], q[256];
+	int		 refusals;
+
+	/* strict: no grace */
+	enroll_save("strict", "dev-5", "DNS:dev-5.example.com", "boot.pem",
+	    "dev5.pem", &k);
+	post_san("strict", "simplereenroll", k, "dev-5", NULL, "dev5.pem", &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	serial_of(x, first, sizeof(first));
+	X509_free(x);
+	refusals = sql_count("refusals");
+	post_san("strict", "simplereenroll", k, "dev-5", NULL, "dev5.pem", &r);
+	assert_error(&r, 403, "was already renewed (serial");
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&r.body), first));
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&r.body),
+	    "reenroll_grace_seconds 0 on label \"strict\""));
+	cgi_free(&r);
+	ck_assert_int_eq(sql_count("refusals"), refusals + 1);
+	ck_assert_int_eq(sql_count("refusals WHERE status = 403 AND "
+	    "operation = 'simplereenroll' AND reason LIKE "
+	    "'%was already renewed%'"), 1);
+	snprintf(q, sizeof(q), "certificates WHERE replaces_serial = "
+	    "(SELECT replaces_serial FROM certificates WHERE serial = '%s')",
+	    first);
+	ck_assert_int_eq(sql_count(q), 1);
+	EVP_PKEY_free(k);
+
+	/* plain: an hour of grace */
+	enroll_save("plain", "dev-6", NULL, "boot.pem", "dev6.pem", &k);
+	post_san("plain", "simplereenroll", k, "x", NULL, "dev6.pem", &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	serial_of(x, first, sizeof(first));
+	save_pem(x, "dev6a.pem");
+	X509_free(x);
+	post_san("plain", "simplereenroll", k, "x", NULL, "dev6.pem", &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	serial_of(x, second, sizeof(second));
+	X509_free(x);
+	sql1(old, sizeof(old), "SELECT replaces_serial FROM certificates "
+	    "WHERE serial=%Q", second);
+	sql1(v, sizeof(v), "SELECT replaces_serial||'|'||superseded_by||'|'||"
+	    "(superseded_at IS NOT NULL) FROM certificates WHERE serial=%Q",
+	    first);
+	snprintf(q, sizeof(q), "%s|%s|1", old, second);
+	ck_assert_str_eq(v, q);
+	/* the current one: the renewal that is not superseded */
+	sql1(v, sizeof(v), "SELECT serial FROM certificates WHERE "
+	    "replaces_serial=%Q AND superseded_by IS NULL", old);
+	ck_assert_str_eq(v, second);
+	/* the superseded renewal is done with */
+	post_san("plain", "simplereenroll", k, "x", NULL, "dev6a.pem", &r);
+	assert_error(&r, 403, "was superseded by serial");
+	cgi_free(&r);
+	post_san("plain", "simpleenroll", k, "dev-6", NULL, "dev6a.pem", &r);
+	assert_error(&r, 403, "enrolls no more");
+	cgi_free(&r);
+	/* the grace is counted from the first renewal */
+	{
+		sqlite3	*db;
+
+		ck_assert_int_eq(sqlite3_open(path("ledger.db"), &db),
+		    SQLITE_OK);
+		snprintf(q, sizeof(q), "UPDATE certificates SET issued_at = "
+		    "'2020-01-01T00:00:00Z' WHERE serial = '%s'", first);
+		ck_assert_int_eq(sqlite3_exec(db, q, NULL, NULL, NULL),
+		    SQLITE_OK);
+		sqlite3_close(db);
+	}
+	post_san("plain", "simplereenroll", k, "x", NULL, "dev6.pem", &r);
+	assert_error(&r, 403, " at 2020-01-01T00:00:00Z); renew with that one");
+	cgi_free(&r);
+	EVP_PKEY_free(k);
+}
+END_TEST
+
+/*
+ * Eight CGI processes renew one certificate at once on a label without
+ * grace: exactly one certificate comes out, the others are refused.
+ */
+START_TEST(t_reenroll_race)
+{
+	struct mca_buf	 out = MCA_BUF_INIT, der = MCA_BUF_INIT;
+	struct mca_buf	 b = MCA_BUF_INIT;
+	EVP_PKEY	*k;
+	char		 s8[80], q[256];
+	X509		*x;
+	int		 certs, refusals;
+
+	enroll_save("strict", "dev-8", NULL, "boot.pem", "dev8.pem", &k);
+	{
+		FILE	*f = fopen(path("dev8.pem"), "r");
+
+		ck_assert_ptr_nonnull(f);
+		x = PEM_read_X509(f, NULL, NULL, NULL);
+		fclose(f);
+		serial_of(x, s8, sizeof(s8));
+		X509_free(x);
+	}
+	certs = sql_count("certificates");
+	refusals = sql_count("refusals");
+	make_csr_san(k, "dev-8", NULL, &der);
+	ck_assert_int_eq(mca_b64_encode(der.data, der.len, 64, &b), 0);
+	ck_assert_int_eq(tu_write(path("rrace.b64"), (const char *)b.data,
+	    b.len), 0);
+	ck_assert_int_eq(tu_sh(&out, "cd '%s' && for i in 1 2 3 4 5 6 7 8; do "
+	    "env -i REQUEST_METHOD=POST "
+	    "REQUEST_URI=/.well-known/est/strict/simplereenroll "
+	    "CONTENT_TYPE=application/pkcs10 CONTENT_LENGTH=%zu "
+	    "REMOTE_ADDR=127.0.0.1 SSL_CLIENT_VERIFY=SUCCESS "
+	    "SSL_CLIENT_CERT=\"$(cat dev8.pem)\" '%s/microca-est' --config "
+	    "'%s' < rrace.b64 > rrace.$i 2>/dev/null & done; wait; "
+	    "grep -l '^Status: 200' rrace.? | wc -l; "
+	    "grep -l '^Status: 403' rrace.? | wc -l", dir, b.len,
+	    tu_builddir(), path("config.json")), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "1\n7\n");
+	ck_assert_int_eq(sql_count("certificates"), certs + 1);
+	ck_assert_int_eq(sql_count("refusals"), refusals + 7);
+	snprintf(q, sizeof(q), "certificates WHERE replaces_serial = '%s'",
+	    s8);
+	ck_assert_int_eq(sql_count(q), 1);
+	mca_buf_free(&out);
+	mca_buf_free(&der);
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
 }
 END_TEST
 
@@ -2605,6 +3041,11 @@ est_suite(void)
 	tcase_add_test(tc, t_label_mtls);
 	tcase_add_test(tc, t_passcode_race);
 	tcase_add_test(tc, t_maker_chain);
+	tcase_add_loop_test(tc, t_san_policy, 0,
+	    (int)(sizeof(sancases) / sizeof(sancases[0])));
+	tcase_add_test(tc, t_own_identity);
+	tcase_add_test(tc, t_reenroll_once);
+	tcase_add_test(tc, t_reenroll_race);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -285,6 +285,143 @@ START_TEST(test_newer_refused)
 }
 END_TEST
 
+/*
+ * Ledgers made by earlier builds, each migrated to the whole list by
+ * name. A legacy ledger (no schema_migrations, user_version only) came
+ * from a build whose list had other files in 4th place; a newer one
+ * lacks a file that was added between two others later (as 0004 was).
+ */
+static const struct {
+	const char	*files;		/* applied, in this order */
+	int		 legacy;	/* schema_migrations dropped */
+	int		 version;	/* user_version set */
+	const char	*err;		/* NULL: migrates */
+} histories[] = {
+	{ "schema.sql", 1, 1, NULL },
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql", 1, 3, NULL },
+	/* main before 0005: 0006 was version 4 */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0006-failure-budgets.sql", 1, 4, NULL },
+	/* the SAN-policy branch: 0005 was version 4 */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0005-superseded.sql", 1, 4, NULL },
+	/* a file added later, between two a ledger has */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0006-failure-budgets.sql", 0, 4, NULL },
+	{ "schema.sql 0002-passcodes.sql 0006-failure-budgets.sql", 0, 3,
+	    NULL },
+	/* a version that says more than its schema holds: unknown files */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0006-failure-budgets.sql", 1, 5, "does not know" },
+	/* version 4 with none of 0004-0006 in its schema: unknown files */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql", 1, 4,
+	    "does not know" },
+	/* the refusal-bound branch: 0004 was version 4 */
+	{ "schema.sql 0002-passcodes.sql 0003-sparse-index.sql "
+	    "0004-refusal-counts.sql", 1, 4, NULL },
+};
+
+/* The SQL of the embedded migration named name. */
+static const char *
+migration_sql(const char *name, size_t len)
+{
+	size_t	 i;
+
+	for (i = 0; i < mca_sql_nmigrations; i++)
+		if (strlen(mca_sql_migrations[i].name) == len &&
+		    strncmp(mca_sql_migrations[i].name, name, len) == 0)
+			return mca_sql_migrations[i].sql;
+	ck_abort_msg("no migration %.*s", (int)len, name);
+	return NULL;
+}
+
+START_TEST(test_history)
+{
+	struct mca_ledger	*l = (struct mca_ledger *)&l;
+	struct mca_diag		 d;
+	sqlite3			*db;
+	const char		*f, *e;
+	char			 q[64];
+	int			 v = -1, rc;
+
+	db = db_open();
+	db_exec(db, "BEGIN");
+	for (f = histories[_i].files; *f != '\0'; f = e + (*e == ' ')) {
+		e = f + strcspn(f, " ");
+		db_exec(db, migration_sql(f, (size_t)(e - f)));
+	}
+	if (histories[_i].legacy)
+		db_exec(db, "DROP TABLE schema_migrations");
+	(void)snprintf(q, sizeof(q), "PRAGMA user_version = %d",
+	    histories[_i].version);
+	db_exec(db, q);
+	db_exec(db, "COMMIT");
+	db_exec(db, "INSERT INTO certificates (serial, subject, issuer, "
+	    "not_before, not_after, label, operation, sha1, sha256, "
+	    "key_origin, pem) VALUES ('0E', 'CN=old', '" ISSUER "', "
+	    "'2024-01-01T00:00:00Z', '2030-01-01T00:00:00Z', 'devices', "
+	    "'enroll', '" SHA1 "', '" SHA256 "', 'client', 'pem')");
+	sqlite3_close(db);
+
+	rc = mca_ledger_open(path, 1, &l, &d);
+	if (histories[_i].err != NULL) {
+		ck_assert_int_eq(rc, MCA_ERR_DB);
+		ck_assert_ptr_null(l);
+		ck_assert_msg(strstr(d.msg, histories[_i].err) != NULL,
+		    "message: %s", d.msg);
+		/* Refused means untouched. */
+		db = db_open();
+		ck_assert_int_eq(db_int(db, "PRAGMA user_version"),
+		    histories[_i].version);
+		ck_assert_int_eq(db_int(db, "SELECT count(*) FROM "
+		    "sqlite_schema WHERE name = 'schema_migrations'"),
+		    !histories[_i].legacy);
+		sqlite3_close(db);
+		return;
+	}
+	ck_assert_msg(rc == 0, "open: %s", d.msg);
+	ck_assert_int_eq(mca_ledger_version(l, &v), 0);
+	ck_assert_int_eq(v, (int)mca_sql_nmigrations);
+	mca_ledger_close(l);
+
+	/* Every file once, what each made there, the row kept. */
+	db = db_open();
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM schema_migrations"),
+	    (sqlite3_int64)mca_sql_nmigrations);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM "
+	    "pragma_table_info('certificates') WHERE name = 'superseded_by'"),
+	    1);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name IN ('passcodes', 'address_failures', "
+	    "'certificates_replaces_serial')"), 3);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM expiring_soon "
+	    "WHERE serial = '0E'"), 0);
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates"), 1);
+	sqlite3_close(db);
+}
+END_TEST
+
+/* A migration this build does not know: a newer build's ledger. */
+START_TEST(test_unknown_migration)
+{
+	struct mca_ledger	*l;
+	struct mca_diag		 d;
+	sqlite3			*db;
+
+	l = ledger_open(1);
+	mca_ledger_close(l);
+	db = db_open();
+	db_exec(db, "INSERT INTO schema_migrations (name) "
+	    "VALUES ('9999-future.sql')");
+	sqlite3_close(db);
+	l = (struct mca_ledger *)&l;
+	ck_assert_int_eq(mca_ledger_open(path, 1, &l, &d), MCA_ERR_DB);
+	ck_assert_ptr_null(l);
+	ck_assert_msg(strstr(d.msg, "9999-future.sql") != NULL &&
+	    strstr(d.msg, "newer") != NULL, "message: %s", d.msg);
+}
+END_TEST
+
 START_TEST(test_open_bad)
 {
 	struct mca_ledger	*l = NULL;
@@ -589,6 +726,8 @@ START_TEST(test_insert_readback)
 		{ "auth_method", c->auth_method },
 		{ "requester_user", c->req_user },
 		{ "passcode_id", c->passcode_id },
+		/* set only when a grace renewal supersedes a row */
+		{ "superseded_by", NULL }, { "superseded_at", NULL },
 	};
 	size_t				 i, ncols;
 	int				 j, seen = 0;
@@ -1143,6 +1282,146 @@ START_TEST(test_find_replaced)
 	ck_assert_str_eq(f.label, "devices");
 	ck_assert_int_eq(mca_ledger_find(l, "C2", ISSUER, &f), 0);
 	ck_assert_str_eq(f.replaced_by, "");
+	mca_ledger_close(l);
+}
+END_TEST
+
+/* mca_ledger_may_renew(): the one rule, on what find says. */
+static const struct {
+	const char	*replaced_by, *superseded_by;
+	long long	 secs;
+	int		 grace, may;
+} renews[] = {
+	{ "", "", -1, 0, 1 },		/* never renewed */
+	{ "", "", -1, 300, 1 },
+	{ "B", "", 0, 0, 0 },		/* grace 0: renews once */
+	{ "B", "", 0, 300, 1 },
+	{ "B", "", 299, 300, 1 },
+	{ "B", "", 300, 300, 0 },
+	{ "B", "", 86400, 300, 0 },
+	{ "B", "", -5, 300, 1 },	/* the clock stepped back */
+	{ "B", "", -5, 0, 0 },
+	{ "", "C", -1, 300, 0 },	/* superseded */
+	{ "", "C", -1, 0, 0 },
+};
+
+START_TEST(test_may_renew)
+{
+	struct mca_ledger_found	 f;
+
+	memset(&f, 0, sizeof(f));
+	(void)snprintf(f.replaced_by, sizeof(f.replaced_by), "%s",
+	    renews[_i].replaced_by);
+	(void)snprintf(f.superseded_by, sizeof(f.superseded_by), "%s",
+	    renews[_i].superseded_by);
+	f.renewed_secs = renews[_i].secs;
+	ck_assert_int_eq(mca_ledger_may_renew(&f, renews[_i].grace),
+	    renews[_i].may);
+}
+END_TEST
+
+/* A renewal row of replaces, with serial. */
+static void
+renewal_sample(struct mca_ledger_cert *c, const char *serial,
+    const char *replaces, char *na, size_t nasz)
+{
+	cert_sample(c, serial, na, nasz);
+	c->operation = "reenroll";
+	c->replaces_serial = replaces;
+	c->req_serial = replaces;
+	c->req_issuer = ISSUER;
+	c->auth_method = "certificate";
+}
+
+START_TEST(test_renewal)
+{
+	struct mca_ledger	*l;
+	struct mca_ledger_cert	 c;
+	struct mca_ledger_found	 f;
+	struct mca_buf		 rows = MCA_BUF_INIT;
+	sqlite3			*db;
+	char			 na[32];
+
+	l = ledger_open(1);
+	cert_sample(&c, "A1", na, sizeof(na));
+	insert_ok(l, &c);
+
+	/* The first renewal: fine whatever the grace. */
+	renewal_sample(&c, "B1", "A1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "");
+	ck_assert_int_eq(f.renewed_secs, -1);
+	ck_assert_int_eq(mca_ledger_find(l, "A1", ISSUER, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "B1");
+	ck_assert_int_ge(f.renewed_secs, 0);
+	ck_assert_int_eq(strlen(f.renewed_at), 20);
+
+	/* A second one: refused without grace, nothing written. */
+	renewal_sample(&c, "C1", "A1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(f.replaced_by, "B1");
+	ck_assert_int_eq(count_certs(), 2);
+	/* ... allowed within it, superseding B1. */
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 300, &f), 0);
+	ck_assert_str_eq(f.replaced_by, "B1");
+	db = db_open();
+	db_rows(db, "SELECT serial, replaces_serial, superseded_by, "
+	    "superseded_at IS NOT NULL FROM certificates ORDER BY id", &rows);
+	ck_assert_str_eq(mca_buf_str(&rows), "A1|||0\nB1|A1|C1|1\nC1|A1||0\n");
+	/* The ledger says which renewal is current. */
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates WHERE "
+	    "replaces_serial = 'A1' AND superseded_by IS NULL"), 1);
+	/* A superseded certificate renews no more, grace or not. */
+	renewal_sample(&c, "D1", "B1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 300, &f),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(f.superseded_by, "C1");
+	/* The grace runs from the first renewal. */
+	db_exec(db, "UPDATE certificates SET issued_at = "
+	    "'2020-01-01T00:00:00Z' WHERE serial = 'B1'");
+	renewal_sample(&c, "E1", "A1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 86400, &f),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(f.renewed_at, "2020-01-01T00:00:00Z");
+	ck_assert_int_gt(f.renewed_secs, 86400);
+	ck_assert_int_eq(count_certs(), 3);
+
+	/* C1, current, renews; its serial taken, nothing is written. */
+	renewal_sample(&c, "A1", "C1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_EXISTS);
+	renewal_sample(&c, "F1", "C1", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f), 0);
+	ck_assert_int_eq(count_certs(), 4);
+	/* Unknown, of another issuer, or a bad call. */
+	renewal_sample(&c, "G1", "FFFF", na, sizeof(na));
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_NOTFOUND);
+	renewal_sample(&c, "G1", "F1", na, sizeof(na));
+	c.req_issuer = "CN=Other CA";
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_NOTFOUND);
+	renewal_sample(&c, "G1", "F1", na, sizeof(na));
+	c.passcode_id = "ABCDEFGH";
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_INVAL);
+	c.passcode_id = NULL;
+	c.replaces_serial = NULL;
+	ck_assert_int_eq(mca_ledger_insert_renewal(l, &c, 0, &f),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_ledger_insert_renewal(NULL, &c, 0, &f),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(count_certs(), 4);
+	/* No transaction was left open: another writer gets in. */
+	db_exec(db, "BEGIN IMMEDIATE; ROLLBACK");
+	/* A superseded certificate is no longer chased for expiry. */
+	db_exec(db, "UPDATE certificates SET not_after = strftime("
+	    "'%Y-%m-%dT%H:%M:%SZ', 'now', '+1 day')");
+	db_rows(db, "SELECT serial FROM expiring_soon", &rows);
+	ck_assert_str_eq(mca_buf_str(&rows), "F1\n");
+	sqlite3_close(db);
+	mca_buf_free(&rows);
 	mca_ledger_close(l);
 }
 END_TEST
@@ -2017,6 +2296,9 @@ ledger_suite(void)
 	tcase_add_test(tc, test_create);
 	tcase_add_test(tc, test_reopen);
 	tcase_add_test(tc, test_newer_refused);
+	tcase_add_loop_test(tc, test_history, 0,
+	    sizeof(histories) / sizeof(histories[0]));
+	tcase_add_test(tc, test_unknown_migration);
 	tcase_add_test(tc, test_open_bad);
 	tcase_add_test(tc, test_mode);
 	tcase_add_test(tc, test_wal);
@@ -2043,6 +2325,9 @@ ledger_suite(void)
 	tcase_add_loop_test(tc, test_find, 0, sizeof(finds) / sizeof(finds[0]));
 	tcase_add_test(tc, test_find_replaced);
 	tcase_add_test(tc, test_find_truncate);
+	tcase_add_loop_test(tc, test_may_renew, 0,
+	    sizeof(renews) / sizeof(renews[0]));
+	tcase_add_test(tc, test_renewal);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("views");

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "buf.h"
 #include "cfg.h"
@@ -215,11 +216,120 @@ static const struct {
 	    "too deep" },
 	{ DOC(", \"subject_patterns\": {\"CN\": \"^a\\u0000b$\"}"),
 	    K1 "subject_patterns.CN: contains a NUL character" },
+	/* subject_unlisted */
+	{ DOC(", \"subject_unlisted\": \"deny\""),
+	    K1 "subject_unlisted: \"deny\": expected \"allow\" or \"refuse\"" },
+	{ DOC(", \"subject_unlisted\": true"),
+	    K1 "subject_unlisted: expected a string" },
+	/* san_policy */
+	{ DOC(", \"san_policy\": [\"DNS\"]"),
+	    K1 "san_policy: expected an object" },
+	{ DOC(", \"san_policy\": {\"allow_wildcards\": true}"),
+	    K1 "san_policy.allow_wildcards: unknown key" },
+	{ DOC(", \"san_policy\": {\"allowed_types\": []}"),
+	    K1 "san_policy.allowed_types: must name at least one of" },
+	{ DOC(", \"san_policy\": {\"allowed_types\": [\"otherName\"]}"),
+	    K1 "san_policy.allowed_types[0]: \"otherName\" is not a "
+	    "subjectAltName type this CA issues" },
+	{ DOC(", \"san_policy\": {\"allowed_types\": [\"DNS\", \"dns\"]}"),
+	    K1 "san_policy.allowed_types[1]: \"dns\" is listed twice" },
+	{ DOC(", \"san_policy\": {\"max_names\": 1025}"),
+	    K1 "san_policy.max_names: expected an integer from 0 to 1024" },
+	{ DOC(", \"san_policy\": {\"max_names\": \"16\"}"),
+	    K1 "san_policy.max_names: expected an integer" },
+	{ DOC(", \"san_policy\": {\"allow_wildcard\": 1}"),
+	    K1 "san_policy.allow_wildcard: expected true or false" },
+	{ DOC(", \"san_policy\": {\"URI\": \"^spiffe://$\"}"),
+	    K1 "san_policy.URI: a pattern for a type that allowed_types does "
+	    "not allow" },
+	{ DOC(", \"san_policy\": {\"DNS\": \"^a$\", \"dns\": \"^b$\"}"),
+	    K1 "san_policy.dns: same type as another key (\"DNS\")" },
+	{ DOC(", \"san_policy\": {\"DNS\": \"^(a$\"}"),
+	    K1 "san_policy.DNS: \"^(a$\" is not a POSIX extended regular "
+	    "expression" },
+	{ DOC(", \"san_policy\": {\"DNS\": \"^a++$\"}"),
+	    K1 "san_policy.DNS: \"^a++$\" is refused: a repetition" },
+	{ DOC(", \"san_policy\": {\"IP\": 10}"),
+	    K1 "san_policy.IP: expected a string" },
+	{ DOC(", \"san_policy\": {\"allowed_types\": [\"IP\"], "
+	    "\"dns_equals_cn\": true}"),
+	    K1 "san_policy.dns_equals_cn: DNS is not in allowed_types" },
+	{ DOC(", \"san_policy\": {\"allowed_types\": [\"IP\"], "
+	    "\"allow_wildcard\": true}"),
+	    K1 "san_policy.allow_wildcard: DNS is not in allowed_types" },
+	/* ra_subject_patterns: as subject_patterns */
+	{ DOC(", \"ra_subject_patterns\": {\"XX\": \"^a$\"}"),
+	    K1 "ra_subject_patterns.XX: not a subject attribute" },
+	{ DOC(", \"ra_subject_patterns\": \"^ra-$\""),
+	    K1 "ra_subject_patterns: expected an object" },
+	/* reenroll_grace_seconds */
+	{ DOC(", \"reenroll_grace_seconds\": -1"),
+	    K1 "reenroll_grace_seconds: expected an integer from 0 to 86400" },
+	{ DOC(", \"reenroll_grace_seconds\": 86401"),
+	    K1 "reenroll_grace_seconds: expected an integer" },
+	{ "{" BASE ", \"reenroll_grace_seconds\": \"300\", " P1("") "}",
+	    "reenroll_grace_seconds: expected an integer from 0 to 86400" },
 };
 
 START_TEST(test_bad)
 {
 	tu_cfg_assert_refused(bad[_i].json, bad[_i].msg, _i);
+}
+END_TEST
+
+#define DNSIP	(1u << MCA_SAN_DNS | 1u << MCA_SAN_IP)
+
+/* The identity keys as parsed, and their defaults. */
+static const struct {
+	const char	*json;
+	unsigned	 types;
+	int		 max, wild, eqcn, refuse, grace;
+	size_t		 nra;
+	const char	*dns;		/* the DNS pattern, or NULL */
+} ident[] = {
+	{ DOC(""), DNSIP, 16, 0, 0, 0, 300, 0, NULL },
+	{ DOC(", \"san_policy\": {}"), DNSIP, 16, 0, 0, 0, 300, 0, NULL },
+	{ DOC(", \"san_policy\": {\"allowed_types\": [\"uri\", \"Email\"], "
+	    "\"max_names\": 0}"), 1u << MCA_SAN_URI | 1u << MCA_SAN_EMAIL, 0,
+	    0, 0, 0, 300, 0, NULL },
+	{ DOC(", \"san_policy\": {\"allowed_types\": [\"DNS\"], "
+	    "\"DNS\": \"^[a-z]+\\\\.example\\\\.com$\", \"allow_wildcard\": "
+	    "true, \"dns_equals_cn\": true, \"max_names\": 1024}, "
+	    "\"subject_unlisted\": \"refuse\", \"subject_patterns\": "
+	    "{\"CN\": \"^a$\"}"), 1u << MCA_SAN_DNS, 1024, 1, 1, 1, 300, 0,
+	    "^[a-z]+\\.example\\.com$" },
+	{ DOC(", \"subject_unlisted\": \"allow\", \"ra_subject_patterns\": "
+	    "{\"CN\": \"^ra-[0-9]+$\", \"O\": \"^Example$\"}, "
+	    "\"reenroll_grace_seconds\": 0"), DNSIP, 16, 0, 0, 0, 0, 2, NULL },
+	/* The top-level grace is the labels' default. */
+	{ "{" BASE ", \"reenroll_grace_seconds\": 86400, " P1("") "}", DNSIP,
+	    16, 0, 0, 0, 86400, 0, NULL },
+	{ "{" BASE ", \"reenroll_grace_seconds\": 0, "
+	    P1(", \"reenroll_grace_seconds\": 60") "}", DNSIP, 16, 0, 0, 0, 60,
+	    0, NULL },
+};
+
+START_TEST(test_identity_keys)
+{
+	struct mca_cfg			*cfg = NULL;
+	struct mca_diag			 d;
+	const struct mca_profile	*p;
+
+	ck_assert_msg(tu_cfg_parse(ident[_i].json, &cfg, &d) == 0, "case %d: "
+	    "%s", _i, d.msg);
+	p = &cfg->profiles[0];
+	ck_assert_uint_eq(p->san.types, ident[_i].types);
+	ck_assert_int_eq(p->san.max_names, ident[_i].max);
+	ck_assert_int_eq(p->san.allow_wildcard, ident[_i].wild);
+	ck_assert_int_eq(p->san.dns_equals_cn, ident[_i].eqcn);
+	ck_assert_int_eq(p->subject_unlisted_refuse, ident[_i].refuse);
+	ck_assert_int_eq(p->reenroll_grace, ident[_i].grace);
+	ck_assert_uint_eq(p->nra_rules, ident[_i].nra);
+	if (ident[_i].dns == NULL)
+		ck_assert_ptr_null(p->san.pattern[MCA_SAN_DNS]);
+	else
+		ck_assert_str_eq(p->san.pattern[MCA_SAN_DNS], ident[_i].dns);
+	mca_cfg_free(cfg);
 }
 END_TEST
 
@@ -285,6 +395,15 @@ static const struct {
 	{ DOC(", \"subject_patterns\": {\"CN\": \"^dev-[0-9]+\"}"),
 	    PATH ": " K1 "subject_patterns.CN: not anchored" },
 	{ DOC(", \"subject_patterns\": {\"CN\": \"^dev-[0-9]+$\"}"), NULL },
+	{ DOC(", \"san_policy\": {\"DNS\": \"\\\\.example\\\\.com$\"}"),
+	    PATH ": " K1 "san_policy.DNS: not anchored with ^ and $" },
+	{ DOC(", \"subject_unlisted\": \"refuse\""),
+	    PATH ": " K1 "subject_unlisted: no subject_patterns: only an empty "
+	    "subject is accepted" },
+	{ DOC(", \"auth_methods\": [\"passcode\"], \"ra_subject_patterns\": "
+	    "{\"CN\": \"^ra$\"}"),
+	    PATH ": " K1 "ra_subject_patterns: ignored: auth_methods does not "
+	    "include \"certificate\"" },
 	/* No top-level bundle: fine when no label takes bootstrap certs. */
 	{ "{" NOMTLS ", " P1(", \"auth_methods\": [\"passcode\"]") "}", NULL },
 	{ "{" NOMTLS ", " P1(", \"mtls_ca_cert\": \"/etc/d.pem\"") "}", NULL },
@@ -544,6 +663,364 @@ START_TEST(test_subject_long)
 }
 END_TEST
 
+/* ------------------------------------------------------------ san */
+
+/* GeneralNames from openssl's "DNS:a, IP:b" form ("" is none). */
+static GENERAL_NAMES *
+san_of(const char *conf)
+{
+	X509_EXTENSION	*e;
+	GENERAL_NAMES	*g;
+
+	if (conf[0] == '\0')
+		return NULL;
+	e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, conf);
+	ck_assert_msg(e != NULL, "%s", conf);
+	g = X509V3_EXT_d2i(e);
+	ck_assert_ptr_nonnull(g);
+	X509_EXTENSION_free(e);
+	return g;
+}
+
+#define SP(x)	", \"san_policy\": {" x "}"
+
+static const struct {
+	const char	*policy;	/* the label block's keys */
+	const char	*subject;	/* name_of() form */
+	const char	*san;
+	const char	*diag;		/* "" = accepted */
+} sancases[] = {
+	/* The default: DNS and IP, 16 names, no wildcard, no pattern. */
+	{ "", "CN=dev-1", "", "" },
+	{ "", "CN=dev-1", "DNS:www.google.com, IP:10.0.0.1, IP:2001:db8::1",
+	    "" },
+	{ "", "CN=dev-1", "DNS:*.example.com", "subjectAltName DNS "
+	    "\"*.example.com\" is a wildcard, which this label does not allow" },
+	{ "", "CN=dev-1", "URI:spiffe://prod/ns/admin/sa/root",
+	    "subjectAltName URI is not allowed on label \"dev\" (allowed: "
+	    "DNS, IP)" },
+	{ "", "CN=dev-1", "email:ceo@example.com", "subjectAltName email is "
+	    "not allowed" },
+	{ "", "CN=dev-1", "RID:1.2.3.4", "subjectAltName registeredID is not "
+	    "allowed" },
+	{ "", "CN=dev-1", "otherName:1.2.3.4;UTF8:x", "subjectAltName "
+	    "otherName is not allowed" },
+	/* DNS syntax (RFC 1034 3.5, RFC 1123 2.1). */
+	{ "", "CN=dev-1", "DNS:3com.example", "" },
+	{ "", "CN=dev-1", "DNS:Upper.Example.COM", "" },
+	{ "", "CN=dev-1", "DNS:a_b.example.com", "is not a host name" },
+	{ "", "CN=dev-1", "DNS:a..example.com", "has an empty label" },
+	{ "", "CN=dev-1", "DNS:example.com.", "has an empty label" },
+	{ "", "CN=dev-1", "DNS:-a.example.com", "starts or ends with '-'" },
+	{ "", "CN=dev-1", "DNS:a-.example.com", "starts or ends with '-'" },
+	{ "", "CN=dev-1", "DNS:a b.example", "is empty, over 1024 bytes, or "
+	    "holds a character other than printable ASCII" },
+	{ "", "CN=dev-1", "DNS:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "aaaaaaaaaaaaaaa.example", "has a label over 63 characters" },
+	/* Wildcards, when allowed: the whole leftmost label only. */
+	{ SP("\"allow_wildcard\": true"), "CN=dev-1", "DNS:*.example.com",
+	    "" },
+	{ SP("\"allow_wildcard\": true"), "CN=dev-1", "DNS:*.com",
+	    "is a wildcard for a whole top-level domain" },
+	{ SP("\"allow_wildcard\": true"), "CN=dev-1", "DNS:w*.example.com",
+	    "has a wildcard that is not the whole leftmost label" },
+	{ SP("\"allow_wildcard\": true"), "CN=dev-1", "DNS:a.*.example.com",
+	    "has a wildcard that is not the whole leftmost label" },
+	{ SP("\"allow_wildcard\": true"), "CN=dev-1", "DNS:*",
+	    "has a wildcard that is not the whole leftmost label" },
+	/* Patterns per type. */
+	{ SP("\"DNS\": \"\\\\.example\\\\.com$\""), "CN=dev-1",
+	    "DNS:a.example.com, DNS:b.c.example.com", "" },
+	{ SP("\"DNS\": \"\\\\.example\\\\.com$\""), "CN=dev-1",
+	    "DNS:a.example.com, DNS:www.google.com", "subjectAltName DNS "
+	    "\"www.google.com\" does not match \\.example\\.com$" },
+	{ SP("\"IP\": \"^10\\\\.\""), "CN=dev-1", "IP:10.1.2.3", "" },
+	{ SP("\"IP\": \"^10\\\\.\""), "CN=dev-1", "IP:192.168.1.1",
+	    "subjectAltName IP \"192.168.1.1\" does not match ^10\\." },
+	{ SP("\"IP\": \"^2001:db8:\""), "CN=dev-1", "IP:2001:DB8:0:0:0:0:0:1",
+	    "" },
+	{ SP("\"allowed_types\": [\"URI\"], \"URI\": \"^spiffe://prod/ns/dev/\""),
+	    "CN=dev-1", "URI:spiffe://prod/ns/dev/sa/x", "" },
+	{ SP("\"allowed_types\": [\"URI\"], \"URI\": \"^spiffe://prod/ns/dev/\""),
+	    "CN=dev-1", "URI:spiffe://prod/ns/admin/sa/root", "subjectAltName "
+	    "URI \"spiffe://prod/ns/admin/sa/root\" does not match" },
+	{ SP("\"allowed_types\": [\"email\"]"), "CN=dev-1",
+	    "email:ops@example.com", "" },
+	{ SP("\"allowed_types\": [\"email\"]"), "CN=dev-1",
+	    "email:ops.example.com", "is not local-part@domain" },
+	{ SP("\"allowed_types\": [\"email\"]"), "CN=dev-1",
+	    "email:a@b@c", "is not local-part@domain" },
+	{ SP("\"allowed_types\": [\"email\"], \"email\": \"@example\\\\.com$\""),
+	    "CN=dev-1", "email:ceo@evil.com", "does not match" },
+	/* DNS names that must be the CN. */
+	{ SP("\"dns_equals_cn\": true"), "CN=dev-1.example.com",
+	    "DNS:DEV-1.example.com", "" },
+	{ SP("\"dns_equals_cn\": true"), "CN=a.example/CN=b.example",
+	    "DNS:a.example, DNS:b.example", "" },
+	{ SP("\"dns_equals_cn\": true"), "CN=dev-1.example.com",
+	    "DNS:dev-2.example.com", "subjectAltName DNS \"dev-2.example.com\" "
+	    "is not the subject's CN" },
+	{ SP("\"dns_equals_cn\": true"), "", "DNS:dev-2.example.com",
+	    "is not the subject's CN" },
+	/* Counts. */
+	{ SP("\"max_names\": 2"), "CN=dev-1", "DNS:a.example, DNS:b.example",
+	    "" },
+	{ SP("\"max_names\": 2"), "CN=dev-1", "DNS:a.example, DNS:b.example, "
+	    "IP:10.0.0.1", "subjectAltName has 3 names; label \"dev\" allows "
+	    "at most 2" },
+	{ SP("\"max_names\": 0"), "CN=dev-1", "", "" },
+	{ SP("\"max_names\": 0"), "CN=dev-1", "IP:10.0.0.1", "has 1 names" },
+};
+
+START_TEST(test_san)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	GENERAL_NAMES	*g;
+	X509_NAME	*n;
+	char		 json[2048];
+	int		 rc;
+
+	(void)snprintf(json, sizeof(json), DOC("%s"), sancases[_i].policy);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
+	n = name_of(sancases[_i].subject);
+	g = san_of(sancases[_i].san);
+	rc = mca_csr_check_san(n, g, &cfg->profiles[0], &d);
+	ck_assert_msg(rc == (sancases[_i].diag[0] ? MCA_ERR_POLICY : 0),
+	    "case %d: rc %d (%s)", _i, rc, d.msg);
+	ck_assert_msg(strstr(d.msg, sancases[_i].diag) != NULL &&
+	    (sancases[_i].diag[0] != '\0' || d.msg[0] == '\0'),
+	    "case %d: got \"%s\"", _i, d.msg);
+	GENERAL_NAMES_free(g);
+	X509_NAME_free(n);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* What a CSR cannot say in openssl's SAN syntax. */
+START_TEST(test_san_raw)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	GENERAL_NAMES	*g = sk_GENERAL_NAME_new_null();
+	GENERAL_NAME	*gn = GENERAL_NAME_new();
+	ASN1_OCTET_STRING *ip = ASN1_OCTET_STRING_new();
+	ASN1_IA5STRING	*dns = ASN1_IA5STRING_new();
+	unsigned char	 five[5] = { 10, 0, 0, 1, 9 };
+	int		 i;
+
+	ck_assert_int_eq(tu_cfg_parse(DOC(""), &cfg, &d), 0);
+	/* An IP address of five octets. */
+	ck_assert_int_eq(ASN1_OCTET_STRING_set(ip, five, 5), 1);
+	GENERAL_NAME_set0_value(gn, GEN_IPADD, ip);
+	ck_assert_int_eq(sk_GENERAL_NAME_push(g, gn), 1);
+	ck_assert_int_eq(mca_csr_check_san(NULL, g, &cfg->profiles[0], &d),
+	    MCA_ERR_POLICY);
+	ck_assert_str_eq(d.msg, "subjectAltName IP has 5 octets, not 4 or 16");
+	/* A DNS name with a NUL in it cannot hide its tail. */
+	sk_GENERAL_NAME_pop_free(g, GENERAL_NAME_free);
+	g = sk_GENERAL_NAME_new_null();
+	gn = GENERAL_NAME_new();
+	ck_assert_int_eq(ASN1_STRING_set(dns, "a.example\0.evil", 15), 1);
+	GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
+	ck_assert_int_eq(sk_GENERAL_NAME_push(g, gn), 1);
+	ck_assert_int_eq(mca_csr_check_san(NULL, g, &cfg->profiles[0], &d),
+	    MCA_ERR_POLICY);
+	ck_assert_ptr_nonnull(strstr(d.msg, "other than printable ASCII"));
+	/* 17 names against the default of 16; 16 pass. */
+	sk_GENERAL_NAME_pop_free(g, GENERAL_NAME_free);
+	g = sk_GENERAL_NAME_new_null();
+	for (i = 0; i < 17; i++) {
+		gn = GENERAL_NAME_new();
+		dns = ASN1_IA5STRING_new();
+		ck_assert_int_eq(ASN1_STRING_set(dns, "a.example", -1), 1);
+		GENERAL_NAME_set0_value(gn, GEN_DNS, dns);
+		ck_assert_int_eq(sk_GENERAL_NAME_push(g, gn), i + 1);
+		ck_assert_int_eq(mca_csr_check_san(NULL, g,
+		    &cfg->profiles[0], &d), i < 16 ? 0 : MCA_ERR_POLICY);
+	}
+	ck_assert_str_eq(d.msg, "subjectAltName has 17 names; label \"dev\" "
+	    "allows at most 16");
+	/* No profile: nothing to judge. */
+	ck_assert_int_eq(mca_csr_check_san(NULL, g, NULL, &d), 0);
+	sk_GENERAL_NAME_pop_free(g, GENERAL_NAME_free);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* subject_unlisted "refuse". */
+static const struct {
+	const char	*rules;
+	const char	*subject;
+	const char	*diag;
+} ucases[] = {
+	{ "{\"CN\": \"^dev-[0-9]+$\"}", "CN=dev-1", "" },
+	{ "{\"CN\": \"^dev-[0-9]+$\"}", "CN=dev-1/OU=admins",
+	    "subject attribute OU is not allowed on label \"dev\" (allowed: "
+	    "CN)" },
+	{ "{\"CN\": \"^dev-[0-9]+$\", \"O\": \"^Acme$\"}",
+	    "CN=dev-1/O=Acme/emailAddress=ceo@example.com",
+	    "subject attribute emailAddress is not allowed on label \"dev\" "
+	    "(allowed: CN, O)" },
+	{ "{\"commonName\": \"^dev-[0-9]+$\"}", "CN=dev-1/CN=dev-2", "" },
+	/* The patterns are judged first. */
+	{ "{\"CN\": \"^dev-[0-9]+$\"}", "CN=x/OU=y", "subject CN \"x\" does "
+	    "not match" },
+	{ "{}", "", "" },
+	{ "{}", "CN=dev-1", "subject attribute CN is not allowed on label "
+	    "\"dev\" (allowed: none)" },
+};
+
+START_TEST(test_unlisted)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	X509_NAME	*n;
+	char		 json[1024];
+	int		 rc;
+
+	(void)snprintf(json, sizeof(json), DOC(", \"subject_unlisted\": "
+	    "\"refuse\", \"subject_patterns\": %s"), ucases[_i].rules);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
+	n = name_of(ucases[_i].subject);
+	rc = mca_csr_check_subject(n, &cfg->profiles[0], &d);
+	ck_assert_msg(rc == (ucases[_i].diag[0] ? MCA_ERR_POLICY : 0),
+	    "case %d: rc %d (%s)", _i, rc, d.msg);
+	ck_assert_msg(strncmp(d.msg, ucases[_i].diag,
+	    strlen(ucases[_i].diag)) == 0 &&
+	    (ucases[_i].diag[0] != '\0' || d.msg[0] == '\0'),
+	    "case %d: got \"%s\"", _i, d.msg);
+	X509_NAME_free(n);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/* ------------------------------------------------------------ identity */
+
+/*
+ * A certificate for subject/san (any key: only names are compared), and
+ * a CSR asking for subject/san.
+ */
+static X509 *
+cert_of(const char *subject, const char *san)
+{
+	X509		*x = X509_new();
+	X509_NAME	*n = name_of(subject);
+	GENERAL_NAMES	*g = san_of(san);
+
+	ck_assert_ptr_nonnull(x);
+	ck_assert_int_eq(X509_set_subject_name(x, n), 1);
+	if (g != NULL)
+		ck_assert_int_eq(X509_add1_ext_i2d(x, NID_subject_alt_name, g,
+		    0, X509V3_ADD_REPLACE), 1);
+	GENERAL_NAMES_free(g);
+	X509_NAME_free(n);
+	return x;
+}
+
+static X509_REQ *
+req_of(const char *subject, const char *san)
+{
+	X509_REQ			*r = X509_REQ_new();
+	X509_NAME			*n = name_of(subject);
+	STACK_OF(X509_EXTENSION)	*exts = sk_X509_EXTENSION_new_null();
+
+	ck_assert_int_eq(X509_REQ_set_subject_name(r, n), 1);
+	if (san[0] != '\0') {
+		sk_X509_EXTENSION_push(exts, X509V3_EXT_conf_nid(NULL, NULL,
+		    NID_subject_alt_name, san));
+		ck_assert_int_eq(X509_REQ_add_extensions(r, exts), 1);
+	}
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(n);
+	return r;
+}
+
+static const struct {
+	const char	*cert_subject, *cert_san;
+	const char	*req_subject, *req_san;
+	const char	*diag;
+} icases[] = {
+	{ "CN=dev-0001", "DNS:dev-0001.example.com, IP:192.0.2.1",
+	    "CN=dev-0001", "DNS:dev-0001.example.com, IP:192.0.2.1", "" },
+	/* A subset of its names, in any order, or none. */
+	{ "CN=dev-0001", "DNS:dev-0001.example.com, IP:192.0.2.1",
+	    "CN=dev-0001", "IP:192.0.2.1", "" },
+	{ "CN=dev-0001", "DNS:dev-0001.example.com", "CN=dev-0001", "", "" },
+	/* X509_NAME_cmp compares canonically: case and spaces fold. */
+	{ "CN=Dev-0001", "", "CN=dev-0001", "", "" },
+	{ "CN=dev-0001", "", "CN=dev-7777", "", "a certificate of this CA may "
+	    "enroll only its own subject (\"CN=dev-0001\"), not "
+	    "\"CN=dev-7777\"" },
+	{ "CN=dev-0001", "", "CN=dev-0001/O=Acme", "", "may enroll only its "
+	    "own subject" },
+	{ "CN=dev-0001/O=Acme", "", "CN=dev-0001", "", "may enroll only its "
+	    "own subject" },
+	{ "CN=dev-0001", "DNS:dev-0001.example.com", "CN=dev-0001",
+	    "DNS:dev-0001.example.com, DNS:www.google.com", "a certificate of "
+	    "this CA may enroll only its own subjectAltNames; DNS "
+	    "\"www.google.com\" is not one of them" },
+	{ "CN=dev-0001", "", "CN=dev-0001", "IP:10.0.0.1", "own "
+	    "subjectAltNames; IP is not one of them" },
+	{ "CN=dev-0001", "URI:urn:a", "CN=dev-0001", "URI:urn:b",
+	    "URI \"urn:b\" is not one of them" },
+};
+
+START_TEST(test_own_identity)
+{
+	struct mca_diag	 d;
+	X509		*x = cert_of(icases[_i].cert_subject, icases[_i].cert_san);
+	X509_REQ	*r = req_of(icases[_i].req_subject, icases[_i].req_san);
+	int		 rc;
+
+	rc = mca_csr_check_own_identity(r, x, &d);
+	ck_assert_msg(rc == (icases[_i].diag[0] ? MCA_ERR_POLICY : 0),
+	    "case %d: rc %d (%s)", _i, rc, d.msg);
+	ck_assert_msg(strstr(d.msg, icases[_i].diag) != NULL,
+	    "case %d: got \"%s\"", _i, d.msg);
+	X509_REQ_free(r);
+	X509_free(x);
+}
+END_TEST
+
+/* ra_subject_patterns: all rules must hold; none makes no RA. */
+static const struct {
+	const char	*rules;		/* NULL: the key is absent */
+	const char	*subject;
+	int		 ra;
+} racases[] = {
+	{ NULL, "CN=ra-1", 0 },
+	{ "{\"CN\": \"^ra-[0-9]+$\"}", "CN=ra-1", 1 },
+	{ "{\"CN\": \"^ra-[0-9]+$\"}", "CN=dev-1", 0 },
+	{ "{\"CN\": \"^ra-[0-9]+$\"}", "O=x", 0 },
+	{ "{\"CN\": \"^ra-[0-9]+$\"}", "CN=ra-1/CN=dev-1", 0 },
+	{ "{\"CN\": \"^ra-[0-9]+$\", \"O\": \"^Acme$\"}", "CN=ra-1/O=Acme",
+	    1 },
+	{ "{\"CN\": \"^ra-[0-9]+$\", \"O\": \"^Acme$\"}", "CN=ra-1", 0 },
+};
+
+START_TEST(test_ra)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	X509_NAME	*n;
+	char		 json[1024];
+
+	if (racases[_i].rules == NULL)
+		(void)snprintf(json, sizeof(json), DOC(""));
+	else
+		(void)snprintf(json, sizeof(json), DOC(", "
+		    "\"ra_subject_patterns\": %s"), racases[_i].rules);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
+	n = name_of(racases[_i].subject);
+	ck_assert_int_eq(mca_csr_is_ra(n, &cfg->profiles[0]), racases[_i].ra);
+	ck_assert_int_eq(mca_csr_is_ra(NULL, &cfg->profiles[0]), 0);
+	ck_assert_int_eq(mca_csr_is_ra(n, NULL), 0);
+	X509_NAME_free(n);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 /* ------------------------------------------------------------ csrattrs */
 
 static const struct {
@@ -599,6 +1076,8 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_bad, 0,
 	    (int)(sizeof(bad) / sizeof(bad[0])));
 	tcase_add_test(tc, test_caps);
+	tcase_add_loop_test(tc, test_identity_keys, 0,
+	    (int)(sizeof(ident) / sizeof(ident[0])));
 	tcase_add_loop_test(tc, test_warn, 0,
 	    (int)(sizeof(warn) / sizeof(warn[0])));
 	suite_add_tcase(s, tc);
@@ -610,6 +1089,15 @@ policy_suite(void)
 	tcase_add_loop_test(tc, test_subject, 0,
 	    (int)(sizeof(scases) / sizeof(scases[0])));
 	tcase_add_test(tc, test_subject_long);
+	tcase_add_loop_test(tc, test_san, 0,
+	    (int)(sizeof(sancases) / sizeof(sancases[0])));
+	tcase_add_test(tc, test_san_raw);
+	tcase_add_loop_test(tc, test_unlisted, 0,
+	    (int)(sizeof(ucases) / sizeof(ucases[0])));
+	tcase_add_loop_test(tc, test_own_identity, 0,
+	    (int)(sizeof(icases) / sizeof(icases[0])));
+	tcase_add_loop_test(tc, test_ra, 0,
+	    (int)(sizeof(racases) / sizeof(racases[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("csrattrs");

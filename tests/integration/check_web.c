@@ -106,7 +106,15 @@ write_config(void)
 	    " \"end_certificate_config_8\": {\n"
 	    "  \"end_point_name\": \"ipsec\", \"validity_in_days\": 30,\n"
 	    "  \"auth_methods\": [\"certificate\", \"passcode\"],\n"
-	    "  \"base64_line_length\": 0 }\n"
+	    "  \"base64_line_length\": 0 },\n"
+	    " \"end_certificate_config_9\": {\n"
+	    "  \"end_point_name\": \"once\", \"validity_in_days\": 30,\n"
+	    "  \"san_policy\": { \"allowed_types\": [\"DNS\"],\n"
+	    "    \"DNS\": \"^web-[a-z0-9-]+\\\\.example\\\\.com$\" },\n"
+	    "  \"reenroll_grace_seconds\": 0 },\n"
+	    " \"end_certificate_config_10\": {\n"
+	    "  \"end_point_name\": \"grace\", \"validity_in_days\": 30,\n"
+	    "  \"reenroll_grace_seconds\": 3600 }\n"
 	    "}\n", W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir,
 	    W.dir, W.dir, W.dir, W.dir);
 	ck_assert_int_eq(fclose(f), 0);
@@ -339,6 +347,17 @@ make_csr(const char *name, const char *cn)
 	    "%s.csr.pem -outform DER | '%s' base64 > %s.b64", W.dir,
 	    getenv("OPENSSL"), name, cn, name, getenv("OPENSSL"), name,
 	    getenv("OPENSSL"), name), 0);
+}
+
+/* As make_csr(), asking for the subjectAltName san ("DNS:a,IP:b"). */
+static void
+make_csr_san(const char *name, const char *cn, const char *san)
+{
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' req -new -newkey ec "
+	    "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout %s.key "
+	    "-subj '/CN=%s' -addext 'subjectAltName=%s' -outform DER "
+	    "2>/dev/null | '%s' base64 > %s.b64", W.dir, getenv("OPENSSL"),
+	    name, cn, san, getenv("OPENSSL"), name), 0);
 }
 
 /* A CSR for an existing key. */
@@ -1363,6 +1382,121 @@ START_TEST(test_policy)
 }
 END_TEST
 
+/*
+ * Tracker issue 12: what a client asks for is judged (subjectAltName
+ * policy), a renewed certificate renews no more outside the grace
+ * period, and a device's certificate enrolls only its own identity.
+ */
+START_TEST(test_issue12)
+{
+	struct reply	 r;
+	const char	*boot;
+	char		 s0[130], s1[130], s2[130], q[640], got[256];
+	int		 certs, refusals;
+
+	boot = "pki/boot.key";
+	/* 1. subjectAltName: the default and a label's own pattern */
+	make_csr_san("i1", "web-i1", "DNS:www.google.com,DNS:*.example.com,"
+	    "IP:10.0.0.1,URI:spiffe://prod/ns/admin/sa/root,"
+	    "email:ceo@example.com");
+	certs = ledger_count("certificates");
+	refusals = ledger_count("refusals");
+	refused(post("", "pki/boot.pem", boot, "application/pkcs10", "i1.b64"),
+	    "device/simpleenroll", 400, "subjectAltName DNS \"*.example.com\" "
+	    "is a wildcard");
+	make_csr_san("i2", "web-i2", "DNS:www.google.com");
+	refused(post("", "pki/boot.pem", boot, "application/pkcs10", "i2.b64"),
+	    "once/simpleenroll", 400, "subjectAltName DNS \"www.google.com\" "
+	    "does not match ^web-[a-z0-9-]+\\.example\\.com$");
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+	ck_assert_int_eq(ledger_count("refusals"), refusals + 2);
+
+	/* 2. reenroll twice with one certificate, no grace: 403 */
+	make_csr_san("o0", "web-o", "DNS:web-o.example.com");
+	est(&r, post("", "pki/boot.pem", boot, "application/pkcs10", "o0.b64"),
+	    "once/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("o0.pem"));
+	serial_of(path("o0.pem"), s0, sizeof(s0));
+	reply_free(&r);
+	make_csr_for("o1", "o0.key", "web-o");
+	est(&r, post("", "o0.pem", "o0.key", "application/pkcs10", "o1.b64"),
+	    "once/simplereenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("o1.pem"));
+	serial_of(path("o1.pem"), s1, sizeof(s1));
+	reply_free(&r);
+	refusals = ledger_count("refusals");
+	refused(post("", "o0.pem", "o0.key", "application/pkcs10", "o1.b64"),
+	    "once/simplereenroll", 403, "was already renewed (serial");
+	ck_assert_int_eq(ledger_count("refusals"), refusals + 1);
+	(void)snprintf(q, sizeof(q), "SELECT status || ' ' || requester_serial "
+	    "FROM refusals WHERE operation = 'simplereenroll' ORDER BY id DESC "
+	    "LIMIT 1");
+	ledger(got, sizeof(got), q);
+	(void)snprintf(q, sizeof(q), "403 %s", s0);
+	ck_assert_str_eq(got, q);
+	(void)snprintf(q, sizeof(q), "certificates WHERE replaces_serial = "
+	    "'%s'", s0);
+	ck_assert_int_eq(ledger_count(q), 1);
+	/* ... nor does it enroll any more */
+	refused(post("", "o0.pem", "o0.key", "application/pkcs10", "o1.b64"),
+	    "once/simpleenroll", 403, "enrolls no more");
+
+	/* 3. inside the grace period: 200, and the ledger says which is current */
+	make_csr("g0", "web-g");
+	est(&r, post("", "pki/boot.pem", boot, "application/pkcs10", "g0.b64"),
+	    "grace/simpleenroll");
+	ck_assert_int_eq(r.status, 200);
+	issued_cert(&r, path("g0.pem"));
+	serial_of(path("g0.pem"), s0, sizeof(s0));
+	reply_free(&r);
+	make_csr_for("g1", "g0.key", "web-g");
+	est(&r, post("", "g0.pem", "g0.key", "application/pkcs10", "g1.b64"),
+	    "grace/simplereenroll");
+	ck_assert_int_eq(r.status, 200);
+	issued_cert(&r, path("g1.pem"));
+	serial_of(path("g1.pem"), s1, sizeof(s1));
+	reply_free(&r);
+	est(&r, post("", "g0.pem", "g0.key", "application/pkcs10", "g1.b64"),
+	    "grace/simplereenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("g2.pem"));
+	serial_of(path("g2.pem"), s2, sizeof(s2));
+	reply_free(&r);
+	(void)snprintf(q, sizeof(q), "SELECT superseded_by FROM certificates "
+	    "WHERE serial = '%s'", s1);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, s2);
+	(void)snprintf(q, sizeof(q), "SELECT serial FROM certificates WHERE "
+	    "replaces_serial = '%s' AND superseded_by IS NULL", s0);
+	ledger(got, sizeof(got), q);
+	ck_assert_str_eq(got, s2);
+	refused(post("", "g1.pem", "g0.key", "application/pkcs10", "g1.b64"),
+	    "grace/simplereenroll", 403, "was superseded by serial");
+
+	/* 4. a device's certificate enrolls its own identity only */
+	make_csr("d7", "web-7777");
+	refused(post("", "g2.pem", "g0.key", "application/pkcs10", "d7.b64"),
+	    "grace/simpleenroll", 403, "may enroll only its own subject "
+	    "(\"CN=web-g\"), not \"CN=web-7777\"");
+	refused(post("", "g2.pem", "g0.key", "application/pkcs10", "d7.b64"),
+	    "grace/serverkeygen", 403, "may enroll only its own subject");
+	make_csr("d8", "web-g");
+	est(&r, post("", "g2.pem", "g0.key", "application/pkcs10", "d8.b64"),
+	    "grace/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	reply_free(&r);
+	/* a bootstrap certificate still enrolls anyone */
+	est(&r, post("", "pki/boot.pem", boot, "application/pkcs10", "d7.b64"),
+	    "grace/simpleenroll");
+	ck_assert_int_eq(r.status, 200);
+	reply_free(&r);
+	ck_assert_int_eq(ledger_count("refusals WHERE status = 403 AND reason "
+	    "LIKE '%may enroll only its own subject%'"), 2);
+}
+END_TEST
+
 /* The web server's own HTTP Basic login, handed over as REMOTE_USER. */
 START_TEST(test_remote_user)
 {
@@ -2039,6 +2173,7 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_passcode_race);
 	tcase_add_test(tc, test_passcode_flood);
 	tcase_add_test(tc, test_policy);
+	tcase_add_test(tc, test_issue12);
 	tcase_add_test(tc, test_remote_user);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
