@@ -65,7 +65,14 @@ int	 mca_apiconfig_parse(const char *path, const char *json, size_t len,
 int	 mca_apiconfig_require_rest(const struct mca_apiconfig *a,
 	    struct mca_diag *d);
 
-/* Frees a, wiping its secrets first. NULL-safe. */
+/*
+ * Wipes and frees the secrets of a (service_account_client_secret,
+ * azurehubcreds, azure_hub_key), once they have been used, and sets them
+ * NULL. NULL-safe; twice is harmless.
+ */
+void	 mca_apiconfig_wipe_secrets(struct mca_apiconfig *a);
+
+/* Frees a, wiping its secrets first (as the key table marks them). NULL-safe. */
 void	 mca_apiconfig_free(struct mca_apiconfig *a);
 
 #endif

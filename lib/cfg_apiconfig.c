@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <json-c/json.h>
+#include <openssl/crypto.h>
 
 #include "apiconfig.h"
 #include "buf.h"
@@ -62,9 +63,9 @@ static const struct cfg_block cfg_api_block = {
 	(*(char **)(void *)((char *)(a) + (k)->off))
 
 /*
- * The rules across keys: no value left as the sample's "<placeholder>";
- * the service account whole; the Azure hub usable when this host
- * updates it itself.
+ * The rules across keys: the service account whole; the Azure hub usable
+ * when this host updates it itself. A value left as the sample's
+ * "<placeholder>" is warned about (the tool that needs it will fail).
  */
 static int
 cfg_api_check(struct cfg_ctx *c, const char *name, void *base)
@@ -73,6 +74,7 @@ cfg_api_check(struct cfg_ctx *c, const char *name, void *base)
 	const struct cfg_key	*k;
 	const char		*s;
 	size_t			 i, len;
+	int			 rc;
 
 	(void)name;
 	for (i = 0; i < NELEM(cfg_api_keys); i++) {
@@ -81,9 +83,10 @@ cfg_api_check(struct cfg_ctx *c, const char *name, void *base)
 			continue;
 		len = strlen(s);
 		/* (never the value itself: it may be a secret) */
-		if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
-			return cfg_err(c, k->name, "still the sample's "
-			    "placeholder \"<...>\": put the real value");
+		if (len >= 2 && s[0] == '<' && s[len - 1] == '>' &&
+		    (rc = cfg_warn(c, "%s: still the sample's placeholder "
+		    "\"<...>\"", k->name)) != 0)
+			return rc;
 	}
 	if ((a->service_account_client_id == NULL) !=
 	    (a->service_account_client_secret == NULL))
@@ -219,6 +222,26 @@ mca_apiconfig_require_rest(const struct mca_apiconfig *a, struct mca_diag *d)
 		return 0;
 	return mca_diag(d, MCA_ERR_CONFIG, "%s: %s: missing (required to "
 	    "enroll through the AppViewX API, use_est false)", a->path, miss);
+}
+
+void
+mca_apiconfig_wipe_secrets(struct mca_apiconfig *a)
+{
+	char	**sp[3];
+	size_t	 i;
+
+	if (a == NULL)
+		return;
+	sp[0] = &a->service_account_client_secret;
+	sp[1] = &a->azurehubcreds;
+	sp[2] = &a->azure_hub_key;
+	for (i = 0; i < NELEM(sp); i++) {
+		if (*sp[i] == NULL)
+			continue;
+		OPENSSL_cleanse(*sp[i], strlen(*sp[i]));
+		free(*sp[i]);
+		*sp[i] = NULL;
+	}
 }
 
 void

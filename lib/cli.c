@@ -25,6 +25,32 @@
 #define CLI_VAL_BASE	256
 #define CLI_SHOW_MAX	64	/* bytes of a bad argument quoted back */
 
+/*
+ * getopt_long takes any unique prefix ("--dry" for --dry-run); we do
+ * not, so that a new option never changes what an old crontab line
+ * means. The option just read is argv[optind - 1], or the one before
+ * when its value came as the next word.
+ */
+static int
+cli_spelled_out(int argc, char *argv[], const char *name,
+    struct mca_diag *d)
+{
+	const char	*w;
+	size_t		 n = strlen(name);
+	int		 at = optind - 1;
+
+	if (optarg != NULL && at >= 1 && optarg == argv[at])
+		at--;
+	if (at < 1 || at >= argc)
+		return mca_diag(d, MCA_ERR_INTERNAL, "--%s: lost", name);
+	w = argv[at];
+	if (strncmp(w, "--", 2) == 0 && strncmp(w + 2, name, n) == 0 &&
+	    (w[2 + n] == '\0' || w[2 + n] == '='))
+		return 0;
+	return mca_diag(d, MCA_ERR_INVAL, "unknown option %.*s (did you mean "
+	    "--%s?)", CLI_SHOW_MAX, w, name);
+}
+
 int
 mca_cli_getopt(int argc, char *argv[], const struct mca_cli_opt *opts,
     mca_cli_opt_fn cb, void *arg, int *next, struct mca_diag *d)
@@ -61,7 +87,9 @@ mca_cli_getopt(int argc, char *argv[], const struct mca_cli_opt *opts,
 	while ((c = getopt_long(argc, argv, "+:", lo, NULL)) != -1) {
 		if (c >= CLI_VAL_BASE && c < CLI_VAL_BASE + (int)n) {
 			i = c - CLI_VAL_BASE;
-			if ((rc = cb(arg, opts[i].id, optarg, d)) != 0)
+			if ((rc = cli_spelled_out(argc, argv, opts[i].name,
+			    d)) != 0 ||
+			    (rc = cb(arg, opts[i].id, optarg, d)) != 0)
 				break;
 			continue;
 		}
