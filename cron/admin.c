@@ -13,12 +13,9 @@
  */
 #include "config.h"
 
-#include <sys/stat.h>
-
 #include <sys/types.h>
 
 #include <err.h>
-#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +28,7 @@
 
 #include "certinfo.h"
 #include "cfg.h"
+#include "cli.h"
 #include "err.h"
 #include "ledger.h"
 #include "log.h"
@@ -39,7 +37,6 @@
 #include "text.h"
 
 #define PROG		"microca-admin"
-#define DEFAULT_CONFIG	"/etc/microca/config.json"
 #define DEF_USES	1
 #define MAX_USES	1000000
 #define DEF_EXPIRES	"7d"
@@ -47,9 +44,9 @@
 #define ADD_TRIES	5		/* ID collisions: 40 bits, so rare */
 
 enum exitcode {
-	EX_DONE = 0,
-	EX_FAIL = 1,
-	EX_USAGE = 2
+	EX_DONE = MCA_EXIT_OK,
+	EX_FAIL = MCA_EXIT_FAIL,
+	EX_USAGE = MCA_EXIT_USAGE
 };
 
 static void
@@ -81,134 +78,42 @@ fail(const char *fmt, ...)
 }
 
 /*
- * The value of option name at argv[*i]: "--name VALUE" or "--name=VALUE".
- * NULL if argv[*i] is not that option; usage() if the value is missing.
- */
-static const char *
-optval(int argc, char *argv[], int *i, const char *name)
-{
-	size_t	 n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0')
-		return NULL;
-	if (*i + 1 >= argc)
-		usage();
-	return argv[++*i];
-}
-
-/* The fixed-width decimal field s[0..len) in [min, max]. 0 or -1. */
-static int
-digits(const char *s, size_t len, int min, int max, int *v)
-{
-	size_t	 i;
-
-	*v = 0;
-	for (i = 0; i < len; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		*v = *v * 10 + (s[i] - '0');
-	}
-	return *v < min || *v > max ? -1 : 0;
-}
-
-/*
- * Parses "YYYY-MM-DDTHH:MM:SSZ" exactly into *t. 0 or -1 (also for
- * impossible dates such as February 30th).
- */
-static int
-parse_iso(const char *s, time_t *t)
-{
-	struct tm	 tm, back, want;
-
-	memset(&tm, 0, sizeof(tm));
-	if (strlen(s) != 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' ||
-	    s[13] != ':' || s[16] != ':' || s[19] != 'Z' ||
-	    digits(s, 4, 1970, 9999, &tm.tm_year) != 0 ||
-	    digits(s + 5, 2, 1, 12, &tm.tm_mon) != 0 ||
-	    digits(s + 8, 2, 1, 31, &tm.tm_mday) != 0 ||
-	    digits(s + 11, 2, 0, 23, &tm.tm_hour) != 0 ||
-	    digits(s + 14, 2, 0, 59, &tm.tm_min) != 0 ||
-	    digits(s + 17, 2, 0, 59, &tm.tm_sec) != 0)
-		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	/* timegm() normalises its argument: compare with a copy. */
-	want = tm;
-	if ((*t = timegm(&tm)) == (time_t)-1 || gmtime_r(t, &back) == NULL ||
-	    back.tm_mday != want.tm_mday || back.tm_mon != want.tm_mon)
-		return -1;
-	return 0;
-}
-
-/*
  * --expires: a duration from now ("90m", "12h", "7d", "2w", "30s") or an
- * ISO 8601 UTC time. *at is the expiry. 0 or -1 with a message printed.
+ * ISO 8601 UTC time (lib/cli.h). *at is the expiry. 0 or -1 with a
+ * message printed.
  */
 static int
 parse_expires(const char *s, time_t now, time_t *at)
 {
-	static const struct {
-		char		 unit;
-		long long	 secs;
-	} units[] = {
-		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 },
-		{ 'w', 7 * 86400 },
-	};
-	long long	 n, max = (long long)MAX_DAYS * 86400;
-	size_t		 len = strlen(s), i;
+	struct mca_diag	 d;
 
-	*at = 0;
-	if (len >= 2 && s[len - 1] != 'Z') {
-		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (s[len - 1] == units[i].unit)
-				break;
-		if (i == sizeof(units) / sizeof(units[0]) ||
-		    mca_num_parse(s, len - 1, 1, max, &n) != 0 ||
-		    n > max / units[i].secs) {
-			fail("--expires %s: expected a duration (e.g. 30m, "
-			    "12h, 7d, 2w; at most %d days) or "
-			    "YYYY-MM-DDTHH:MM:SSZ", s, MAX_DAYS);
-			return -1;
-		}
-		*at = now + (time_t)(n * units[i].secs);
-		return 0;
-	}
-	if (parse_iso(s, at) != 0) {
-		fail("--expires %s: expected a duration (e.g. 30m, 12h, 7d, "
-		    "2w) or YYYY-MM-DDTHH:MM:SSZ", s);
-		return -1;
-	}
-	if (*at <= now) {
-		fail("--expires %s: that time has passed", s);
-		return -1;
-	}
-	if (*at - now > (time_t)max) {
-		fail("--expires %s: more than %d days from now", s, MAX_DAYS);
+	if (mca_cli_when(s, now, (long long)MAX_DAYS * 86400, at, &d) != 0) {
+		fail("--expires %s: %s", s, d.msg);
 		return -1;
 	}
 	return 0;
 }
 
-/* stat() of the directory that holds path. */
-static int
-stat_dir(const char *path, struct stat *st)
+/*
+ * The options of a subcommand by opts, then no operand: usage()
+ * otherwise, with the reason. argv[0] is the subcommand's name.
+ */
+static void
+sub_options(int argc, char *argv[], const struct mca_cli_opt *opts,
+    mca_cli_opt_fn cb, void *arg)
 {
-	char	 dir[PATH_MAX];
-	char	*slash;
+	struct mca_diag	 d;
+	int		 next;
 
-	if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir))
-		return -1;
-	if ((slash = strrchr(dir, '/')) == NULL)
-		return stat(".", st);
-	if (slash == dir)
-		slash[1] = '\0';
-	else
-		*slash = '\0';
-	return stat(dir, st);
+	if (mca_cli_getopt(argc, argv, opts, cb, arg, &next, &d) != 0) {
+		fail("passcode %s: %s", argv[0], d.msg);
+		usage();
+	}
+	if (next < argc) {
+		fail("passcode %s: unexpected argument \"%.64s\"", argv[0],
+		    argv[next]);
+		usage();
+	}
 }
 
 /*
@@ -221,20 +126,9 @@ static int
 open_ledger(const struct mca_cfg *cfg, struct mca_ledger **l)
 {
 	struct mca_diag	 d;
-	struct passwd	*pw;
-	struct stat	 st;
 
-	mca_diag_clear(&d);
-	/* (a ledger not made yet would be made in its directory: judge that) */
-	if (geteuid() == 0 && (stat(cfg->ledger_db_path, &st) == 0 ||
-	    stat_dir(cfg->ledger_db_path, &st) == 0) && st.st_uid != 0) {
-		pw = getpwuid(st.st_uid);
-		return fail("%s: ledger_db_path: %s (or its directory) "
-		    "belongs to %s; run as that user (sudo -u %s " PROG
-		    " ...), not as root",
-		    cfg->path, cfg->ledger_db_path, pw != NULL ? pw->pw_name :
-		    "another user", pw != NULL ? pw->pw_name : "it");
-	}
+	if (mca_cli_ledger_owner(cfg->ledger_db_path, PROG, NULL, &d) != 0)
+		return fail("%s: ledger_db_path: %s", cfg->path, d.msg);
 	if (mca_ledger_open(cfg->ledger_db_path, cfg->ledger_synchronous_full,
 	    l, &d) != 0)
 		return fail("%s: ledger_db_path: %s", cfg->path, d.msg);
@@ -253,6 +147,43 @@ whoami(char *out, size_t outlen)
 		(void)snprintf(out, outlen, "uid %ld", (long)getuid());
 }
 
+enum add_opt {
+	ADD_LABEL = 1,
+	ADD_USES,
+	ADD_EXPIRES,
+	ADD_COMMENT
+};
+
+static const struct mca_cli_opt add_opts[] = {
+	{ "label", 1, ADD_LABEL },
+	{ "uses", 1, ADD_USES },
+	{ "expires", 1, ADD_EXPIRES },
+	{ "comment", 1, ADD_COMMENT },
+	{ NULL, 0, 0 }
+};
+
+struct add_args {
+	const char	*label, *uses, *expires, *comment;
+};
+
+static int
+add_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct add_args	*a = arg;
+
+	(void)d;
+	if (id == ADD_LABEL)
+		a->label = val;
+	else if (id == ADD_USES)
+		a->uses = val;
+	else if (id == ADD_EXPIRES)
+		a->expires = val;
+	else
+		a->comment = val;
+	return 0;
+}
+
+/* argv[0] is "add". */
 static int
 passcode_add(struct mca_cfg *cfg, int argc, char *argv[])
 {
@@ -260,29 +191,22 @@ passcode_add(struct mca_cfg *cfg, int argc, char *argv[])
 	struct mca_ledger_passcode	 row;
 	struct mca_ledger		*l = NULL;
 	struct mca_passcode		 pc;
-	const char			*label = NULL, *expires = DEF_EXPIRES;
-	const char			*comment = NULL, *uses = NULL, *v;
+	struct add_args			 args = { NULL, NULL, DEF_EXPIRES, NULL };
+	const char			*label, *expires, *comment, *uses;
 	char				 shown[MCA_PASSCODE_LEN + 1];
 	long long			 n = DEF_USES;
 	time_t				 now = time(NULL), at;
-	int				 i, rc = EX_FAIL, tries;
+	int				 rc = EX_FAIL, tries;
 	int				 lrc = MCA_ERR_INTERNAL;
 
 	memset(&row, 0, sizeof(row));
 	memset(&pc, 0, sizeof(pc));
 	memset(shown, 0, sizeof(shown));
-	for (i = 0; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--label")) != NULL)
-			label = v;
-		else if ((v = optval(argc, argv, &i, "--uses")) != NULL)
-			uses = v;
-		else if ((v = optval(argc, argv, &i, "--expires")) != NULL)
-			expires = v;
-		else if ((v = optval(argc, argv, &i, "--comment")) != NULL)
-			comment = v;
-		else
-			usage();
-	}
+	sub_options(argc, argv, add_opts, add_opt, &args);
+	label = args.label;
+	uses = args.uses;
+	expires = args.expires;
+	comment = args.comment;
 	if (label == NULL) {
 		fail("passcode add: --label is required");
 		usage();
@@ -382,23 +306,49 @@ list_one(void *arg, const struct mca_ledger_passcode *p)
 	return 0;
 }
 
+enum list_opt {
+	LIST_LABEL = 1,
+	LIST_ALL
+};
+
+static const struct mca_cli_opt list_opts[] = {
+	{ "label", 1, LIST_LABEL },
+	{ "all", 0, LIST_ALL },
+	{ NULL, 0, 0 }
+};
+
+struct list_args {
+	const char	*label;
+	int		 all;
+};
+
+static int
+list_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct list_args	*a = arg;
+
+	(void)d;
+	if (id == LIST_LABEL)
+		a->label = val;
+	else
+		a->all = 1;
+	return 0;
+}
+
+/* argv[0] is "list". */
 static int
 passcode_list(struct mca_cfg *cfg, int argc, char *argv[])
 {
 	struct mca_ledger	*l = NULL;
 	struct list_ctx		 c;
-	const char		*label = NULL, *v;
-	int			 i, all = 0, rc;
+	struct list_args	 args = { NULL, 0 };
+	const char		*label;
+	int			 i, all, rc;
 
 	memset(&c, 0, sizeof(c));
-	for (i = 0; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--label")) != NULL)
-			label = v;
-		else if (strcmp(argv[i], "--all") == 0)
-			all = 1;
-		else
-			usage();
-	}
+	sub_options(argc, argv, list_opts, list_opt, &args);
+	label = args.label;
+	all = args.all;
 	if (label != NULL && mca_cfg_profile(cfg, label) == NULL)
 		fprintf(stderr, PROG ": note: label \"%s\" is not in %s\n",
 		    label, cfg->path);
@@ -417,6 +367,7 @@ passcode_list(struct mca_cfg *cfg, int argc, char *argv[])
 	return rc;
 }
 
+/* argv[0] is "revoke", argv[1] the ID. */
 static int
 passcode_revoke(struct mca_cfg *cfg, int argc, char *argv[])
 {
@@ -424,8 +375,9 @@ passcode_revoke(struct mca_cfg *cfg, int argc, char *argv[])
 	char			 id[MCA_PASSCODE_ID_LEN + 1];
 	int			 rc, already = 0;
 
-	if (argc != 1)
+	if (argc != 2)
 		usage();
+	argv++;
 	/* The ID alone: a secret has no business in shell history. */
 	if (mca_passcode_parse_id(argv[0], id, sizeof(id)) != 0)
 		return fail("passcode revoke: \"%.*s\" is not a passcode ID "
@@ -451,41 +403,42 @@ int
 main(int argc, char *argv[])
 {
 	struct mca_cfg	*cfg = NULL;
+	struct mca_cli	 cli;
 	struct mca_diag	 d;
-	const char	*config = NULL, *v;
+	const char	*sub;
 	size_t		 i;
-	int		 a = 1, rc;
+	int		 a, rc;
 
-	for (; a < argc && strncmp(argv[a], "--", 2) == 0; a++) {
-		if ((v = optval(argc, argv, &a, "--config")) != NULL)
-			config = v;
-		else if (strcmp(argv[a], "--version") == 0) {
-			printf(PROG " %s\n", PACKAGE_VERSION);
-			return EX_DONE;
-		} else
-			usage();
+	if (mca_cli_parse(argc, argv, MCA_CLI_F_CONFIG | MCA_CLI_F_VERSION |
+	    MCA_CLI_F_OPERANDS, &cli, &d) != 0) {
+		fail("%s", d.msg);
+		usage();
 	}
+	if (cli.version) {
+		printf(PROG " %s\n", PACKAGE_VERSION);
+		return EX_DONE;
+	}
+	a = cli.argi;
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)
 		usage();
-	if (strcmp(argv[a + 1], "add") != 0 &&
-	    strcmp(argv[a + 1], "list") != 0 &&
-	    strcmp(argv[a + 1], "revoke") != 0)
+	sub = argv[a + 1];
+	if (strcmp(sub, "add") != 0 && strcmp(sub, "list") != 0 &&
+	    strcmp(sub, "revoke") != 0)
 		usage();
-	if (config == NULL && (config = getenv("MICROCA_CONFIG")) == NULL)
-		config = DEFAULT_CONFIG;
 	mca_log_open(PROG, 1, 0);
 
 	mca_diag_clear(&d);
-	if (mca_cfg_load(config, &cfg, &d) != 0)
+	if (mca_cfg_load(cli.config, &cfg, &d) != 0)
 		return fail("%s", d.msg);
 	for (i = 0; i < cfg->nwarnings; i++)
 		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
-	if (strcmp(argv[a + 1], "add") == 0)
-		rc = passcode_add(cfg, argc - a - 2, argv + a + 2);
-	else if (strcmp(argv[a + 1], "list") == 0)
-		rc = passcode_list(cfg, argc - a - 2, argv + a + 2);
+	/* Each subcommand is given its own name as argv[0]. */
+	if (strcmp(sub, "add") == 0)
+		rc = passcode_add(cfg, argc - a - 1, argv + a + 1);
+	else if (strcmp(sub, "list") == 0)
+		rc = passcode_list(cfg, argc - a - 1, argv + a + 1);
 	else
-		rc = passcode_revoke(cfg, argc - a - 2, argv + a + 2);
+		rc = passcode_revoke(cfg, argc - a - 1, argv + a + 1);
 	mca_cfg_free(cfg);
 	mca_log_close();
 	return rc;

@@ -168,21 +168,26 @@ cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
 }
 
 /*
- * Appends "<path>: <what>" to cfg->warnings. After CFG_WARN_MAX - 1
+ * Appends "<path>: <what>" to c->warnings (c->cfg's when NULL). After CFG_WARN_MAX - 1
  * lines, one last line says the rest was suppressed.
  * Returns 0 or MCA_ERR_NOMEM.
  */
 int
 cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
 {
-	struct mca_cfg	*cfg = c->cfg;
+	char		***wv = c->warnings;
+	size_t		*wn = c->nwarnings;
 	va_list		 ap;
 	char		 what[MCA_DIAG_LEN], line[MCA_DIAG_LEN];
 	char		**nw, *s;
 
-	if (cfg->nwarnings >= CFG_WARN_MAX)
+	if (wv == NULL || wn == NULL) {
+		wv = &c->cfg->warnings;
+		wn = &c->cfg->nwarnings;
+	}
+	if (*wn >= CFG_WARN_MAX)
 		return 0;
-	if (cfg->nwarnings == CFG_WARN_MAX - 1)
+	if (*wn == CFG_WARN_MAX - 1)
 		(void)snprintf(what, sizeof(what),
 		    "further warnings suppressed");
 	else {
@@ -194,13 +199,13 @@ cfg_warn(struct cfg_ctx *c, const char *fmt, ...)
 	if (snprintf(line, sizeof(line), "%s: %s", c->path, what) < 0 ||
 	    (s = strdup(line)) == NULL)
 		return MCA_ERR_NOMEM;
-	nw = reallocarray(cfg->warnings, cfg->nwarnings + 1, sizeof(*nw));
+	nw = reallocarray(*wv, *wn + 1, sizeof(*nw));
 	if (nw == NULL) {
 		free(s);
 		return MCA_ERR_NOMEM;
 	}
-	cfg->warnings = nw;
-	cfg->warnings[cfg->nwarnings++] = s;
+	*wv = nw;
+	(*wv)[(*wn)++] = s;
 	return 0;
 }
 
@@ -826,7 +831,7 @@ out:
  * string of the document (the PIN too) while it was being parsed. The
  * field is marked internal in json-c 0.16 but is still in the header.
  */
-static void
+void
 cfg_tokener_free(struct json_tokener *tok)
 {
 	if (tok == NULL)
@@ -836,12 +841,11 @@ cfg_tokener_free(struct json_tokener *tok)
 	json_tokener_free(tok);
 }
 
-static int
-cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
-    struct mca_cfg **out, struct mca_diag *d)
+int
+cfg_doc_parse(const char *path, const char *json, size_t len,
+    struct json_tokener **tokp, struct json_object **rootp,
+    struct mca_diag *d)
 {
-	struct cfg_ctx		 c;
-	struct mca_cfg		*cfg = NULL;
 	struct json_tokener	*tok = NULL;
 	struct json_object	*root = NULL;
 	struct mca_jsondup	 dup;
@@ -852,6 +856,8 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	size_t			 off;
 	int			 rc = MCA_ERR_INTERNAL;
 
+	*tokp = NULL;
+	*rootp = NULL;
 	if (json == NULL)
 		json = "";
 	if (len > MCA_CFG_FILE_MAX)
@@ -860,15 +866,6 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	if ((p = memchr(json, '\0', len)) != NULL)
 		return mca_diag(d, MCA_ERR_CONFIG, "%s: line %zu: contains a "
 		    "NUL byte", path, mca_text_line(json, (size_t)(p - json)));
-	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
-	    (cfg->path = strdup(path)) == NULL) {
-		rc = MCA_ERR_NOMEM;
-		goto out;
-	}
-	c.path = path;
-	c.cfg = cfg;
-	c.d = d;
-
 	if ((tok = json_tokener_new()) == NULL) {
 		rc = MCA_ERR_NOMEM;
 		goto out;
@@ -923,7 +920,38 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		    "JSON object", path);
 		goto out;
 	}
+	rc = 0;
+out:
+	/* The caller wipes the secrets of root, then frees both. */
+	*tokp = tok;
+	*rootp = root;
+	return rc;
+}
 
+static int
+cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
+    struct mca_cfg **out, struct mca_diag *d)
+{
+	struct cfg_ctx		 c;
+	struct mca_cfg		*cfg = NULL;
+	struct json_tokener	*tok = NULL;
+	struct json_object	*root = NULL;
+	int			 rc = MCA_ERR_INTERNAL;
+
+	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
+	    (cfg->path = strdup(path)) == NULL) {
+		rc = MCA_ERR_NOMEM;
+		goto out;
+	}
+	memset(&c, 0, sizeof(c));
+	c.path = path;
+	c.cfg = cfg;
+	c.d = d;
+	c.warnings = &cfg->warnings;
+	c.nwarnings = &cfg->nwarnings;
+
+	if ((rc = cfg_doc_parse(path, json, len, &tok, &root, d)) != 0)
+		goto out;
 	if ((rc = cfg_build(&c, root)) != 0)
 		goto out;
 
@@ -963,25 +991,16 @@ mca_cfg_parse(const char *path, const char *json, size_t len,
 }
 
 int
-mca_cfg_load(const char *path, struct mca_cfg **out, struct mca_diag *d)
+cfg_file_read(const char *path, struct mca_buf *b, mode_t *mode,
+    struct mca_diag *d)
 {
-	struct mca_buf	 b = MCA_BUF_INIT;
-	mode_t		 mode = 0;
-	int		 rc, serrno;
+	int	 rc, serrno;
 
-	mca_diag_clear(d);
-	if (out != NULL)
-		*out = NULL;
-	if (out == NULL || path == NULL)
-		return mca_diag(d, MCA_ERR_INVAL, "mca_cfg_load: no %s",
-		    out == NULL ? "output" : "path");
 	errno = 0;
-	rc = mca_file_read(path, MCA_CFG_FILE_MAX, &b, &mode);
+	rc = mca_file_read(path, MCA_CFG_FILE_MAX, b, mode);
 	serrno = errno;
 	switch (rc) {
 	case 0:
-		rc = cfg_parse(path, (const char *)b.data, b.len, &mode, out,
-		    d);
 		break;
 	case MCA_ERR_TOOBIG:
 		(void)mca_diag(d, rc, "%s: larger than %u bytes", path,
@@ -999,6 +1018,25 @@ mca_cfg_load(const char *path, struct mca_cfg **out, struct mca_diag *d)
 		(void)mca_diag(d, rc, "%s: %s", path, mca_strerror(rc));
 		break;
 	}
+	return rc;
+}
+
+int
+mca_cfg_load(const char *path, struct mca_cfg **out, struct mca_diag *d)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	mode_t		 mode = 0;
+	int		 rc;
+
+	mca_diag_clear(d);
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || path == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "mca_cfg_load: no %s",
+		    out == NULL ? "output" : "path");
+	if ((rc = cfg_file_read(path, &b, &mode, d)) == 0)
+		rc = cfg_parse(path, (const char *)b.data, b.len, &mode, out,
+		    d);
 	mca_buf_free_secret(&b);
 	return rc;
 }

@@ -6,6 +6,8 @@
 #ifndef MCA_CFG_INT_H
 #define MCA_CFG_INT_H
 
+#include <sys/types.h>
+
 #include <stddef.h>
 
 #include <regex.h>
@@ -28,6 +30,9 @@ struct cfg_ctx {
 	const char	*path;
 	struct mca_cfg	*cfg;
 	struct mca_diag	*d;
+	/* where cfg_warn() appends; NULL: cfg->warnings */
+	char		***warnings;
+	size_t		*nwarnings;
 };
 
 /* One end_certificate_config_<N> block before sorting. */
@@ -208,6 +213,33 @@ extern const struct cfg_block cfg_mtls_server_block;
 extern const struct cfg_block cfg_mtls_client_block;
 extern const struct cfg_block cfg_discovery_block;
 extern const struct cfg_block cfg_azure_block;
+
+struct json_tokener;
+struct mca_buf;
+
+/*
+ * Reads a config file (config.json, APIconfig) of at most
+ * MCA_CFG_FILE_MAX bytes into b, and its mode into *mode. Returns 0, or
+ * MCA_ERR_NOTFOUND, MCA_ERR_IO or MCA_ERR_TOOBIG with d naming path.
+ */
+int	 cfg_file_read(const char *path, struct mca_buf *b, mode_t *mode,
+	    struct mca_diag *d);
+
+/*
+ * Parses json[0..len) strictly: at most MCA_CFG_FILE_MAX bytes, no NUL,
+ * valid UTF-8, no trailing commas or comments, no key twice
+ * (lib/jsondup.c), a JSON object at the top level. *tokp and *rootp are
+ * set even on failure: the caller wipes the secrets in *rootp
+ * (cfg_block_wipe_json()), then frees it (json_object_put()) and *tokp
+ * (cfg_tokener_free()). Returns 0, MCA_ERR_CONFIG or MCA_ERR_TOOBIG
+ * with d naming path (and the line), or MCA_ERR_NOMEM.
+ */
+int	 cfg_doc_parse(const char *path, const char *json, size_t len,
+	    struct json_tokener **tokp, struct json_object **rootp,
+	    struct mca_diag *d);
+
+/* Frees tok after wiping its scratch buffer (every string parsed). */
+void	 cfg_tokener_free(struct json_tokener *tok);
 
 /* lib/cfg_profile.c */
 

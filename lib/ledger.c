@@ -57,6 +57,9 @@ enum mca_ledger_stmt {
 	STMT_RF_COUNT,
 	STMT_RF_PRUNE,
 	STMT_RF_PRUNE_COUNTS,
+	/* schema 7: cron state */
+	STMT_CRON_GET,
+	STMT_CRON_SET,
 	STMT_MAX
 };
 
@@ -83,6 +86,8 @@ static const char *const mca_ledger_what[STMT_MAX] = {
 	"count refusals",
 	"prune refusals",
 	"prune refusal_counts",
+	"read cron_state",
+	"write cron_state",
 };
 
 /* The columns struct mca_ledger_passcode is read from, in its order. */
@@ -202,6 +207,15 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"WHERE at < ?1 ORDER BY at LIMIT " MCA_LEDGER_PRUNE_BATCH_S ")",
 	/* STMT_RF_PRUNE_COUNTS: the same for the counts (their key) */
 	"DELETE FROM refusal_counts WHERE minute < ?1",
+	/* STMT_CRON_GET */
+	"SELECT last_check, last_result, last_message FROM cron_state "
+	"WHERE tool = ?1 AND job = ?2",
+	/* STMT_CRON_SET */
+	"INSERT INTO cron_state (tool, job, last_check, last_result, "
+	"last_message) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (tool, job) "
+	"DO UPDATE SET last_check = excluded.last_check, "
+	"last_result = excluded.last_result, "
+	"last_message = excluded.last_message",
 };
 
 /* Refusals over the cap, counted here until they are flushed. */
@@ -1508,4 +1522,88 @@ out:
 	if (intx)
 		(void)mca_ledger_step_done(l, STMT_ROLLBACK);
 	return rc;
+}
+
+/* ---- cron state (schema 7) */
+
+/* A tool or job name the table takes: 1 to 64 bytes. */
+static int
+mca_ledger_cron_name(const char *s)
+{
+	return s != NULL && *s != '\0' &&
+	    strlen(s) <= MCA_LEDGER_CRON_NAME_MAX;
+}
+
+int
+mca_ledger_cron_get(struct mca_ledger *l, const char *tool, const char *job,
+    struct mca_ledger_cron *c)
+{
+	sqlite3_stmt	*st;
+	int		 rc = MCA_ERR_DB;
+
+	if (c != NULL)
+		memset(c, 0, sizeof(*c));
+	if (l == NULL || c == NULL)
+		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
+	if (!mca_ledger_cron_name(tool) || !mca_ledger_cron_name(job))
+		return mca_diag(&l->err, MCA_ERR_INVAL, "read cron_state: "
+		    "tool and job names are 1 to %d bytes",
+		    MCA_LEDGER_CRON_NAME_MAX);
+	st = l->stmt[STMT_CRON_GET];
+	if (mca_ledger_bind(st, 1, tool) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, job) != SQLITE_OK) {
+		rc = mca_ledger_bind_fail(l, STMT_CRON_GET);
+		goto out;
+	}
+	if ((rc = mca_ledger_one_row(l, STMT_CRON_GET)) != 0)
+		goto out;
+	c->last_check = sqlite3_column_int64(st, 0);
+	mca_ledger_column(st, 1, c->result, sizeof(c->result));
+	mca_ledger_column(st, 2, c->message, sizeof(c->message));
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+mca_ledger_cron_set(struct mca_ledger *l, const char *tool, const char *job,
+    long long when, const char *result, const char *message)
+{
+	sqlite3_stmt	*st;
+	char		 msg[MCA_LEDGER_CRON_MSG_MAX + 1];
+	size_t		 n;
+
+	if (l == NULL)
+		return MCA_ERR_INVAL;
+	mca_diag_clear(&l->err);
+	if (!mca_ledger_cron_name(tool) || !mca_ledger_cron_name(job))
+		return mca_diag(&l->err, MCA_ERR_INVAL, "write cron_state: "
+		    "tool and job names are 1 to %d bytes",
+		    MCA_LEDGER_CRON_NAME_MAX);
+	if (result == NULL || (strcmp(result, MCA_LEDGER_CRON_OK) != 0 &&
+	    strcmp(result, MCA_LEDGER_CRON_FAILED) != 0 &&
+	    strcmp(result, MCA_LEDGER_CRON_PENDING) != 0))
+		return mca_diag(&l->err, MCA_ERR_INVAL, "write cron_state: "
+		    "result must be ok, failed or pending");
+	/* A long message is cut, before a partial UTF-8 sequence. */
+	if (message != NULL && (n = strlen(message)) > MCA_LEDGER_CRON_MSG_MAX) {
+		n = MCA_LEDGER_CRON_MSG_MAX;
+		while (n > 0 && ((unsigned char)message[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(msg, message, n);
+		msg[n] = '\0';
+		message = msg;
+	}
+	st = l->stmt[STMT_CRON_SET];
+	if (mca_ledger_bind(st, 1, tool) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, job) != SQLITE_OK ||
+	    sqlite3_bind_int64(st, 3, when) != SQLITE_OK ||
+	    mca_ledger_bind(st, 4, result) != SQLITE_OK ||
+	    sqlite3_bind_text(st, 5, message, -1, SQLITE_TRANSIENT) !=
+	    SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_CRON_SET);
+	return mca_ledger_step_done(l, STMT_CRON_SET);
 }

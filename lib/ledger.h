@@ -287,4 +287,41 @@ int	 mca_ledger_failures_get(struct mca_ledger *l, const char *id,
 int	 mca_ledger_failures_add(struct mca_ledger *l, const char *id,
 	    const char *addr, long long now, long long window);
 
+/*
+ * ---- cron state (schema 7, sql/migrations/0007-cron-state.sql)
+ *
+ * The last check of each job of each cron tool, for the interval gate
+ * (mca_cli_due() in lib/cli.h). Times are Unix seconds.
+ */
+
+#define MCA_LEDGER_CRON_NAME_MAX	64	/* bytes of a tool or job name */
+#define MCA_LEDGER_CRON_MSG_MAX		512	/* bytes of last_message */
+#define MCA_LEDGER_CRON_OK		"ok"
+#define MCA_LEDGER_CRON_FAILED		"failed"
+#define MCA_LEDGER_CRON_PENDING		"pending"
+
+struct mca_ledger_cron {
+	long long	 last_check;
+	char		 result[16];	/* MCA_LEDGER_CRON_* */
+	char		 message[MCA_LEDGER_CRON_MSG_MAX + 1]; /* "" if none */
+};
+
+/*
+ * The state of job of tool into *c. Returns 0, MCA_ERR_NOTFOUND (never
+ * checked), MCA_ERR_INVAL (a name empty or over
+ * MCA_LEDGER_CRON_NAME_MAX) or MCA_ERR_DB, with mca_ledger_errmsg().
+ */
+int	 mca_ledger_cron_get(struct mca_ledger *l, const char *tool,
+	    const char *job, struct mca_ledger_cron *c);
+
+/*
+ * Records that job of tool was checked at when with result (one of
+ * MCA_LEDGER_CRON_*) and message (NULL for none; one line, never a
+ * secret; cut at MCA_LEDGER_CRON_MSG_MAX bytes), replacing the last
+ * record. Returns 0, MCA_ERR_INVAL, MCA_ERR_BUSY or MCA_ERR_DB.
+ */
+int	 mca_ledger_cron_set(struct mca_ledger *l, const char *tool,
+	    const char *job, long long when, const char *result,
+	    const char *message);
+
 #endif
