@@ -34,6 +34,7 @@
 #include "log.h"
 #include "num.h"
 #include "passcode.h"
+#include "secret.h"
 #include "text.h"
 
 #define PROG		"microca-admin"
@@ -58,6 +59,9 @@ usage(void)
 	    "       " PROG " [--config PATH] passcode list [--label LABEL] "
 	    "[--all]\n"
 	    "       " PROG " [--config PATH] passcode revoke ID\n"
+	    "       " PROG " [--config PATH] secret encrypt [--key-file PATH] "
+	    "NAME < value\n"
+	    "       " PROG " secret keygen PATH\n"
 	    "DURATION is a number and a unit, s m h d or w (default "
 	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n");
 	exit(EX_USAGE);
@@ -399,6 +403,79 @@ passcode_revoke(struct mca_cfg *cfg, int argc, char *argv[])
 	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
 }
 
+/*
+ * secret encrypt NAME: one line of standard input (its newline taken
+ * off) as an enc:v1 value for the key NAME, under --key-file or the
+ * config's encryption_key_file_path.
+ */
+static int
+secret_encrypt(const char *config, int argc, char *argv[])
+{
+	struct mca_secret_key	 key;
+	struct mca_cfg		*cfg = NULL;
+	struct mca_diag		 d;
+	const char		*kf = NULL, *name = NULL, *v;
+	char			 line[MCA_SECRET_PLAIN_MAX + 2], *enc = NULL;
+	size_t			 len;
+	int			 i, rc = EX_FAIL, c;
+
+	memset(&key, 0, sizeof(key));
+	memset(line, 0, sizeof(line));
+	for (i = 0; i < argc; i++) {
+		if ((v = optval(argc, argv, &i, "--key-file")) != NULL)
+			kf = v;
+		else if (name == NULL && argv[i][0] != '-')
+			name = argv[i];
+		else
+			usage();
+	}
+	if (name == NULL)
+		usage();
+	if (!mca_secret_name_known(name))
+		return fail("secret encrypt: \"%.64s\" is not a key that "
+		    "takes an enc:v1 value", name);
+	if (kf == NULL) {
+		mca_diag_clear(&d);
+		if (mca_cfg_load(config, &cfg, &d) != 0)
+			return fail("%s", d.msg);
+		if (cfg->encryption_key_file_path == NULL) {
+			rc = fail("%s: encryption_key_file_path is not set "
+			    "(or give --key-file)", config);
+			goto out;
+		}
+		kf = cfg->encryption_key_file_path;
+	}
+	if (mca_secret_key_load(kf, &key, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	for (len = 0; (c = getchar()) != EOF && c != '\n'; ) {
+		if (len > MCA_SECRET_PLAIN_MAX) {
+			rc = fail("secret encrypt: the value is longer than "
+			    "%d bytes", MCA_SECRET_PLAIN_MAX);
+			goto out;
+		}
+		line[len++] = (char)c;
+	}
+	if (c == '\n' && getchar() != EOF) {
+		rc = fail("secret encrypt: standard input holds more than "
+		    "one line");
+		goto out;
+	}
+	if (mca_secret_encrypt(&key, name, line, len, &enc, &d) != 0) {
+		rc = fail("secret encrypt: %s", d.msg);
+		goto out;
+	}
+	printf("%s\n", enc);
+	rc = fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+out:
+	OPENSSL_cleanse(line, sizeof(line));
+	mca_secret_key_clear(&key);
+	free(enc);
+	mca_cfg_free(cfg);
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -419,6 +496,22 @@ main(int argc, char *argv[])
 		return EX_DONE;
 	}
 	a = cli.argi;
+	if (argc - a >= 2 && strcmp(argv[a], "secret") == 0) {
+		if (strcmp(argv[a + 1], "keygen") == 0) {
+			if (argc - a != 3)
+				usage();
+			if (mca_secret_keygen(argv[a + 2], &d) != 0)
+				return fail("%s", d.msg);
+			fprintf(stderr, PROG ": %s: new key file (mode 600); "
+			    "set encryption_key_file_path to it\n",
+			    argv[a + 2]);
+			return EX_DONE;
+		}
+		if (strcmp(argv[a + 1], "encrypt") == 0)
+			return secret_encrypt(cli.config, argc - a - 2,
+			    argv + a + 2);
+		usage();
+	}
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)
 		usage();
 	sub = argv[a + 1];

@@ -40,6 +40,7 @@
 #include "fileio.h"
 #include "jsondup.h"
 #include "num.h"
+#include "secret.h"
 #include "text.h"
 
 
@@ -827,6 +828,70 @@ out:
 }
 
 /*
+ * The secrets of b's table in base (CFG_F_SECRET strings, in the blocks
+ * too): an enc:v1 value (lib/secret.h) is replaced by its plaintext,
+ * decrypted with the key of encryption_key_file_path, loaded into key
+ * the first time one is met; its associated data is the key's own name.
+ * A value in the clear is kept, with a warning. Messages name the key
+ * and the key file, never a value. 0, MCA_ERR_CONFIG or MCA_ERR_NOMEM.
+ */
+static int
+cfg_secrets_open(struct cfg_ctx *c, const char *prefix,
+    const struct cfg_block *b, void *base, struct mca_secret_key *key)
+{
+	const struct cfg_key	*k;
+	const char		*kf = c->cfg->encryption_key_file_path;
+	struct mca_diag		 kd;
+	char			 name[CFG_NAME_MAX];
+	char			**sp, *plain = NULL;
+	size_t			 i;
+	int			 rc;
+
+	for (i = 0; i < b->nkeys; i++) {
+		k = &b->keys[i];
+		cfg_name(name, sizeof(name), prefix, k->name);
+		if (k->type == CFG_T_BLOCK) {
+			if ((rc = cfg_secrets_open(c, name, k->block,
+			    CFG_FIELD(base, k, char), key)) != 0)
+				return rc;
+			continue;
+		}
+		if (k->type != CFG_T_STR || !(k->flags & CFG_F_SECRET))
+			continue;
+		sp = CFG_FIELD(base, k, char *);
+		if (*sp == NULL)
+			continue;
+		if (!mca_secret_is_enc(*sp, strlen(*sp))) {
+			if ((rc = cfg_warn(c, "%s is stored in the clear; "
+			    "encrypt it (microca-admin secret encrypt %s) and "
+			    "set encryption_key_file_path", name,
+			    k->name)) != 0)
+				return rc;
+			continue;
+		}
+		if (kf == NULL)
+			return cfg_err(c, name, "is encrypted ("
+			    MCA_SECRET_PREFIX ") but encryption_key_file_path "
+			    "is not set");
+		if (!key->loaded &&
+		    mca_secret_key_load(kf, key, &kd) != 0)
+			return cfg_err(c, name, "cannot be decrypted: "
+			    "encryption_key_file_path: %s", kd.msg);
+		rc = mca_secret_decrypt(key, k->name, *sp, strlen(*sp),
+		    &plain, NULL, &kd);
+		if (rc == MCA_ERR_NOMEM)
+			return rc;
+		if (rc != 0)
+			return cfg_err(c, name, "cannot be decrypted with the "
+			    "key in %s: %s", kf, kd.msg);
+		cfg_str_free(sp, 1);
+		*sp = plain;
+		plain = NULL;
+	}
+	return 0;
+}
+
+/*
  * Frees the tokener after wiping its scratch buffer, which held every
  * string of the document (the PIN too) while it was being parsed. The
  * field is marked internal in json-c 0.16 but is still in the header.
@@ -853,11 +918,13 @@ cfg_doc_parse(const char *path, const char *json, size_t len,
 	char			 show[CFG_SHOW_MAX + 8];
 	char			 pshow[CFG_SHOW_MAX + 8];
 	const char		*p, *what;
+	struct mca_secret_key	 key;
 	size_t			 off;
-	int			 rc = MCA_ERR_INTERNAL;
+	int			 rc = MCA_ERR_INTERNAL, pin_clear;
 
 	*tokp = NULL;
 	*rootp = NULL;
+	memset(&key, 0, sizeof(key));
 	if (json == NULL)
 		json = "";
 	if (len > MCA_CFG_FILE_MAX)
@@ -955,8 +1022,14 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	if ((rc = cfg_build(&c, root)) != 0)
 		goto out;
 
-	if (mode != NULL && (*mode & S_IROTH) &&
-	    cfg->pkcs11_library_pin != NULL &&
+	pin_clear = cfg->pkcs11_library_pin != NULL &&
+	    !mca_secret_is_enc(cfg->pkcs11_library_pin,
+	    strlen(cfg->pkcs11_library_pin));
+	if ((rc = cfg_secrets_open(&c, "", &cfg_top_block, cfg, &key)) != 0)
+		goto out;
+
+	/* An encrypted PIN is no secret without the key file. */
+	if (mode != NULL && (*mode & S_IROTH) && pin_clear &&
 	    (rc = cfg_warn(&c, "holds pkcs11_library_pin but is "
 	    "world-readable; chmod 600 or 640")) != 0)
 		goto out;
@@ -966,6 +1039,7 @@ out:
 	cfg_block_wipe_json(&cfg_top_block, root);
 	json_object_put(root);
 	cfg_tokener_free(tok);
+	mca_secret_key_clear(&key);
 	if (rc == MCA_ERR_NOMEM)
 		(void)mca_diag(d, rc, "%s: out of memory", path);
 	if (rc != 0)
