@@ -1,6 +1,7 @@
 /*
- * The HTTP side of EST, with no I/O: routing a REQUEST_URI, judging
- * request headers, and building responses that the program writes out.
+ * The server side of HTTP for EST, with no I/O: routing a REQUEST_URI,
+ * judging request headers, and building responses that the program
+ * writes out. The client side (requests to an upstream) is lib/httpc.c.
  */
 #ifndef MCA_HTTP_H
 #define MCA_HTTP_H
