@@ -403,6 +403,20 @@ passcode_revoke(struct mca_cfg *cfg, int argc, char *argv[])
 	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
 }
 
+static const struct mca_cli_opt secret_opts[] = {
+	{ "key-file", 1, 1 },
+	{ NULL, 0, 0 }
+};
+
+static int
+secret_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	(void)id;
+	(void)d;
+	*(const char **)arg = val;
+	return 0;
+}
+
 /*
  * secret encrypt NAME: one line of standard input (its newline taken
  * off) as an enc:v1 value for the key NAME, under --key-file or the
@@ -414,23 +428,22 @@ secret_encrypt(const char *config, int argc, char *argv[])
 	struct mca_secret_key	 key;
 	struct mca_cfg		*cfg = NULL;
 	struct mca_diag		 d;
-	const char		*kf = NULL, *name = NULL, *v;
+	const char		*kf = NULL, *name;
 	char			 line[MCA_SECRET_PLAIN_MAX + 2], *enc = NULL;
 	size_t			 len;
-	int			 i, rc = EX_FAIL, c;
+	int			 next, rc = EX_FAIL, c;
 
 	memset(&key, 0, sizeof(key));
 	memset(line, 0, sizeof(line));
-	for (i = 0; i < argc; i++) {
-		if ((v = optval(argc, argv, &i, "--key-file")) != NULL)
-			kf = v;
-		else if (name == NULL && argv[i][0] != '-')
-			name = argv[i];
-		else
-			usage();
-	}
-	if (name == NULL)
+	/* argv[0] is "encrypt": [--key-file PATH] NAME */
+	if (mca_cli_getopt(argc, argv, secret_opts, secret_opt, &kf, &next,
+	    &d) != 0) {
+		fail("secret encrypt: %s", d.msg);
 		usage();
+	}
+	if (next != argc - 1)
+		usage();
+	name = argv[next];
 	if (!mca_secret_name_known(name))
 		return fail("secret encrypt: \"%.64s\" is not a key that "
 		    "takes an enc:v1 value", name);
@@ -508,8 +521,8 @@ main(int argc, char *argv[])
 			return EX_DONE;
 		}
 		if (strcmp(argv[a + 1], "encrypt") == 0)
-			return secret_encrypt(cli.config, argc - a - 2,
-			    argv + a + 2);
+			return secret_encrypt(cli.config, argc - a - 1,
+			    argv + a + 1);
 		usage();
 	}
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)

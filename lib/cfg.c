@@ -918,13 +918,11 @@ cfg_doc_parse(const char *path, const char *json, size_t len,
 	char			 show[CFG_SHOW_MAX + 8];
 	char			 pshow[CFG_SHOW_MAX + 8];
 	const char		*p, *what;
-	struct mca_secret_key	 key;
 	size_t			 off;
-	int			 rc = MCA_ERR_INTERNAL, pin_clear;
+	int			 rc = MCA_ERR_INTERNAL;
 
 	*tokp = NULL;
 	*rootp = NULL;
-	memset(&key, 0, sizeof(key));
 	if (json == NULL)
 		json = "";
 	if (len > MCA_CFG_FILE_MAX)
@@ -1003,8 +1001,10 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 	struct mca_cfg		*cfg = NULL;
 	struct json_tokener	*tok = NULL;
 	struct json_object	*root = NULL;
-	int			 rc = MCA_ERR_INTERNAL;
+	struct mca_secret_key	 key;
+	int			 rc = MCA_ERR_INTERNAL, pin_clear;
 
+	memset(&key, 0, sizeof(key));
 	if ((cfg = calloc(1, sizeof(*cfg))) == NULL ||
 	    (cfg->path = strdup(path)) == NULL) {
 		rc = MCA_ERR_NOMEM;
