@@ -30,6 +30,10 @@ struct mca_apiconfig {
 	char		*appviewx_group_name;
 	char		*service_account_client_id;
 	char		*service_account_client_secret;	/* secret */
+	/* microca's own: what the AppViewX guides leave open (avx.h) */
+	char		*appviewx_gwkey;		/* tenant key */
+	char		*appviewx_token_request;	/* "json", "form" */
+	char		*appviewx_certificate_category;	/* "Server" */
 	/* Azure IoT Hub */
 	char		*azurehuburl;
 	char		*azurehubcreds;			/* secret (a SAS) */

@@ -39,6 +39,12 @@ static const struct cfg_key cfg_api_keys[] = {
 	    API(service_account_client_id)),
 	CFG_KEY("service_account_client_secret", CFG_T_STR,
 	    API(service_account_client_secret), CFG_F_SECRET),
+	/* microca's own (microca-apiconfig(5)): what the guides leave open */
+	CFG_KEY("appviewx_gwkey", CFG_T_STR, API(appviewx_gwkey)),
+	CFG_KEY("appviewx_token_request", CFG_T_STR,
+	    API(appviewx_token_request)),
+	CFG_KEY("appviewx_certificate_category", CFG_T_STR,
+	    API(appviewx_certificate_category)),
 	/* Azure IoT Hub */
 	CFG_KEY("azurehuburl", CFG_T_STR, API(azurehuburl)),
 	CFG_KEY("azurehubcreds", CFG_T_STR, API(azurehubcreds), CFG_F_SECRET),
@@ -88,6 +94,17 @@ cfg_api_check(struct cfg_ctx *c, const char *name, void *base)
 		    "\"<...>\"", k->name)) != 0)
 			return rc;
 	}
+	if (a->appviewx_token_request != NULL &&
+	    strcmp(a->appviewx_token_request, "json") != 0 &&
+	    strcmp(a->appviewx_token_request, "form") != 0)
+		return cfg_err(c, "appviewx_token_request", "expected \"json\" "
+		    "or \"form\"");
+	if (a->appviewx_gwkey != NULL && (strlen(a->appviewx_gwkey) > 64 ||
+	    strspn(a->appviewx_gwkey, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789._-") !=
+	    strlen(a->appviewx_gwkey)))
+		return cfg_err(c, "appviewx_gwkey", "expected 1-64 of A-Z a-z "
+		    "0-9 . _ -");
 	if ((a->service_account_client_id == NULL) !=
 	    (a->service_account_client_secret == NULL))
 		return cfg_err(c, a->service_account_client_id == NULL ?

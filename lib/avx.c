@@ -1,0 +1,912 @@
+/*
+ * The AppViewX REST client. See avx.h, and microca-apiconfig(5) for what
+ * is sent and what the public AppViewX guides leave open.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include "apiconfig.h"
+#include "avx.h"
+#include "buf.h"
+#include "err.h"
+#include "http.h"	/* mca_http_media_is() */
+#include "httpc.h"
+#include "pem.h"
+
+#define AVX_URL_MAX	512
+#define AVX_JSON_DEPTH	32	/* nesting of an answer we walk */
+#define AVX_CODE_MAX	64	/* bytes of an appStatusCode shown */
+#define AVX_CERTS_MAX	16	/* certificates in a chain */
+
+#define OP_TOKEN	"acctmgmt-get-service-token"
+#define OP_CREATE	"certificate/create"
+#define OP_DOWNLOAD	"certificate/download/format"
+
+/* RFC 1123 2.1 host names, or an IP literal in brackets (RFC 3986 3.2.2). */
+static int
+host_ok(const char *h)
+{
+	size_t	 n, i;
+
+	if (h == NULL || (n = strlen(h)) == 0 || n > MCA_AVX_HOST_MAX)
+		return 0;
+	if (h[0] == '[') {
+		if (n < 4 || h[n - 1] != ']')
+			return 0;
+		for (i = 1; i < n - 1; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return 0;
+		return 1;
+	}
+	if (h[0] == '-' || h[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' &&
+		    h[i] != '.')
+			return 0;
+	return 1;
+}
+
+/* 1 if s is 1 to max - 1 of [A-Za-z0-9._-]: safe in a URL and a message. */
+static int
+word_ok(const char *s, size_t max)
+{
+	size_t	 i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i + 1 >= max || (!isalnum((unsigned char)s[i]) &&
+		    s[i] != '.' && s[i] != '_' && s[i] != '-'))
+			return 0;
+	return 1;
+}
+
+/*
+ * Copies what a server said into out (len > 0) for a message: at most
+ * len - 1 bytes of in[0..inlen), each control character dropped, each
+ * byte outside printable ASCII shown as '?', runs of spaces as one; then
+ * every occurrence of the secrets (NULL-safe, two) replaced by "***".
+ */
+static void
+said(char *out, size_t len, const char *in, size_t inlen,
+    const char *secret1, const char *secret2)
+{
+	const char	*sec[2] = { secret1, secret2 };
+	char		*p;
+	size_t		 i, n = 0, sl;
+	unsigned char	 c;
+	int		 k;
+
+	for (i = 0; i < inlen && n < len - 1; i++) {
+		c = (unsigned char)in[i];
+		if (c < 0x20 || c == 0x7f)
+			continue;
+		if (c > 0x7e)
+			c = '?';
+		if (c == ' ' && (n == 0 || out[n - 1] == ' '))
+			continue;
+		out[n++] = (char)c;
+	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+	/* A secret is replaced whole; its start, cut at the cap, too. */
+	for (k = 0; k < 2; k++) {
+		if (sec[k] == NULL || (sl = strlen(sec[k])) == 0)
+			continue;
+		while ((p = strstr(out, sec[k])) != NULL) {
+			memmove(p + 3, p + sl, strlen(p + sl) + 1);
+			memcpy(p, "***", 3);
+		}
+		n = strlen(out);
+		for (i = n > sl ? n - sl : 0; i < n; i++)
+			if (strncmp(out + i, sec[k], n - i) == 0 &&
+			    n - i >= 4) {
+				(void)snprintf(out + i, len - i, "***");
+				break;
+			}
+	}
+}
+
+/* "https://host:port/avxapi/<op>?gwsource=external[&gwkey=K][&extra]" */
+static int
+avx_url(const struct mca_avx *c, const char *op, const char *extra,
+    char *url, size_t len, struct mca_diag *d)
+{
+	int	 r;
+
+	url[0] = '\0';
+	if (!host_ok(c->host))
+		return mca_diag(d, MCA_ERR_INVAL, "AppViewX host \"%.64s\": "
+		    "not a host name or IP address", c->host == NULL ? "" :
+		    c->host);
+	if (c->port == 0 || c->port > 65535)
+		return mca_diag(d, MCA_ERR_INVAL, "AppViewX port %u: not "
+		    "1-65535", c->port);
+	if (c->gwkey != NULL && !word_ok(c->gwkey, 65))
+		return mca_diag(d, MCA_ERR_INVAL, "AppViewX gwkey: 1-64 of "
+		    "A-Z a-z 0-9 . _ -");
+	r = snprintf(url, len, "https://%s:%u/avxapi/%s?gwsource=external%s%s"
+	    "%s%s", c->host, c->port, op, c->gwkey != NULL ? "&gwkey=" : "",
+	    c->gwkey != NULL ? c->gwkey : "", extra != NULL ? "&" : "",
+	    extra != NULL ? extra : "");
+	if (r < 0 || (size_t)r >= len) {
+		url[0] = '\0';
+		return mca_diag(d, MCA_ERR_INVAL, "AppViewX URL too long");
+	}
+	return 0;
+}
+
+/* The parts of a request every call shares. */
+static int
+avx_req(const struct mca_avx *c, const char *url, char *resolve,
+    size_t rlen, struct mca_httpc_req *req, struct mca_diag *d)
+{
+	int	 r;
+
+	memset(req, 0, sizeof(*req));
+	if (c->address != NULL) {
+		if (!host_ok(c->address))
+			return mca_diag(d, MCA_ERR_INVAL, "AppViewX address "
+			    "\"%.64s\": not an IP address or host name",
+			    c->address);
+		r = snprintf(resolve, rlen, "%s:%u:%s", c->host, c->port,
+		    c->address);
+		if (r < 0 || (size_t)r >= rlen)
+			return mca_diag(d, MCA_ERR_INVAL, "AppViewX address "
+			    "too long");
+		req->resolve = resolve;
+	}
+	req->method = "POST";
+	req->url = url;
+	req->tls = &c->tls;
+	req->connect_timeout = c->connect_timeout;
+	req->timeout = c->timeout;
+	req->body_max = c->body_max != 0 ? c->body_max : MCA_AVX_BODY_MAX;
+	return 0;
+}
+
+/*
+ * Parses body as one JSON value (an object), strictly, with a depth cap;
+ * an embedded NUL is refused. *root is NULL unless 0 is returned.
+ */
+static int
+parse_json(const struct mca_buf *body, struct json_object **root)
+{
+	struct json_tokener	*tok;
+	const char		*s = (const char *)body->data;
+	size_t			 off;
+
+	*root = NULL;
+	if (body->len == 0 || body->len > MCA_BUF_MAX ||
+	    memchr(s, '\0', body->len) != NULL)
+		return MCA_ERR_INVAL;
+	if ((tok = json_tokener_new_ex(AVX_JSON_DEPTH)) == NULL)
+		return MCA_ERR_NOMEM;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+	    JSON_TOKENER_VALIDATE_UTF8);
+	*root = json_tokener_parse_ex(tok, s, (int)body->len);
+	if (json_tokener_get_error(tok) != json_tokener_success) {
+		json_object_put(*root);
+		*root = NULL;
+	} else
+		for (off = json_tokener_get_parse_end(tok); off < body->len;
+		    off++)
+			if (strchr(" \t\r\n", s[off]) == NULL) {
+				json_object_put(*root);
+				*root = NULL;
+				break;
+			}
+	json_tokener_free(tok);
+	if (*root != NULL && !json_object_is_type(*root, json_type_object)) {
+		json_object_put(*root);
+		*root = NULL;
+	}
+	return *root != NULL ? 0 : MCA_ERR_INVAL;
+}
+
+/* The member key of o if it has type t, else NULL (absent, other type). */
+static struct json_object *
+member(struct json_object *o, const char *key, enum json_type t)
+{
+	struct json_object	*v = NULL;
+
+	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, t))
+		return NULL;
+	return v;
+}
+
+/* What an HTTP status means for us. token: the token call. */
+static int
+status_rc(long status, int token)
+{
+	switch (status) {
+	case 401:
+	case 403:
+		return MCA_ERR_AUTH;
+	case 400:
+		return token ? MCA_ERR_AUTH : MCA_ERR_POLICY;
+	case 404:
+		return MCA_ERR_NOTFOUND;
+	default:
+		return MCA_ERR_IO;
+	}
+}
+
+/*
+ * Judges an answer. A JSON object with a non-null appStatusCode is a
+ * failure at any status, named by its code and message; any status but
+ * ok is a failure, with the start of the body. With want_json, a 2xx
+ * answer must be a JSON object, returned in *root (else *root is NULL:
+ * the body is the caller's). tok is the token to keep out of messages.
+ */
+static int
+judge(const struct mca_avx *c, const char *url,
+    const struct mca_httpc_resp *resp, long ok, int token_call,
+    int want_json, const char *tok, struct json_object **root,
+    struct mca_diag *d)
+{
+	struct json_object	*o = NULL, *code, *msg;
+	const char		*cs, *ms = "";
+	char			 codebuf[AVX_CODE_MAX], msgbuf[MCA_AVX_MSG_MAX];
+	size_t			 ml = 0;
+	int			 rc;
+
+	*root = NULL;
+	(void)parse_json(&resp->body, &o);
+	if (o != NULL && json_object_object_get_ex(o, "appStatusCode", &code) &&
+	    code != NULL && !json_object_is_type(code, json_type_null)) {
+		cs = json_object_is_type(code, json_type_string) ?
+		    json_object_get_string(code) :
+		    json_object_to_json_string_ext(code, JSON_C_TO_STRING_PLAIN);
+		said(codebuf, sizeof(codebuf), cs, strlen(cs), c->client_secret,
+		    tok);
+		if ((msg = member(o, "message", json_type_string)) != NULL) {
+			ms = json_object_get_string(msg);
+			ml = (size_t)json_object_get_string_len(msg);
+		}
+		said(msgbuf, sizeof(msgbuf), ms, ml, c->client_secret, tok);
+		rc = resp->status == ok ? MCA_ERR_POLICY :
+		    status_rc(resp->status, token_call);
+		json_object_put(o);
+		return mca_diag(d, rc, "POST %.200s: HTTP %ld, appStatusCode "
+		    "%s%s%s", url, resp->status, codebuf[0] != '\0' ?
+		    codebuf : "?", msgbuf[0] != '\0' ? ": " : "", msgbuf);
+	}
+	if (resp->status != ok) {
+		json_object_put(o);
+		said(msgbuf, 121, (const char *)resp->body.data,
+		    resp->body.len, c->client_secret, tok);
+		return mca_diag(d, status_rc(resp->status, token_call),
+		    "POST %.200s: HTTP %ld%s%s", url, resp->status,
+		    msgbuf[0] != '\0' ? ": " : "", msgbuf);
+	}
+	if (want_json && o == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: HTTP %ld "
+		    "with a body that is not a JSON object", url,
+		    resp->status);
+	*root = o;
+	return 0;
+}
+
+/* Serialises o into out (reset first); 0 or MCA_ERR_NOMEM/TOOBIG. */
+static int
+json_out(struct json_object *o, struct mca_buf *out)
+{
+	const char	*s;
+	size_t		 n;
+
+	mca_buf_reset(out);
+	if ((s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
+	    JSON_C_TO_STRING_NOSLASHESCAPE, &n)) == NULL)
+		return MCA_ERR_NOMEM;
+	return mca_buf_add(out, s, n);
+}
+
+/* Adds a string member; 0 or MCA_ERR_NOMEM. */
+static int
+add_str(struct json_object *o, const char *key, const char *val)
+{
+	struct json_object	*v;
+
+	if ((v = json_object_new_string(val)) == NULL)
+		return MCA_ERR_NOMEM;
+	if (json_object_object_add(o, key, v) != 0) {
+		json_object_put(v);
+		return MCA_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* Adds o2 as member key of o (taking it over, also on failure). */
+static int
+add_obj(struct json_object *o, const char *key, struct json_object *o2)
+{
+	if (o2 == NULL)
+		return MCA_ERR_NOMEM;
+	if (json_object_object_add(o, key, o2) != 0) {
+		json_object_put(o2);
+		return MCA_ERR_NOMEM;
+	}
+	return 0;
+}
+
+/* {"payload": inner}, taking inner over; NULL when out of memory. */
+static struct json_object *
+wrap(struct json_object *inner)
+{
+	struct json_object	*o;
+
+	if (inner == NULL)
+		return NULL;
+	if ((o = json_object_new_object()) == NULL ||
+	    add_obj(o, "payload", inner) != 0) {
+		if (o == NULL)
+			json_object_put(inner);
+		json_object_put(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* "token: <tok>" into h, after checking tok is one header-safe word. */
+static int
+token_header(const char *tok, struct mca_buf *h, struct mca_diag *d)
+{
+	size_t	 i, n;
+
+	n = tok != NULL ? strlen(tok) : 0;
+	if (n == 0 || n > MCA_AVX_TOKEN_MAX)
+		return mca_diag(d, MCA_ERR_INVAL, "AppViewX token: missing "
+		    "or over %u bytes", MCA_AVX_TOKEN_MAX);
+	for (i = 0; i < n; i++)
+		if (tok[i] <= 0x20 || tok[i] >= 0x7f)
+			return mca_diag(d, MCA_ERR_INVAL, "AppViewX token: "
+			    "not one word of printable ASCII");
+	mca_buf_reset(h);
+	if (mca_buf_addstr(h, "token: ") != 0 || mca_buf_add(h, tok, n) != 0)
+		return MCA_ERR_NOMEM;
+	return 0;
+}
+
+int
+mca_avx_from_apiconfig(struct mca_avx *conn, const struct mca_apiconfig *a,
+    struct mca_diag *d)
+{
+	int	 rc;
+
+	memset(conn, 0, sizeof(*conn));
+	if ((rc = mca_apiconfig_require_rest(a, d)) != 0)
+		return rc;
+	conn->host = a->appviewx_hostname;
+	conn->port = (unsigned)a->appviewx_port_number;
+	conn->gwkey = a->appviewx_gwkey;
+	conn->client_id = a->service_account_client_id;
+	conn->client_secret = a->service_account_client_secret;
+	conn->grant = a->appviewx_token_request != NULL &&
+	    strcmp(a->appviewx_token_request, "form") == 0 ?
+	    MCA_AVX_GRANT_FORM : MCA_AVX_GRANT_JSON;
+	conn->ca_name = a->ca_name;
+	conn->ca_setting_name = a->ca_setting_name;
+	conn->validity_days = a->intermediate_cert_validity_in_days;
+	conn->template_name = a->template_name;
+	conn->issuer_name = a->issuer_name;
+	conn->group_name = a->appviewx_group_name;
+	conn->category = a->appviewx_certificate_category;
+	return 0;
+}
+
+int
+mca_avx_token(const struct mca_avx *conn, struct mca_buf *token,
+    struct mca_diag *d)
+{
+	struct mca_httpc_req	 req;
+	struct mca_httpc_resp	 resp;
+	struct mca_buf		 body = MCA_BUF_INIT;
+	struct json_object	*o = NULL, *p = NULL, *root = NULL, *t;
+	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
+	const char		*s;
+	size_t			 n, i;
+	int			 rc = MCA_ERR_INTERNAL;
+
+	memset(&resp, 0, sizeof(resp));
+	mca_buf_init(&resp.body);
+	mca_buf_free_secret(token);
+	mca_diag_clear(d);
+	if (conn->client_id == NULL || conn->client_secret == NULL ||
+	    conn->client_id[0] == '\0' || conn->client_secret[0] == '\0') {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "AppViewX service token: "
+		    "no service account client ID or secret");
+		goto out;
+	}
+	if ((rc = avx_url(conn, OP_TOKEN, NULL, url, sizeof(url), d)) != 0 ||
+	    (rc = avx_req(conn, url, resolve, sizeof(resolve), &req, d)) != 0)
+		goto out;
+	/* The client ID and secret as HTTP Basic (RFC 7617). */
+	req.user = conn->client_id;
+	req.pass = conn->client_secret;
+	if (conn->grant == MCA_AVX_GRANT_FORM) {
+		/* RFC 6749 4.4.2, as the 2021 guide sends it */
+		req.ctype = "application/x-www-form-urlencoded";
+		rc = mca_buf_addstr(&body, "grant_type=client_credentials");
+	} else {
+		req.ctype = "application/json";
+		rc = MCA_ERR_NOMEM;
+		if ((p = json_object_new_object()) != NULL &&
+		    add_str(p, "grant_type", "client_credentials") == 0) {
+			o = wrap(p);
+			p = NULL;
+			if (o != NULL)
+				rc = json_out(o, &body);
+		}
+	}
+	if (rc != 0) {
+		mca_diag(d, rc, "AppViewX service token: cannot build the "
+		    "request");
+		goto out;
+	}
+	req.body = body.data;
+	req.bodylen = body.len;
+	if ((rc = mca_httpc_do(&req, &resp, d)) != 0)
+		goto out;
+	if ((rc = judge(conn, url, &resp, 200, 1, 1, NULL, &root, d)) != 0)
+		goto out;
+	/* {"response": "<token>", "message": null, "appStatusCode": null} */
+	if ((t = member(root, "response", json_type_string)) == NULL) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no token: "
+		    "\"response\" is not a string", url);
+		goto out;
+	}
+	s = json_object_get_string(t);
+	n = (size_t)json_object_get_string_len(t);
+	for (i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			break;
+	if (n == 0 || n > MCA_AVX_TOKEN_MAX || i < n) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the token is "
+		    "empty, over %u bytes or not one word of printable ASCII",
+		    url, MCA_AVX_TOKEN_MAX);
+		goto out;
+	}
+	if ((rc = mca_buf_add(token, s, n)) != 0) {
+		mca_diag(d, rc, "AppViewX service token: out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		mca_buf_free_secret(token);
+	/* The token is in the answer, and json-c's copy of it. */
+	if (root != NULL && (t = member(root, "response",
+	    json_type_string)) != NULL)
+		OPENSSL_cleanse((char *)json_object_get_string(t),
+		    (size_t)json_object_get_string_len(t));
+	json_object_put(root);
+	json_object_put(o);
+	json_object_put(p);
+	OPENSSL_cleanse(resp.body.data, resp.body.cap);
+	mca_httpc_resp_free(&resp);
+	mca_buf_free(&body);
+	return rc;
+}
+
+/* Parses one PEM CSR and checks its signature; *out or NULL. */
+static int
+parse_csr(const char *pem, X509_REQ **out, struct mca_diag *d)
+{
+	BIO		*b = NULL;
+	EVP_PKEY	*k;
+	size_t		 n;
+	int		 rc = MCA_ERR_INVAL;
+
+	*out = NULL;
+	n = pem != NULL ? strlen(pem) : 0;
+	if (n == 0 || n > MCA_PEM_MAX) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "AppViewX enroll: no CSR, or "
+		    "a CSR over %u bytes", MCA_PEM_MAX);
+		goto out;
+	}
+	if ((b = BIO_new_mem_buf(pem, (int)n)) == NULL) {
+		rc = mca_diag(d, MCA_ERR_NOMEM, "AppViewX enroll: out of "
+		    "memory");
+		goto out;
+	}
+	if ((*out = PEM_read_bio_X509_REQ(b, NULL, NULL, NULL)) == NULL) {
+		rc = mca_diag_crypto(d, MCA_ERR_INVAL, "AppViewX enroll: the "
+		    "CSR is not a PEM CERTIFICATE REQUEST");
+		goto out;
+	}
+	if ((k = X509_REQ_get0_pubkey(*out)) == NULL ||
+	    X509_REQ_verify(*out, k) != 1) {
+		rc = mca_diag_crypto(d, MCA_ERR_INVAL, "AppViewX enroll: the "
+		    "CSR's signature does not verify");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		X509_REQ_free(*out);
+		*out = NULL;
+	}
+	BIO_free(b);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+mca_avx_create(const struct mca_avx *conn, const char *token,
+    const char *csr_pem, char *id, size_t idlen, struct mca_diag *d)
+{
+	struct mca_httpc_req	 req;
+	struct mca_httpc_resp	 resp;
+	struct mca_buf		 body = MCA_BUF_INIT, hdr = MCA_BUF_INIT;
+	struct json_object	*p = NULL, *o = NULL, *root = NULL, *r, *v;
+	struct json_object	*up, *ca, *vs = NULL, *grp;
+	X509_REQ		*csr = NULL;
+	BIO			*b = NULL;
+	BUF_MEM			*bm;
+	const char		*hdrs[2] = { NULL, NULL };
+	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
+	int			 rc = MCA_ERR_INTERNAL;
+
+	memset(&resp, 0, sizeof(resp));
+	mca_buf_init(&resp.body);
+	mca_diag_clear(d);
+	if (id == NULL || idlen < MCA_AVX_ID_MAX)
+		return mca_diag(d, MCA_ERR_INTERNAL, "AppViewX create: no "
+		    "room for the resourceId");
+	id[0] = '\0';
+	if (conn->ca_name == NULL || conn->ca_setting_name == NULL ||
+	    conn->validity_days < 1 || conn->validity_days > 36500) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "AppViewX create: %s missing",
+		    conn->ca_name == NULL ? "ca_name" :
+		    conn->ca_setting_name == NULL ? "ca_setting_name" :
+		    "intermediate_cert_validity_in_days (1-36500)");
+		goto out;
+	}
+	if ((rc = parse_csr(csr_pem, &csr, d)) != 0)
+		goto out;
+	if ((rc = avx_url(conn, OP_CREATE, "isSync=true", url, sizeof(url),
+	    d)) != 0 ||
+	    (rc = avx_req(conn, url, resolve, sizeof(resolve), &req, d)) != 0 ||
+	    (rc = token_header(token, &hdr, d)) != 0)
+		goto out;
+	/* The CSR as PEM again: what we checked is what we send. */
+	rc = MCA_ERR_NOMEM;
+	if ((b = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio_X509_REQ(b, csr) != 1)
+		goto nomem;
+	BIO_get_mem_ptr(b, &bm);
+	/*
+	 * {"payload": {"csrGenerationSource": "uploadCSR",
+	 *   "uploadCsrDetails": {"category", "csrContent"},
+	 *   "caConnectorInfo": {"certificateAuthority", "caSettingName",
+	 *     "validityInDays", ["vendorSpecificDetails"]},
+	 *   ["certificateGroup": {"name"}]}}
+	 */
+	if ((p = json_object_new_object()) == NULL ||
+	    add_str(p, "csrGenerationSource", "uploadCSR") != 0)
+		goto nomem;
+	if (add_obj(p, "uploadCsrDetails", up = json_object_new_object()) !=
+	    0 || add_str(up, "category", conn->category != NULL ?
+	    conn->category : MCA_AVX_DEF_CATEGORY) != 0 ||
+	    add_obj(up, "csrContent", json_object_new_string_len(bm->data,
+	    (int)bm->length)) != 0)
+		goto nomem;
+	if (add_obj(p, "caConnectorInfo", ca = json_object_new_object()) != 0 ||
+	    add_str(ca, "certificateAuthority", conn->ca_name) != 0 ||
+	    add_str(ca, "caSettingName", conn->ca_setting_name) != 0 ||
+	    add_obj(ca, "validityInDays",
+	    json_object_new_int(conn->validity_days)) != 0)
+		goto nomem;
+	if (conn->template_name != NULL || conn->issuer_name != NULL) {
+		if (add_obj(ca, "vendorSpecificDetails",
+		    vs = json_object_new_object()) != 0 ||
+		    (conn->template_name != NULL && add_str(vs, "templateName",
+		    conn->template_name) != 0) ||
+		    (conn->issuer_name != NULL && add_str(vs, "issuerName",
+		    conn->issuer_name) != 0))
+			goto nomem;
+	}
+	if (conn->group_name != NULL && (add_obj(p, "certificateGroup",
+	    grp = json_object_new_object()) != 0 ||
+	    add_str(grp, "name", conn->group_name) != 0))
+		goto nomem;
+	o = wrap(p);
+	p = NULL;
+	if (o == NULL || (rc = json_out(o, &body)) != 0)
+		goto nomem;
+	hdrs[0] = mca_buf_str(&hdr);
+	req.headers = hdrs;
+	req.ctype = "application/json";
+	req.body = body.data;
+	req.bodylen = body.len;
+	if ((rc = mca_httpc_do(&req, &resp, d)) != 0)
+		goto out;
+	if ((rc = judge(conn, url, &resp, 200, 0, 1, token, &root, d)) != 0)
+		goto out;
+	/* {"response": {"resourceId": "...", ...}} */
+	if ((r = member(root, "response", json_type_object)) == NULL ||
+	    (v = member(r, "resourceId", json_type_string)) == NULL) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no "
+		    "response.resourceId (a string) in the answer", url);
+		goto out;
+	}
+	if (!word_ok(json_object_get_string(v), MCA_AVX_ID_MAX)) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: response."
+		    "resourceId: not 1-%d of A-Z a-z 0-9 . _ -", url,
+		    MCA_AVX_ID_MAX - 1);
+		goto out;
+	}
+	(void)snprintf(id, idlen, "%s", json_object_get_string(v));
+	rc = 0;
+	goto out;
+nomem:
+	rc = mca_diag(d, MCA_ERR_NOMEM, "AppViewX create: cannot build the "
+	    "request");
+out:
+	json_object_put(root);
+	json_object_put(o);
+	json_object_put(p);
+	mca_httpc_resp_free(&resp);
+	mca_buf_free(&body);
+	mca_buf_free_secret(&hdr);
+	BIO_free(b);
+	X509_REQ_free(csr);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * The certificates of a PEM text, each parsed and written again into out;
+ * anything but CERTIFICATE blocks and whitespace between them is refused.
+ */
+static int
+pem_certs(const char *url, const char *s, size_t len, struct mca_buf *out,
+    struct mca_diag *d)
+{
+	struct mca_buf		 der = MCA_BUF_INIT;
+	const unsigned char	*p;
+	const char		*b;
+	X509			*x = NULL;
+	size_t			 off = 0, end, i;
+	int			 rc = MCA_ERR_INVAL, n = 0;
+
+	if (memchr(s, '\0', len) != NULL) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the answer "
+		    "holds a NUL byte", url);
+		goto out;
+	}
+	for (;;) {
+		for (i = off; i < len && strchr(" \t\r\n", s[i]) != NULL; i++)
+			;
+		if (i == len)
+			break;
+		b = s + i;
+#define BEGIN	"-----BEGIN CERTIFICATE-----"
+		if (len - i < strlen(BEGIN) ||
+		    memcmp(b, BEGIN, strlen(BEGIN)) != 0) {
+			rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the "
+			    "answer holds something other than PEM "
+			    "certificates (at byte %zu)", url, i);
+			goto out;
+		}
+		if (++n > AVX_CERTS_MAX) {
+			rc = mca_diag(d, MCA_ERR_TOOBIG, "POST %.200s: more "
+			    "than %d certificates", url, AVX_CERTS_MAX);
+			goto out;
+		}
+		mca_buf_reset(&der);
+		if ((rc = mca_pem_decode(b, len - i, "CERTIFICATE", &der,
+		    &end)) != 0) {
+			rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: "
+			    "certificate %d: bad PEM", url, n);
+			goto out;
+		}
+		p = der.data;
+		if ((x = d2i_X509(NULL, &p, (long)der.len)) == NULL ||
+		    p != der.data + der.len) {
+			rc = mca_diag_crypto(d, MCA_ERR_INVAL, "POST %.200s: "
+			    "certificate %d: not one DER certificate", url, n);
+			goto out;
+		}
+		if ((rc = mca_pem_write_cert(x, out)) != 0) {
+			mca_diag(d, rc, "POST %.200s: cannot write certificate "
+			    "%d", url, n);
+			goto out;
+		}
+		X509_free(x);
+		x = NULL;
+		off = i + end;
+	}
+	if (n == 0) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the answer "
+		    "holds no certificate", url);
+		goto out;
+	}
+	rc = 0;
+out:
+	X509_free(x);
+	mca_buf_free(&der);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+mca_avx_download(const struct mca_avx *conn, const char *token,
+    const char *id, struct mca_buf *chain_pem, struct mca_diag *d)
+{
+	struct mca_httpc_req	 req;
+	struct mca_httpc_resp	 resp;
+	struct mca_buf		 body = MCA_BUF_INIT, hdr = MCA_BUF_INIT;
+	struct json_object	*o = NULL, *p = NULL, *root = NULL, *r;
+	const char		*hdrs[2] = { NULL, NULL };
+	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
+	int			 rc = MCA_ERR_INTERNAL;
+
+	memset(&resp, 0, sizeof(resp));
+	mca_buf_init(&resp.body);
+	mca_buf_reset(chain_pem);
+	mca_diag_clear(d);
+	if (!word_ok(id, MCA_AVX_ID_MAX)) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "AppViewX download: "
+		    "resourceId: not 1-%d of A-Z a-z 0-9 . _ -",
+		    MCA_AVX_ID_MAX - 1);
+		goto out;
+	}
+	if ((rc = avx_url(conn, OP_DOWNLOAD, NULL, url, sizeof(url), d)) !=
+	    0 ||
+	    (rc = avx_req(conn, url, resolve, sizeof(resolve), &req, d)) != 0 ||
+	    (rc = token_header(token, &hdr, d)) != 0)
+		goto out;
+	/* {"payload": {"resourceId", "format": "PEM", "isChainRequired"}} */
+	rc = MCA_ERR_NOMEM;
+	if ((p = json_object_new_object()) == NULL ||
+	    add_str(p, "resourceId", id) != 0 ||
+	    add_str(p, "format", "PEM") != 0 ||
+	    add_obj(p, "isChainRequired", json_object_new_boolean(1)) != 0) {
+		mca_diag(d, rc, "AppViewX download: cannot build the request");
+		goto out;
+	}
+	o = wrap(p);
+	p = NULL;
+	if (o == NULL || (rc = json_out(o, &body)) != 0) {
+		rc = mca_diag(d, MCA_ERR_NOMEM, "AppViewX download: cannot "
+		    "build the request");
+		goto out;
+	}
+	hdrs[0] = mca_buf_str(&hdr);
+	req.headers = hdrs;
+	req.ctype = "application/json";
+	req.body = body.data;
+	req.bodylen = body.len;
+	if ((rc = mca_httpc_do(&req, &resp, d)) != 0)
+		goto out;
+	if ((rc = judge(conn, url, &resp, 200, 0, 0, token, &root, d)) != 0)
+		goto out;
+	/*
+	 * The guides say the file itself (application/octet-stream); a JSON
+	 * wrapper whose "response" is the PEM text is taken too.
+	 */
+	if (root != NULL) {
+		if ((r = member(root, "response", json_type_string)) == NULL) {
+			rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: a JSON "
+			    "answer without the certificate (\"response\" is "
+			    "not a string)", url);
+			goto out;
+		}
+		rc = pem_certs(url, json_object_get_string(r),
+		    (size_t)json_object_get_string_len(r), chain_pem, d);
+	} else
+		rc = pem_certs(url, (const char *)resp.body.data,
+		    resp.body.len, chain_pem, d);
+out:
+	if (rc != 0)
+		mca_buf_reset(chain_pem);
+	json_object_put(root);
+	json_object_put(o);
+	json_object_put(p);
+	mca_httpc_resp_free(&resp);
+	mca_buf_free(&body);
+	mca_buf_free_secret(&hdr);
+	return rc;
+}
+
+/*
+ * Puts the certificate of chain (PEM) for req's key first into out, the
+ * others after it in their order. MCA_ERR_POLICY when none is.
+ */
+static int
+key_first(const struct mca_buf *chain, X509_REQ *csr, struct mca_buf *out,
+    struct mca_diag *d)
+{
+	STACK_OF(X509_INFO)	*infos = NULL;
+	X509_INFO		*xi;
+	EVP_PKEY		*k = X509_REQ_get0_pubkey(csr);
+	BIO			*b = NULL;
+	int			 i, leaf = -1, rc = MCA_ERR_NOMEM;
+
+	mca_buf_reset(out);
+	if ((b = BIO_new_mem_buf(chain->data, (int)chain->len)) == NULL ||
+	    (infos = PEM_X509_INFO_read_bio(b, NULL, NULL, NULL)) == NULL) {
+		rc = mca_diag_crypto(d, MCA_ERR_INTERNAL, "AppViewX enroll: "
+		    "cannot read the chain again");
+		goto out;
+	}
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (xi->x509 != NULL && k != NULL &&
+		    EVP_PKEY_eq(X509_get0_pubkey(xi->x509), k) == 1) {
+			leaf = i;
+			break;
+		}
+	}
+	if (leaf < 0) {
+		rc = mca_diag(d, MCA_ERR_POLICY, "AppViewX enroll: none of "
+		    "the %d certificates AppViewX sent is for the CSR's key",
+		    sk_X509_INFO_num(infos));
+		goto out;
+	}
+	if ((rc = mca_pem_write_cert(sk_X509_INFO_value(infos, leaf)->x509,
+	    out)) != 0)
+		goto fail;
+	for (i = 0; i < sk_X509_INFO_num(infos); i++) {
+		xi = sk_X509_INFO_value(infos, i);
+		if (i != leaf && xi->x509 != NULL &&
+		    (rc = mca_pem_write_cert(xi->x509, out)) != 0)
+			goto fail;
+	}
+	rc = 0;
+	goto out;
+fail:
+	mca_diag(d, rc, "AppViewX enroll: cannot write the chain");
+out:
+	if (rc != 0)
+		mca_buf_reset(out);
+	sk_X509_INFO_pop_free(infos, X509_INFO_free);
+	BIO_free(b);
+	ERR_clear_error();
+	return rc;
+}
+
+int
+mca_avx_enroll(const struct mca_avx *conn, const char *csr_pem,
+    struct mca_buf *chain_pem, struct mca_diag *d)
+{
+	struct mca_buf	 tok = MCA_BUF_INIT, got = MCA_BUF_INIT;
+	X509_REQ	*csr = NULL;
+	char		 id[MCA_AVX_ID_MAX];
+	int		 rc;
+
+	mca_buf_reset(chain_pem);
+	mca_diag_clear(d);
+	/* A CSR we would refuse is refused before any network call. */
+	if ((rc = parse_csr(csr_pem, &csr, d)) != 0)
+		goto out;
+	if ((rc = mca_avx_token(conn, &tok, d)) != 0 ||
+	    (rc = mca_avx_create(conn, mca_buf_str(&tok), csr_pem, id,
+	    sizeof(id), d)) != 0 ||
+	    (rc = mca_avx_download(conn, mca_buf_str(&tok), id, &got, d)) !=
+	    0)
+		goto out;
+	rc = key_first(&got, csr, chain_pem, d);
+out:
+	mca_buf_free_secret(&tok);
+	mca_buf_free(&got);
+	X509_REQ_free(csr);
+	return rc;
+}
