@@ -288,9 +288,15 @@ judge(const struct mca_avx *c, const char *url,
 		    codebuf : "?", msgbuf[0] != '\0' ? ": " : "", msgbuf);
 	}
 	if (resp->status != ok) {
+		/* AppViewX's message if it sent one, else the body's start */
+		if ((msg = member(o, "message", json_type_string)) != NULL)
+			said(msgbuf, sizeof(msgbuf), json_object_get_string(msg),
+			    (size_t)json_object_get_string_len(msg),
+			    c->client_secret, tok);
+		else
+			said(msgbuf, 121, (const char *)resp->body.data,
+			    resp->body.len, c->client_secret, tok);
 		json_object_put(o);
-		said(msgbuf, 121, (const char *)resp->body.data,
-		    resp->body.len, c->client_secret, tok);
 		return mca_diag(d, status_rc(resp->status, token_call),
 		    "POST %.200s: HTTP %ld%s%s", url, resp->status,
 		    msgbuf[0] != '\0' ? ": " : "", msgbuf);
@@ -547,6 +553,19 @@ out:
 	return rc;
 }
 
+/* What the create call needs of conn (the guides' mandatory fields). */
+static int
+create_conf(const struct mca_avx *conn, struct mca_diag *d)
+{
+	if (conn->ca_name != NULL && conn->ca_setting_name != NULL &&
+	    conn->validity_days >= 1 && conn->validity_days <= 36500)
+		return 0;
+	return mca_diag(d, MCA_ERR_CONFIG, "AppViewX create: %s missing",
+	    conn->ca_name == NULL ? "ca_name" :
+	    conn->ca_setting_name == NULL ? "ca_setting_name" :
+	    "intermediate_cert_validity_in_days (1-36500)");
+}
+
 int
 mca_avx_create(const struct mca_avx *conn, const char *token,
     const char *csr_pem, char *id, size_t idlen, struct mca_diag *d)
@@ -570,14 +589,8 @@ mca_avx_create(const struct mca_avx *conn, const char *token,
 		return mca_diag(d, MCA_ERR_INTERNAL, "AppViewX create: no "
 		    "room for the resourceId");
 	id[0] = '\0';
-	if (conn->ca_name == NULL || conn->ca_setting_name == NULL ||
-	    conn->validity_days < 1 || conn->validity_days > 36500) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "AppViewX create: %s missing",
-		    conn->ca_name == NULL ? "ca_name" :
-		    conn->ca_setting_name == NULL ? "ca_setting_name" :
-		    "intermediate_cert_validity_in_days (1-36500)");
+	if ((rc = create_conf(conn, d)) != 0)
 		goto out;
-	}
 	if ((rc = parse_csr(csr_pem, &csr, d)) != 0)
 		goto out;
 	if ((rc = avx_url(conn, OP_CREATE, "isSync=true", url, sizeof(url),
@@ -686,7 +699,7 @@ pem_certs(const char *url, const char *s, size_t len, struct mca_buf *out,
 	size_t			 off = 0, end, i;
 	int			 rc = MCA_ERR_INVAL, n = 0;
 
-	if (memchr(s, '\0', len) != NULL) {
+	if (len > 0 && memchr(s, '\0', len) != NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the answer "
 		    "holds a NUL byte", url);
 		goto out;
@@ -894,8 +907,9 @@ mca_avx_enroll(const struct mca_avx *conn, const char *csr_pem,
 
 	mca_buf_reset(chain_pem);
 	mca_diag_clear(d);
-	/* A CSR we would refuse is refused before any network call. */
-	if ((rc = parse_csr(csr_pem, &csr, d)) != 0)
+	/* What we would refuse is refused before any network call. */
+	if ((rc = create_conf(conn, d)) != 0 ||
+	    (rc = parse_csr(csr_pem, &csr, d)) != 0)
 		goto out;
 	if ((rc = mca_avx_token(conn, &tok, d)) != 0 ||
 	    (rc = mca_avx_create(conn, mca_buf_str(&tok), csr_pem, id,

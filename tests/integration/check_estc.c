@@ -16,13 +16,10 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +36,7 @@
 #include "httpc.h"
 #include "pem.h"
 #include "testutil.h"
+#include "tlsserv.h"
 
 Suite	*estc_web_suite(void);
 
@@ -553,26 +551,19 @@ END_TEST
 static unsigned
 responder(const char *answer, pid_t *pid)
 {
-	struct sockaddr_in	 sin;
-	socklen_t		 slen = sizeof(sin);
-	SSL_CTX			*ctx;
-	SSL			*ssl;
-	char			 buf[16384], *h, *cl;
-	size_t			 got = 0, want;
-	int			 s, c, n;
-	FILE			*f;
+	SSL_CTX		*ctx;
+	SSL		*ssl;
+	char		 buf[16384];
+	unsigned	 port;
+	long		 got;
+	int		 s, c;
+	FILE		*f;
 
-	ck_assert_int_ge(s = socket(AF_INET, SOCK_STREAM, 0), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	ck_assert_int_eq(listen(s, 4), 0);
-	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &slen), 0);
+	s = ts_listen(&port);
 	ck_assert_int_ge(*pid = fork(), 0);
 	if (*pid > 0) {
 		close(s);
-		return ntohs(sin.sin_port);
+		return port;
 	}
 	/* The child: never outlives the test by long. */
 	alarm(WEB_TIMEOUT);
@@ -581,35 +572,18 @@ responder(const char *answer, pid_t *pid)
 		pause();
 		_exit(0);
 	}
-	if ((c = accept(s, NULL, NULL)) < 0 ||
-	    (ctx = SSL_CTX_new(TLS_server_method())) == NULL ||
-	    SSL_CTX_use_certificate_chain_file(ctx,
-	    path("pki/server.pem")) != 1 ||
-	    SSL_CTX_use_PrivateKey_file(ctx, path("pki/server.key"),
-	    SSL_FILETYPE_PEM) != 1 || (ssl = SSL_new(ctx)) == NULL ||
-	    SSL_set_fd(ssl, c) != 1 || SSL_accept(ssl) != 1)
+	if ((ctx = ts_server_ctx(path("pki/server.pem"),
+	    path("pki/server.key"))) == NULL ||
+	    (ssl = ts_accept(s, ctx, &c)) == NULL)
 		_exit(2);
-	while (got < sizeof(buf) - 1) {
-		if ((n = SSL_read(ssl, buf + got, (int)(sizeof(buf) - 1 -
-		    got))) <= 0)
-			_exit(3);
-		got += (size_t)n;
-		buf[got] = '\0';
-		if ((h = strstr(buf, "\r\n\r\n")) == NULL)
-			continue;
-		want = (size_t)(h + 4 - buf);
-		if ((cl = strcasestr(buf, "\r\nContent-Length:")) != NULL &&
-		    cl < h)
-			want += strtoul(cl + 17, NULL, 10);
-		if (got >= want)
-			break;
-	}
+	if ((got = ts_read_request(ssl, buf, sizeof(buf), NULL)) < 0)
+		_exit(3);
 	if ((f = fopen(path("req.txt"), "w")) == NULL ||
-	    fwrite(buf, 1, got, f) != got || fclose(f) != 0)
+	    fwrite(buf, 1, (size_t)got, f) != (size_t)got || fclose(f) != 0)
 		_exit(4);
-	if (SSL_write(ssl, answer, (int)strlen(answer)) != (int)strlen(answer))
+	if (ts_write(ssl, answer, strlen(answer)) != 0)
 		_exit(5);
-	(void)SSL_shutdown(ssl);
+	ts_close(ssl, c);
 	_exit(0);
 }
 
