@@ -433,7 +433,8 @@ mca_renew_check(X509 *cert, STACK_OF(X509) *untrusted, EVP_PKEY *pub,
 	(void)X509_STORE_set_flags(st, X509_V_FLAG_PARTIAL_CHAIN);
 	if (X509_STORE_CTX_init(ctx, st, cert, untrusted) != 1)
 		goto out;
-	X509_STORE_CTX_set_time(ctx, 0, now);
+	/* within the skew, judged at its notBefore (checked above) */
+	X509_STORE_CTX_set_time(ctx, 0, nb > now ? nb : now);
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
 		ERR_clear_error();
