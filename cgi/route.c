@@ -118,6 +118,8 @@ mca_serve(struct mca_server *srv, struct mca_request *req,
 	const char		*who;
 	char			 pc[MCA_PASSCODE_ID_LEN + 16];
 
+	/* A new intermediate from microca-renew, at most once a second. */
+	mca_server_refresh(srv);
 	req->remote_addr = mca_req_remote_addr(req);
 	dispatch(srv, req, resp);
 	if (resp->status == 0)

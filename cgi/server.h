@@ -8,6 +8,8 @@
 
 #include <sys/types.h>
 
+#include <time.h>
+
 #include <openssl/x509.h>
 
 #include "buf.h"
@@ -27,10 +29,25 @@ struct mca_label_cache {
 
 struct mca_server {
 	struct mca_cfg		*cfg;
-	struct mca_ca		*ca;
+	struct mca_ca		*ca;		/* in use: gen, else base */
 	struct mca_ledger	*ledger;
 	X509_STORE		*bootstrap;	/* mtls_ca_cert, or NULL */
-	X509_STORE		*own;		/* this CA's chain */
+	/*
+	 * This CA's chains, for a client's renewal: the one in use, the
+	 * retired generations not yet expired, config.json's while valid.
+	 */
+	X509_STORE		*own;
+	/*
+	 * The generations of the intermediate (lib/castate.h): base is
+	 * config.json's (NULL if it could not be loaded but a generation
+	 * could), gen the ledger's active one; gen_id its id, 0 for base.
+	 */
+	struct mca_ca		*base;
+	struct mca_ca		*gen;
+	long long		 gen_id;
+	struct mca_token	*token;		/* for generations' token keys */
+	struct timespec		 gen_checked;	/* monotonic: last look */
+	char			 gen_why[MCA_DIAG_LEN]; /* last failure logged */
 	struct mca_label_cache	*cache;		/* one per cfg->profiles[] */
 	/* per cfg->profiles[]: the label's own mtls_ca_cert, or NULL */
 	X509_STORE		**label_bootstrap;
@@ -91,6 +108,13 @@ struct mca_request {
 int	 mca_server_open(const char *config_path, struct mca_server **out,
 	    struct mca_diag *d);
 void	 mca_server_close(struct mca_server *srv);
+/*
+ * Before a request: at most once a second, asks the ledger for the
+ * active CA generation and, when it changed, loads it and swaps it in
+ * (CA, /cacerts, /csrattrs, the store of own issuers). On failure the
+ * CA in use stays, with one log line per distinct failure.
+ */
+void	 mca_server_refresh(struct mca_server *srv);
 
 /* route.c: serves one request into resp; never fails to fill resp. */
 void	 mca_serve(struct mca_server *srv, struct mca_request *req,

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -8,6 +9,7 @@
 #include <openssl/x509v3.h>
 
 #include "ca.h"
+#include "castate.h"
 #include "certinfo.h"
 #include "err.h"
 #include "pem.h"
@@ -17,8 +19,7 @@
  * signature), so that /cacerts hands out a chain that verifies.
  */
 static int
-chain_check(const struct mca_cfg *cfg, STACK_OF(X509) *chain,
-    struct mca_diag *d)
+chain_check(const char *where, STACK_OF(X509) *chain, struct mca_diag *d)
 {
 	X509	*x, *up;
 	int	 i, n = sk_X509_num(chain);
@@ -28,11 +29,10 @@ chain_check(const struct mca_cfg *cfg, STACK_OF(X509) *chain,
 		up = sk_X509_value(chain, i + 1);
 		if (X509_check_issued(up, x) != X509_V_OK ||
 		    X509_verify(x, X509_get0_pubkey(up)) != 1)
-			return mca_diag(d, MCA_ERR_CONFIG, "%s: "
-			    "intermediate_cert_path: %s: certificate %d is not "
-			    "issued by certificate %d (order: the CA first, "
-			    "then its issuers up to the root)", cfg->path,
-			    cfg->intermediate_cert_path, i + 1, i + 2);
+			return mca_diag(d, MCA_ERR_CONFIG, "%s: certificate %d "
+			    "is not issued by certificate %d (order: the CA "
+			    "first, then its issuers up to the root)", where,
+			    i + 1, i + 2);
 	}
 	return 0;
 }
@@ -127,66 +127,76 @@ out:
 	return rc;
 }
 
+/*
+ * What a CA certificate and chain must be, wherever they come from
+ * (where names it in d: "<config>: intermediate_cert_path: <file>"):
+ * the first a CA certificate, unexpired, each issued by the next. Fills
+ * the rest of ca from them and from cfg (digest, rollover).
+ */
+static int
+ca_judge(const struct mca_cfg *cfg, const char *where, struct mca_ca *ca,
+    struct mca_diag *d)
+{
+	struct mca_diag	 sub;
+	X509		*last;
+	int		 rc;
+
+	mca_diag_clear(&sub);
+	if ((ca->md = mca_md_by_name(cfg->intermediate.hash_function)) == NULL)
+		return mca_diag(d, MCA_ERR_CONFIG, "%s: intermediate_cert_"
+		    "config.hash_function: unknown \"%s\"", cfg->path,
+		    cfg->intermediate.hash_function);
+	ca->cert = sk_X509_value(ca->chain, 0);
+	if (X509_check_ca(ca->cert) == 0)
+		return mca_diag(d, MCA_ERR_CONFIG, "%s: the first certificate "
+		    "is not a CA certificate", where);
+	if (X509_cmp_current_time(X509_get0_notAfter(ca->cert)) <= 0)
+		return mca_diag(d, MCA_ERR_CONFIG, "%s: the CA certificate "
+		    "has expired", where);
+	if ((rc = chain_check(where, ca->chain, d)) != 0)
+		return rc;
+	last = sk_X509_value(ca->chain, sk_X509_num(ca->chain) - 1);
+	ca->has_root = X509_check_issued(last, last) == X509_V_OK;
+	if ((rc = mca_name_string(X509_get_subject_name(ca->cert),
+	    ca->subject, sizeof(ca->subject))) != 0)
+		return rc;
+	/* RFC 7030 4.1.3: what /cacerts adds for a CA key rollover. */
+	if (cfg->rollover_cert_path != NULL) {
+		if ((rc = mca_pem_load_certs(cfg->rollover_cert_path,
+		    &ca->rollover, &sub)) != 0)
+			return mca_diag(d, rc, "%s: rollover_cert_path: %s",
+			    cfg->path, sub.msg);
+		if ((rc = mca_ca_rollover(ca->chain, ca->rollover,
+		    &sub)) != 0)
+			return mca_diag(d, rc, "%s: rollover_cert_path: %s: "
+			    "%s", cfg->path, cfg->rollover_cert_path, sub.msg);
+	}
+	return 0;
+}
+
 int
 mca_ca_load(const struct mca_cfg *cfg, struct mca_ca **out,
     struct mca_diag *d)
 {
 	struct mca_ca	*ca = NULL;
 	struct mca_diag	 sub;
-	X509		*last;
+	char		 where[MCA_DIAG_LEN];
 	int		 rc;
 
 	*out = NULL;
 	mca_diag_clear(&sub);
 	if ((ca = calloc(1, sizeof(*ca))) == NULL)
 		return MCA_ERR_NOMEM;
-	if ((ca->md = mca_md_by_name(cfg->intermediate.hash_function)) == NULL) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: intermediate_cert_config."
-		    "hash_function: unknown \"%s\"", cfg->path,
-		    cfg->intermediate.hash_function);
-		goto out;
-	}
 	if ((rc = mca_pem_load_certs(cfg->intermediate_cert_path, &ca->chain,
 	    &sub)) != 0) {
 		rc = mca_diag(d, rc, "%s: intermediate_cert_path: %s",
 		    cfg->path, sub.msg);
 		goto out;
 	}
-	ca->cert = sk_X509_value(ca->chain, 0);
-	if (X509_check_ca(ca->cert) == 0) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: intermediate_cert_path: "
-		    "%s: the first certificate is not a CA certificate",
-		    cfg->path, cfg->intermediate_cert_path);
+	(void)snprintf(where, sizeof(where), "%s: intermediate_cert_path: %s",
+	    cfg->path, cfg->intermediate_cert_path);
+	if ((rc = ca_judge(cfg, where, ca, d)) != 0)
 		goto out;
-	}
-	if (X509_cmp_current_time(X509_get0_notAfter(ca->cert)) <= 0) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: intermediate_cert_path: "
-		    "%s: the CA certificate has expired", cfg->path,
-		    cfg->intermediate_cert_path);
-		goto out;
-	}
-	if ((rc = chain_check(cfg, ca->chain, d)) != 0)
-		goto out;
-	last = sk_X509_value(ca->chain, sk_X509_num(ca->chain) - 1);
-	ca->has_root = X509_check_issued(last, last) == X509_V_OK;
-	if ((rc = mca_name_string(X509_get_subject_name(ca->cert),
-	    ca->subject, sizeof(ca->subject))) != 0)
-		goto out;
-	/* RFC 7030 4.1.3: what /cacerts adds for a CA key rollover. */
-	if (cfg->rollover_cert_path != NULL) {
-		if ((rc = mca_pem_load_certs(cfg->rollover_cert_path,
-		    &ca->rollover, &sub)) != 0) {
-			rc = mca_diag(d, rc, "%s: rollover_cert_path: %s",
-			    cfg->path, sub.msg);
-			goto out;
-		}
-		if ((rc = mca_ca_rollover(ca->chain, ca->rollover,
-		    &sub)) != 0) {
-			rc = mca_diag(d, rc, "%s: rollover_cert_path: %s: %s",
-			    cfg->path, cfg->rollover_cert_path, sub.msg);
-			goto out;
-		}
-	}
 	if ((rc = mca_signer_open(cfg, &ca->signer, d)) != 0)
 		goto out;
 	/* Refuse to serve with a key that would sign unverifiable certs. */
@@ -195,6 +205,56 @@ mca_ca_load(const struct mca_cfg *cfg, struct mca_ca **out,
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: the CA key does not "
 		    "belong to %s: %s", cfg->path, cfg->intermediate_cert_path,
 		    sub.msg);
+		goto out;
+	}
+	*out = ca;
+	ca = NULL;
+	rc = 0;
+out:
+	ERR_clear_error();
+	mca_ca_free(ca);
+	return rc;
+}
+
+int
+mca_ca_load_gen(const struct mca_cfg *cfg, const struct mca_ca_gen *g,
+    struct mca_token *tok, struct mca_ca **out, struct mca_diag *d)
+{
+	struct mca_ca	*ca = NULL;
+	struct mca_diag	 sub;
+	char		 where[64];
+	int		 rc;
+
+	*out = NULL;
+	mca_diag_clear(&sub);
+	if (cfg == NULL || g == NULL || g->chain_pem == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "no CA generation");
+	(void)snprintf(where, sizeof(where), "CA generation %lld", g->id);
+	if ((ca = calloc(1, sizeof(*ca))) == NULL)
+		return MCA_ERR_NOMEM;
+	if ((rc = mca_pem_parse_certs(g->chain_pem, strlen(g->chain_pem),
+	    where, &ca->chain, d)) != 0 ||
+	    (rc = ca_judge(cfg, where, ca, d)) != 0)
+		goto out;
+	if (g->key_label != NULL) {
+		if ((rc = mca_signer_open_token(tok, g->key_label, &ca->signer,
+		    &sub)) != 0) {
+			rc = mca_diag(d, rc, "%s: key \"%s\": %s", where,
+			    g->key_label, sub.msg);
+			goto out;
+		}
+	} else if ((rc = mca_signer_open_file(g->key_path, &ca->signer,
+	    &sub)) != 0) {
+		rc = mca_diag(d, rc, "%s: %s", where, sub.msg);
+		goto out;
+	}
+	if ((rc = mca_signer_check_cert(ca->signer, ca->cert, ca->md,
+	    &sub)) != 0) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: the key %s%s does not "
+		    "belong to its certificate (%s): %s", where,
+		    g->key_label != NULL ? "labelled " : "",
+		    g->key_label != NULL ? g->key_label : g->key_path,
+		    ca->subject, sub.msg);
 		goto out;
 	}
 	*out = ca;

@@ -49,6 +49,20 @@ int	 mca_ca_load(const struct mca_cfg *cfg, struct mca_ca **out,
 int	 mca_ca_rollover(STACK_OF(X509) *chain, STACK_OF(X509) *rollover,
 	    struct mca_diag *d);
 
+struct mca_ca_gen;
+
+/*
+ * Loads a CA generation the ledger holds (lib/castate.h): its chain
+ * judged as mca_ca_load() judges intermediate_cert_path, the key by
+ * g->key_label from tok's session (no login; tok NULL: refused) or from
+ * g->key_path, and proven to belong to the certificate. Digest and
+ * rollover_cert_path are cfg's. Returns 0, or an MCA_ERR_* with d
+ * naming the generation ("CA generation 7: ...").
+ */
+int	 mca_ca_load_gen(const struct mca_cfg *cfg,
+	    const struct mca_ca_gen *g, struct mca_token *tok,
+	    struct mca_ca **out, struct mca_diag *d);
+
 void	 mca_ca_free(struct mca_ca *ca);
 
 #endif

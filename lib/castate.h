@@ -101,6 +101,8 @@ int	 mca_castate_pending_wait(struct mca_ledger *l, const char *job,
 /*
  * Ends job's attempt (after its certificate is installed, for jobs
  * other than the intermediate). The key stays: it is now in use.
+ * Returns 0 also when there was none, so that a resumed run may repeat
+ * it.
  */
 int	 mca_castate_pending_clear(struct mca_ledger *l, const char *job);
 

@@ -53,6 +53,12 @@
 #define CFG_PC_FAILURES_MAX	1000000
 #define CFG_PC_WINDOW_MAX	86400
 
+/* Requests to the upstream (microca-renew), seconds. */
+#define CFG_DEF_UP_CONNECT	15
+#define CFG_DEF_UP_TOTAL	120
+#define CFG_UP_CONNECT_MAX	300
+#define CFG_UP_TOTAL_MAX	3600
+
 /* The same as the ledger's own (MCA_LEDGER_REFUSALS_*). */
 #define CFG_DEF_REFUSAL_DAYS	30
 #define CFG_DEF_REFUSAL_RATE	600
@@ -120,6 +126,16 @@ static const struct cfg_key cfg_top[] = {
 	CFG_KEY("reenroll_grace_seconds", CFG_T_INT, TOP(reenroll_grace),
 	    .lo = 0, .hi = MCA_REENROLL_GRACE_MAX,
 	    .def = MCA_REENROLL_GRACE_DEF),
+	/* the upstream of microca-renew, for every block */
+	CFG_KEY("upstream_ca_cert", CFG_T_STR, TOP(upstream.ca_cert)),
+	CFG_KEY("upstream_username", CFG_T_STR, TOP(upstream.username)),
+	CFG_KEY("upstream_password", CFG_T_STR, TOP(upstream.password),
+	    CFG_F_SECRET),
+	CFG_KEY("upstream_connect_timeout_seconds", CFG_T_INT,
+	    TOP(upstream_connect_timeout), .lo = 1, .hi = CFG_UP_CONNECT_MAX,
+	    .def = CFG_DEF_UP_CONNECT),
+	CFG_KEY("upstream_timeout_seconds", CFG_T_INT, TOP(upstream_timeout),
+	    .lo = 1, .hi = CFG_UP_TOTAL_MAX, .def = CFG_DEF_UP_TOTAL),
 };
 
 static int	cfg_top_check(struct cfg_ctx *, const char *, void *);
@@ -738,7 +754,8 @@ cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 	struct mca_cfg	*cfg = base;
 	int		 rc;
 
-	(void)name;
+	if ((rc = cfg_upstream_auth_check(c, name, &cfg->upstream)) != 0)
+		return rc;
 	/* The key: a PKCS#11 label, or a PEM file. */
 	if (cfg->intermediate_private_key_label_in_pkcs11 != NULL) {
 		if (cfg->pkcs11_library == NULL)

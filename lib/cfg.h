@@ -145,6 +145,18 @@ struct mca_cfg_upstream {
 	char		*appviewx_hostname;
 	int		 port;		/* 1-65535; 0 when not set */
 	char		*est_agent_setting_name;
+	/*
+	 * microca additions, read in intermediate_cert_config,
+	 * device_cert_config, certificateRenewal_config and at the top
+	 * level (the block's value, else certificateRenewal_config's, else
+	 * the top level's): upstream_ca_cert, a PEM bundle of the
+	 * upstream's trust anchors (NULL: the system store), and
+	 * upstream_username and upstream_password, HTTP Basic credentials
+	 * (RFC 7030 3.2.3; both or neither; the password a secret).
+	 */
+	char		*ca_cert;
+	char		*username;
+	char		*password;
 };
 
 /*
@@ -166,6 +178,7 @@ struct mca_cfg_certreq {
 	int		 key_size;	/* 0 when not set */
 	char		*hash_function;	/* default "SHA256" */
 	int		 reenroll_days;	/* reenrollment_trigger_before_no_of_days_of_expiry, default 30 */
+	int		 rekey;		/* rekey (microca): a new key each renewal, default 1 */
 };
 
 /* certificateRenewal_config (table 4). */
@@ -188,6 +201,7 @@ struct mca_cfg_mtls {
 	char		*key_path;	/* mtls_server_key_path, mtls_auth_key_path */
 	int		 reenroll_days;	/* default 30 */
 	char		*restart_script; /* trigger_server_restart_script (server only) */
+	int		 restart_timeout; /* restart_script_timeout_seconds (server only), default 60 */
 };
 
 /* discover_certificate_config (table 7). */
@@ -250,6 +264,16 @@ struct mca_cfg {
 	int		 refusals_keep_days;	/* default 30 */
 	int		 refusals_per_minute_max; /* default 600; 0: counts only */
 	int		 reenroll_grace; /* reenroll_grace_seconds, default 300 */
+	/*
+	 * The upstream EST service (microca-renew): upstream_ca_cert,
+	 * upstream_username, upstream_password at the top level (only those
+	 * fields of the struct), and the timeouts of every request, in
+	 * seconds: upstream_connect_timeout_seconds (default 15) and
+	 * upstream_timeout_seconds (default 120).
+	 */
+	struct mca_cfg_upstream upstream;
+	int		 upstream_connect_timeout;
+	int		 upstream_timeout;
 	/* end_certificate_config_<N>, sorted by N */
 	struct mca_profile *profiles;
 	size_t		 nprofiles;

@@ -205,6 +205,13 @@ void	 cfg_block_wipe_json(const struct cfg_block *b,
 int	 cfg_upstream_require(struct cfg_ctx *c, const char *name,
 	    const struct mca_cfg_upstream *u, const char *why);
 
+/*
+ * upstream_username and upstream_password of the upstream u in block
+ * name: both or neither, and no ':' in the user-id. 0 or MCA_ERR_CONFIG.
+ */
+int	 cfg_upstream_auth_check(struct cfg_ctx *c, const char *name,
+	    const struct mca_cfg_upstream *u);
+
 /* The blocks' tables: lib/cfg_renewal.c, cfg_discovery.c, cfg_azure.c */
 extern const struct cfg_block cfg_intermediate_block;
 extern const struct cfg_block cfg_device_block;

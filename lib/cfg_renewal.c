@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cfg.h"
 #include "cfg_int.h"
@@ -19,10 +20,19 @@
 #define CFG_MINUTES_MAX		525600	/* a year */
 #define CFG_DEF_REENROLL	30	/* days before expiry */
 #define CFG_DEF_RENEW_EVERY	1440	/* minutes; table 4 */
+#define CFG_DEF_RESTART_TIMEOUT	60	/* seconds */
+#define CFG_RESTART_TIMEOUT_MAX	3600
 
 #define REQ(f)	offsetof(struct mca_cfg_certreq, f)
 #define RNW(f)	offsetof(struct mca_cfg_renewal, f)
 #define MTLS(f)	offsetof(struct mca_cfg_mtls, f)
+
+/* The upstream's trust anchors and credentials (microca additions). */
+#define CFG_UPSTREAM_AUTH_KEYS(M) \
+	CFG_KEY("upstream_ca_cert", CFG_T_STR, M(upstream.ca_cert)), \
+	CFG_KEY("upstream_username", CFG_T_STR, M(upstream.username)), \
+	CFG_KEY("upstream_password", CFG_T_STR, M(upstream.password), \
+	    CFG_F_SECRET)
 
 /* The keys tables 2 and 3 share, after their first. */
 #define CFG_CERTREQ_KEYS \
@@ -44,7 +54,9 @@
 	    .defstr = "SHA256"), \
 	CFG_KEY("reenrollment_trigger_before_no_of_days_of_expiry", CFG_T_INT, \
 	    REQ(reenroll_days), .lo = 1, .hi = CFG_DAYS_MAX, \
-	    .def = CFG_DEF_REENROLL)
+	    .def = CFG_DEF_REENROLL), \
+	CFG_KEY("rekey", CFG_T_BOOL, REQ(rekey), .def = 1), \
+	CFG_UPSTREAM_AUTH_KEYS(REQ)
 
 /* intermediate_cert_config, table 2 */
 static const struct cfg_key cfg_intermediate_keys[] = {
@@ -68,6 +80,7 @@ static const struct cfg_key cfg_renewal_keys[] = {
 	CFG_KEY("port", CFG_T_PORT, RNW(upstream.port)),
 	CFG_KEY("est_agent_setting_name", CFG_T_STR,
 	    RNW(upstream.est_agent_setting_name)),
+	CFG_UPSTREAM_AUTH_KEYS(RNW),
 };
 
 /* mtls_server_cert_config, table 5 */
@@ -82,6 +95,9 @@ static const struct cfg_key cfg_mtls_server_keys[] = {
 	    .def = CFG_DEF_REENROLL),
 	CFG_KEY("trigger_server_restart_script", CFG_T_STR,
 	    MTLS(restart_script)),
+	CFG_KEY("restart_script_timeout_seconds", CFG_T_INT,
+	    MTLS(restart_timeout), .lo = 1, .hi = CFG_RESTART_TIMEOUT_MAX,
+	    .def = CFG_DEF_RESTART_TIMEOUT),
 };
 
 /* mtls_client_auth_cert_config, table 6 */
@@ -96,12 +112,38 @@ static const struct cfg_key cfg_mtls_client_keys[] = {
 	    .def = CFG_DEF_REENROLL),
 };
 
+int
+cfg_upstream_auth_check(struct cfg_ctx *c, const char *name,
+    const struct mca_cfg_upstream *u)
+{
+	char	 kname[CFG_NAME_MAX];
+
+	if (u->username != NULL && u->password == NULL)
+		return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+		    "upstream_password"), "missing (required with "
+		    "upstream_username)");
+	if (u->username == NULL && u->password != NULL)
+		return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+		    "upstream_username"), "missing (required with "
+		    "upstream_password)");
+	/* RFC 7617 2: the user-id cannot contain a colon. */
+	if (u->username != NULL && strchr(u->username, ':') != NULL)
+		return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+		    "upstream_username"), "must not contain ':' (RFC 7617 "
+		    "2)");
+	return 0;
+}
+
 /* key_size fits key_type; the upstream is there when the job runs. */
 static int
 cfg_certreq_check(struct cfg_ctx *c, const char *name,
     const struct mca_cfg_certreq *r, const char *why)
 {
 	char	 kname[CFG_NAME_MAX];
+	int	 rc;
+
+	if ((rc = cfg_upstream_auth_check(c, name, &r->upstream)) != 0)
+		return rc;
 
 	cfg_name(kname, sizeof(kname), name, "key_size");
 	if (r->key_size != 0) {
@@ -140,7 +182,10 @@ static int
 cfg_renewal_check(struct cfg_ctx *c, const char *name, void *base)
 {
 	const struct mca_cfg_renewal	*r = base;
+	int				 rc;
 
+	if ((rc = cfg_upstream_auth_check(c, name, &r->upstream)) != 0)
+		return rc;
 	if (r->enabled)
 		return cfg_upstream_require(c, name, &r->upstream,
 		    "with isRenewalOfCertificatesRequired true");

@@ -17,11 +17,90 @@
 
 #define KEYFILE_MAX	(64u * 1024u)
 
+/* One logged-in token session, shared by the signers of its keys. */
+struct mca_token {
+	struct mca_p11	*p11;
+	int		 refs;
+};
+
 struct mca_signer {
 	EVP_PKEY	*key;
-	struct mca_p11	*p11;	/* NULL for a key file */
+	struct mca_token *tok;	/* NULL for a key file */
 	struct mca_diag	 err;	/* why the last call failed */
 };
+
+/* A new token holding p (its one reference), or NULL: out of memory. */
+static struct mca_token *
+token_new(struct mca_p11 *p)
+{
+	struct mca_token	*t;
+
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->p11 = p;
+	t->refs = 1;
+	return t;
+}
+
+int
+mca_token_open(const char *module, const char *pin, struct mca_token **out,
+    struct mca_diag *d)
+{
+	struct mca_p11	*p = NULL;
+	int		 rc;
+
+	*out = NULL;
+	if (module == NULL || pin == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "no PKCS#11 module or PIN");
+	if ((rc = mca_p11_session(module, NULL, pin, &p, d)) != 0)
+		return rc;
+	if ((*out = token_new(p)) == NULL) {
+		mca_p11_close(p);
+		return MCA_ERR_NOMEM;
+	}
+	return 0;
+}
+
+void
+mca_token_free(struct mca_token *t)
+{
+	if (t == NULL || --t->refs > 0)
+		return;
+	mca_p11_close(t->p11);
+	free(t);
+}
+
+struct mca_token *
+mca_signer_token(struct mca_signer *s)
+{
+	if (s == NULL || s->tok == NULL)
+		return NULL;
+	s->tok->refs++;
+	return s->tok;
+}
+
+int
+mca_signer_open_token(struct mca_token *t, const char *label,
+    struct mca_signer **out, struct mca_diag *d)
+{
+	struct mca_signer	*s = NULL;
+	int			 rc;
+
+	*out = NULL;
+	if (t == NULL || label == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "no token session to take "
+		    "key \"%s\" from", label != NULL ? label : "");
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return MCA_ERR_NOMEM;
+	if ((rc = mca_p11_key(t->p11, label, &s->key, d)) != 0) {
+		free(s);
+		return rc;
+	}
+	s->tok = t;
+	t->refs++;
+	*out = s;
+	return 0;
+}
 
 int
 mca_signer_open_file(const char *path, struct mca_signer **out,
@@ -64,14 +143,23 @@ mca_signer_open_pkcs11(const char *module, const char *label,
     const char *pin, struct mca_signer **out, struct mca_diag *d)
 {
 	struct mca_signer	*s;
+	struct mca_p11		*p = NULL;
 	int			 rc;
 
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return MCA_ERR_NOMEM;
-	if ((rc = mca_p11_open(module, label, pin, &s->p11, &s->key, d)) != 0) {
+	if ((rc = mca_p11_open(module, label, pin, &p, &s->key, d)) != 0) {
+		mca_p11_close(p);
 		mca_signer_free(s);
 		return rc;
+	}
+	if ((s->tok = token_new(p)) == NULL) {
+		EVP_PKEY_free(s->key);
+		s->key = NULL;
+		mca_p11_close(p);
+		mca_signer_free(s);
+		return MCA_ERR_NOMEM;
 	}
 	*out = s;
 	return 0;
@@ -187,6 +275,6 @@ mca_signer_free(struct mca_signer *s)
 		return;
 	/* The EVP_PKEY of a token key refers to the token: free it first. */
 	EVP_PKEY_free(s->key);
-	mca_p11_close(s->p11);
+	mca_token_free(s->tok);
 	free(s);
 }

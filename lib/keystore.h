@@ -30,6 +30,35 @@ int	 mca_signer_open_pkcs11(const char *module, const char *label,
 	    const char *pin, struct mca_signer **out, struct mca_diag *d);
 
 /*
+ * A logged-in token session that signers of its keys share, so that a
+ * worker takes a new CA key from the token after start-up, the PIN
+ * gone (mca_cfg_wipe_pin()). The session closes with its last holder.
+ */
+struct mca_token;
+
+/*
+ * Logs in to the only initialised token of module (mca_p11_session()).
+ * Returns 0, MCA_ERR_INVAL, MCA_ERR_PKCS11, MCA_ERR_NOTFOUND or
+ * MCA_ERR_NOMEM, with d saying why.
+ */
+int	 mca_token_open(const char *module, const char *pin,
+	    struct mca_token **out, struct mca_diag *d);
+
+/* The token s signs on, as a new reference; NULL for a key file. */
+struct mca_token *mca_signer_token(struct mca_signer *s);
+
+/*
+ * A signer for the private key labelled label on t (mca_p11_key()), no
+ * login: it holds a reference to t. Returns 0, MCA_ERR_INVAL (no t),
+ * MCA_ERR_NOTFOUND, MCA_ERR_PKCS11 or MCA_ERR_NOMEM with d set.
+ */
+int	 mca_signer_open_token(struct mca_token *t, const char *label,
+	    struct mca_signer **out, struct mca_diag *d);
+
+/* Drops a reference (NULL-safe); the last one logs out. */
+void	 mca_token_free(struct mca_token *t);
+
+/*
  * Signs x with md. 0 or MCA_ERR_CRYPTO, with OpenSSL's (or the token's)
  * reason in mca_signer_errmsg().
  */

@@ -20,6 +20,7 @@
 
 #include "err.h"
 #include "ledger.h"
+#include "ledger_int.h"
 
 /* Group and owner may read: the audit cron job runs in the CA's group. */
 #define MCA_LEDGER_MODE	0640
@@ -778,6 +779,29 @@ mca_ledger_close(struct mca_ledger *l)
 	/* All statements are finalized, so this closes for real. */
 	(void)sqlite3_close(l->db);
 	free(l);
+}
+
+/* ---- for lib/ledger_int.h */
+
+sqlite3 *
+mca_ledger_sqlite(struct mca_ledger *l)
+{
+	return l != NULL ? l->db : NULL;
+}
+
+struct mca_diag *
+mca_ledger_diag(struct mca_ledger *l)
+{
+	return l != NULL ? &l->err : NULL;
+}
+
+int
+mca_ledger_sqlfail(struct mca_ledger *l, int src, const char *what)
+{
+	if (l == NULL)
+		return MCA_ERR_INVAL;
+	return mca_ledger_why(&l->err, mca_ledger_rc(l->db, src), l->db, src,
+	    what);
 }
 
 const char *

@@ -142,11 +142,8 @@ int
 mca_pem_load_certs(const char *path, STACK_OF(X509) **out,
     struct mca_diag *d)
 {
-	struct mca_buf	 text = MCA_BUF_INIT, der = MCA_BUF_INIT;
-	STACK_OF(X509)	*sk = NULL;
-	X509		*x = NULL;
-	size_t		 off = 0, end;
-	int		 rc, n = 0;
+	struct mca_buf	 text = MCA_BUF_INIT;
+	int		 rc;
 
 	*out = NULL;
 	mca_diag_clear(d);
@@ -170,46 +167,9 @@ mca_pem_load_certs(const char *path, STACK_OF(X509) **out,
 		rc = mca_diag(d, MCA_ERR_IO, "%s: cannot be read", path);
 		goto out;
 	}
-	if ((sk = sk_X509_new_null()) == NULL) {
-		rc = MCA_ERR_NOMEM;
-		goto out;
-	}
-	for (;;) {
-		mca_buf_reset(&der);
-		rc = mca_pem_decode((const char *)text.data + off,
-		    text.len - off, "CERTIFICATE", &der, &end);
-		if (rc == MCA_ERR_NOTFOUND)
-			break;
-		n++;
-		if (rc != 0) {
-			rc = mca_diag(d, MCA_ERR_INVAL,
-			    "%s: certificate %d is not valid PEM", path, n);
-			goto out;
-		}
-		if ((rc = pem_der_cert(&der, &x)) != 0) {
-			rc = mca_diag(d, rc,
-			    "%s: certificate %d is not valid DER", path, n);
-			goto out;
-		}
-		if (!sk_X509_push(sk, x)) {
-			rc = MCA_ERR_NOMEM;
-			goto out;
-		}
-		x = NULL;
-		off += end;
-	}
-	if (n == 0) {
-		rc = mca_diag(d, MCA_ERR_NOTFOUND, "%s: no certificate found",
-		    path);
-		goto out;
-	}
-	*out = sk;
-	sk = NULL;
-	rc = 0;
+	rc = mca_pem_parse_certs((const char *)text.data, text.len, path,
+	    out, d);
 out:
-	X509_free(x);
-	sk_X509_pop_free(sk, X509_free);
-	mca_buf_free(&der);
 	mca_buf_free(&text);
 	return rc;
 }
@@ -240,5 +200,70 @@ out:
 	if (rc == MCA_ERR_CRYPTO)
 		ERR_clear_error();
 	BIO_free(b);
+	return rc;
+}
+
+int
+mca_pem_parse_certs(const char *in, size_t len, const char *name,
+    STACK_OF(X509) **out, struct mca_diag *d)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+	STACK_OF(X509)	*sk = NULL;
+	X509		*x = NULL;
+	size_t		 off = 0, end;
+	int		 rc, n = 0;
+
+	*out = NULL;
+	mca_diag_clear(d);
+	if (in == NULL) {
+		rc = mca_diag(d, MCA_ERR_NOTFOUND, "%s: no certificate found",
+		    name);
+		goto out;
+	}
+	if (len > PEM_FILE_MAX) {
+		rc = mca_diag(d, MCA_ERR_INVAL, "%s: larger than %u bytes",
+		    name, PEM_FILE_MAX);
+		goto out;
+	}
+	if ((sk = sk_X509_new_null()) == NULL) {
+		rc = MCA_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		mca_buf_reset(&der);
+		rc = mca_pem_decode(in + off, len - off, "CERTIFICATE", &der,
+		    &end);
+		if (rc == MCA_ERR_NOTFOUND)
+			break;
+		n++;
+		if (rc != 0) {
+			rc = mca_diag(d, MCA_ERR_INVAL,
+			    "%s: certificate %d is not valid PEM", name, n);
+			goto out;
+		}
+		if ((rc = pem_der_cert(&der, &x)) != 0) {
+			rc = mca_diag(d, rc,
+			    "%s: certificate %d is not valid DER", name, n);
+			goto out;
+		}
+		if (!sk_X509_push(sk, x)) {
+			rc = MCA_ERR_NOMEM;
+			goto out;
+		}
+		x = NULL;
+		off += end;
+	}
+	if (n == 0) {
+		rc = mca_diag(d, MCA_ERR_NOTFOUND, "%s: no certificate found",
+		    name);
+		goto out;
+	}
+	*out = sk;
+	sk = NULL;
+	rc = 0;
+out:
+	X509_free(x);
+	sk_X509_pop_free(sk, X509_free);
+	mca_buf_free(&der);
 	return rc;
 }

@@ -41,6 +41,13 @@ int	 mca_pem_parse_cert(const char *in, size_t len, X509 **out);
 int	 mca_pem_load_certs(const char *path, STACK_OF(X509) **out,
 	    struct mca_diag *d);
 
+/*
+ * As mca_pem_load_certs(), from the PEM text in[0..len) (at most 1 MiB),
+ * which d calls name.
+ */
+int	 mca_pem_parse_certs(const char *in, size_t len, const char *name,
+	    STACK_OF(X509) **out, struct mca_diag *d);
+
 /* Appends the PEM of cert to out. 0 or MCA_ERR_CRYPTO/NOMEM. */
 int	 mca_pem_write_cert(X509 *cert, struct mca_buf *out);
 

@@ -32,6 +32,7 @@
 /* The keys that may hold an enc:v1 value (issue 13, "Secrets at rest"). */
 static const char *const secret_names[] = {
 	"pkcs11_library_pin",			/* config.json */
+	"upstream_password",			/* config.json */
 	"service_account_client_secret",	/* APIconfig */
 	"azure_hub_key",			/* APIconfig */
 	"azurehubcreds",			/* APIconfig */

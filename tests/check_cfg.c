@@ -736,6 +736,28 @@ static const struct {
 	{ DOC(P1("") ", \"port\": 443"), CFGI(port), 443 },
 	{ DOC(P1("") ", \"new_intermediate_cert\": true"),
 	    CFGI(new_intermediate_cert), 1 },
+	/* microca-renew's keys: defaults, then values */
+	{ MIN, CFGI(intermediate.rekey), 1 },
+	{ MIN, CFGI(device.rekey), 1 },
+	{ MIN, CFGI(upstream_connect_timeout), 15 },
+	{ MIN, CFGI(upstream_timeout), 120 },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": "
+	    "{\"mtls_server_cert_path\": \"/s.pem\", \"mtls_server_key_path\": "
+	    "\"/s.key\"}"), CFGI(mtls_server.restart_timeout), 60 },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": "
+	    "{\"mtls_server_cert_path\": \"/s.pem\", \"mtls_server_key_path\": "
+	    "\"/s.key\", \"restart_script_timeout_seconds\": 3600}"),
+	    CFGI(mtls_server.restart_timeout), 3600 },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"rekey\": false}"),
+	    CFGI(intermediate.rekey), 0 },
+	{ DOC(P1("") ", \"device_cert_config\": {\"rekey\": true}"),
+	    CFGI(device.rekey), 1 },
+	{ DOC(P1("") ", \"upstream_connect_timeout_seconds\": 300"),
+	    CFGI(upstream_connect_timeout), 300 },
+	{ DOC(P1("") ", \"upstream_timeout_seconds\": 1"),
+	    CFGI(upstream_timeout), 1 },
+	{ DOC(P1("") ", \"upstream_timeout_seconds\": 3600"),
+	    CFGI(upstream_timeout), 3600 },
 };
 
 START_TEST(test_cron_ok)
@@ -751,6 +773,45 @@ START_TEST(test_cron_ok)
 	    got, cron_ok[_i].want);
 	/* None, but for a PIN in the clear. */
 	ck_assert_uint_eq(cfg->nwarnings, (size_t)has_warning(cfg, CLEAR));
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/*
+ * The upstream's trust anchors and credentials at the three levels; a
+ * password in the clear is taken, with its warning.
+ */
+START_TEST(test_upstream_keys)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_ptr_null(cfg->upstream.ca_cert);
+	ck_assert_ptr_null(cfg->intermediate.upstream.ca_cert);
+	ck_assert_ptr_null(cfg->intermediate.upstream.username);
+	ck_assert_ptr_null(cfg->renewal.upstream.password);
+	mca_cfg_free(cfg);
+	ck_assert_msg(tu_cfg_parse(DOC(P1("") ", \"upstream_ca_cert\": "
+	    "\"/top.pem\", \"intermediate_cert_config\": "
+	    "{\"upstream_ca_cert\": \"/int.pem\", \"upstream_username\": "
+	    "\"est\", \"upstream_password\": \"pw1\"}, "
+	    "\"certificateRenewal_config\": {\"upstream_ca_cert\": "
+	    "\"/rnw.pem\"}, \"device_cert_config\": {\"upstream_username\": "
+	    "\"dev\", \"upstream_password\": \"pw2\"}"), &cfg, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_str_eq(cfg->upstream.ca_cert, "/top.pem");
+	ck_assert_str_eq(cfg->intermediate.upstream.ca_cert, "/int.pem");
+	ck_assert_str_eq(cfg->intermediate.upstream.username, "est");
+	ck_assert_str_eq(cfg->intermediate.upstream.password, "pw1");
+	ck_assert_str_eq(cfg->renewal.upstream.ca_cert, "/rnw.pem");
+	ck_assert_ptr_null(cfg->renewal.upstream.username);
+	ck_assert_ptr_null(cfg->device.upstream.ca_cert);
+	ck_assert_str_eq(cfg->device.upstream.password, "pw2");
+	ck_assert(has_warning(cfg, "intermediate_cert_config."
+	    "upstream_password is stored in the clear"));
+	ck_assert(has_warning(cfg, "device_cert_config.upstream_password is "
+	    "stored in the clear"));
 	mca_cfg_free(cfg);
 }
 END_TEST
@@ -1311,6 +1372,40 @@ static const struct {
 	    "rollover_cert_path: must not be empty" },
 	{ DOC(P1("") ", \"rollover_cert_path\": [\"/a.pem\"]"),
 	    "rollover_cert_path: expected a string" },
+	/* microca-renew's keys */
+	{ DOC(P1("") ", \"upstream_connect_timeout_seconds\": 0"),
+	    "upstream_connect_timeout_seconds: expected an integer from 1 to "
+	    "300" },
+	{ DOC(P1("") ", \"upstream_connect_timeout_seconds\": 301"),
+	    "upstream_connect_timeout_seconds: expected an integer from 1 to "
+	    "300" },
+	{ DOC(P1("") ", \"upstream_timeout_seconds\": 3601"),
+	    "upstream_timeout_seconds: expected an integer from 1 to 3600" },
+	{ DOC(P1("") ", \"upstream_timeout_seconds\": \"60\""),
+	    "upstream_timeout_seconds: expected an integer from 1 to 3600" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": {\"rekey\": \"no\"}"),
+	    "intermediate_cert_config.rekey: expected true or false" },
+	{ DOC(P1("") ", \"upstream_ca_cert\": \"\""),
+	    "upstream_ca_cert: must not be empty" },
+	{ DOC(P1("") ", \"device_cert_config\": {\"upstream_ca_cert\": 1}"),
+	    "device_cert_config.upstream_ca_cert: expected a string" },
+	{ DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"upstream_username\": \"u\"}"),
+	    "intermediate_cert_config.upstream_password: missing (required "
+	    "with upstream_username)" },
+	{ RNW("\"upstream_password\": \"p\""),
+	    "certificateRenewal_config.upstream_username: missing (required "
+	    "with upstream_password)" },
+	{ DOC(P1("") ", \"upstream_username\": \"a:b\", "
+	    "\"upstream_password\": \"p\""),
+	    "upstream_username: must not contain ':' (RFC 7617 2)" },
+	{ DOC(P1("") ", \"upstream_password\": \"p\""),
+	    "upstream_username: missing (required with upstream_password)" },
+	{ DOC(P1("") ", \"mtls_server_cert_config\": "
+	    "{\"mtls_server_cert_path\": \"/s.pem\", \"mtls_server_key_path\": "
+	    "\"/s.key\", \"restart_script_timeout_seconds\": 0}"),
+	    "mtls_server_cert_config.restart_script_timeout_seconds: expected "
+	    "an integer from 1 to 3600" },
 };
 
 START_TEST(test_bad)
@@ -1825,6 +1920,7 @@ cfg_suite(void)
 	tcase_add_loop_test(tc, test_cron_ok, 0, (int)(sizeof(cron_ok) /
 	    sizeof(cron_ok[0])));
 	tcase_add_test(tc, test_cron_strings);
+	tcase_add_test(tc, test_upstream_keys);
 	tcase_add_loop_test(tc, test_not_dup, 0, (int)(sizeof(not_dup) /
 	    sizeof(not_dup[0])));
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /

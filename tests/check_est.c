@@ -32,7 +32,10 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "castate.h"
 #include "certinfo.h"
+#include "ledger.h"
+#include "p11.h"
 #include "testutil.h"
 
 static char	*dir;		/* the PKI, config, ledger of this run */
@@ -3005,6 +3008,222 @@ START_TEST(t_passcode_race)
 }
 END_TEST
 
+/* ------------------------------------------------- CA generations */
+
+/*
+ * A new intermediate "<name>", signed by the test root: its key made in
+ * the test token under label (hsm modes), or written to <name>.key; its
+ * certificate in <name>.pem, and <name>-chain.pem with the root after
+ * it. cn is its common name.
+ */
+static void
+new_intermediate(const char *name, const char *label, const char *cn)
+{
+	struct mca_p11	*p = NULL;
+	struct mca_diag	 d;
+	EVP_PKEY	*pub = NULL, *k = NULL;
+	char		 f[300];
+	FILE		*fp;
+
+	if (strncmp(mode, "hsm", 3) == 0) {
+		ck_assert_msg(mca_p11_session(getenv("SOFTHSM2_MODULE"), NULL,
+		    "1234", &p, &d) == 0, "session: %s", d.msg);
+		ck_assert_msg(mca_p11_keygen(p, MCA_KEYTYPE_EC, 256, label,
+		    NULL, &pub, &d) == 0, "keygen %s: %s", label, d.msg);
+		mca_p11_close(p);
+	} else {
+		k = genkey("p256");
+		snprintf(f, sizeof(f), "%s.key", name);
+		save_key(k, f);
+		pub = k;
+	}
+	snprintf(f, sizeof(f), "%s-pub.pem", name);
+	ck_assert_ptr_nonnull(fp = fopen(path(f), "w"));
+	ck_assert_int_eq(PEM_write_PUBKEY(fp, pub), 1);
+	ck_assert_int_eq(fclose(fp), 0);
+	EVP_PKEY_free(pub);
+	/* A throwaway CSR; the certificate gets the new key (mkpki.sh). */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && O='%s' && "
+	    "$O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	    "-out %s-tmp.key 2>/dev/null && "
+	    "$O req -new -key %s-tmp.key -subj '/O=microca test/CN=%s' "
+	    "-config req.cnf -out %s.csr && "
+	    "$O x509 -req -in %s.csr -CA root.pem -CAkey root.key "
+	    "-CAcreateserial -extfile exts.cnf -extensions inter -days 3650 "
+	    "-sha256 -force_pubkey %s-pub.pem -out %s.pem 2>/dev/null && "
+	    "cat %s.pem root.pem > %s-chain.pem && rm -f %s-tmp.key",
+	    dir, tu_openssl(), name, name, cn, name, name, name, name, name,
+	    name, name), 0);
+}
+
+/*
+ * Records <name>-chain.pem as the active generation, with the token key
+ * label or the key file <keyname>.key. Returns its id.
+ */
+static long long
+install_gen(const char *name, const char *label, const char *keyname)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_buf		 chain = MCA_BUF_INIT;
+	struct mca_diag		 d;
+	STACK_OF(X509)		*sk;
+	unsigned char		 md[32];
+	unsigned int		 mdlen = 0;
+	char			 f[300], kp[4500], serial[80], hex[65];
+	long long		 id = 0;
+	X509			*x;
+	int			 i, rc;
+
+	snprintf(f, sizeof(f), "%s-chain.pem", name);
+	ck_assert_int_eq(tu_read(path(f), &chain), 0);
+	sk = pem_certs(f);
+	x = sk_X509_value(sk, 0);
+	serial_of(x, serial, sizeof(serial));
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &mdlen), 1);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	if (keyname != NULL) {
+		snprintf(f, sizeof(f), "%s.key", keyname);
+		snprintf(kp, sizeof(kp), "%s", path(f));
+	}
+	ck_assert_msg(mca_ledger_open(path("ledger.db"), 1, &l, &d) == 0,
+	    "ledger: %s", d.msg);
+	rc = mca_castate_install(l, label, keyname != NULL ? kp : NULL,
+	    mca_buf_str(&chain), serial, hex,
+	    (time_t)0, (time_t)4102444800LL, &id);
+	ck_assert_msg(rc == 0, "install: %s", mca_ledger_errmsg(l, rc));
+	mca_ledger_close(l);
+	sk_X509_pop_free(sk, X509_free);
+	mca_buf_free(&chain);
+	return id;
+}
+
+/* x is issued by the first certificate of file, and verifies to root. */
+static void
+assert_issued_by(X509 *x, const char *file)
+{
+	STACK_OF(X509)	*sk = pem_certs(file);
+
+	ck_assert_int_eq(X509_check_issued(sk_X509_value(sk, 0), x),
+	    X509_V_OK);
+	ck_assert_int_eq(X509_verify(x, X509_get0_pubkey(sk_X509_value(sk,
+	    0))), 1);
+	sk_X509_pop_free(sk, X509_free);
+	save_pem(x, "verify-me.pem");
+	ck_assert_int_eq(tu_sh(NULL, "'%s' verify -CAfile '%s' -untrusted "
+	    "'%s' '%s' >&2", tu_openssl(), path("root.pem"), path(file),
+	    path("verify-me.pem")), 0);
+}
+
+/* /cacerts serves exactly the certificates of file, in order. */
+static void
+assert_cacerts(const char *file)
+{
+	STACK_OF(X509)	*want = pem_certs(file), *got;
+	struct cgi	 r;
+	int		 i;
+
+	run_cgi("GET", "/.well-known/est/cacerts", NULL, NULL, -1, NULL, &r);
+	got = certs_of(&r);
+	cgi_free(&r);
+	ck_assert_int_eq(sk_X509_num(got), sk_X509_num(want));
+	for (i = 0; i < sk_X509_num(want); i++)
+		ck_assert_int_eq(X509_cmp(sk_X509_value(got, i),
+		    sk_X509_value(want, i)), 0);
+	sk_X509_pop_free(got, X509_free);
+	sk_X509_pop_free(want, X509_free);
+}
+
+/* Lines of s that contain needle. */
+static int
+count_lines(const char *s, const char *needle)
+{
+	const char	*p;
+	int		 n = 0;
+
+	for (p = s; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+		n++;
+	return n;
+}
+
+/*
+ * No generation: config.json's intermediate signs. A new one installed:
+ * it signs, /cacerts serves its chain, and a certificate from the old
+ * intermediate still renews (signed by the new one). A generation whose
+ * key does not belong to its certificate is not used: one log line,
+ * the previous CA signs.
+ */
+START_TEST(t_generations)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct cgi	 r;
+	EVP_PKEY	*k;
+	X509		*old, *x;
+	long long	 id2, id3;
+	int		 hsm = strncmp(mode, "hsm", 3) == 0;
+
+	/* Nothing installed: as ever. */
+	old = enroll_ok("device", "p256", "gen-old", "boot.pem", &k);
+	assert_issued_by(old, "chain.pem");
+	save_pem(old, "gen-old.pem");
+	assert_cacerts("chain.pem");
+
+	new_intermediate("gen2", "microca-ca-2", "microca test gen 2");
+	id2 = install_gen("gen2", hsm ? "microca-ca-2" : NULL,
+	    hsm ? NULL : "gen2");
+	ck_assert_int_gt(id2, 0);
+	x = enroll_ok("device", "p256", "gen-new", "boot.pem", NULL);
+	assert_issued_by(x, "gen2-chain.pem");
+	X509_free(x);
+	assert_cacerts("gen2-chain.pem");
+
+	/* RFC 7030 4.2.2: the old certificate renews, under the new CA. */
+	csr_b64(k, "gen-old", NULL, 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "gen-old.pem", &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	assert_issued_by(x, "gen2-chain.pem");
+	ck_assert_int_eq(X509_NAME_cmp(X509_get_subject_name(x),
+	    X509_get_subject_name(old)), 0);
+	save_pem(x, "gen-renewed.pem");
+	X509_free(x);
+
+	/* A generation whose key is another one's: not used. */
+	new_intermediate("gen3", "microca-ca-3", "microca test gen 3");
+	id3 = install_gen("gen3", hsm ? "microca-ca-2" : NULL,
+	    hsm ? NULL : "gen2");
+	ck_assert_int_gt(id3, id2);
+	csr_b64(k, "gen-bad", NULL, 64, &b);
+	run_cgi("POST", "/.well-known/est/device/simpleenroll",
+	    "application/pkcs10", b.data, (long)b.len, "boot.pem", &r);
+	x = issued_cert(&r);
+	/*
+	 * A CGI run starts afresh: the CA before the bad generation is
+	 * config.json's (a FastCGI worker keeps the one it has:
+	 * tests/integration/check_web.c).
+	 */
+	assert_issued_by(x, "chain.pem");
+	X509_free(x);
+	ck_assert_msg(count_lines(mca_buf_str(&r.err), "does not belong") ==
+	    1, "log: %s", mca_buf_str(&r.err));
+	ck_assert_msg(strstr(mca_buf_str(&r.err), "CA generation") != NULL,
+	    "log: %s", mca_buf_str(&r.err));
+	cgi_free(&r);
+	assert_cacerts("chain.pem");
+	/* The renewed certificate (from gen 2, retired) still renews. */
+	run_cgi("POST", "/.well-known/est/device/simplereenroll",
+	    "application/pkcs10", b.data, (long)b.len, "gen-renewed.pem", &r);
+	x = issued_cert(&r);
+	cgi_free(&r);
+	X509_free(x);
+
+	mca_buf_free(&b);
+	EVP_PKEY_free(k);
+	X509_free(old);
+}
+END_TEST
+
 static Suite *
 est_suite(void)
 {
@@ -3030,6 +3249,16 @@ est_suite(void)
 	tcase_add_test(tc, t_serverkeygen_csr);
 	tcase_add_test(tc, t_serverkeygen_errors);
 	tcase_add_test(tc, t_rollover);
+	suite_add_tcase(s, tc);
+
+	/* Their own PKI: the tests above expect config.json's CA. */
+	tc = tcase_create("generations-hsm");
+	tcase_add_unchecked_fixture(tc, setup_hsm_ec, teardown);
+	tcase_add_test(tc, t_generations);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("generations-file");
+	tcase_add_unchecked_fixture(tc, setup_file, teardown);
+	tcase_add_test(tc, t_generations);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("hsm-rsa");

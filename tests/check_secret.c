@@ -151,6 +151,49 @@ START_TEST(test_cfg)
 }
 END_TEST
 
+/* upstream_password (microca-renew): decrypted under its own name only. */
+START_TEST(test_cfg_upstream)
+{
+	struct mca_secret_key	 k;
+	struct mca_cfg		*cfg = NULL;
+	struct mca_diag		 d;
+	char			*enc = NULL, *json = NULL;
+
+	load(&k);
+	ck_assert(mca_secret_name_known("upstream_password"));
+	ck_assert_int_eq(mca_secret_encrypt(&k, "upstream_password", "pw",
+	    2, &enc, &d), 0);
+	ck_assert_int_ne(asprintf(&json, "{\"intermediate_cert_path\": \"c\", "
+	    "\"intermediate_private_key_path\": \"k\", \"mtls_ca_cert\": \"m\", "
+	    "\"encryption_key_file_path\": \"%s\", "
+	    "\"device_cert_config\": {\"upstream_username\": \"u\", "
+	    "\"upstream_password\": \"%s\"}, \"end_certificate_config_1\": "
+	    "{\"end_point_name\": \"d\", \"validity_in_days\": 30}}", kpath,
+	    enc), -1);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->device.upstream.password, "pw");
+	ck_assert_msg(cfg->nwarnings == 0, "%s", cfg->warnings[0]);
+	mca_cfg_free(cfg);
+	free(json);
+	free(enc);
+	enc = NULL;
+	/* the PIN's value is no password */
+	ck_assert_int_eq(mca_secret_encrypt(&k, NAME, "pw", 2, &enc, &d), 0);
+	ck_assert_int_ne(asprintf(&json, "{\"intermediate_cert_path\": \"c\", "
+	    "\"intermediate_private_key_path\": \"k\", \"mtls_ca_cert\": \"m\", "
+	    "\"encryption_key_file_path\": \"%s\", "
+	    "\"upstream_username\": \"u\", \"upstream_password\": \"%s\", "
+	    "\"end_certificate_config_1\": {\"end_point_name\": \"d\", "
+	    "\"validity_in_days\": 30}}", kpath, enc), -1);
+	ck_assert_int_eq(tu_cfg_parse(json, &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_ptr_nonnull(strstr(d.msg, "upstream_password: cannot be "
+	    "decrypted"));
+	free(json);
+	free(enc);
+	mca_secret_key_clear(&k);
+}
+END_TEST
+
 static Suite *
 secret_suite(void)
 {
@@ -161,6 +204,7 @@ secret_suite(void)
 	tcase_add_test(tc, test_roundtrip);
 	tcase_add_test(tc, test_keyfile);
 	tcase_add_test(tc, test_cfg);
+	tcase_add_test(tc, test_cfg_upstream);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,619 @@
+/*
+ * microca-renew against a real upstream: a second microca behind
+ * lighttpd (scripts/microca-web) on loopback, its CA key in a file, with
+ * an is_ca label ("subca") that issues intermediates to clients with a
+ * certificate, and a label that does not ("device"). The Micro CA under
+ * test is a microca behind another lighttpd, its keys in a SoftHSMv2
+ * token. microca-renew enrolls a new intermediate into the token; the
+ * test checks the ledger and the file, then has the Micro CA issue a
+ * device certificate from it and verifies that to the upstream's root
+ * with openssl verify. Faults: the upstream down, not trusted, 403, a
+ * certificate that is no CA; the gate, the interval, the lock, --status
+ * and --dry-run.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "buf.h"
+#include "err.h"
+#include "estc.h"
+#include "lock.h"
+#include "pem.h"
+#include "testutil.h"
+
+Suite	*renew_suite(void);
+
+#define WEB_TIMEOUT	600
+#define POLL_MAX	60000	/* ms: the workers' pickup of a generation */
+#define POLL_STEP	100	/* ms */
+
+struct web {
+	char		*dir;
+	unsigned	 up_port;	/* the upstream */
+	unsigned	 dn_port;	/* the Micro CA under test */
+	int		 root;
+};
+
+static struct web	 W;
+
+static char *
+path(const char *name)
+{
+	static char	 p[64][1024];
+	static int	 i;
+
+	i = (i + 1) % 64;
+	(void)snprintf(p[i], sizeof(p[i]), "%s/%s", W.dir, name);
+	return p[i];
+}
+
+/* The Micro CA's config.json, with what each test varies. */
+struct dn {
+	unsigned	 port;		/* the upstream's */
+	const char	*label;		/* est_agent_setting_name */
+	const char	*anchors;	/* upstream_ca_cert */
+	const char	*cert, *key;	/* the mTLS client identity */
+	int		 enabled;	/* isRenewalOfCertificatesRequired */
+	int		 reenroll;	/* days */
+};
+
+static void
+dn_defaults(struct dn *c)
+{
+	c->port = W.up_port;
+	c->label = "subca";
+	c->anchors = "up/root.pem";
+	c->cert = "up/boot.pem";
+	c->key = "up/boot.key";
+	c->enabled = 1;
+	c->reenroll = 30;
+}
+
+static void
+write_dn(const struct dn *c)
+{
+	ck_assert_int_eq(tu_writef(path("dn.json"),
+	    "{\n"
+	    " \"new_intermediate_cert\": true,\n"
+	    " \"intermediate_cert_config\": {\n"
+	    "  \"use_est\": true, \"common_name\": \"renewed intermediate\",\n"
+	    "  \"organization\": \"microca test\", \"country\": \"DE\",\n"
+	    "  \"key_type\": \"ECC\", \"key_size\": 256,\n"
+	    "  \"hash_function\": \"SHA256\",\n"
+	    "  \"appviewx_hostname\": \"localhost\", \"port\": %u,\n"
+	    "  \"est_agent_setting_name\": \"%s\",\n"
+	    "  \"reenrollment_trigger_before_no_of_days_of_expiry\": %d },\n"
+	    " \"certificateRenewal_config\": {\n"
+	    "  \"isRenewalOfCertificatesRequired\": %s,\n"
+	    "  \"renewal_check_interval_time_in_minutes\": 1440,\n"
+	    "  \"appviewx_hostname\": \"localhost\", \"port\": %u,\n"
+	    "  \"est_agent_setting_name\": \"%s\" },\n"
+	    " \"upstream_ca_cert\": \"%s/%s\",\n"
+	    " \"upstream_connect_timeout_seconds\": 30,\n"
+	    " \"upstream_timeout_seconds\": 120,\n"
+	    " \"mtls_client_auth_cert_config\": {\n"
+	    "  \"is_private_key_label_required\": false,\n"
+	    "  \"mtls_auth_cert_path\": \"%s/%s\",\n"
+	    "  \"mtls_auth_key_path\": \"%s/%s\" },\n"
+	    " \"intermediate_cert_path\": \"%s/dn-int.pem\",\n"
+	    " \"intermediate_private_key_label_in_pkcs11\": \"microca-ca\",\n"
+	    " \"pkcs11_library\": \"%s\",\n"
+	    " \"pkcs11_library_pin\": \"1234\",\n"
+	    " \"mtls_ca_cert\": \"%s/dn/boot-ca.pem\",\n"
+	    " \"ledger_db_path\": \"%s/dn-db/ledger.db\",\n"
+	    " \"issued_certs_dir\": \"%s/dn-issued\",\n"
+	    " \"end_certificate_config_1\": {\n"
+	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true } }\n"
+	    "}\n", c->port, c->label, c->reenroll, c->enabled ? "true" :
+	    "false", c->port, c->label, W.dir, c->anchors, W.dir, c->cert,
+	    W.dir, c->key, W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir,
+	    W.dir), 0);
+	ck_assert_int_eq(chmod(path("dn.json"), 0600), 0);
+	if (W.root)
+		ck_assert_int_eq(tu_sh(NULL, "chown www-data: '%s'",
+		    path("dn.json")), 0);
+}
+
+static void
+write_up(void)
+{
+	ck_assert_int_eq(tu_writef(path("up.json"),
+	    "{\n"
+	    " \"intermediate_cert_path\": \"%s/up/chain.pem\",\n"
+	    " \"intermediate_private_key_path\": \"%s/up/ca.key\",\n"
+	    " \"mtls_ca_cert\": \"%s/up/boot-ca.pem\",\n"
+	    " \"ledger_db_path\": \"%s/up-db/ledger.db\",\n"
+	    " \"issued_certs_dir\": \"%s/up-issued\",\n"
+	    " \"default_end_point_name\": \"device\",\n"
+	    " \"end_certificate_config_1\": {\n"
+	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true } },\n"
+	    " \"end_certificate_config_2\": {\n"
+	    "  \"end_point_name\": \"subca\", \"validity_in_days\": 365,\n"
+	    "  \"is_ca\": true, \"path_length_constraint\": 0,\n"
+	    "  \"key_usage\": { \"key_cert_sign\": true, \"crl_sign\": true,\n"
+	    "   \"digital_signature\": true } }\n"
+	    "}\n", W.dir, W.dir, W.dir, W.dir, W.dir), 0);
+	ck_assert_int_eq(chmod(path("up.json"), 0600), 0);
+}
+
+/* Starts microca-web in dir/<name>; the port. */
+static unsigned
+web(const char *name, const char *config, const char *pki,
+    const char *clientca, const char *softhsm)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	const char	*p;
+	char		*end, env[1200];
+	unsigned long	 port;
+	int		 rc;
+
+	env[0] = '\0';
+	if (softhsm != NULL)
+		(void)snprintf(env, sizeof(env), "SOFTHSM2_CONF='%s' ",
+		    softhsm);
+	rc = tu_sh(&out,
+	    "%sMICROCA_EST='%s/microca-est' MICROCA_EST_ARGS='--logFile "
+	    "%s/%s.log --debugMode' MICROCA_CONFIG='%s' "
+	    "MCA_WEB_TLS_CERT='%s/%s/server.pem' "
+	    "MCA_WEB_TLS_KEY='%s/%s/server.key' "
+	    "MCA_WEB_CLIENT_CA='%s' MCA_WEB_WORKERS=1 "
+	    "MCA_WEB_OWNER_PID=%ld MCA_WEB_CONF_DIR='%s/conf-examples' "
+	    "sh '%s/scripts/microca-web' start lighttpd '%s/%s'",
+	    env, W.root ? path("bin") : tu_builddir(), W.dir, name, config,
+	    W.dir, pki, W.dir, pki, clientca, (long)getpid(), tu_srcdir(),
+	    tu_srcdir(), W.dir, name);
+	ck_assert_msg(rc == 0, "microca-web start %s failed (%d)", name, rc);
+	ck_assert_ptr_nonnull(p = strrchr(mca_buf_str(&out), ':'));
+	port = strtoul(p + 1, &end, 10);
+	ck_assert_msg(port > 0 && port < 65536, "url: %s", mca_buf_str(&out));
+	mca_buf_free(&out);
+	return (unsigned)port;
+}
+
+static void
+setup(void)
+{
+	const char	*mod = getenv("SOFTHSM2_MODULE");
+	struct dn	 c;
+
+	memset(&W, 0, sizeof(W));
+	W.dir = tu_mkdtemp("renew");
+	W.root = geteuid() == 0;
+	ck_assert_msg(mod != NULL && *mod != '\0', "SOFTHSM2_MODULE not set");
+	ck_assert_int_eq(tu_mkpki(path("up"), "file"), 0);
+	ck_assert_int_eq(tu_mkpki(path("dn"), "hsm-ec"), 0);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && mkdir up-db dn-db && "
+	    "cp dn/chain.pem dn-int.pem && cat up/boot-ca.pem up/chain.pem > "
+	    "up-clients.pem && cat dn/boot-ca.pem dn/chain.pem > "
+	    "dn-clients.pem", W.dir), 0);
+	write_up();
+	if (W.root)
+		ck_assert_int_eq(tu_sh(NULL, "mkdir '%s/bin' && cp "
+		    "'%s/microca-est' '%s/microca-renew' '%s/bin/' && "
+		    "chmod 755 '%s' && chown -R www-data: '%s'", W.dir,
+		    tu_builddir(), tu_builddir(), W.dir, W.dir, W.dir), 0);
+	W.up_port = web("upweb", path("up.json"), "up", path("up-clients.pem"),
+	    NULL);
+	dn_defaults(&c);
+	write_dn(&c);
+	W.dn_port = web("dnweb", path("dn.json"), "dn", path("dn-clients.pem"),
+	    path("dn/softhsm2.conf"));
+}
+
+static void
+teardown(void)
+{
+	if (W.dir == NULL)
+		return;
+	(void)tu_sh(NULL, "sh '%s/scripts/microca-web' stop '%s/upweb'",
+	    tu_srcdir(), W.dir);
+	(void)tu_sh(NULL, "sh '%s/scripts/microca-web' stop '%s/dnweb'",
+	    tu_srcdir(), W.dir);
+	tu_rmtree(W.dir);
+	free(W.dir);
+	W.dir = NULL;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Runs microca-renew with args, as the ledger's owner; its exit status. */
+static int
+renew(struct mca_buf *out, const char *args)
+{
+	int	 rc;
+
+	mca_buf_reset(out);
+	rc = tu_sh(out, "cd '%s' && %s env SOFTHSM2_CONF='%s' "
+	    "'%s/microca-renew' --config '%s' %s 2>&1", W.dir,
+	    W.root ? "runuser -u www-data --" : "", path("dn/softhsm2.conf"),
+	    W.root ? path("bin") : tu_builddir(), path("dn.json"), args);
+	/* the run's output, for whoever reads the log */
+	fprintf(stderr, "microca-renew %s -> %d:\n%s", args, rc,
+	    mca_buf_str(out));
+	return rc;
+}
+
+/* One value from the Micro CA's ledger (sqlite3 -batch), trimmed. */
+static void
+sql(const char *q, char *val, size_t len)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	const char	*s;
+
+	ck_assert_int_eq(tu_sh(&out, "'%s' -batch '%s' \"%s\"",
+	    getenv("SQLITE3") != NULL ? getenv("SQLITE3") : "sqlite3",
+	    path("dn-db/ledger.db"), q), 0);
+	s = mca_buf_str(&out);
+	(void)snprintf(val, len, "%.*s", (int)strcspn(s, "\n"), s);
+	mca_buf_free(&out);
+}
+
+static int
+sql_int(const char *q)
+{
+	char	 v[64];
+
+	sql(q, v, sizeof(v));
+	return atoi(v);
+}
+
+/* SHA-256 of a file, in hex, for "nothing changed". */
+static void
+file_hash(const char *p, char *out, size_t len)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	unsigned char	 md[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0, i;
+
+	ck_assert_int_eq(tu_read(p, &b), 0);
+	ck_assert_int_eq(EVP_Digest(b.data, b.len, md, &n, EVP_sha256(),
+	    NULL), 1);
+	out[0] = '\0';
+	for (i = 0; i < n && 2 * i + 3 <= len; i++)
+		(void)snprintf(out + 2 * i, 3, "%02x", md[i]);
+	mca_buf_free(&b);
+}
+
+#define ASSERT_HAS(buf, s) ck_assert_msg(strstr(mca_buf_str(buf), (s)) != \
+	NULL, "\"%s\" not in:\n%s", (s), mca_buf_str(buf))
+
+/* A port on loopback that nothing listens on (bound, then closed). */
+static unsigned
+dead_port(void)
+{
+	struct sockaddr_in	 sa;
+	socklen_t		 sl = sizeof(sa);
+	int			 s;
+	unsigned		 port;
+
+	ck_assert_int_ge(s = socket(AF_INET, SOCK_STREAM, 0), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	ck_assert_int_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sa, &sl), 0);
+	port = ntohs(sa.sin_port);
+	close(s);
+	return port;
+}
+
+/* A refused run: exit 1, the line, and nothing of the CA changed. */
+static void
+assert_refused(const struct dn *c, const char *want)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 before[80], after[80];
+
+	write_dn(c);
+	file_hash(path("dn-int.pem"), before, sizeof(before));
+	ck_assert_int_eq(renew(&out, "--force intermediate"), 1);
+	ASSERT_HAS(&out, "intermediate: renewal failed, the certificate in "
+	    "use stays");
+	ASSERT_HAS(&out, want);
+	file_hash(path("dn-int.pem"), after, sizeof(after));
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM ca_generations"), 0);
+	/* the attempt stays for the next run: the same key and request */
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM renew_pending WHERE "
+	    "job = 'intermediate'"), 1);
+	mca_buf_free(&out);
+}
+
+/* A new EC key and a CSR for it. */
+static X509_REQ *
+new_csr(EVP_PKEY **k, const char *cn)
+{
+	X509_REQ	*r;
+
+	ck_assert_ptr_nonnull(*k = EVP_PKEY_Q_keygen(NULL, NULL, "EC",
+	    "P-256"));
+	ck_assert_ptr_nonnull(r = X509_REQ_new());
+	ck_assert_int_eq(X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(
+	    r), "CN", MBSTRING_ASC, (const unsigned char *)cn, -1, -1, 0), 1);
+	ck_assert_int_eq(X509_REQ_set_pubkey(r, *k), 1);
+	ck_assert_int_gt(X509_REQ_sign(r, *k, EVP_sha256()), 0);
+	return r;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+/* --status before anything: the configured intermediate, not due. */
+START_TEST(test_status)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+
+	ck_assert_int_eq(renew(&out, "--status"), 0);
+	ASSERT_HAS(&out, "NAME");
+	ASSERT_HAS(&out, "NOT AFTER");
+	ASSERT_HAS(&out, "intermediate  CN=microca test intermediate,"
+	    "O=microca test");
+	ASSERT_HAS(&out, "token:microca-ca");
+	ASSERT_HAS(&out, "not due: 3649 days left, renewed 30 days before "
+	    "expiry");
+	ASSERT_HAS(&out, "mtls_client");
+	ASSERT_HAS(&out, "CN=device-boot-001");
+	ASSERT_HAS(&out, "file:");
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), "  yes  "));
+	/* usage: an unknown certificate to force */
+	ck_assert_int_eq(renew(&out, "--force nonesuch"), 2);
+	ASSERT_HAS(&out, "--force nonesuch: no such certificate");
+	ck_assert_int_eq(renew(&out, "--status --dry-run"), 2);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* The gate closed, then --dry-run: nothing changes. */
+START_TEST(test_gate_dry)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct dn	 c;
+	char		 before[80], after[80];
+
+	dn_defaults(&c);
+	c.reenroll = 36500;	/* due */
+	c.enabled = 0;
+	write_dn(&c);
+	file_hash(path("dn-int.pem"), before, sizeof(before));
+	ck_assert_int_eq(renew(&out, ""), 0);
+	ASSERT_HAS(&out, "isRenewalOfCertificatesRequired is not true");
+	c.enabled = 1;
+	write_dn(&c);
+	ck_assert_int_eq(renew(&out, "--status"), 0);
+	ASSERT_HAS(&out, "due: 3649 days left, renewed 36500 days before "
+	    "expiry");
+	ck_assert_int_eq(renew(&out, "--dry-run"), 0);
+	ASSERT_HAS(&out, "intermediate: would make a new key in the token, "
+	    "and enroll its request");
+	ASSERT_HAS(&out, "/.well-known/est/subca/simpleenroll");
+	file_hash(path("dn-int.pem"), after, sizeof(after));
+	ck_assert_str_eq(before, after);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM ca_generations"), 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM renew_pending"), 0);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM cron_state"), 0);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* Faults: each one clear line, exit 1, the old CA untouched. */
+START_TEST(test_faults)
+{
+	struct dn	 c;
+
+	dn_defaults(&c);
+	c.port = dead_port();
+	assert_refused(&c, "localhost");
+	dn_defaults(&c);
+	c.anchors = "dn/root.pem";	/* not the upstream's root */
+	assert_refused(&c, "SSL certificate problem");
+	dn_defaults(&c);
+	c.cert = "up/foreign.pem";
+	c.key = "up/foreign.key";
+	assert_refused(&c, "HTTP 403");
+	dn_defaults(&c);
+	c.label = "device";		/* issues no CA certificates */
+	assert_refused(&c, "is refused: not a CA certificate: "
+	    "basicConstraints cA TRUE missing");
+}
+END_TEST
+
+/*
+ * The enrollment: the attempt of the faults goes on with its key and
+ * request; the ledger's generation, the file, the token key; then the
+ * Micro CA issues from it, and that verifies to the upstream's root.
+ */
+START_TEST(test_enroll)
+{
+	struct mca_buf		 out = MCA_BUF_INIT, pem = MCA_BUF_INIT;
+	struct mca_estc		 e;
+	struct mca_estc_result	 res;
+	struct mca_diag		 d;
+	struct dn		 c;
+	STACK_OF(X509)		*chain = NULL;
+	X509_REQ		*csr;
+	EVP_PKEY		*k = NULL;
+	X509_NAME		*want;
+	char			 label[160], pend[160], root[1024];
+	int			 ms, rc = -1;
+
+	dn_defaults(&c);
+	write_dn(&c);
+	sql("SELECT key_label FROM renew_pending WHERE job = 'intermediate'",
+	    pend, sizeof(pend));
+	ck_assert_int_eq(renew(&out, "--force intermediate"), 0);
+	ASSERT_HAS(&out, "intermediate: installed generation ");
+	ASSERT_HAS(&out, "(resumed)");
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM ca_generations WHERE "
+	    "state = 'active'"), 1);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM renew_pending"), 0);
+	sql("SELECT key_label FROM ca_generations WHERE state = 'active'",
+	    label, sizeof(label));
+	ck_assert_str_eq(label, pend);
+	/* the seed's form: a UTC time stamp */
+	ck_assert_uint_eq(strspn(label, "0123456789"), 14);
+
+	/* The file: the new intermediate, then the upstream's chain. */
+	ck_assert_int_eq(mca_pem_load_certs(path("dn-int.pem"), &chain, &d),
+	    0);
+	ck_assert_int_ge(sk_X509_num(chain), 3);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' x509 -in dn-int.pem "
+	    "-noout -subject | grep -q 'CN *= *renewed intermediate' && '%s' "
+	    "verify -CAfile up/root.pem -untrusted up/ca.pem dn-int.pem "
+	    ">/dev/null", W.dir, tu_openssl(), tu_openssl()), 0);
+	want = X509_get_subject_name(sk_X509_value(chain, 0));
+	ck_assert_int_eq(X509_check_ca(sk_X509_value(chain, 0)), 1);
+	/* the token has the key (its public half) under that label */
+	ck_assert_int_eq(tu_sh(NULL, "SOFTHSM2_CONF='%s' pkcs11-tool --module "
+	    "'%s' --token-label microca --list-objects --type pubkey "
+	    "2>/dev/null | grep -q 'label: *%s'", path("dn/softhsm2.conf"),
+	    getenv("SOFTHSM2_MODULE"), label), 0);
+
+	/*
+	 * The Micro CA's workers pick the generation up without a restart:
+	 * a device certificate from the new intermediate, within a bound.
+	 */
+	(void)snprintf(root, sizeof(root), "%s", path("dn/root.pem"));
+	memset(&e, 0, sizeof(e));
+	e.host = "127.0.0.1";
+	e.port = W.dn_port;
+	e.label = "device";
+	e.tls.cafile = root;
+	e.tls.certfile = path("dn/boot.pem");
+	e.tls.keyfile = path("dn/boot.key");
+	e.connect_timeout = 30;
+	e.timeout = 90;
+	csr = new_csr(&k, "renewed-device-1");
+	for (ms = 0; ms < POLL_MAX; ms += POLL_STEP) {
+		e.tls.certfile = path("dn/boot.pem");
+		e.tls.keyfile = path("dn/boot.key");
+		rc = mca_estc_enroll(&e, 0, csr, &res, &d);
+		ck_assert_msg(rc == 0, "%s", d.msg);
+		if (X509_NAME_cmp(X509_get_issuer_name(res.cert), want) == 0)
+			break;
+		mca_estc_result_free(&res);
+		(void)usleep(POLL_STEP * 1000);
+	}
+	ck_assert_msg(ms < POLL_MAX, "the Micro CA still issues from its old "
+	    "intermediate after %d ms", POLL_MAX);
+	ck_assert_int_eq(mca_pem_write_cert(res.cert, &pem), 0);
+	ck_assert_int_eq(tu_write(path("device.pem"), (const char *)pem.data,
+	    pem.len), 0);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' verify -CAfile "
+	    "up/root.pem -untrusted dn-int.pem device.pem", W.dir,
+	    tu_openssl()), 0);
+	mca_estc_result_free(&res);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(k);
+	sk_X509_pop_free(chain, X509_free);
+
+	/* --status: the new one, from the ledger */
+	ck_assert_int_eq(renew(&out, "--status"), 0);
+	ASSERT_HAS(&out, "intermediate  CN=renewed intermediate,"
+	    "O=microca test,C=DE");
+	ck_assert_msg(strstr(mca_buf_str(&out), label) != NULL, "%s",
+	    mca_buf_str(&out));
+	mca_buf_free(&out);
+	mca_buf_free(&pem);
+}
+END_TEST
+
+/* Due, but checked a moment ago: the interval keeps the run short. */
+START_TEST(test_interval)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct dn	 c;
+
+	dn_defaults(&c);
+	c.reenroll = 36500;
+	write_dn(&c);
+	ck_assert_int_eq(renew(&out, "--debugMode"), 0);
+	ASSERT_HAS(&out, "checked less than 1440 minutes ago");
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM ca_generations"), 1);
+	ck_assert_int_eq(renew(&out, "--dry-run"), 0);
+	ASSERT_HAS(&out, "nothing would be done: the next check is in");
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* Another run holds the lock: 75, nothing done. */
+START_TEST(test_lock)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct mca_lock	*lk = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(mca_lock_take(path("dn-db/microca-renew.lock"), &lk,
+	    &d) == 0, "%s", d.msg);
+	ck_assert_int_eq(renew(&out, "--force intermediate"), 75);
+	mca_lock_release(lk);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM ca_generations"), 1);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/* Forced again: a second generation with a new key; the first retired. */
+START_TEST(test_rekey)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct dn	 c;
+	char		 l1[160], l2[160];
+
+	dn_defaults(&c);
+	write_dn(&c);
+	sql("SELECT key_label FROM ca_generations WHERE state = 'active'",
+	    l1, sizeof(l1));
+	ck_assert_int_eq(renew(&out, "--force intermediate"), 0);
+	ASSERT_HAS(&out, "intermediate: installed generation ");
+	sql("SELECT key_label FROM ca_generations WHERE state = 'active'",
+	    l2, sizeof(l2));
+	ck_assert_str_ne(l1, l2);
+	ck_assert_int_eq(sql_int("SELECT count(*) FROM ca_generations WHERE "
+	    "state = 'retired'"), 1);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s' && '%s' verify -CAfile "
+	    "up/root.pem -untrusted up/ca.pem dn-int.pem >/dev/null", W.dir,
+	    tu_openssl()), 0);
+	mca_buf_free(&out);
+}
+END_TEST
+
+Suite *
+renew_suite(void)
+{
+	Suite	*s = suite_create("renew");
+	TCase	*tc = tcase_create("lighttpd");
+
+	tcase_add_unchecked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, WEB_TIMEOUT);
+	tcase_add_test(tc, test_status);
+	tcase_add_test(tc, test_gate_dry);
+	tcase_add_test(tc, test_faults);
+	tcase_add_test(tc, test_enroll);
+	tcase_add_test(tc, test_interval);
+	tcase_add_test(tc, test_lock);
+	tcase_add_test(tc, test_rekey);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int
+main(void)
+{
+	return tu_run(renew_suite());
+}
