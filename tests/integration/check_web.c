@@ -19,13 +19,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "castate.h"
+#include "err.h"
+#include "ledger.h"
+#include "p11.h"
 #include "testutil.h"
 
 struct web {
@@ -2143,6 +2150,187 @@ END_TEST
  * A server of its own for a test that kills it; stopped by the parent
  * (an unchecked fixture), whatever becomes of the test.
  */
+/* ------------------------------------------------- CA generations */
+
+/* Most requests a pickup may take; each is a whole curl run. */
+#define PICKUP_TRIES	3000
+/* Answers in a row from the new CA: every worker has it. */
+#define PICKUP_STEADY	12
+
+/* 1 if /cacerts now serves pki/gen2.pem first, 0 if still ca.pem. */
+static int
+cacerts_gen2(void)
+{
+	struct reply	 r;
+	struct mca_buf	 out = MCA_BUF_INIT;
+	int		 is;
+
+	est(&r, "", "device/cacerts");
+	ck_assert_int_eq(r.status, 200);
+	ck_assert_int_eq(tu_sh(&out, "'%s' pkcs7 -inform DER -in '%s' "
+	    "-print_certs | grep '^subject' | head -1", getenv("OPENSSL"),
+	    body_der(&r)), 0);
+	is = strstr(mca_buf_str(&out), "CN = microca test gen 2") != NULL;
+	ck_assert_msg(is || strstr(mca_buf_str(&out),
+	    "CN = microca test intermediate") != NULL, "/cacerts: %s",
+	    mca_buf_str(&out));
+	mca_buf_free(&out);
+	reply_free(&r);
+	return is;
+}
+
+/*
+ * Enrolls name; 1 if pki/gen2.pem signed it (checked with openssl
+ * verify through gen2-chain.pem), 0 if the old intermediate did.
+ */
+static int
+enroll_gen2(const char *name)
+{
+	struct reply	 r;
+	const char	*o = getenv("OPENSSL");
+	char		 pem[1100], b64[64];
+	int		 is;
+
+	make_csr(name, name);
+	(void)snprintf(b64, sizeof(b64), "%s.b64", name);
+	est(&r, post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    b64), "device/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status,
+	    mca_buf_str(&r.body));
+	(void)snprintf(pem, sizeof(pem), "%s/%s.pem", W.dir, name);
+	ck_assert_int_eq(tu_sh(NULL, "'%s' pkcs7 -inform DER -in '%s' "
+	    "-print_certs -out '%s'", o, body_der(&r), pem), 0);
+	is = tu_sh(NULL, "'%s' verify -CAfile '%s/pki/root.pem' -untrusted "
+	    "'%s/pki/gen2.pem' '%s' >/dev/null 2>&1", o, W.dir, W.dir,
+	    pem) == 0;
+	if (!is)
+		ck_assert_int_eq(tu_sh(NULL, "'%s' verify -CAfile "
+		    "'%s/pki/root.pem' -untrusted '%s/pki/ca.pem' '%s' "
+		    ">/dev/null", o, W.dir, W.dir, pem), 0);
+	reply_free(&r);
+	return is;
+}
+
+/*
+ * microca-renew's part, done by hand: a new intermediate whose key is
+ * made in the running workers' token, signed by the test root, recorded
+ * in the ledger as the active generation. The workers pick it up
+ * without a restart: /cacerts serves the new chain and enrollments are
+ * signed by it, within a bounded number of requests (no sleeping: each
+ * look is a request, and a worker looks at the ledger at most once a
+ * second).
+ */
+START_TEST(test_generation_pickup)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_p11		*p = NULL;
+	struct mca_buf		 chain = MCA_BUF_INIT, log = MCA_BUF_INIT;
+	struct mca_diag		 d;
+	EVP_PKEY		*pub = NULL;
+	X509			*x = NULL;
+	FILE			*f;
+	unsigned char		 md[32];
+	unsigned int		 mdlen = 0;
+	char			 serial[130], hex[65], name[32];
+	pid_t			 before[32], after[32];
+	long long		 id = 0;
+	int			 i, nb, na, tries, steady, rc;
+
+	nb = server_workers(before, 32);
+	ck_assert_int_gt(nb, 0);
+	ck_assert_int_eq(cacerts_gen2(), 0);
+	ck_assert_int_eq(enroll_gen2("gp-0"), 0);
+
+	/* The key, in the token the workers are logged in to. */
+	ck_assert_int_eq(setenv("SOFTHSM2_CONF", path("pki/softhsm2.conf"),
+	    1), 0);
+	ck_assert_msg(mca_p11_session(getenv("SOFTHSM2_MODULE"), NULL, "1234",
+	    &p, &d) == 0, "session: %s", d.msg);
+	ck_assert_msg(mca_p11_keygen(p, MCA_KEYTYPE_EC, 256, "microca-ca-2",
+	    NULL, &pub, &d) == 0, "keygen: %s", d.msg);
+	mca_p11_close(p);
+	ck_assert_ptr_nonnull(f = fopen(path("pki/gen2-pub.pem"), "w"));
+	ck_assert_int_eq(PEM_write_PUBKEY(f, pub), 1);
+	ck_assert_int_eq(fclose(f), 0);
+	EVP_PKEY_free(pub);
+	if (W.root)
+		ck_assert_int_eq(tu_sh(NULL, "chown -R www-data: '%s/pki/"
+		    "tokens'", W.dir), 0);
+	/* Its certificate, from the root (a throwaway CSR: mkpki.sh). */
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s/pki' && O='%s' && "
+	    "$O genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+	    "-out gen2-tmp.key 2>/dev/null && $O req -new -key gen2-tmp.key "
+	    "-subj '/O=microca test/CN=microca test gen 2' -config req.cnf "
+	    "-out gen2.csr && $O x509 -req -in gen2.csr -CA root.pem "
+	    "-CAkey root.key -CAcreateserial -extfile exts.cnf -extensions "
+	    "inter -days 3650 -sha256 -force_pubkey gen2-pub.pem -out "
+	    "gen2.pem 2>/dev/null && cat gen2.pem root.pem > gen2-chain.pem",
+	    W.dir, getenv("OPENSSL")), 0);
+	ck_assert_int_eq(tu_read(path("pki/gen2-chain.pem"), &chain), 0);
+	ck_assert_ptr_nonnull(f = fopen(path("pki/gen2.pem"), "r"));
+	ck_assert_ptr_nonnull(x = PEM_read_X509(f, NULL, NULL, NULL));
+	(void)fclose(f);
+	serial_of(path("pki/gen2.pem"), serial, sizeof(serial));
+	ck_assert_int_eq(X509_digest(x, EVP_sha256(), md, &mdlen), 1);
+	for (i = 0; i < 32; i++)
+		(void)snprintf(hex + 2 * i, 3, "%02x", md[i]);
+
+	/* Installed while the workers run. */
+	ck_assert_msg(mca_ledger_open(path("ledger.db"), 1, &l, &d) == 0,
+	    "ledger: %s", d.msg);
+	rc = mca_castate_install(l, "microca-ca-2", NULL, mca_buf_str(&chain),
+	    serial, hex, time(NULL) - 60, time(NULL) + 3650 * 86400LL, &id);
+	ck_assert_msg(rc == 0, "install: %s", mca_ledger_errmsg(l, rc));
+	mca_ledger_close(l);
+	if (W.root)
+		ck_assert_int_eq(tu_sh(NULL, "chown www-data: '%s'/ledger.db*",
+		    W.dir), 0);
+
+	/* /cacerts: the new chain, from every worker. */
+	for (tries = 0, steady = 0; tries < PICKUP_TRIES &&
+	    steady < PICKUP_STEADY; tries++)
+		steady = cacerts_gen2() ? steady + 1 : 0;
+	ck_assert_msg(steady == PICKUP_STEADY, "/cacerts still serves the old "
+	    "chain after %d requests", tries);
+	/* Enrollment: signed by the new intermediate. */
+	for (tries = 0, steady = 0; tries < PICKUP_STEADY; tries++) {
+		(void)snprintf(name, sizeof(name), "gp-%d", tries + 1);
+		steady += enroll_gen2(name);
+	}
+	ck_assert_int_eq(steady, PICKUP_STEADY);
+	/* A certificate of the old intermediate renews, under the new. */
+	make_csr_for("gp-0r", "gp-0.key", "gp-0");
+	{
+		struct reply	 r;
+		const char	*o = getenv("OPENSSL");
+
+		est(&r, post("", "gp-0.pem", "gp-0.key", "application/pkcs10",
+		    "gp-0r.b64"), "device/simplereenroll");
+		ck_assert_msg(r.status == 200, "%d %s", r.status,
+		    mca_buf_str(&r.body));
+		ck_assert_int_eq(tu_sh(NULL, "'%s' pkcs7 -inform DER -in '%s' "
+		    "-print_certs -out '%s/gp-0r.pem' && '%s' verify -CAfile "
+		    "'%s/pki/root.pem' -untrusted '%s/pki/gen2.pem' "
+		    "'%s/gp-0r.pem' >/dev/null", o, body_der(&r), W.dir, o,
+		    W.dir, W.dir, W.dir), 0);
+		reply_free(&r);
+	}
+
+	/* The same workers: no restart. */
+	na = server_workers(after, 32);
+	ck_assert_int_eq(na, nb);
+	for (i = 0; i < nb; i++)
+		ck_assert_int_eq(after[i], before[i]);
+	ck_assert_int_eq(tu_read(path("microca.log"), &log), 0);
+	ck_assert_msg(strstr(mca_buf_str(&log), "CA generation") != NULL &&
+	    strstr(mca_buf_str(&log), "in use") != NULL, "log: %s",
+	    mca_buf_str(&log));
+	X509_free(x);
+	mca_buf_free(&chain);
+	mca_buf_free(&log);
+}
+END_TEST
+
 static TCase *
 crash_tcase(const char *name, void (*start)(void), const TTest *test)
 {
@@ -2191,6 +2379,8 @@ main(void)
 
 	suite_add_tcase(s, web_tcase("lighttpd", start_lighttpd));
 	suite_add_tcase(s, web_tcase("apache", start_apache));
+	suite_add_tcase(s, crash_tcase("lighttpd-generations",
+	    start_lighttpd, test_generation_pickup));
 	suite_add_tcase(s, crash_tcase("lighttpd-crash", start_lighttpd,
 	    test_crash_workers_follow));
 	suite_add_tcase(s, crash_tcase("lighttpd-crash-stop", start_lighttpd,
