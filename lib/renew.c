@@ -861,8 +861,9 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 	/* Checked before anything changes. */
 	if ((rc = mca_renew_check(res.cert, untrusted, pub, 1,
 	    e.tls.cafile, now, &chain, &sub)) != 0) {
-		rc = mca_diag(d, rc, "%s:%u: the certificate sent for %s is "
-		    "refused: %s", e.host, e.port, r->key_label, sub.msg);
+		rc = mca_diag(d, rc, "%s%s:%u: the certificate sent for %s "
+		    "is refused: %s", mca_renew_avx_wanted(cfg) ? "AppViewX " :
+		    "", e.host, e.port, r->key_label, sub.msg);
 		goto out;
 	}
 	x = sk_X509_value(chain, 0);

@@ -161,6 +161,7 @@ mca_renew_avx_enroll(const struct mca_estc *e, struct mca_apiconfig *api,
     X509_REQ *csr, struct mca_estc_result *res, struct mca_diag *d)
 {
 	struct mca_avx		 conn;
+	struct mca_diag		 sub;
 	struct mca_buf		 csr_pem = MCA_BUF_INIT, chain = MCA_BUF_INIT;
 	STACK_OF(X509)		*sk = NULL;
 	int			 rc;
@@ -178,8 +179,12 @@ mca_renew_avx_enroll(const struct mca_estc *e, struct mca_apiconfig *api,
 		goto out;
 	}
 	if ((rc = mca_avx_enroll(&conn, mca_buf_str(&csr_pem), &chain,
-	    d)) != 0)
+	    &sub)) != 0) {
+		/* Which upstream said so, for the one line of the log. */
+		rc = mca_diag(d, rc, "%s%s", strncmp(sub.msg, "AppViewX", 8) ==
+		    0 ? "" : "AppViewX: ", sub.msg);
 		goto out;
+	}
 	/* mca_avx_enroll() put the certificate for the CSR's key first. */
 	if ((rc = mca_pem_parse_certs((const char *)chain.data, chain.len,
 	    "the AppViewX chain", &sk, d)) != 0)
