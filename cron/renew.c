@@ -1,6 +1,8 @@
 /*
  * microca-renew: keeps the Micro CA's own certificates alive from its
- * upstream EST server (issue 13). Run from cron every few minutes:
+ * upstream: EST, or the AppViewX REST API for the intermediate when
+ * intermediate_cert_config.use_est is false (issue 13). Run from cron
+ * every few minutes:
  *
  *   microca-renew [--config PATH] [--api-config PATH] [--status]
  *       [--dry-run] [--force NAME] [--logToTerminal] [--debugMode]
@@ -18,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "apiconfig.h"
 #include "certinfo.h"
 #include "cfg.h"
 #include "cli.h"
@@ -28,6 +31,7 @@
 #include "log.h"
 #include "p11.h"
 #include "renew.h"
+#include "renew_avx.h"
 
 #define PROG		"microca-renew"
 #define GATE_JOB	"check"		/* cron_state's row for the gate */
@@ -84,14 +88,22 @@ status(const struct mca_cfg *cfg, struct mca_ledger *l, time_t now)
 
 /* The upstream URL of job, for messages; "" when none is configured. */
 static void
-job_url(const struct mca_cfg *cfg, enum mca_renew_job job, char *url,
-    size_t len)
+job_url(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
+    enum mca_renew_job job, char *url, size_t len)
 {
 	struct mca_estc	 e;
 	struct mca_diag	 d;
 	EVP_PKEY	*k = NULL;
 
 	url[0] = '\0';
+	if (job == MCA_RENEW_INTERMEDIATE && mca_renew_avx_wanted(cfg)) {
+		if (api != NULL)
+			(void)snprintf(url, len, "the AppViewX API https://%s:"
+			    "%d/avxapi/ (APIconfig %s)",
+			    api->appviewx_hostname, api->appviewx_port_number,
+			    api->path);
+		return;
+	}
 	/* No token: only the URL is wanted. */
 	if (mca_renew_upstream(cfg, job, NULL, &e, &k, &d) != 0 &&
 	    e.host == NULL)
@@ -104,10 +116,10 @@ job_url(const struct mca_cfg *cfg, enum mca_renew_job job, char *url,
 
 /* --dry-run: what a run would do now, changing nothing. */
 static void
-dry_run(const struct mca_cfg *cfg, const struct mca_renew_status *st,
-    int forced)
+dry_run(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
+    const struct mca_renew_status *st, int forced)
 {
-	char	 url[MCA_ESTC_URL_MAX], when[MCA_TIME_MAX];
+	char	 url[MCA_ESTC_URL_MAX + 512], when[MCA_TIME_MAX];
 
 	if (!st->due && !forced) {
 		printf("%s: nothing to do (%s)\n",
@@ -119,7 +131,7 @@ dry_run(const struct mca_cfg *cfg, const struct mca_renew_status *st,
 		    mca_renew_job_name(st->job), st->why);
 		return;
 	}
-	job_url(cfg, st->job, url, sizeof(url));
+	job_url(cfg, api, st->job, url, sizeof(url));
 	if (st->pending && st->retry_at > time(NULL)) {
 		(void)mca_time_iso(st->retry_at, when, sizeof(when));
 		printf("%s: would wait: the upstream asked to retry at %s\n",
@@ -144,14 +156,15 @@ dry_run(const struct mca_cfg *cfg, const struct mca_renew_status *st,
 /* One job's run, logged. 0 done or pending, 1 failed. */
 static int
 run_job(const struct mca_cfg *cfg, struct mca_ledger *l, struct mca_p11 *p,
-    enum mca_renew_job job, time_t now, char *note, size_t notelen)
+    enum mca_renew_job job, time_t now, struct mca_apiconfig *api,
+    char *note, size_t notelen)
 {
 	struct mca_renew_result	 r;
 	struct mca_diag		 d;
 	char			 when[MCA_TIME_MAX];
 	const char		*name = mca_renew_job_name(job);
 
-	if (mca_renew_run(cfg, l, p, job, now, &r, &d) != 0) {
+	if (mca_renew_run(cfg, l, p, job, now, api, &r, &d) != 0) {
 		mca_log_err("%s: renewal failed, the certificate in use "
 		    "stays: %s", name, d.msg);
 		(void)snprintf(note, notelen, "%s: %.480s", name, d.msg);
@@ -191,6 +204,27 @@ run_job(const struct mca_cfg *cfg, struct mca_ledger *l, struct mca_p11 *p,
 	return 0;
 }
 
+/*
+ * The APIconfig of --api-config, for the intermediate through the
+ * AppViewX REST API: 0, or 1 with the reason logged (a config error).
+ */
+static int
+load_api(const struct mca_cfg *cfg, const char *path,
+    struct mca_apiconfig **api)
+{
+	struct mca_diag	 d;
+	size_t		 i;
+
+	if (mca_renew_avx_load(cfg, path, api, &d) != 0) {
+		mca_log_err("intermediate: intermediate_cert_config.use_est is "
+		    "not true, so the AppViewX API: %s", d.msg);
+		return 1;
+	}
+	for (i = 0; i < (*api)->nwarnings; i++)
+		mca_log_warn("%s", (*api)->warnings[i]);
+	return 0;
+}
+
 /* Whether a token session is wanted for the jobs to run. */
 static int
 needs_token(const struct mca_cfg *cfg, const int *run)
@@ -215,6 +249,7 @@ main(int argc, char *argv[])
 	struct mca_ledger	*l = NULL;
 	struct mca_lock		*lock = NULL;
 	struct mca_p11		*p = NULL;
+	struct mca_apiconfig	*api = NULL;
 	struct mca_renew_status	 st[MCA_RENEW_JOB_MAX];
 	char			 lockpath[4096], note[MCA_LEDGER_CRON_MSG_MAX];
 	const char		*result;
@@ -331,8 +366,15 @@ main(int argc, char *argv[])
 
 		run[j] = mca_cli_forced(&cli, name) || (st[j].due &&
 		    (due || (st[j].pending && st[j].retry_at <= now)));
+		/* use_est false: APIconfig is read when it is needed. */
+		if (j == MCA_RENEW_INTERMEDIATE && mca_renew_avx_wanted(cfg) &&
+		    (run[j] || (cli.dry_run && st[j].due)) &&
+		    load_api(cfg, cli.api_config, &api) != 0) {
+			ex = MCA_EXIT_USAGE;
+			goto out;
+		}
 		if (cli.dry_run) {
-			dry_run(cfg, &st[j], mca_cli_forced(&cli, name));
+			dry_run(cfg, api, &st[j], mca_cli_forced(&cli, name));
 			run[j] = 0;
 		}
 		any |= run[j];
@@ -379,12 +421,14 @@ main(int argc, char *argv[])
 			failed = 1;
 			continue;
 		}
-		if (run_job(cfg, l, p, (enum mca_renew_job)j, now, note,
+		if (run_job(cfg, l, p, (enum mca_renew_job)j, now, api, note,
 		    sizeof(note)) != 0)
 			failed = 1;
 		else if (strstr(note, "pending") != NULL)
 			pending = 1;
 	}
+	/* The service account's secret is not kept beyond the jobs. */
+	mca_apiconfig_wipe_secrets(api);
 	if (!any && !failed)
 		mca_log_debug("nothing is due");
 
@@ -397,6 +441,7 @@ main(int argc, char *argv[])
 	}
 	ex = failed ? MCA_EXIT_FAIL : MCA_EXIT_OK;
 out:
+	mca_apiconfig_free(api);
 	mca_p11_close(p);
 	mca_ledger_close(l);
 	mca_lock_release(lock);

@@ -507,7 +507,11 @@ cfg_key_set(struct cfg_ctx *c, const char *prefix, const struct cfg_key *k,
 	switch (k->type) {
 	case CFG_T_STR:
 	case CFG_T_HASH:
-		if ((rc = cfg_check_str(c, name, v)) != 0)
+		if ((k->flags & CFG_F_EMPTY) && v != NULL &&
+		    json_object_is_type(v, json_type_string) &&
+		    json_object_get_string_len(v) == 0)
+			;	/* "" allowed: the key says what it means */
+		else if ((rc = cfg_check_str(c, name, v)) != 0)
 			return rc;
 		s = json_object_get_string(v);
 		if (k->type == CFG_T_HASH && mca_md_by_name(s) == NULL)

@@ -144,7 +144,7 @@ struct mca_profile {
 struct mca_cfg_upstream {
 	char		*appviewx_hostname;
 	int		 port;		/* 1-65535; 0 when not set */
-	char		*est_agent_setting_name;
+	char		*est_agent_setting_name; /* "": no label segment */
 	/*
 	 * microca additions, read in intermediate_cert_config,
 	 * device_cert_config, certificateRenewal_config and at the top

@@ -143,6 +143,7 @@ enum cfg_type {
 
 #define CFG_F_REQUIRED	0x1	/* missing: an error */
 #define CFG_F_SECRET	0x2	/* wiped, in the JSON too; never shown */
+#define CFG_F_EMPTY	0x4	/* STR: "" is a value of its own */
 
 struct cfg_block;
 

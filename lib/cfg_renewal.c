@@ -46,7 +46,7 @@
 	    REQ(upstream.appviewx_hostname)), \
 	CFG_KEY("port", CFG_T_PORT, REQ(upstream.port)), \
 	CFG_KEY("est_agent_setting_name", CFG_T_STR, \
-	    REQ(upstream.est_agent_setting_name)), \
+	    REQ(upstream.est_agent_setting_name), CFG_F_EMPTY), \
 	CFG_KEY("key_type", CFG_T_KEYTYPE, REQ(key_type), \
 	    .def = MCA_KEYTYPE_ANY), \
 	CFG_KEY("key_size", CFG_T_INT, REQ(key_size), .lo = 256, .hi = 8192), \
@@ -79,7 +79,7 @@ static const struct cfg_key cfg_renewal_keys[] = {
 	CFG_KEY("appviewx_hostname", CFG_T_STR, RNW(upstream.appviewx_hostname)),
 	CFG_KEY("port", CFG_T_PORT, RNW(upstream.port)),
 	CFG_KEY("est_agent_setting_name", CFG_T_STR,
-	    RNW(upstream.est_agent_setting_name)),
+	    RNW(upstream.est_agent_setting_name), CFG_F_EMPTY),
 	CFG_UPSTREAM_AUTH_KEYS(RNW),
 };
 

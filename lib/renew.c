@@ -36,6 +36,7 @@
 #include "p11.h"
 #include "pem.h"
 #include "renew.h"
+#include "renew_avx.h"
 
 #define DAY		86400LL
 #define CERT_FILE_MAX	MCA_CASTATE_CHAIN_MAX
@@ -785,8 +786,8 @@ out:
 
 static int
 run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
-    struct mca_p11 *p, time_t now, struct mca_renew_result *r,
-    struct mca_diag *d)
+    struct mca_p11 *p, time_t now, struct mca_apiconfig *api,
+    struct mca_renew_result *r, struct mca_diag *d)
 {
 	struct mca_estc		 e;
 	struct mca_estc_result	 res;
@@ -802,21 +803,16 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 	int			 i, rc;
 
 	memset(&res, 0, sizeof(res));
-	if (!cfg->intermediate.enabled) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: "
-		    "intermediate_cert_config.use_est is not true: microca-"
-		    "renew enrolls the intermediate over EST only (the "
-		    "AppViewX REST path is not implemented)", cfg->path);
-		goto out;
-	}
 	if (p == NULL) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: pkcs11_library: needed "
 		    "with new_intermediate_cert true (the key is made inside "
 		    "the token)", cfg->path);
 		goto out;
 	}
-	if ((rc = mca_renew_upstream(cfg, MCA_RENEW_INTERMEDIATE, p, &e,
-	    &tlskey, d)) != 0)
+	/* use_est false: the AppViewX REST API (lib/renew_avx.c) */
+	if ((rc = mca_renew_avx_wanted(cfg) ? mca_renew_avx_upstream(cfg, api,
+	    p, &e, &tlskey, d) : mca_renew_upstream(cfg,
+	    MCA_RENEW_INTERMEDIATE, p, &e, &tlskey, d)) != 0)
 		goto out;
 	if ((rc = intermediate_attempt(cfg, l, p, now, &csr, &pub, r,
 	    d)) != 0)
@@ -825,7 +821,8 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 		goto out;
 
 	/* RFC 7030 4.2.1: a CA's request through /simpleenroll. */
-	if ((rc = mca_estc_enroll(&e, 0, csr, &res, d)) != 0)
+	if ((rc = mca_renew_avx_wanted(cfg) ? mca_renew_avx_enroll(&e, api,
+	    csr, &res, d) : mca_estc_enroll(&e, 0, csr, &res, d)) != 0)
 		goto out;
 	if (res.state == MCA_ESTC_PENDING) {
 		/* RFC 7030 4.2.3: the same request again, not before then. */
@@ -848,7 +845,9 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 			rc = MCA_ERR_NOMEM;
 			goto out;
 		}
-	if (mca_estc_cacerts(&e, &cacerts, &sub) == 0) {
+	if (mca_renew_avx_wanted(cfg))
+		;	/* AppViewX sent its chain with the certificate */
+	else if (mca_estc_cacerts(&e, &cacerts, &sub) == 0) {
 		for (i = 0; i < sk_X509_num(cacerts); i++)
 			if (!sk_X509_push(untrusted, sk_X509_value(cacerts,
 			    i))) {
@@ -862,8 +861,9 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 	/* Checked before anything changes. */
 	if ((rc = mca_renew_check(res.cert, untrusted, pub, 1,
 	    e.tls.cafile, now, &chain, &sub)) != 0) {
-		rc = mca_diag(d, rc, "%s:%u: the certificate sent for %s is "
-		    "refused: %s", e.host, e.port, r->key_label, sub.msg);
+		rc = mca_diag(d, rc, "%s%s:%u: the certificate sent for %s "
+		    "is refused: %s", mca_renew_avx_wanted(cfg) ? "AppViewX " :
+		    "", e.host, e.port, r->key_label, sub.msg);
 		goto out;
 	}
 	x = sk_X509_value(chain, 0);
@@ -919,13 +919,14 @@ out:
 int
 mca_renew_run(const struct mca_cfg *cfg, struct mca_ledger *l,
     struct mca_p11 *p, enum mca_renew_job job, time_t now,
-    struct mca_renew_result *r, struct mca_diag *d)
+    struct mca_apiconfig *api, struct mca_renew_result *r,
+    struct mca_diag *d)
 {
 	mca_diag_clear(d);
 	memset(r, 0, sizeof(*r));
 	switch (job) {
 	case MCA_RENEW_INTERMEDIATE:
-		return run_intermediate(cfg, l, p, now, r, d);
+		return run_intermediate(cfg, l, p, now, api, r, d);
 	default:
 		return mca_diag(d, MCA_ERR_CONFIG, "%s: microca-renew does not "
 		    "renew the %s certificate yet", cfg->path,

@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "err.h"
 
+struct mca_apiconfig;
 struct mca_ledger;
 struct mca_p11;
 struct mca_estc;
@@ -134,14 +135,17 @@ struct mca_renew_result {
  * (a new key unless rekey is false, the CSR, recorded as pending before
  * it is sent), enrolls it, checks what comes back (mca_renew_check())
  * and installs it. p is the token session, or NULL when no key of the
- * job is in a token. Whatever fails, the certificate in use stays and
- * the attempt stays recorded for the next run. Returns 0 with r filled,
- * or an MCA_ERR_* with one line in d (MCA_ERR_POLICY: the upstream's
- * answer was refused).
+ * job is in a token. api is the APIconfig (mca_renew_avx_load()) for the
+ * intermediate when it is enrolled through the AppViewX REST API
+ * (mca_renew_avx_wanted()), else NULL; its secrets are wiped once used.
+ * Whatever fails, the certificate in use stays and the attempt stays
+ * recorded for the next run. Returns 0 with r filled, or an MCA_ERR_*
+ * with one line in d (MCA_ERR_POLICY: the upstream's answer was refused).
  */
 int	 mca_renew_run(const struct mca_cfg *cfg, struct mca_ledger *l,
 	    struct mca_p11 *p, enum mca_renew_job job, time_t now,
-	    struct mca_renew_result *r, struct mca_diag *d);
+	    struct mca_apiconfig *api, struct mca_renew_result *r,
+	    struct mca_diag *d);
 
 /*
  * Makes intermediate_cert_path hold the active generation's chain when

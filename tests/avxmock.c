@@ -306,7 +306,10 @@ out:
 	mca_buf_free(&dec);
 }
 
-/* Signs csr as a sub-CA for days with the test intermediate. */
+/*
+ * Signs csr as a sub-CA for days with the test intermediate (AM_NOT_CA:
+ * as an end entity).
+ */
 static X509 *
 am_sign(struct am *a, X509_REQ *csr, int days)
 {
@@ -314,13 +317,19 @@ am_sign(struct am *a, X509_REQ *csr, int days)
 	X509V3_CTX	 v;
 	X509_EXTENSION	*e;
 	BIGNUM		*bn = BN_new();
-	static const struct { int nid; const char *val; } ext[] = {
+	static const struct am_ext { int nid; const char *val; } ca_ext[] = {
 		{ NID_basic_constraints, "critical,CA:TRUE,pathlen:0" },
 		{ NID_key_usage, "critical,keyCertSign,cRLSign,"
 		    "digitalSignature" },
 		{ NID_subject_key_identifier, "hash" },
 		{ NID_authority_key_identifier, "keyid:always" },
+	}, ee_ext[] = {
+		{ NID_basic_constraints, "critical,CA:FALSE" },
+		{ NID_key_usage, "critical,digitalSignature" },
+		{ NID_subject_key_identifier, "hash" },
+		{ NID_authority_key_identifier, "keyid:always" },
 	};
+	const struct am_ext *ext = a->m->fault == AM_NOT_CA ? ee_ext : ca_ext;
 	size_t		 i;
 
 	if (x == NULL || bn == NULL || !BN_rand(bn, 127, BN_RAND_TOP_ONE,
@@ -334,7 +343,7 @@ am_sign(struct am *a, X509_REQ *csr, int days)
 	    NULL || X509_set_pubkey(x, X509_REQ_get0_pubkey(csr)) != 1)
 		goto fail;
 	X509V3_set_ctx(&v, a->ca, x, NULL, NULL, 0);
-	for (i = 0; i < sizeof(ext) / sizeof(ext[0]); i++) {
+	for (i = 0; i < sizeof(ca_ext) / sizeof(ca_ext[0]); i++) {
 		if ((e = X509V3_EXT_conf_nid(NULL, &v, ext[i].nid,
 		    ext[i].val)) == NULL || X509_add_ext(x, e, -1) != 1) {
 			X509_EXTENSION_free(e);

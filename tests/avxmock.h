@@ -38,6 +38,7 @@ enum avxmock_fault {
 	AM_DL_404,		/* download: 404 NO_RECORDS_FOUND */
 	AM_JSON_CHAIN,		/* download: the PEM in a JSON "response" */
 	AM_SILENT,		/* accepts connections, never answers */
+	AM_NOT_CA,		/* create: an end-entity certificate (CA:FALSE) */
 	AM_MAX
 };
 

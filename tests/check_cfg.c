@@ -816,6 +816,43 @@ START_TEST(test_upstream_keys)
 }
 END_TEST
 
+/*
+ * An empty est_agent_setting_name is a value of its own: no label
+ * segment in the EST URL (RFC 7030 3.2.2). Other strings stay refused
+ * when empty.
+ */
+START_TEST(test_empty_label)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+
+	ck_assert_msg(tu_cfg_parse(DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"use_est\": true, \"appviewx_hostname\": \"avx\", \"port\": "
+	    "443, \"est_agent_setting_name\": \"\"}, "
+	    "\"device_cert_config\": {\"est_agent_setting_name\": \"\"}, "
+	    "\"certificateRenewal_config\": {\"isRenewalOfCertificatesRequired"
+	    "\": true, \"appviewx_hostname\": \"avx\", \"port\": 443, "
+	    "\"est_agent_setting_name\": \"\"}"), &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_str_eq(cfg->intermediate.upstream.est_agent_setting_name,
+	    "");
+	ck_assert_str_eq(cfg->device.upstream.est_agent_setting_name, "");
+	ck_assert_str_eq(cfg->renewal.upstream.est_agent_setting_name, "");
+	mca_cfg_free(cfg);
+	/* still a string, and still required with use_est true */
+	tu_cfg_assert_refused(DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"est_agent_setting_name\": null}"),
+	    "intermediate_cert_config.est_agent_setting_name: expected a "
+	    "string", 1);
+	tu_cfg_assert_refused(DOC(P1("") ", \"intermediate_cert_config\": "
+	    "{\"use_est\": true, \"appviewx_hostname\": \"avx\", \"port\": "
+	    "443}"), "intermediate_cert_config.est_agent_setting_name: missing "
+	    "(required with use_est true)", 2);
+	tu_cfg_assert_refused(RNW("\"appviewx_hostname\": \"\""),
+	    "certificateRenewal_config.appviewx_hostname: must not be empty", 3);
+}
+END_TEST
+
 /* Keys that look alike but are not the same: no duplicate. */
 static const char *const not_dup[] = {
 	DOC(P1("") ", \"a\": 1, \"A\": 2, \"a \": 3, \"\\u0062\": 4"),
@@ -1921,6 +1958,7 @@ cfg_suite(void)
 	    sizeof(cron_ok[0])));
 	tcase_add_test(tc, test_cron_strings);
 	tcase_add_test(tc, test_upstream_keys);
+	tcase_add_test(tc, test_empty_label);
 	tcase_add_loop_test(tc, test_not_dup, 0, (int)(sizeof(not_dup) /
 	    sizeof(not_dup[0])));
 	tcase_add_loop_test(tc, test_top_ok, 0, (int)(sizeof(top_ok) /

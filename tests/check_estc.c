@@ -19,12 +19,14 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "cfg.h"
 #include "err.h"
 #include "est_codec.h"
 #include "est_decode.h"
 #include "estc.h"
 #include "httpc.h"
 #include "pem.h"
+#include "renew.h"
 #include "testutil.h"
 
 Suite	*estc_suite(void);
@@ -416,6 +418,54 @@ START_TEST(test_url)
 }
 END_TEST
 
+/*
+ * From config.json to the URL: an empty est_agent_setting_name means no
+ * label segment (RFC 7030 3.2.2), at the block's level and at
+ * certificateRenewal_config's.
+ */
+static const struct {
+	const char	*json;
+	const char	*url;
+} cfg_urls[] = {
+	{ "\"intermediate_cert_config\": {\"use_est\": true, "
+	    "\"appviewx_hostname\": \"est.example\", \"port\": 8443, "
+	    "\"est_agent_setting_name\": \"\"}",
+	    "https://est.example:8443/.well-known/est/simpleenroll" },
+	{ "\"intermediate_cert_config\": {\"use_est\": true, "
+	    "\"appviewx_hostname\": \"est.example\", \"port\": 8443, "
+	    "\"est_agent_setting_name\": \"subca\"}",
+	    "https://est.example:8443/.well-known/est/subca/simpleenroll" },
+	{ "\"certificateRenewal_config\": {\"appviewx_hostname\": "
+	    "\"rnw.example\", \"port\": 443, \"est_agent_setting_name\": "
+	    "\"\"}", "https://rnw.example:443/.well-known/est/simpleenroll" },
+};
+
+START_TEST(test_cfg_url)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_estc	 e;
+	struct mca_diag	 d;
+	EVP_PKEY	*k = NULL;
+	char		 json[2048], url[MCA_ESTC_URL_MAX];
+
+	(void)snprintf(json, sizeof(json), "{\"intermediate_cert_path\": "
+	    "\"/x/chain.pem\", \"intermediate_private_key_path\": "
+	    "\"/x/ca.key\", \"ledger_db_path\": \"/x/ledger.db\", "
+	    "\"issued_certs_dir\": \"/x/issued\", "
+	    "\"end_certificate_config_1\": {\"end_point_name\": \"device\", "
+	    "\"validity_in_days\": 30}, %s}", cfg_urls[_i].json);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "case %d: %s", _i,
+	    d.msg);
+	ck_assert_msg(mca_renew_upstream(cfg, MCA_RENEW_INTERMEDIATE, NULL, &e,
+	    &k, &d) == 0, "case %d: %s", _i, d.msg);
+	ck_assert_ptr_null(k);
+	ck_assert_msg(mca_estc_url(&e, "simpleenroll", url, sizeof(url),
+	    &d) == 0, "case %d: %s", _i, d.msg);
+	ck_assert_str_eq(url, cfg_urls[_i].url);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 /* --------------------------------------------------- httpc: refused early */
 
 static const char *const crlf_hdr[] = { "X-A: 1\r\nX-B: 2", NULL };
@@ -572,6 +622,8 @@ estc_suite(void)
 
 	tc = tcase_create("url");
 	tcase_add_loop_test(tc, test_url, 0, sizeof(urls) / sizeof(urls[0]));
+	tcase_add_loop_test(tc, test_cfg_url, 0,
+	    sizeof(cfg_urls) / sizeof(cfg_urls[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("httpc");
