@@ -436,6 +436,7 @@ START_TEST(test_kill)
 	unsigned long	 at, n, total = 0;
 	long long	 id0, id1;
 	int		 rc, kind, kills = 0, done = 0;
+	int		 seen_ledger = 0, seen_rename = 0;
 
 	if (W.root) {
 		ck_assert_int_eq(tu_sh(NULL, "cp '%s/tests/crashpoint.so' "
@@ -475,6 +476,11 @@ START_TEST(test_kill)
 			/* sh's status for a child killed by SIGKILL */
 			ck_assert_int_eq(rc, 128 + 9);
 			kills++;
+			if (strstr(line, "ledger.db-wal") != NULL)
+				seen_ledger = 1;
+			if (strstr(line, " rename ") != NULL &&
+			    strstr(line, "/dn-int.pem") != NULL)
+				seen_rename = 1;
 		}
 
 		/* The invariants, with the run stopped there. */
@@ -507,9 +513,14 @@ START_TEST(test_kill)
 	    KILL_MAX);
 	fprintf(stderr, "kill: %d runs killed, the whole run makes %lu "
 	    "counted calls\n", kills, total);
-	ck_assert_int_gt(kills, 0);
-	/* each call was a crash point once, and the last run made them all */
-	ck_assert_uint_eq(total, (unsigned long)kills);
+	/*
+	 * The shim stopped runs in the ledger's transactions and at the
+	 * rename that installs the file; the run that went through made
+	 * fewer calls than the point it was given (the runs before it may
+	 * have made more: a sweep, a WAL checkpoint).
+	 */
+	ck_assert(seen_ledger && seen_rename);
+	ck_assert_uint_le(total, (unsigned long)kills);
 	assert_active_whole();
 	/* One more run's sweep, then nothing is left that nobody needs. */
 	ck_assert_int_eq(renew(&out, "--force intermediate"), 0);
