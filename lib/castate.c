@@ -849,3 +849,17 @@ out:
 	sqlite3_finalize(st);
 	return rc;
 }
+
+int
+mca_castate_key_intended(struct mca_ledger *l, const char *label,
+    time_t now)
+{
+	if (l == NULL)
+		return MCA_ERR_INVAL;
+	mca_diag_clear(mca_ledger_diag(l));
+	if (!cs_len_ok(label, MCA_CASTATE_LABEL_MAX))
+		return mca_diag(mca_ledger_diag(l), MCA_ERR_INVAL,
+		    "record superseded key: key label must be 1 to %d bytes",
+		    MCA_CASTATE_LABEL_MAX);
+	return cs_supersede(l, label, NULL, now);
+}

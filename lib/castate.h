@@ -117,4 +117,14 @@ int	 mca_castate_keys_unused(struct mca_ledger *l, time_t now,
 	    char labels[][MCA_CASTATE_LABEL_MAX + 1], size_t max, size_t *n);
 int	 mca_castate_key_removed(struct mca_ledger *l, const char *label);
 
+/*
+ * Records label, a token key about to be made, as superseded (spare)
+ * before it exists: a run killed after the key is made but before
+ * mca_castate_pending_put() records its attempt (which takes the label
+ * back out) leaves a key the next sweep removes, not one nothing knows
+ * of. Its own transaction.
+ */
+int	 mca_castate_key_intended(struct mca_ledger *l, const char *label,
+	    time_t now);
+
 #endif

@@ -713,6 +713,15 @@ intermediate_attempt(const struct mca_cfg *cfg, struct mca_ledger *l,
 		if ((rc = mca_renew_new_label(p, now, label, sizeof(label),
 		    d)) != 0)
 			goto out;
+		/*
+		 * Spare until the attempt below records it: a run killed in
+		 * between leaves a key the next sweep removes, not an orphan.
+		 */
+		if ((rc = mca_castate_key_intended(l, label, now)) != 0) {
+			rc = mca_diag(d, rc, "ledger: %s",
+			    mca_ledger_errmsg(l, rc));
+			goto out;
+		}
 		if ((rc = mca_p11_keygen(p, type, bits, label, &key, pub,
 		    d)) != 0)
 			goto out;

@@ -438,6 +438,43 @@ static char	 longpath[4098];
 static char	*longchain;
 static char	*longcsr;
 
+/*
+ * A key about to be made is spare until its attempt is recorded: a run
+ * killed in between leaves it to the sweep (microca-renew, kill -9).
+ */
+START_TEST(test_key_intended)
+{
+	struct mca_ledger	*l = ledger_open();
+	time_t			 now = time(NULL);
+	char			 buf[512], big[MCA_CASTATE_LABEL_MAX + 2];
+
+	memset(big, 'a', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	ck_assert_int_eq(mca_castate_key_intended(l, "k-1", now), 0);
+	unused(l, now, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "k-1");
+	/* recorded by its attempt: in use, no longer spare */
+	ck_assert_int_eq(mca_castate_pending_put(l, MCA_JOB_INTERMEDIATE,
+	    "k-1", NULL, CSR, now), 0);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM key_superseded"), 0);
+	/* the next attempt's key, killed before its record: k-2 spare */
+	ck_assert_int_eq(mca_castate_key_intended(l, "k-2", now), 0);
+	unused(l, now, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "k-2");
+	/* twice is no failure */
+	ck_assert_int_eq(mca_castate_key_intended(l, "k-2", now + 1), 0);
+	ck_assert_int_eq(mca_castate_key_intended(l, "", now), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_key_intended(l, big, now),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_key_intended(l, NULL, now),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_key_intended(NULL, "k-3", now),
+	    MCA_ERR_INVAL);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM key_superseded"), 1);
+	mca_ledger_close(l);
+}
+END_TEST
+
 static void
 bad_setup(void)
 {
@@ -751,6 +788,7 @@ castate_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pending);
 	tcase_add_test(tc, test_keys_unused);
+	tcase_add_test(tc, test_key_intended);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("bad");
