@@ -785,6 +785,9 @@ cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 	    cfg->mtls_client.key_label != NULL)))
 		return cfg_err(c, "pkcs11_library", "missing (required with "
 		    "is_private_key_label_required true)");
+	if (cfg->pkcs11_library == NULL && cfg->device.key_label != NULL)
+		return cfg_err(c, "pkcs11_library", "missing (required with "
+		    "device_cert_config.device_key_label)");
 	return 0;
 }
 
