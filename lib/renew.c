@@ -831,13 +831,14 @@ out:
  * (in the token, or its file) and its CSR for that key. Then 1, with
  * *csr, *pub (the public key; for a key file the key itself) and r's
  * key_label or key_path, and r->outcome WAITING while its Retry-After
- * runs. 0: none to resume (the caller makes a new one); < 0: the
- * ledger's error.
+ * runs. An attempt whose key is not where config now keeps the job's
+ * key (token, or file when intoken is 0) is not resumed. 0: none to
+ * resume (the caller makes a new one); < 0: the ledger's error.
  */
 static int
 attempt_resume(struct mca_ledger *l, struct mca_p11 *p,
-    enum mca_renew_job job, time_t now, X509_REQ **csr, EVP_PKEY **pub,
-    struct mca_renew_result *r, struct mca_diag *d)
+    enum mca_renew_job job, int intoken, time_t now, X509_REQ **csr,
+    EVP_PKEY **pub, struct mca_renew_result *r, struct mca_diag *d)
 {
 	struct mca_renew_pending	 pend;
 	struct mca_diag			 sub;
@@ -851,10 +852,10 @@ attempt_resume(struct mca_ledger *l, struct mca_p11 *p,
 		return 0;
 	if (rc != 0)
 		return mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
-	if (pend.key_label != NULL)
+	if (pend.key_label != NULL && intoken)
 		whole = p != NULL && mca_p11_pubkey(p, pend.key_label, pub,
 		    &sub) == 0;
-	else if (pend.key_path != NULL)
+	else if (pend.key_path != NULL && !intoken)
 		whole = key_file_read(pend.key_path, pub) == 0;
 	whole = whole && csr_from_pem(pend.csr_pem, csr) == 0 &&
 	    EVP_PKEY_eq(X509_REQ_get0_pubkey(*csr), *pub) == 1;
@@ -923,8 +924,8 @@ intermediate_attempt(const struct mca_cfg *cfg, struct mca_ledger *l,
 	*csr = NULL;
 	*pub = NULL;
 
-	if ((rc = attempt_resume(l, p, MCA_RENEW_INTERMEDIATE, now, csr, pub,
-	    r, d)) != 0) {
+	if ((rc = attempt_resume(l, p, MCA_RENEW_INTERMEDIATE, 1, now, csr,
+	    pub, r, d)) != 0) {
 		if (rc > 0)
 			rc = 0;
 		goto out;
@@ -1343,7 +1344,8 @@ leaf_attempt(struct mca_ledger *l, struct mca_p11 *p, const struct leaf *f,
 	char			 path[PATH_MAX], host[256];
 	int			 rc, bits, made = 0;
 
-	if ((rc = attempt_resume(l, p, f->job, now, csr, pub, r, d)) != 0)
+	if ((rc = attempt_resume(l, p, f->job, f->label != NULL, now, csr,
+	    pub, r, d)) != 0)
 		return rc > 0 ? 0 : rc;
 
 	leaf_key_spec(f, cur, &type, &bits);
@@ -1568,9 +1570,10 @@ mca_renew_finish(const struct mca_cfg *cfg, struct mca_ledger *l,
 		return 0;
 	if (rc != 0)
 		return mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
-	if (csr_from_pem(pend.csr_pem, &csr) != 0 ||
+	/* Not where config keeps the key now, or no CSR: replaced. */
+	if ((pend.key_label != NULL) != (f.label != NULL) ||
+	    csr_from_pem(pend.csr_pem, &csr) != 0 ||
 	    (want = X509_REQ_get0_pubkey(csr)) == NULL) {
-		/* A new attempt replaces it. */
 		rc = 0;
 		goto out;
 	}
