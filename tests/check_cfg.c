@@ -1069,6 +1069,15 @@ static const struct {
 	    "\"dev\"}"),
 	    "pkcs11_library: missing (required with "
 	    "device_cert_config.device_key_label)" },
+	{ "{" CERT ", " MTLS ", " LABEL ", " P11LIB ", " PIN ", " P1("") ", "
+	    "\"device_cert_config\": {\"device_cert_path\": \"/d.pem\", "
+	    "\"device_key_label\": \"k\"}, "
+	    "\"mtls_client_auth_cert_config\": "
+	    "{\"mtls_auth_cert_path\": \"/c.pem\", "
+	    "\"is_private_key_label_required\": true, "
+	    "\"mtls_auth_key_label\": \"k\"}}",
+	    "mtls_server_cert_config: the key labels of mtls_server_cert_config, "
+	    "mtls_client_auth_cert_config and device_cert_config must differ" },
 	{ DOC(P1("") ", \"device_cert_config\": {\"device_cert_path\": 1}"),
 	    "device_cert_config.device_cert_path: expected a string" },
 	{ DOC(P1("") ", \"mtls_server_cert_config\": {}"),
