@@ -86,10 +86,10 @@ status(const struct mca_cfg *cfg, struct mca_ledger *l, time_t now)
 	return MCA_EXIT_OK;
 }
 
-/* The upstream URL of job, for messages; "" when none is configured. */
+/* The upstream URL of job's op, for messages; "" when none is configured. */
 static void
 job_url(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
-    enum mca_renew_job job, char *url, size_t len)
+    enum mca_renew_job job, const char *op, char *url, size_t len)
 {
 	struct mca_estc	 e;
 	struct mca_diag	 d;
@@ -108,8 +108,7 @@ job_url(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
 	if (mca_renew_upstream(cfg, job, NULL, &e, &k, &d) != 0 &&
 	    e.host == NULL)
 		return;
-	if (e.host != NULL && mca_estc_url(&e, "simpleenroll", url, len,
-	    &d) != 0)
+	if (e.host != NULL && mca_estc_url(&e, op, url, len, &d) != 0)
 		(void)snprintf(url, len, "(%.400s)", d.msg);
 	EVP_PKEY_free(k);
 }
@@ -119,7 +118,8 @@ static void
 dry_run(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
     const struct mca_renew_status *st, int forced)
 {
-	char	 url[MCA_ESTC_URL_MAX + 512], when[MCA_TIME_MAX];
+	char		 url[MCA_ESTC_URL_MAX + 512], when[MCA_TIME_MAX];
+	const char	*op = "simpleenroll", *how;
 
 	if (!st->due && !forced) {
 		printf("%s: nothing to do (%s)\n",
@@ -131,7 +131,10 @@ dry_run(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
 		    mca_renew_job_name(st->job), st->why);
 		return;
 	}
-	job_url(cfg, api, st->job, url, sizeof(url));
+	/* RFC 7030 4.2.2: the mTLS client renews with itself. */
+	if (st->job == MCA_RENEW_MTLS_CLIENT && st->present)
+		op = "simplereenroll";
+	job_url(cfg, api, st->job, op, url, sizeof(url));
 	if (st->pending && st->retry_at > time(NULL)) {
 		(void)mca_time_iso(st->retry_at, when, sizeof(when));
 		printf("%s: would wait: the upstream asked to retry at %s\n",
@@ -146,11 +149,86 @@ dry_run(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
 		    "and enroll its request" : "enroll a request for the "
 		    "key in use", forced && !st->due ? "forced" : st->why,
 		    url[0] != '\0' ? url : "(no upstream configured)");
-	else
-		printf("%s: would renew (%s) at %s\n",
-		    mca_renew_job_name(st->job), forced && !st->due ?
+	else {
+		how = st->pending ? "send the pending request again" :
+		    strncmp(st->key, "token:", 6) == 0 ? "make a new key in "
+		    "the token, and enroll its request" : "make a new key "
+		    "file beside the old one, and enroll its request";
+		printf("%s: would %s (%s) at %s; the key: %s\n",
+		    mca_renew_job_name(st->job), how, forced && !st->due ?
 		    "forced" : st->why, url[0] != '\0' ? url :
-		    "(no upstream configured)");
+		    "(no upstream configured)", st->key);
+		if (st->job == MCA_RENEW_MTLS_SERVER &&
+		    cfg->mtls_server.restart_script != NULL)
+			printf("%s: would then run %s\n",
+			    mca_renew_job_name(st->job),
+			    cfg->mtls_server.restart_script);
+	}
+}
+
+/*
+ * The restart script's outcome, logged: 1 when it failed (the run
+ * fails, the new certificate stays).
+ */
+static int
+hook_logged(const char *name, const struct mca_renew_result *r, char *note,
+    size_t notelen)
+{
+	if (!r->hook_ran)
+		return 0;
+	if (!r->hook_failed) {
+		mca_log_info("%s: trigger_server_restart_script %s", name,
+		    r->hook);
+		return 0;
+	}
+	mca_log_err("%s: the new certificate is installed, but "
+	    "trigger_server_restart_script failed: %s", name, r->hook);
+	(void)snprintf(note, notelen, "%s: restart script failed: %.400s",
+	    name, r->hook);
+	return 1;
+}
+
+/*
+ * Completes the installs an earlier run left half done (before any job
+ * talks to the upstream: the mTLS client pair must be whole); a job
+ * completed so is not run again. 1 when one failed.
+ */
+static int
+finish_all(const struct mca_cfg *cfg, struct mca_ledger *l,
+    struct mca_p11 *p, const struct mca_renew_status *st, int *run,
+    time_t now, char *note, size_t notelen)
+{
+	struct mca_renew_result	 r;
+	struct mca_diag		 d;
+	const char		*name;
+	int			 j, failed = 0;
+
+	for (j = MCA_RENEW_DEVICE; j < MCA_RENEW_JOB_MAX; j++) {
+		if (!st[j].managed || !st[j].pending)
+			continue;
+		name = mca_renew_job_name((enum mca_renew_job)j);
+		memset(&r, 0, sizeof(r));
+		if (mca_renew_finish(cfg, l, p, (enum mca_renew_job)j, now,
+		    &r, &d) != 0) {
+			mca_log_err("%s: completing the interrupted install: "
+			    "%s", name, d.msg);
+			failed = 1;
+			continue;
+		}
+		if (!r.completed)
+			continue;
+		run[j] = 0;	/* done: no new attempt in this run */
+		mca_log_info("%s: completed the install an earlier run "
+		    "stopped in: serial %s, \"%s\"", name, r.serial,
+		    r.subject);
+		if (r.warning[0] != '\0')
+			mca_log_warn("%s: %s", name, r.warning);
+		(void)snprintf(note, notelen, "%s: completed %s", name,
+		    r.serial);
+		if (hook_logged(name, &r, note, notelen) != 0)
+			failed = 1;
+	}
+	return failed;
 }
 
 /* One job's run, logged. 0 done or pending, 1 failed. */
@@ -183,9 +261,13 @@ run_job(const struct mca_cfg *cfg, struct mca_ledger *l, struct mca_p11 *p,
 			    r.resumed ? " (resumed)" : "", r.keys_removed);
 		else
 			mca_log_info("%s: installed serial %s, \"%s\", until "
-			    "%s", name, r.serial, r.subject, when);
+			    "%s, key %s%s", name, r.serial, r.subject, when,
+			    r.key_label[0] != '\0' ? r.key_label : r.key_path,
+			    r.resumed ? " (resumed)" : "");
 		(void)snprintf(note, notelen, "%s: installed %s", name,
 		    r.serial);
+		if (hook_logged(name, &r, note, notelen) != 0)
+			return 1;
 		break;
 	case MCA_RENEW_PENDING:
 	case MCA_RENEW_WAITING:
@@ -236,6 +318,8 @@ needs_token(const struct mca_cfg *cfg, const int *run)
 	if (cfg->mtls_client.present && cfg->mtls_client.key_in_pkcs11)
 		return 1;
 	if (run[MCA_RENEW_MTLS_SERVER] && cfg->mtls_server.key_in_pkcs11)
+		return 1;
+	if (run[MCA_RENEW_DEVICE] && cfg->device.key_label != NULL)
 		return 1;
 	return 0;
 }
@@ -404,6 +488,9 @@ main(int argc, char *argv[])
 		}
 		mca_cfg_wipe_pin(cfg);
 	}
+	if (any && finish_all(cfg, l, p, st, run, now, note,
+	    sizeof(note)) != 0)
+		failed = 1;
 	/* Keys an earlier run left behind, now that nothing needs them. */
 	if (p != NULL && mca_renew_sweep_keys(l, p, now, &removed, &d) == 0 &&
 	    removed > 0)

@@ -775,6 +775,47 @@ out:
 	return rc;
 }
 
+int
+mca_castate_pending_done(struct mca_ledger *l, const char *job,
+    const char *const *superseded, size_t n, time_t now)
+{
+	struct mca_diag	*d;
+	char		*plabel = NULL;
+	size_t		 i;
+	int		 rc, intx = 0;
+
+	if (l == NULL || (superseded == NULL && n > 0))
+		return MCA_ERR_INVAL;
+	d = mca_ledger_diag(l);
+	mca_diag_clear(d);
+	if (!cs_job_ok(job) || strcmp(job, MCA_JOB_INTERMEDIATE) == 0)
+		return mca_diag(d, MCA_ERR_INVAL, "end pending renewal: job "
+		    "%s", job != NULL ? job : "(none)");
+	for (i = 0; i < n; i++)
+		if (!cs_len_ok(superseded[i], MCA_CASTATE_LABEL_MAX))
+			return mca_diag(d, MCA_ERR_INVAL, "end pending "
+			    "renewal: key label must be 1 to %d bytes",
+			    MCA_CASTATE_LABEL_MAX);
+	if ((rc = cs_exec(l, CS_BEGIN)) != 0)
+		goto out;
+	intx = 1;
+	if ((rc = cs_pending_label(l, job, &plabel)) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((rc = cs_supersede(l, superseded[i], plabel, now)) != 0)
+			goto out;
+	if ((rc = mca_castate_pending_clear(l, job)) != 0 ||
+	    (rc = cs_exec(l, CS_COMMIT)) != 0)
+		goto out;
+	intx = 0;
+	rc = 0;
+out:
+	if (intx)
+		cs_rollback(l);
+	free(plabel);
+	return rc;
+}
+
 /* ---- superseded keys */
 
 int

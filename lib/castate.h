@@ -107,6 +107,17 @@ int	 mca_castate_pending_wait(struct mca_ledger *l, const char *job,
 int	 mca_castate_pending_clear(struct mca_ledger *l, const char *job);
 
 /*
+ * Ends job's attempt once its certificate is in place (a job other
+ * than the intermediate), and records the n token key labels it
+ * replaced as superseded (removed from the token by a later run once
+ * nothing refers to them), in one transaction. A label of the attempt
+ * itself is never recorded. Returns 0 also when there was no attempt
+ * (a resumed run repeats it; n labels are still recorded).
+ */
+int	 mca_castate_pending_done(struct mca_ledger *l, const char *job,
+	    const char *const *superseded, size_t n, time_t now);
+
+/*
  * The superseded token keys that nothing refers to any more (no
  * generation, active or retired and unexpired, no pending attempt):
  * up to max labels into labels[] (each MCA_CASTATE_LABEL_MAX + 1

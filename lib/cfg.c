@@ -752,6 +752,15 @@ cfg_top_other(struct cfg_ctx *c, const char *k, struct json_object *v,
 }
 
 /* The rules that span top-level keys and blocks. */
+/* Whether two of the labels given (NULL: none) are the same. */
+static int
+cfg_labels_clash(const char *a, const char *b, const char *c)
+{
+	return (a != NULL && b != NULL && strcmp(a, b) == 0) ||
+	    (a != NULL && c != NULL && strcmp(a, c) == 0) ||
+	    (b != NULL && c != NULL && strcmp(b, c) == 0);
+}
+
 static int
 cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 {
@@ -789,6 +798,16 @@ cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 	    cfg->mtls_client.key_label != NULL)))
 		return cfg_err(c, "pkcs11_library", "missing (required with "
 		    "is_private_key_label_required true)");
+	/* One label, one certificate's keys (lib/renew.c supersedes). */
+	if (cfg_labels_clash(cfg->mtls_server.key_in_pkcs11 ?
+	    cfg->mtls_server.key_label : NULL, cfg->mtls_client.key_in_pkcs11 ?
+	    cfg->mtls_client.key_label : NULL, cfg->device.key_label))
+		return cfg_err(c, "mtls_server_cert_config", "the key labels "
+		    "of mtls_server_cert_config, mtls_client_auth_cert_config "
+		    "and device_cert_config must differ");
+	if (cfg->pkcs11_library == NULL && cfg->device.key_label != NULL)
+		return cfg_err(c, "pkcs11_library", "missing (required with "
+		    "device_cert_config.device_key_label)");
 	return 0;
 }
 

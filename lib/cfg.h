@@ -179,6 +179,15 @@ struct mca_cfg_certreq {
 	char		*hash_function;	/* default "SHA256" */
 	int		 reenroll_days;	/* reenrollment_trigger_before_no_of_days_of_expiry, default 30 */
 	int		 rekey;		/* rekey (microca): a new key each renewal, default 1 */
+	/*
+	 * device_cert_config only (microca additions): where the device
+	 * certificate goes, and its key: a label in the token, else a
+	 * PEM file (0600). No device_cert_path: microca-renew does not
+	 * keep one.
+	 */
+	char		*cert_path;	/* device_cert_path */
+	char		*key_label;	/* device_key_label */
+	char		*key_path;	/* device_key_path */
 };
 
 /* certificateRenewal_config (table 4). */

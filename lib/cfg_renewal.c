@@ -68,6 +68,9 @@ static const struct cfg_key cfg_intermediate_keys[] = {
 static const struct cfg_key cfg_device_keys[] = {
 	CFG_KEY("is_device_cert_required", CFG_T_BOOL, REQ(enabled)),
 	CFG_CERTREQ_KEYS,
+	CFG_KEY("device_cert_path", CFG_T_STR, REQ(cert_path)),
+	CFG_KEY("device_key_label", CFG_T_STR, REQ(key_label)),
+	CFG_KEY("device_key_path", CFG_T_STR, REQ(key_path)),
 };
 
 /* certificateRenewal_config, table 4 */
@@ -174,6 +177,25 @@ cfg_intermediate_check(struct cfg_ctx *c, const char *name, void *base)
 static int
 cfg_device_check(struct cfg_ctx *c, const char *name, void *base)
 {
+	const struct mca_cfg_certreq	*r = base;
+	char				 kname[CFG_NAME_MAX];
+
+	/* The key goes with the certificate: one place for it. */
+	if (r->key_label != NULL && r->key_path != NULL)
+		return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+		    "device_key_path"), "not with device_key_label (the key "
+		    "is in the token or in a file)");
+	if (r->cert_path != NULL && r->key_label == NULL &&
+	    r->key_path == NULL)
+		return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+		    "device_key_path"), "missing (required with "
+		    "device_cert_path, or set device_key_label)");
+	if (r->cert_path == NULL && (r->key_label != NULL ||
+	    r->key_path != NULL))
+		return cfg_err(c, cfg_name(kname, sizeof(kname), name,
+		    "device_cert_path"), "missing (required with %s)",
+		    r->key_label != NULL ? "device_key_label" :
+		    "device_key_path");
 	return cfg_certreq_check(c, name, base,
 	    "with is_device_cert_required true");
 }

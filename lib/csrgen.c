@@ -90,14 +90,15 @@ out:
 	return rc;
 }
 
-/* A CA's extensionRequest (PKCS#9, RFC 2985 5.4.2). */
+/* A CA's extensionRequest (PKCS#9, RFC 2985 5.4.2), into *out. */
 static int
-ca_extensions(X509_REQ *req)
+ca_extensions(STACK_OF(X509_EXTENSION) **out)
 {
 	STACK_OF(X509_EXTENSION) *exts = NULL;
 	X509_EXTENSION		*e = NULL;
 	int			 ok = 0;
 
+	*out = NULL;
 	if ((exts = sk_X509_EXTENSION_new_null()) == NULL)
 		goto out;
 	if ((e = X509V3_EXT_conf_nid(NULL, NULL, NID_basic_constraints,
@@ -108,35 +109,26 @@ ca_extensions(X509_REQ *req)
 	    !sk_X509_EXTENSION_push(exts, e))
 		goto out;
 	e = NULL;
-	ok = X509_REQ_add_extensions(req, exts);
+	*out = exts;
+	exts = NULL;
+	ok = 1;
 out:
 	X509_EXTENSION_free(e);
 	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
 	return ok;
 }
 
-int
-mca_csrgen(const struct mca_csr_subject *s, EVP_PKEY *key, EVP_PKEY *pub,
-    const char *hash, enum mca_csrgen_kind kind, X509_REQ **out,
-    struct mca_diag *d)
+/*
+ * The request for name on pub with the extensions exts (may be NULL),
+ * signed by key with md, checked against pub.
+ */
+static int
+build(X509_NAME *name, STACK_OF(X509_EXTENSION) *exts, EVP_PKEY *key,
+    EVP_PKEY *pub, const EVP_MD *md, X509_REQ **out, struct mca_diag *d)
 {
-	const EVP_MD	*md;
-	X509_NAME	*name = NULL;
 	X509_REQ	*req = NULL;
 	int		 rc = MCA_ERR_CRYPTO;
 
-	*out = NULL;
-	ERR_clear_error();
-	if ((md = mca_md_by_name(hash)) == NULL)
-		return mca_diag(d, MCA_ERR_INVAL, "hash_function: unknown "
-		    "\"%s\" (SHA256, SHA384 or SHA512)", hash ? hash : "");
-	if (kind < 0 || kind >= MCA_CSRGEN_MAX)
-		return mca_diag(d, MCA_ERR_INVAL, "request kind %d", (int)kind);
-	if (pub == NULL)
-		pub = key;
-	if ((rc = subject_name(s, &name, d)) != 0)
-		goto out;
-	rc = MCA_ERR_CRYPTO;
 	if ((req = X509_REQ_new()) == NULL ||
 	    !X509_REQ_set_version(req, X509_REQ_VERSION_1) ||
 	    !X509_REQ_set_subject_name(req, name)) {
@@ -148,8 +140,9 @@ mca_csrgen(const struct mca_csr_subject *s, EVP_PKEY *key, EVP_PKEY *pub,
 		    "half");
 		goto out;
 	}
-	if (kind == MCA_CSRGEN_CA && !ca_extensions(req)) {
-		rc = mca_diag_crypto(d, rc, "cannot add the CA extensions");
+	if (exts != NULL && sk_X509_EXTENSION_num(exts) > 0 &&
+	    !X509_REQ_add_extensions(req, exts)) {
+		rc = mca_diag_crypto(d, rc, "cannot add the extensions");
 		goto out;
 	}
 	if (X509_REQ_sign(req, key, md) <= 0) {
@@ -167,8 +160,109 @@ mca_csrgen(const struct mca_csr_subject *s, EVP_PKEY *key, EVP_PKEY *pub,
 	rc = 0;
 out:
 	ERR_clear_error();
-	X509_NAME_free(name);
 	X509_REQ_free(req);
+	return rc;
+}
+
+int
+mca_csrgen(const struct mca_csr_subject *s, EVP_PKEY *key, EVP_PKEY *pub,
+    const char *hash, enum mca_csrgen_kind kind, X509_REQ **out,
+    struct mca_diag *d)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	const EVP_MD		*md;
+	X509_NAME		*name = NULL;
+	int			 rc;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((md = mca_md_by_name(hash)) == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "hash_function: unknown "
+		    "\"%s\" (SHA256, SHA384 or SHA512)", hash ? hash : "");
+	if (kind < 0 || kind >= MCA_CSRGEN_MAX)
+		return mca_diag(d, MCA_ERR_INVAL, "request kind %d", (int)kind);
+	if (pub == NULL)
+		pub = key;
+	if ((rc = subject_name(s, &name, d)) != 0)
+		goto out;
+	if (kind == MCA_CSRGEN_CA && !ca_extensions(&exts)) {
+		rc = mca_diag_crypto(d, MCA_ERR_CRYPTO, "cannot add the CA "
+		    "extensions");
+		goto out;
+	}
+	rc = build(name, exts, key, pub, md, out, d);
+out:
+	ERR_clear_error();
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(name);
+	return rc;
+}
+
+int
+mca_csrgen_like(X509 *cur, const char *name, EVP_PKEY *key, EVP_PKEY *pub,
+    const char *hash, X509_REQ **out, struct mca_diag *d)
+{
+	STACK_OF(X509_EXTENSION) *exts = NULL;
+	X509_EXTENSION		*e = NULL;
+	const X509_EXTENSION	*san;
+	const EVP_MD		*md;
+	X509_NAME		*n = NULL;
+	char			 v[300];
+	int			 rc = MCA_ERR_NOMEM, i;
+
+	*out = NULL;
+	ERR_clear_error();
+	if ((md = mca_md_by_name(hash)) == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "hash_function: unknown "
+		    "\"%s\" (SHA256, SHA384 or SHA512)", hash ? hash : "");
+	if (pub == NULL)
+		pub = key;
+	if ((exts = sk_X509_EXTENSION_new_null()) == NULL)
+		goto out;
+	if (cur != NULL) {
+		if ((n = X509_NAME_dup(X509_get_subject_name(cur))) == NULL)
+			goto out;
+		/* RFC 5280 4.2.1.6: the names it is for, again. */
+		if ((i = X509_get_ext_by_NID(cur, NID_subject_alt_name,
+		    -1)) >= 0) {
+			san = X509_get_ext(cur, i);
+			if ((e = X509_EXTENSION_dup(san)) == NULL ||
+			    !sk_X509_EXTENSION_push(exts, e))
+				goto out;
+			e = NULL;
+		}
+		if (X509_NAME_entry_count(n) == 0 &&
+		    sk_X509_EXTENSION_num(exts) == 0) {
+			rc = mca_diag(d, MCA_ERR_INVAL, "the certificate in "
+			    "place has neither a subject nor a "
+			    "subjectAltName");
+			goto out;
+		}
+	} else {
+		if (name == NULL || *name == '\0' || strlen(name) >
+		    FIELD_MAX || strpbrk(name, ", ") != NULL) {
+			rc = mca_diag(d, MCA_ERR_INVAL, "no name for the "
+			    "request");
+			goto out;
+		}
+		if ((n = X509_NAME_new()) == NULL ||
+		    !X509_NAME_add_entry_by_NID(n, NID_commonName,
+		    MBSTRING_UTF8, (const unsigned char *)name, -1, -1, 0))
+			goto out;
+		(void)snprintf(v, sizeof(v), "DNS:%s", name);
+		if ((e = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name,
+		    v)) == NULL || !sk_X509_EXTENSION_push(exts, e))
+			goto out;
+		e = NULL;
+	}
+	rc = build(n, exts, key, pub, md, out, d);
+out:
+	if (rc == MCA_ERR_NOMEM)
+		(void)mca_diag_crypto(d, rc, "building the request");
+	ERR_clear_error();
+	X509_EXTENSION_free(e);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	X509_NAME_free(n);
 	return rc;
 }
 

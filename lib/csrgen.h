@@ -49,6 +49,17 @@ int	 mca_csrgen(const struct mca_csr_subject *s, EVP_PKEY *key,
 	    EVP_PKEY *pub, const char *hash, enum mca_csrgen_kind kind,
 	    X509_REQ **out, struct mca_diag *d);
 
+/*
+ * A request for a certificate like cur (the one in place): its subject
+ * and subjectAltName again (RFC 7030 4.2.2: a renewal keeps them), on
+ * the public key pub, signed by key. cur NULL (none yet): the subject is
+ * CN=name with a subjectAltName dNSName of name. Otherwise as
+ * mca_csrgen() with MCA_CSRGEN_PLAIN.
+ */
+int	 mca_csrgen_like(X509 *cur, const char *name, EVP_PKEY *key,
+	    EVP_PKEY *pub, const char *hash, X509_REQ **out,
+	    struct mca_diag *d);
+
 /* Appends req's PEM ("CERTIFICATE REQUEST") or DER to out. 0 or MCA_ERR_*. */
 int	 mca_csrgen_pem(X509_REQ *req, struct mca_buf *out);
 int	 mca_csrgen_der(X509_REQ *req, struct mca_buf *out);

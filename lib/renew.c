@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,9 @@
 #include "err.h"
 #include "estc.h"
 #include "fileio.h"
+#include "hook.h"
+#include "keygen.h"
+#include "keyspec.h"
 #include "ledger.h"
 #include "p11.h"
 #include "pem.h"
@@ -44,6 +48,9 @@
 /* Defaults when key_type/key_size are not configured. */
 #define DEF_RSA_BITS	2048
 #define DEF_EC_BITS	256
+#define KEY_FILE_MAX	65536
+#define NEW_SUFFIX	".new"	/* key and certificate before they are in place */
+#define LABELS_MAX	16	/* token keys of one job superseded at once */
 
 static const char *const job_names[MCA_RENEW_JOB_MAX] = {
 	MCA_JOB_INTERMEDIATE,
@@ -226,9 +233,15 @@ job_files(const struct mca_cfg *cfg, enum mca_renew_job job,
 			*why = "not managed (new_intermediate_cert false)";
 		break;
 	case MCA_RENEW_DEVICE:
-		*why = cfg->device.enabled ? "not managed (microca-renew "
-		    "does not keep a device certificate yet)" :
-		    "not managed (is_device_cert_required false)";
+		*cert = cfg->device.cert_path;
+		*label = cfg->device.key_label;
+		*keypath = cfg->device.key_path;
+		*managed = cfg->device.enabled && *cert != NULL;
+		if (!cfg->device.enabled)
+			*why = "not managed (is_device_cert_required false)";
+		else if (*cert == NULL)
+			*why = "not managed (device_cert_config has no "
+			    "device_cert_path)";
 		break;
 	case MCA_RENEW_MTLS_SERVER:
 	case MCA_RENEW_MTLS_CLIENT:
@@ -288,7 +301,9 @@ mca_renew_status(const struct mca_cfg *cfg, struct mca_ledger *l,
 			    mca_ledger_errmsg(l, rc));
 			goto out;
 		}
-	} else if (job == MCA_RENEW_MTLS_SERVER)
+	} else if (job == MCA_RENEW_DEVICE)
+		reenroll = cfg->device.reenroll_days;
+	else if (job == MCA_RENEW_MTLS_SERVER)
 		reenroll = cfg->mtls_server.reenroll_days;
 	else if (job == MCA_RENEW_MTLS_CLIENT)
 		reenroll = cfg->mtls_client.reenroll_days;
@@ -311,16 +326,13 @@ mca_renew_status(const struct mca_cfg *cfg, struct mca_ledger *l,
 			st->days_left--;
 	}
 
-	if (job != MCA_RENEW_DEVICE) {
-		rc = mca_castate_pending_get(l, job_names[job], &p);
-		if (rc == 0) {
-			st->pending = 1;
-			st->retry_at = p.retry_at;
-		} else if (rc != MCA_ERR_NOTFOUND) {
-			rc = mca_diag(d, rc, "ledger: %s",
-			    mca_ledger_errmsg(l, rc));
-			goto out;
-		}
+	rc = mca_castate_pending_get(l, job_names[job], &p);
+	if (rc == 0) {
+		st->pending = 1;
+		st->retry_at = p.retry_at;
+	} else if (rc != MCA_ERR_NOTFOUND) {
+		rc = mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
+		goto out;
 	}
 
 	if (!st->managed)
@@ -476,6 +488,108 @@ out:
 	return rc;
 }
 
+/* ---------------------------------------------------------------- keys of a job */
+
+/*
+ * Whether label is base or one of its renewals: base "-" YYYYMMDDHHMMSS,
+ * maybe with "-2" ... "-99" (mca_renew_new_label()).
+ */
+static int
+label_ours(const char *base, const char *label)
+{
+	size_t	 n = strlen(base), k;
+
+	if (strcmp(label, base) == 0)
+		return 1;
+	if (strncmp(label, base, n) != 0 || label[n] != '-')
+		return 0;
+	label += n + 1;
+	if (strspn(label, "0123456789") != 14)
+		return 0;
+	label += 14;
+	if (*label == '\0')
+		return 1;
+	if (*label++ != '-')
+		return 0;
+	k = strspn(label, "0123456789");
+	return k >= 1 && k <= 2 && label[k] == '\0' && *label != '0';
+}
+
+/*
+ * The labels on the token of base and its renewals into labels[] (at
+ * most max), but skip. Returns 0 or p11's error.
+ */
+static int
+token_labels(struct mca_p11 *p, const char *base, const char *skip,
+    char labels[][MCA_CASTATE_LABEL_MAX + 1], size_t max, size_t *n,
+    struct mca_diag *d)
+{
+	struct mca_p11_keyinfo	*ki = NULL;
+	size_t			 i, got = 0;
+	int			 rc;
+
+	*n = 0;
+	if ((rc = mca_p11_list(p, &ki, &got, d)) != 0)
+		return rc;
+	for (i = 0; i < got && *n < max; i++) {
+		if (!label_ours(base, ki[i].label) ||
+		    (skip != NULL && strcmp(ki[i].label, skip) == 0))
+			continue;
+		(void)snprintf(labels[*n], MCA_CASTATE_LABEL_MAX + 1, "%s",
+		    ki[i].label);
+		(*n)++;
+	}
+	free(ki);
+	return 0;
+}
+
+/*
+ * The label of the token key, base or one of its renewals, whose public
+ * key is pub into out. Returns 0, MCA_ERR_NOTFOUND or p11's error.
+ */
+static int
+token_key_for(struct mca_p11 *p, const char *base, EVP_PKEY *pub,
+    char *out, size_t len, struct mca_diag *d)
+{
+	char		 labels[LABELS_MAX][MCA_CASTATE_LABEL_MAX + 1];
+	struct mca_diag	 sub;
+	EVP_PKEY	*k = NULL;
+	size_t		 i, n = 0;
+	int		 rc;
+
+	if ((rc = token_labels(p, base, NULL, labels, LABELS_MAX, &n,
+	    d)) != 0)
+		return rc;
+	for (i = 0; i < n; i++) {
+		if (mca_p11_pubkey(p, labels[i], &k, &sub) != 0)
+			continue;
+		rc = EVP_PKEY_eq(k, pub);
+		EVP_PKEY_free(k);
+		k = NULL;
+		if (rc == 1) {
+			(void)snprintf(out, len, "%s", labels[i]);
+			return 0;
+		}
+	}
+	ERR_clear_error();
+	return mca_diag(d, MCA_ERR_NOTFOUND, "no key labelled %s (or %s-"
+	    "<time>) in the token is the certificate's", base, base);
+}
+
+/* The first certificate of a PEM file; NULL when none can be read. */
+static X509 *
+file_cert(const char *path)
+{
+	STACK_OF(X509)	*sk = NULL;
+	X509		*x = NULL;
+
+	if (path != NULL && file_certs(path, &sk) == 0) {
+		x = sk_X509_shift(sk);
+		sk_X509_pop_free(sk, X509_free);
+	}
+	return x;
+}
+
 /* ---------------------------------------------------------------- upstream */
 
 /* First of a, b, c that is not NULL. */
@@ -493,6 +607,8 @@ mca_renew_upstream(const struct mca_cfg *cfg, enum mca_renew_job job,
 	const struct mca_cfg_upstream	*own = NULL, *rnw = &cfg->renewal.upstream,
 					*top = &cfg->upstream, *hp, *auth;
 	const struct mca_cfg_mtls	*m = &cfg->mtls_client;
+	X509				*cur = NULL;
+	char				 label[MCA_CASTATE_LABEL_MAX + 1];
 	int				 rc;
 
 	mca_diag_clear(d);
@@ -532,42 +648,67 @@ mca_renew_upstream(const struct mca_cfg *cfg, enum mca_renew_job job,
 	e->connect_timeout = cfg->upstream_connect_timeout;
 	e->timeout = cfg->upstream_timeout;
 
-	/* Our TLS identity: the mTLS client certificate (table 6). */
+	/*
+	 * Our TLS identity: the mTLS client certificate (table 6), with
+	 * its key: the file, or the token key among mtls_auth_key_label
+	 * and its renewals that is the certificate's. No certificate yet
+	 * (its first enrollment): none.
+	 */
+	if (m->present && (cur = file_cert(m->cert_path)) == NULL &&
+	    access(m->cert_path, F_OK) != 0 && errno == ENOENT)
+		return 0;
 	if (m->present) {
 		e->tls.certfile = m->cert_path;
 		if (m->key_in_pkcs11) {
-			if (p == NULL)
+			if (p == NULL) {
+				X509_free(cur);
 				return mca_diag(d, MCA_ERR_CONFIG, "%s: "
 				    "mtls_client_auth_cert_config: the key is "
 				    "in the token, which is not open",
 				    cfg->path);
-			if ((rc = mca_p11_key(p, m->key_label, tlskey,
-			    d)) != 0)
+			}
+			if (cur == NULL || token_key_for(p, m->key_label,
+			    X509_get0_pubkey(cur), label, sizeof(label),
+			    NULL) != 0)
+				(void)snprintf(label, sizeof(label), "%s",
+				    m->key_label);
+			X509_free(cur);
+			if ((rc = mca_p11_key(p, label, tlskey, d)) != 0)
 				return rc;
 			e->tls.key = *tlskey;
-		} else
+		} else {
+			X509_free(cur);
 			e->tls.keyfile = m->key_path;
+		}
 	}
 	return 0;
 }
 
 /* ---------------------------------------------------------------- keys */
 
-int
-mca_renew_new_label(struct mca_p11 *p, time_t now, char *out, size_t len,
-    struct mca_diag *d)
+/* As mca_renew_new_label(), after base and "-" when base is not NULL. */
+static int
+new_label(struct mca_p11 *p, const char *base, time_t now, char *out,
+    size_t len, struct mca_diag *d)
 {
 	struct mca_diag	 sub;
 	struct tm	 tm;
 	EVP_PKEY	*k = NULL;
-	char		 ts[32];
+	char		 t[32], ts[MCA_CASTATE_LABEL_MAX + 1];
 	int		 i, rc;
 
 	mca_diag_clear(d);
 	if (gmtime_r(&now, &tm) == NULL ||
-	    strftime(ts, sizeof(ts), "%Y%m%d%H%M%S", &tm) == 0)
+	    strftime(t, sizeof(t), "%Y%m%d%H%M%S", &tm) == 0)
 		return mca_diag(d, MCA_ERR_INTERNAL, "the time cannot be "
 		    "written");
+	rc = snprintf(ts, sizeof(ts), "%s%s%s", base != NULL ? base : "",
+	    base != NULL ? "-" : "", t);
+	/* room for "-99" */
+	if (rc < 0 || (size_t)rc + 3 >= sizeof(ts))
+		return mca_diag(d, MCA_ERR_TOOBIG, "key label %s: too long "
+		    "for a renewal's label (at most %d bytes)", base,
+		    MCA_CASTATE_LABEL_MAX - 18);
 	for (i = 1; i <= LABEL_TRIES; i++) {
 		if (i == 1)
 			rc = snprintf(out, len, "%s", ts);
@@ -585,6 +726,13 @@ mca_renew_new_label(struct mca_p11 *p, time_t now, char *out, size_t len,
 	}
 	return mca_diag(d, MCA_ERR_EXISTS, "the token has keys labelled %s "
 	    "to %s-%d already", ts, ts, LABEL_TRIES);
+}
+
+int
+mca_renew_new_label(struct mca_p11 *p, time_t now, char *out, size_t len,
+    struct mca_diag *d)
+{
+	return new_label(p, NULL, now, out, len, d);
 }
 
 int
@@ -656,6 +804,104 @@ out:
 	return rc;
 }
 
+/* The private key of a PEM file (a secret: the buffer is wiped). */
+static int
+key_file_read(const char *path, EVP_PKEY **out)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	BIO		*bio = NULL;
+	int		 rc;
+
+	*out = NULL;
+	if ((rc = mca_file_read(path, KEY_FILE_MAX, &b, NULL)) != 0)
+		goto out;
+	rc = MCA_ERR_NOMEM;
+	if ((bio = BIO_new_mem_buf(b.data, (int)b.len)) == NULL)
+		goto out;
+	rc = (*out = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL)) == NULL ?
+	    MCA_ERR_INVAL : 0;
+out:
+	ERR_clear_error();
+	BIO_free(bio);
+	mca_buf_free_secret(&b);
+	return rc;
+}
+
+/*
+ * The attempt of job in flight, when it is whole: its key still there
+ * (in the token, or its file) and its CSR for that key. Then 1, with
+ * *csr, *pub (the public key; for a key file the key itself) and r's
+ * key_label or key_path, and r->outcome WAITING while its Retry-After
+ * runs. An attempt whose key is not where config now keeps the job's
+ * key (token, or file when intoken is 0) is not resumed. 0: none to
+ * resume (the caller makes a new one); < 0: the ledger's error.
+ */
+static int
+attempt_resume(struct mca_ledger *l, struct mca_p11 *p,
+    enum mca_renew_job job, int intoken, time_t now, X509_REQ **csr,
+    EVP_PKEY **pub, struct mca_renew_result *r, struct mca_diag *d)
+{
+	struct mca_renew_pending	 pend;
+	struct mca_diag			 sub;
+	int				 rc, whole = 0;
+
+	memset(&pend, 0, sizeof(pend));
+	*csr = NULL;
+	*pub = NULL;
+	rc = mca_castate_pending_get(l, job_names[job], &pend);
+	if (rc == MCA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
+	if (pend.key_label != NULL && intoken)
+		whole = p != NULL && mca_p11_pubkey(p, pend.key_label, pub,
+		    &sub) == 0;
+	else if (pend.key_path != NULL && !intoken)
+		whole = key_file_read(pend.key_path, pub) == 0;
+	whole = whole && csr_from_pem(pend.csr_pem, csr) == 0 &&
+	    EVP_PKEY_eq(X509_REQ_get0_pubkey(*csr), *pub) == 1;
+	ERR_clear_error();
+	if (!whole) {
+		X509_REQ_free(*csr);
+		EVP_PKEY_free(*pub);
+		*csr = NULL;
+		*pub = NULL;
+		mca_renew_pending_free(&pend);
+		return 0;
+	}
+	r->resumed = 1;
+	if (pend.key_label != NULL)
+		(void)snprintf(r->key_label, sizeof(r->key_label), "%s",
+		    pend.key_label);
+	else
+		(void)snprintf(r->key_path, sizeof(r->key_path), "%s",
+		    pend.key_path);
+	if (pend.retry_at > now) {
+		r->outcome = MCA_RENEW_WAITING;
+		r->retry_at = pend.retry_at;
+	}
+	mca_renew_pending_free(&pend);
+	return 1;
+}
+
+/* Records the attempt before its CSR is sent: a killed run resumes it. */
+static int
+attempt_record(struct mca_ledger *l, enum mca_renew_job job,
+    const char *label, const char *path, X509_REQ *csr, time_t now,
+    struct mca_diag *d)
+{
+	struct mca_buf	 pem = MCA_BUF_INIT;
+	int		 rc;
+
+	if ((rc = mca_csrgen_pem(csr, &pem)) != 0)
+		rc = mca_diag(d, rc, "the request cannot be written");
+	else if ((rc = mca_castate_pending_put(l, job_names[job], label, path,
+	    mca_buf_str(&pem), now)) != 0)
+		rc = mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
+	mca_buf_free(&pem);
+	return rc;
+}
+
 /*
  * The key and CSR of the intermediate's attempt: the one in flight when
  * it is whole (its key still in the token, the CSR for it), else a new
@@ -667,46 +913,24 @@ intermediate_attempt(const struct mca_cfg *cfg, struct mca_ledger *l,
     struct mca_renew_result *r, struct mca_diag *d)
 {
 	const struct mca_cfg_certreq	*ic = &cfg->intermediate;
-	struct mca_renew_pending	 pend;
 	struct mca_ca_gen		 g;
 	struct mca_csr_subject		 subj;
-	struct mca_buf			 pem = MCA_BUF_INIT;
-	struct mca_diag			 sub;
 	EVP_PKEY			*key = NULL;
 	enum mca_keytype		 type;
 	const char			*cur;
 	char				 label[MCA_CASTATE_LABEL_MAX + 1];
 	int				 rc, bits, made = 0;
 
-	memset(&pend, 0, sizeof(pend));
 	memset(&g, 0, sizeof(g));
 	*csr = NULL;
 	*pub = NULL;
 
-	rc = mca_castate_pending_get(l, MCA_JOB_INTERMEDIATE, &pend);
-	if (rc != 0 && rc != MCA_ERR_NOTFOUND) {
-		rc = mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
+	if ((rc = attempt_resume(l, p, MCA_RENEW_INTERMEDIATE, 1, now, csr,
+	    pub, r, d)) != 0) {
+		if (rc > 0)
+			rc = 0;
 		goto out;
 	}
-	if (rc == 0 && pend.key_label != NULL &&
-	    mca_p11_pubkey(p, pend.key_label, pub, &sub) == 0 &&
-	    csr_from_pem(pend.csr_pem, csr) == 0 &&
-	    EVP_PKEY_eq(X509_REQ_get0_pubkey(*csr), *pub) == 1) {
-		r->resumed = 1;
-		(void)snprintf(r->key_label, sizeof(r->key_label), "%s",
-		    pend.key_label);
-		if (pend.retry_at > now) {
-			r->outcome = MCA_RENEW_WAITING;
-			r->retry_at = pend.retry_at;
-		}
-		rc = 0;
-		goto out;
-	}
-	ERR_clear_error();
-	X509_REQ_free(*csr);
-	EVP_PKEY_free(*pub);
-	*csr = NULL;
-	*pub = NULL;
 
 	if (ic->rekey) {
 		key_spec(ic, &type, &bits);
@@ -760,16 +984,9 @@ intermediate_attempt(const struct mca_cfg *cfg, struct mca_ledger *l,
 	if ((rc = mca_csrgen(&subj, key, *pub, ic->hash_function,
 	    MCA_CSRGEN_CA, csr, d)) != 0)
 		goto out;
-	if ((rc = mca_csrgen_pem(*csr, &pem)) != 0) {
-		rc = mca_diag(d, rc, "the request cannot be written");
+	if ((rc = attempt_record(l, MCA_RENEW_INTERMEDIATE, label, NULL, *csr,
+	    now, d)) != 0)
 		goto out;
-	}
-	/* Recorded before it is sent: a killed run resumes with it. */
-	if ((rc = mca_castate_pending_put(l, MCA_JOB_INTERMEDIATE, label,
-	    NULL, mca_buf_str(&pem), now)) != 0) {
-		rc = mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
-		goto out;
-	}
 	made = 0;
 	(void)snprintf(r->key_label, sizeof(r->key_label), "%s", label);
 	rc = 0;
@@ -787,9 +1004,99 @@ out:
 		*csr = NULL;
 		*pub = NULL;
 	}
-	mca_buf_free(&pem);
-	mca_renew_pending_free(&pend);
 	mca_ca_gen_free(&g);
+	return rc;
+}
+
+/*
+ * The enrollment every job shares (RFC 7030 4.2): csr sent to e's
+ * /simpleenroll, or /simplereenroll with reenroll (or, with api, to the
+ * AppViewX certificate API, lib/renew_avx.c); a 202 leaves the
+ * attempt pending (r->outcome PENDING, *chain NULL); a certificate is
+ * judged by mca_renew_check() (want_ca) before anything changes, with
+ * what the server sent and its /cacerts as the untrusted issuers. Then
+ * *chain is the verified chain (certificate first) and r's serial,
+ * subject and not_after, *nb its notBefore. what names the key for
+ * messages.
+ */
+static int
+enroll_checked(struct mca_ledger *l, enum mca_renew_job job,
+    const struct mca_estc *e, struct mca_apiconfig *api, int reenroll, X509_REQ *csr, EVP_PKEY *pub,
+    int want_ca, const char *what, time_t now, struct mca_renew_result *r,
+    STACK_OF(X509) **chain, time_t *nb, struct mca_diag *d)
+{
+	struct mca_estc_result	 res;
+	struct mca_diag		 sub;
+	STACK_OF(X509)		*cacerts = NULL, *untrusted = NULL;
+	X509			*x;
+	int			 i, rc;
+
+	memset(&res, 0, sizeof(res));
+	*chain = NULL;
+	*nb = 0;
+	if ((rc = api != NULL ? mca_renew_avx_enroll(e, api, csr, &res, d) :
+	    mca_estc_enroll(e, reenroll, csr, &res, d)) != 0)
+		goto out;
+	if (res.state == MCA_ESTC_PENDING) {
+		/* RFC 7030 4.2.3: the same request again, not before then. */
+		r->outcome = MCA_RENEW_PENDING;
+		r->retry_at = now + (time_t)res.retry_after;
+		if ((rc = mca_castate_pending_wait(l, job_names[job],
+		    r->retry_at)) != 0)
+			rc = mca_diag(d, rc, "ledger: %s",
+			    mca_ledger_errmsg(l, rc));
+		goto out;
+	}
+
+	/* What the server sent with it, and its /cacerts (RFC 7030 4.1). */
+	if ((untrusted = sk_X509_new_null()) == NULL) {
+		rc = MCA_ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; res.chain != NULL && i < sk_X509_num(res.chain); i++)
+		if (!sk_X509_push(untrusted, sk_X509_value(res.chain, i))) {
+			rc = MCA_ERR_NOMEM;
+			goto out;
+		}
+	if (api != NULL)
+		;	/* AppViewX sent its chain with the certificate */
+	else if (mca_estc_cacerts(e, &cacerts, &sub) == 0) {
+		for (i = 0; i < sk_X509_num(cacerts); i++)
+			if (!sk_X509_push(untrusted, sk_X509_value(cacerts,
+			    i))) {
+				rc = MCA_ERR_NOMEM;
+				goto out;
+			}
+	} else
+		(void)snprintf(r->warning, sizeof(r->warning), "/cacerts: %s",
+		    sub.msg);
+
+	/* Checked before anything changes. */
+	if ((rc = mca_renew_check(res.cert, untrusted, pub, want_ca,
+	    e->tls.cafile, now, chain, &sub)) != 0) {
+		rc = mca_diag(d, rc, "%s%s:%u: the certificate sent for %s "
+		    "is refused: %s", api != NULL ? "AppViewX " : "", e->host,
+		    e->port, what, sub.msg);
+		goto out;
+	}
+	x = sk_X509_value(*chain, 0);
+	if ((rc = mca_cert_serial_hex(x, r->serial, sizeof(r->serial))) != 0 ||
+	    (rc = mca_name_string(X509_get_subject_name(x), r->subject,
+	    sizeof(r->subject))) != 0 ||
+	    (rc = asn1_time_t(X509_get0_notBefore(x), nb)) != 0 ||
+	    (rc = asn1_time_t(X509_get0_notAfter(x), &r->not_after)) != 0) {
+		rc = mca_diag(d, rc, "the certificate cannot be recorded");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		sk_X509_pop_free(*chain, X509_free);
+		*chain = NULL;
+	}
+	mca_estc_result_free(&res);
+	sk_X509_free(untrusted);	/* borrowed certificates */
+	sk_X509_pop_free(cacerts, X509_free);
 	return rc;
 }
 
@@ -799,19 +1106,16 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
     struct mca_renew_result *r, struct mca_diag *d)
 {
 	struct mca_estc		 e;
-	struct mca_estc_result	 res;
 	struct mca_diag		 sub;
 	struct mca_buf		 pem = MCA_BUF_INIT;
-	STACK_OF(X509)		*cacerts = NULL, *untrusted = NULL,
-				*chain = NULL;
+	STACK_OF(X509)		*chain = NULL;
 	X509_REQ		*csr = NULL;
 	EVP_PKEY		*pub = NULL, *tlskey = NULL;
 	X509			*x;
 	char			 sha[MCA_HEX_MAX];
 	time_t			 nb;
-	int			 i, rc;
+	int			 rc;
 
-	memset(&res, 0, sizeof(res));
 	if (p == NULL) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: pkcs11_library: needed "
 		    "with new_intermediate_cert true (the key is made inside "
@@ -830,60 +1134,15 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 		goto out;
 
 	/* RFC 7030 4.2.1: a CA's request through /simpleenroll. */
-	if ((rc = mca_renew_avx_wanted(cfg) ? mca_renew_avx_enroll(&e, api,
-	    csr, &res, d) : mca_estc_enroll(&e, 0, csr, &res, d)) != 0)
+	if ((rc = enroll_checked(l, MCA_RENEW_INTERMEDIATE, &e,
+	    mca_renew_avx_wanted(cfg) ? api : NULL, 0, csr, pub, 1,
+	    r->key_label, now, r, &chain, &nb, d)) != 0 ||
+	    r->outcome == MCA_RENEW_PENDING)
 		goto out;
-	if (res.state == MCA_ESTC_PENDING) {
-		/* RFC 7030 4.2.3: the same request again, not before then. */
-		r->outcome = MCA_RENEW_PENDING;
-		r->retry_at = now + (time_t)res.retry_after;
-		if ((rc = mca_castate_pending_wait(l, MCA_JOB_INTERMEDIATE,
-		    r->retry_at)) != 0)
-			rc = mca_diag(d, rc, "ledger: %s",
-			    mca_ledger_errmsg(l, rc));
-		goto out;
-	}
-
-	/* What the server sent with it, and its /cacerts (RFC 7030 4.1). */
-	if ((untrusted = sk_X509_new_null()) == NULL) {
-		rc = MCA_ERR_NOMEM;
-		goto out;
-	}
-	for (i = 0; res.chain != NULL && i < sk_X509_num(res.chain); i++)
-		if (!sk_X509_push(untrusted, sk_X509_value(res.chain, i))) {
-			rc = MCA_ERR_NOMEM;
-			goto out;
-		}
-	if (mca_renew_avx_wanted(cfg))
-		;	/* AppViewX sent its chain with the certificate */
-	else if (mca_estc_cacerts(&e, &cacerts, &sub) == 0) {
-		for (i = 0; i < sk_X509_num(cacerts); i++)
-			if (!sk_X509_push(untrusted, sk_X509_value(cacerts,
-			    i))) {
-				rc = MCA_ERR_NOMEM;
-				goto out;
-			}
-	} else
-		(void)snprintf(r->warning, sizeof(r->warning), "/cacerts: %s",
-		    sub.msg);
-
-	/* Checked before anything changes. */
-	if ((rc = mca_renew_check(res.cert, untrusted, pub, 1,
-	    e.tls.cafile, now, &chain, &sub)) != 0) {
-		rc = mca_diag(d, rc, "%s%s:%u: the certificate sent for %s "
-		    "is refused: %s", mca_renew_avx_wanted(cfg) ? "AppViewX " :
-		    "", e.host, e.port, r->key_label, sub.msg);
-		goto out;
-	}
 	x = sk_X509_value(chain, 0);
 	if ((rc = chain_pem(chain, &pem)) != 0 ||
-	    (rc = mca_cert_serial_hex(x, r->serial, sizeof(r->serial))) != 0 ||
 	    (rc = mca_cert_thumbprint(x, EVP_sha256(), sha,
-	    sizeof(sha))) != 0 ||
-	    (rc = mca_name_string(X509_get_subject_name(x), r->subject,
-	    sizeof(r->subject))) != 0 ||
-	    (rc = asn1_time_t(X509_get0_notBefore(x), &nb)) != 0 ||
-	    (rc = asn1_time_t(X509_get0_notAfter(x), &r->not_after)) != 0) {
+	    sizeof(sha))) != 0) {
 		rc = mca_diag(d, rc, "the certificate cannot be recorded");
 		goto out;
 	}
@@ -914,13 +1173,589 @@ run_intermediate(const struct mca_cfg *cfg, struct mca_ledger *l,
 	}
 	rc = 0;
 out:
-	mca_estc_result_free(&res);
-	sk_X509_free(untrusted);	/* borrowed certificates */
-	sk_X509_pop_free(cacerts, X509_free);
 	sk_X509_pop_free(chain, X509_free);
 	X509_REQ_free(csr);
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(tlskey);
+	mca_buf_free(&pem);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- leaves */
+
+/*
+ * What differs between the device, the mTLS server and the mTLS client
+ * certificate: where certificate and key are, what the certificate is
+ * for, and how it renews.
+ */
+struct leaf {
+	enum mca_renew_job job;
+	const char	*block;		/* its config block, for messages */
+	const char	*cert;		/* the certificate (and chain) file */
+	const char	*label;		/* the key in the token: this label */
+	const char	*keypath;	/* or this file */
+	const struct mca_cfg_certreq *req; /* device: subject, key, hash */
+	int		 eku;		/* XKU_SSL_SERVER, XKU_SSL_CLIENT, 0 */
+	int		 self;		/* renews with itself (simplereenroll) */
+};
+
+/* The leaf job's places; MCA_ERR_CONFIG when it is not managed. */
+static int
+leaf_of(const struct mca_cfg *cfg, enum mca_renew_job job, struct leaf *f,
+    struct mca_diag *d)
+{
+	const char	*why;
+	int		 managed;
+
+	memset(f, 0, sizeof(*f));
+	f->job = job;
+	job_files(cfg, job, &f->cert, &f->label, &f->keypath, &managed, &why);
+	if (!managed)
+		return mca_diag(d, MCA_ERR_CONFIG, "%s: %s: %s", cfg->path,
+		    mca_renew_job_name(job), why);
+	switch (job) {
+	case MCA_RENEW_DEVICE:
+		f->block = "device_cert_config";
+		f->req = &cfg->device;
+		break;
+	case MCA_RENEW_MTLS_SERVER:
+	case MCA_RENEW_MTLS_CLIENT:
+		f->block = job == MCA_RENEW_MTLS_SERVER ?
+		    "mtls_server_cert_config" : "mtls_client_auth_cert_config";
+		f->eku = job == MCA_RENEW_MTLS_SERVER ? XKU_SSL_SERVER :
+		    XKU_SSL_CLIENT;
+		f->self = job == MCA_RENEW_MTLS_CLIENT;
+		break;
+	default:
+		return mca_diag(d, MCA_ERR_INVAL, "%s: not a leaf certificate",
+		    mca_renew_job_name(job));
+	}
+	return 0;
+}
+
+/* path + NEW_SUFFIX into out. */
+static int
+new_name(const char *path, char *out, size_t len, struct mca_diag *d)
+{
+	int	 n;
+
+	n = snprintf(out, len, "%s%s", path, NEW_SUFFIX);
+	if (n < 0 || (size_t)n >= len)
+		return mca_diag(d, MCA_ERR_TOOBIG, "%s: path too long", path);
+	return 0;
+}
+
+/* Renames from over to and makes it durable (the directory's fsync). */
+static int
+rename_durable(const char *from, const char *to, struct mca_diag *d)
+{
+	char		 dir[PATH_MAX];
+	const char	*name;
+	int		 fd;
+
+	if (rename(from, to) == -1)
+		return mca_diag(d, MCA_ERR_IO, "rename %s to %s: %s", from, to,
+		    strerror(errno));
+	if (split_path(to, dir, sizeof(dir), &name) != 0)
+		return mca_diag(d, MCA_ERR_INVAL, "%s: not a file path", to);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
+	    fsync(fd) == -1) {
+		if (fd != -1)
+			(void)close(fd);
+		return mca_diag(d, MCA_ERR_IO, "%s: fsync: %s", dir,
+		    strerror(errno));
+	}
+	(void)close(fd);
+	return 0;
+}
+
+/* Writes k to path, PEM (PKCS#8), mode 0600, atomically; wiped after. */
+static int
+key_file_write(const char *path, EVP_PKEY *k, struct mca_diag *d)
+{
+	BIO	*b = NULL;
+	char	*data;
+	long	 n;
+	int	 rc = MCA_ERR_CRYPTO;
+
+	if ((b = BIO_new(BIO_s_secmem())) == NULL ||
+	    PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL) != 1 ||
+	    (n = BIO_get_mem_data(b, &data)) <= 0) {
+		rc = mca_diag_crypto(d, rc, "%s: the key cannot be written",
+		    path);
+		goto out;
+	}
+	rc = write_file(path, data, (size_t)n, 0600, d);
+out:
+	BIO_free(b);	/* a secure-heap BIO: cleared when freed */
+	return rc;
+}
+
+/*
+ * The key a new leaf key is made like: the device's key_type and
+ * key_size; else the current certificate's kind and size; else EC P-256.
+ */
+static void
+leaf_key_spec(const struct leaf *f, X509 *cur, enum mca_keytype *type,
+    int *bits)
+{
+	EVP_PKEY	*k;
+
+	if (f->req != NULL) {
+		key_spec(f->req, type, bits);
+		return;
+	}
+	*type = MCA_KEYTYPE_EC;
+	*bits = DEF_EC_BITS;
+	if (cur == NULL || (k = X509_get0_pubkey(cur)) == NULL)
+		return;
+	if (EVP_PKEY_get_base_id(k) == EVP_PKEY_RSA) {
+		*type = MCA_KEYTYPE_RSA;
+		*bits = EVP_PKEY_get_bits(k);
+	} else if (EVP_PKEY_get_base_id(k) == EVP_PKEY_EC &&
+	    mca_keyspec_curve_bits(EVP_PKEY_get_bits(k)) != NULL)
+		*bits = EVP_PKEY_get_bits(k);
+}
+
+/* A key pair in memory (for a key file). */
+static int
+mem_keygen(enum mca_keytype type, int bits, EVP_PKEY **out,
+    struct mca_diag *d)
+{
+	const struct mca_curve	*c;
+
+	*out = NULL;
+	if (type == MCA_KEYTYPE_RSA)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)bits);
+	else if ((c = mca_keyspec_curve_bits(bits)) != NULL)
+		*out = EVP_PKEY_Q_keygen(NULL, NULL, "EC", c->name);
+	if (*out == NULL)
+		return mca_diag_crypto(d, MCA_ERR_CRYPTO, "cannot make a %s "
+		    "key of %d bits", type == MCA_KEYTYPE_RSA ? "RSA" : "EC",
+		    bits);
+	return 0;
+}
+
+/*
+ * The leaf's attempt: the one in flight when whole, else a new key (in
+ * the token under a new label, or in KEY.new) and its CSR, recorded
+ * before it is sent. The CSR repeats the certificate in place (subject,
+ * subjectAltName), or for the device names config's subject.
+ */
+static int
+leaf_attempt(struct mca_ledger *l, struct mca_p11 *p, const struct leaf *f,
+    X509 *cur, time_t now, X509_REQ **csr, EVP_PKEY **pub,
+    struct mca_renew_result *r, struct mca_diag *d)
+{
+	struct mca_csr_subject	 subj;
+	struct mca_diag		 sub;
+	EVP_PKEY		*key = NULL;
+	enum mca_keytype	 type;
+	char			 label[MCA_CASTATE_LABEL_MAX + 1];
+	char			 path[PATH_MAX], host[256];
+	int			 rc, bits, made = 0;
+
+	if ((rc = attempt_resume(l, p, f->job, f->label != NULL, now, csr,
+	    pub, r, d)) != 0)
+		return rc > 0 ? 0 : rc;
+
+	leaf_key_spec(f, cur, &type, &bits);
+	if (f->label != NULL) {
+		if ((rc = new_label(p, f->label, now, label, sizeof(label),
+		    d)) != 0 ||
+		    (rc = mca_p11_keygen(p, type, bits, label, &key, pub,
+		    d)) != 0)
+			goto out;
+		made = 1;
+	} else {
+		if ((rc = new_name(f->keypath, path, sizeof(path), d)) != 0 ||
+		    (rc = mem_keygen(type, bits, &key, d)) != 0 ||
+		    (rc = key_file_write(path, key, d)) != 0)
+			goto out;
+		made = 1;
+		if ((rc = mca_keygen_public(key, pub)) != 0) {
+			rc = mca_diag(d, rc, "the new key has no public half");
+			goto out;
+		}
+	}
+	if (f->req != NULL) {
+		mca_csrgen_subject(f->req, &subj);
+		rc = mca_csrgen(&subj, key, *pub, f->req->hash_function,
+		    MCA_CSRGEN_PLAIN, csr, &sub);
+	} else {
+		/* The first one names this host (gethostname(2)). */
+		if (gethostname(host, sizeof(host)) != 0)
+			host[0] = '\0';
+		host[sizeof(host) - 1] = '\0';
+		rc = mca_csrgen_like(cur, host, key, *pub, "SHA256", csr,
+		    &sub);
+	}
+	if (rc != 0) {
+		rc = mca_diag(d, rc, "%s: the request: %s", f->block, sub.msg);
+		goto out;
+	}
+	if ((rc = attempt_record(l, f->job, f->label != NULL ? label : NULL,
+	    f->label != NULL ? NULL : path, *csr, now, d)) != 0)
+		goto out;
+	made = 0;
+	if (f->label != NULL)
+		(void)snprintf(r->key_label, sizeof(r->key_label), "%s", label);
+	else
+		(void)snprintf(r->key_path, sizeof(r->key_path), "%s", path);
+	rc = 0;
+out:
+	EVP_PKEY_free(key);
+	if (made) {
+		/* Nothing refers to the key just made: it goes again. */
+		EVP_PKEY_free(*pub);
+		*pub = NULL;
+		if (f->label != NULL)
+			(void)mca_p11_delete(p, label, NULL);
+		else
+			(void)unlink(path);
+	}
+	if (rc != 0) {
+		X509_REQ_free(*csr);
+		EVP_PKEY_free(*pub);
+		*csr = NULL;
+		*pub = NULL;
+	}
+	return rc;
+}
+
+/*
+ * What a leaf must be besides mca_renew_check(): no CA (RFC 5280
+ * 4.2.1.9), and with an extendedKeyUsage, the purpose it is for (RFC
+ * 5280 4.2.1.12).
+ */
+static int
+leaf_check(X509 *x, int eku, struct mca_diag *d)
+{
+	uint32_t	 flags, xku;
+
+	flags = X509_get_extension_flags(x);
+	if ((flags & EXFLAG_INVALID) != 0)
+		return mca_diag(d, MCA_ERR_POLICY, "the certificate has "
+		    "invalid or duplicate extensions");
+	if ((flags & EXFLAG_CA) != 0)
+		return mca_diag(d, MCA_ERR_POLICY, "a CA certificate "
+		    "(basicConstraints cA TRUE), not one for a TLS end "
+		    "entity (RFC 5280 4.2.1.9)");
+	if (eku != 0 && (flags & EXFLAG_XKUSAGE) != 0) {
+		xku = X509_get_extended_key_usage(x);
+		if ((xku & (uint32_t)(eku | XKU_ANYEKU)) == 0)
+			return mca_diag(d, MCA_ERR_POLICY, "extendedKeyUsage "
+			    "without %s (RFC 5280 4.2.1.12)",
+			    eku == XKU_SSL_SERVER ? "serverAuth" :
+			    "clientAuth");
+	}
+	return 0;
+}
+
+/* The PEM of chain without a self-signed anchor at its end. */
+static int
+leaf_pem(STACK_OF(X509) *chain, struct mca_buf *out)
+{
+	X509	*x;
+	int	 i, n = sk_X509_num(chain), rc;
+
+	if (n > 1 && (x = sk_X509_value(chain, n - 1)) != NULL &&
+	    (X509_get_extension_flags(x) & EXFLAG_SS) != 0)
+		n--;
+	for (i = 0; i < n; i++)
+		if ((rc = mca_pem_write_cert(sk_X509_value(chain, i),
+		    out)) != 0)
+			return rc;
+	return 0;
+}
+
+/* The token keys of f other than keep go to key_superseded. */
+static int
+leaf_supersede(struct mca_ledger *l, struct mca_p11 *p, const struct leaf *f,
+    const char *keep, time_t now, struct mca_diag *d)
+{
+	char		 labels[LABELS_MAX][MCA_CASTATE_LABEL_MAX + 1];
+	const char	*ptr[LABELS_MAX];
+	size_t		 i, n = 0;
+	int		 rc;
+
+	if (f->label == NULL || p == NULL)
+		return 0;
+	if ((rc = token_labels(p, f->label, keep, labels, LABELS_MAX, &n,
+	    d)) != 0)
+		return rc;
+	for (i = 0; i < n; i++)
+		ptr[i] = labels[i];
+	if ((rc = mca_castate_pending_done(l, job_names[f->job], ptr, n,
+	    now)) != 0)
+		return mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
+	return 0;
+}
+
+/*
+ * trigger_server_restart_script, once the new certificate is in place:
+ * its outcome in r (the certificate stays, whatever it does).
+ */
+static void
+leaf_restart(const struct mca_cfg *cfg, const struct leaf *f,
+    const char *key, struct mca_renew_result *r)
+{
+	struct mca_hook_result	 hr;
+	struct mca_diag		 hd;
+	char			 e_job[64], e_cert[PATH_MAX + 32],
+				 e_key[MCA_RENEW_WHERE_MAX + 32];
+	char *const		 env[] = {
+		"PATH=/usr/sbin:/usr/bin:/sbin:/bin", e_job, e_cert, e_key,
+		NULL
+	};
+
+	if (f->job != MCA_RENEW_MTLS_SERVER ||
+	    cfg->mtls_server.restart_script == NULL)
+		return;
+	(void)snprintf(e_job, sizeof(e_job), "MICROCA_RENEW_JOB=%s",
+	    mca_renew_job_name(f->job));
+	(void)snprintf(e_cert, sizeof(e_cert), "MICROCA_CERT_PATH=%s",
+	    f->cert);
+	(void)snprintf(e_key, sizeof(e_key), "MICROCA_KEY=%s", key);
+	r->hook_ran = 1;
+	if (mca_hook_run(cfg->mtls_server.restart_script, env,
+	    cfg->mtls_server.restart_timeout, &hr, &hd) != 0) {
+		r->hook_failed = 1;
+		(void)snprintf(r->hook, sizeof(r->hook), "%s", hd.msg);
+	} else
+		(void)snprintf(r->hook, sizeof(r->hook), "exited with status "
+		    "0 after %ld ms", hr.ms);
+}
+
+/* The public key of the certificate in file path equals k. */
+static int
+cert_is_for(const char *path, EVP_PKEY *k)
+{
+	X509	*x;
+	int	 ok;
+
+	if ((x = file_cert(path)) == NULL)
+		return 0;
+	ok = EVP_PKEY_eq(X509_get0_pubkey(x), k) == 1;
+	ERR_clear_error();
+	X509_free(x);
+	return ok;
+}
+
+/* The key in file path is k's private half. */
+static int
+key_is(const char *path, EVP_PKEY *k)
+{
+	EVP_PKEY	*x = NULL;
+	int		 ok;
+
+	if (key_file_read(path, &x) != 0)
+		return 0;
+	ok = EVP_PKEY_eq(x, k) == 1;
+	ERR_clear_error();
+	EVP_PKEY_free(x);
+	return ok;
+}
+
+int
+mca_renew_finish(const struct mca_cfg *cfg, struct mca_ledger *l,
+    struct mca_p11 *p, enum mca_renew_job job, time_t now,
+    struct mca_renew_result *r, struct mca_diag *d)
+{
+	struct mca_renew_pending pend;
+	struct leaf		 f;
+	struct mca_diag		 sub;
+	X509_REQ		*csr = NULL;
+	X509			*x = NULL;
+	EVP_PKEY		*want;
+	char			 cnew[PATH_MAX], where[MCA_RENEW_WHERE_MAX];
+	int			 rc;
+
+	memset(&pend, 0, sizeof(pend));
+	mca_diag_clear(d);
+	r->completed = 0;
+	if (leaf_of(cfg, job, &f, &sub) != 0)
+		return 0;	/* not managed: nothing of it to finish */
+	rc = mca_castate_pending_get(l, job_names[job], &pend);
+	if (rc == MCA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0)
+		return mca_diag(d, rc, "ledger: %s", mca_ledger_errmsg(l, rc));
+	/* Not where config keeps the key now, or no CSR: replaced. */
+	if ((pend.key_label != NULL) != (f.label != NULL) ||
+	    csr_from_pem(pend.csr_pem, &csr) != 0 ||
+	    (want = X509_REQ_get0_pubkey(csr)) == NULL) {
+		rc = 0;
+		goto out;
+	}
+
+	if (pend.key_label != NULL) {
+		/* In the token: the certificate file is all there is to do. */
+		if (!cert_is_for(f.cert, want)) {
+			rc = 0;
+			goto out;
+		}
+		(void)snprintf(where, sizeof(where), "token:%s",
+		    pend.key_label);
+		if ((rc = mca_castate_pending_done(l, job_names[job], NULL, 0,
+		    now)) != 0) {
+			rc = mca_diag(d, rc, "ledger: %s",
+			    mca_ledger_errmsg(l, rc));
+			goto out;
+		}
+	} else {
+		/* KEY.new and CERT.new: the key first, then the certificate. */
+		if ((rc = new_name(f.cert, cnew, sizeof(cnew), d)) != 0)
+			goto out;
+		if (cert_is_for(cnew, want)) {
+			if (pend.key_path != NULL &&
+			    access(pend.key_path, F_OK) == 0) {
+				if (!key_is(pend.key_path, want)) {
+					rc = mca_diag(d, MCA_ERR_INVAL, "%s: "
+					    "not the key of %s", pend.key_path,
+					    cnew);
+					goto out;
+				}
+				if ((rc = rename_durable(pend.key_path,
+				    f.keypath, d)) != 0)
+					goto out;
+			}
+			if (!key_is(f.keypath, want)) {
+				rc = mca_diag(d, MCA_ERR_INVAL, "%s: not the "
+				    "key of %s (%s is gone)", f.keypath, cnew,
+				    pend.key_path);
+				goto out;
+			}
+			if ((rc = rename_durable(cnew, f.cert, d)) != 0)
+				goto out;
+		} else if (!cert_is_for(f.cert, want) ||
+		    !key_is(f.keypath, want)) {
+			rc = 0;		/* still in flight */
+			goto out;
+		}
+		(void)snprintf(where, sizeof(where), "file:%s", f.keypath);
+		if ((rc = mca_castate_pending_done(l, job_names[job], NULL, 0,
+		    now)) != 0) {
+			rc = mca_diag(d, rc, "ledger: %s",
+			    mca_ledger_errmsg(l, rc));
+			goto out;
+		}
+	}
+	r->completed = 1;
+	r->outcome = MCA_RENEW_INSTALLED;
+	if ((x = file_cert(f.cert)) != NULL) {
+		(void)mca_cert_serial_hex(x, r->serial, sizeof(r->serial));
+		(void)mca_name_string(X509_get_subject_name(x), r->subject,
+		    sizeof(r->subject));
+		(void)asn1_time_t(X509_get0_notAfter(x), &r->not_after);
+	}
+	leaf_restart(cfg, &f, where, r);
+	/*
+	 * The keys replaced: removed from the token by a later run. The
+	 * web server's old key stays while it may still use it (its
+	 * restart failed); the next renewal supersedes it.
+	 */
+	if (pend.key_label != NULL && !r->hook_failed &&
+	    leaf_supersede(l, p, &f, pend.key_label, now, &sub) != 0)
+		(void)snprintf(r->warning, sizeof(r->warning), "superseding "
+		    "the old keys: %s", sub.msg);
+	rc = 0;
+out:
+	X509_free(x);
+	X509_REQ_free(csr);
+	mca_renew_pending_free(&pend);
+	return rc;
+}
+
+static int
+run_leaf(const struct mca_cfg *cfg, struct mca_ledger *l, struct mca_p11 *p,
+    enum mca_renew_job job, time_t now, struct mca_renew_result *r,
+    struct mca_diag *d)
+{
+	struct leaf		 f;
+	struct mca_estc		 e;
+	struct mca_diag		 sub;
+	struct mca_buf		 pem = MCA_BUF_INIT;
+	STACK_OF(X509)		*chain = NULL;
+	X509_REQ		*csr = NULL;
+	EVP_PKEY		*pub = NULL, *tlskey = NULL;
+	X509			*cur = NULL;
+	char			 cnew[PATH_MAX];
+	time_t			 nb;
+	int			 rc, reenroll;
+
+	if ((rc = leaf_of(cfg, job, &f, d)) != 0)
+		goto out;
+	if (f.label != NULL && p == NULL) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: %s: the key is in the "
+		    "token, which is not open", cfg->path, f.block);
+		goto out;
+	}
+	if (f.req != NULL && !f.req->rekey) {
+		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: %s.rekey false: the "
+		    "device certificate gets a new key with each renewal",
+		    cfg->path, f.block);
+		goto out;
+	}
+	/* An install a killed run left half done: completed, no more. */
+	if ((rc = mca_renew_finish(cfg, l, p, job, now, r, d)) != 0 ||
+	    r->completed)
+		goto out;
+
+	cur = file_cert(f.cert);
+	if ((rc = mca_renew_upstream(cfg, job, p, &e, &tlskey, d)) != 0 ||
+	    (rc = leaf_attempt(l, p, &f, cur, now, &csr, &pub, r, d)) != 0 ||
+	    r->outcome == MCA_RENEW_WAITING)
+		goto out;
+
+	/*
+	 * RFC 7030 4.2.2: the mTLS client certificate renews itself,
+	 * authenticated by itself (the pair in place until the new one
+	 * is). The others, and its first one, through /simpleenroll.
+	 */
+	reenroll = f.self && e.tls.certfile != NULL;
+	if ((rc = enroll_checked(l, job, &e, NULL, reenroll, csr, pub, 0,
+	    r->key_label[0] != '\0' ? r->key_label : r->key_path, now, r,
+	    &chain, &nb, d)) != 0 || r->outcome == MCA_RENEW_PENDING)
+		goto out;
+	if ((rc = leaf_check(sk_X509_value(chain, 0), f.eku, &sub)) != 0) {
+		rc = mca_diag(d, rc, "%s:%u: the certificate sent for %s is "
+		    "refused: %s", e.host, e.port, r->key_label[0] != '\0' ?
+		    r->key_label : r->key_path, sub.msg);
+		goto out;
+	}
+	if ((rc = leaf_pem(chain, &pem)) != 0) {
+		rc = mca_diag(d, rc, "the certificate cannot be written");
+		goto out;
+	}
+
+	/*
+	 * In place: with a token key the certificate file alone; with a
+	 * key file CERT.new first, then (mca_renew_finish()) the key and
+	 * the certificate renamed, the key first. A run stopped anywhere
+	 * is completed by the next, and the pair in place is always one.
+	 */
+	if (f.label != NULL)
+		rc = write_file(f.cert, pem.data, pem.len, 0644, d);
+	else if ((rc = new_name(f.cert, cnew, sizeof(cnew), d)) == 0)
+		rc = write_file(cnew, pem.data, pem.len, 0644, d);
+	if (rc != 0)
+		goto out;
+	if ((rc = mca_renew_finish(cfg, l, p, job, now, r, d)) != 0)
+		goto out;
+	if (!r->completed) {
+		rc = mca_diag(d, MCA_ERR_INTERNAL, "%s: the new certificate "
+		    "is not for the attempt's key", f.cert);
+		goto out;
+	}
+	r->completed = 0;
+	rc = 0;
+out:
+	sk_X509_pop_free(chain, X509_free);
+	X509_REQ_free(csr);
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(tlskey);
+	X509_free(cur);
 	mca_buf_free(&pem);
 	return rc;
 }
@@ -936,9 +1771,11 @@ mca_renew_run(const struct mca_cfg *cfg, struct mca_ledger *l,
 	switch (job) {
 	case MCA_RENEW_INTERMEDIATE:
 		return run_intermediate(cfg, l, p, now, api, r, d);
+	case MCA_RENEW_DEVICE:
+	case MCA_RENEW_MTLS_SERVER:
+	case MCA_RENEW_MTLS_CLIENT:
+		return run_leaf(cfg, l, p, job, now, r, d);
 	default:
-		return mca_diag(d, MCA_ERR_CONFIG, "%s: microca-renew does not "
-		    "renew the %s certificate yet", cfg->path,
-		    mca_renew_job_name(job));
+		return mca_diag(d, MCA_ERR_INVAL, "no such job");
 	}
 }

@@ -128,6 +128,11 @@ struct mca_renew_result {
 	time_t		 retry_at;		/* PENDING, WAITING */
 	size_t		 keys_removed;		/* superseded token keys */
 	char		 warning[MCA_DIAG_LEN + 64]; /* done, but: "" or a line */
+	int		 completed;	/* mca_renew_finish() ended an install */
+	/* mtls_server: trigger_server_restart_script after the install */
+	int		 hook_ran;
+	int		 hook_failed;	/* the run fails; the certificate stays */
+	char		 hook[MCA_DIAG_LEN + 64];	/* how it ended */
 };
 
 /*
@@ -146,6 +151,20 @@ int	 mca_renew_run(const struct mca_cfg *cfg, struct mca_ledger *l,
 	    struct mca_p11 *p, enum mca_renew_job job, time_t now,
 	    struct mca_apiconfig *api, struct mca_renew_result *r,
 	    struct mca_diag *d);
+
+/*
+ * Completes job's install that a run stopped in the middle of (device,
+ * mtls_server, mtls_client): the attempt in renew_pending whose new
+ * certificate is there (a key file: KEY.new and CERT.new, renamed key
+ * first, then certificate; a token key: the certificate file is for the
+ * attempt's key) is ended, and the keys it replaced are superseded. For
+ * mtls_server the restart script then runs (r->hook*). r->completed
+ * says whether there was one to complete; an attempt still in flight is
+ * left alone. Returns 0, or an MCA_ERR_* with d (files that disagree).
+ */
+int	 mca_renew_finish(const struct mca_cfg *cfg, struct mca_ledger *l,
+	    struct mca_p11 *p, enum mca_renew_job job, time_t now,
+	    struct mca_renew_result *r, struct mca_diag *d);
 
 /*
  * Makes intermediate_cert_path hold the active generation's chain when

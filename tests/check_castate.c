@@ -244,6 +244,49 @@ START_TEST(test_retired)
 }
 END_TEST
 
+/*
+ * A leaf job's install: the attempt ends and the keys it replaced are
+ * superseded, never the attempt's own; the intermediate is refused.
+ */
+START_TEST(test_pending_done)
+{
+	struct mca_ledger		*l = ledger_open();
+	struct mca_renew_pending	 p;
+	const char			*old[] = { "srv", "srv-20250101000000",
+					    "srv-20250102000000" };
+	const char			*bad[] = { "" };
+	time_t				 now = time(NULL);
+
+	ck_assert_int_eq(mca_castate_pending_put(l, MCA_JOB_MTLS_SERVER,
+	    "srv-20250102000000", NULL, CSR, now), 0);
+	ck_assert_int_eq(mca_castate_pending_done(l, MCA_JOB_MTLS_SERVER, old,
+	    3, now), 0);
+	ck_assert_int_eq(mca_castate_pending_get(l, MCA_JOB_MTLS_SERVER, &p),
+	    MCA_ERR_NOTFOUND);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM key_superseded"), 2);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM key_superseded WHERE "
+	    "key_label = 'srv-20250102000000'"), 0);
+	/* again, with no attempt: the labels only; twice is no failure */
+	ck_assert_int_eq(mca_castate_pending_done(l, MCA_JOB_MTLS_SERVER, old,
+	    3, now), 0);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM key_superseded"), 3);
+	ck_assert_int_eq(mca_castate_pending_done(l, MCA_JOB_DEVICE, NULL, 0,
+	    now), 0);
+	/* bad input */
+	ck_assert_int_eq(mca_castate_pending_done(l, MCA_JOB_INTERMEDIATE,
+	    NULL, 0, now), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_pending_done(l, "nonesuch", NULL, 0,
+	    now), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_pending_done(l, MCA_JOB_DEVICE, bad, 1,
+	    now), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_pending_done(l, MCA_JOB_DEVICE, NULL, 1,
+	    now), MCA_ERR_INVAL);
+	ck_assert_int_eq(mca_castate_pending_done(NULL, MCA_JOB_DEVICE, NULL,
+	    0, now), MCA_ERR_INVAL);
+	mca_ledger_close(l);
+}
+END_TEST
+
 START_TEST(test_pending)
 {
 	struct mca_ledger		*l = ledger_open();
@@ -787,6 +830,7 @@ castate_suite(void)
 	tc = tcase_create("pending");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_pending);
+	tcase_add_test(tc, test_pending_done);
 	tcase_add_test(tc, test_keys_unused);
 	tcase_add_test(tc, test_key_intended);
 	suite_add_tcase(s, tc);

@@ -896,6 +896,23 @@ START_TEST(test_cron_strings)
 	ck_assert_str_eq(cfg->discovery.upstream.est_agent_setting_name,
 	    "agent");
 	mca_cfg_free(cfg);
+	/* device_cert_config's places (microca-renew), key in a file */
+	ck_assert_msg(tu_cfg_parse(DOC(P1("") ", \"device_cert_config\": "
+	    "{\"device_cert_path\": \"/d.pem\", \"device_key_path\": "
+	    "\"/d.key\"}"), &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->device.cert_path, "/d.pem");
+	ck_assert_str_eq(cfg->device.key_path, "/d.key");
+	ck_assert_ptr_null(cfg->device.key_label);
+	ck_assert_ptr_null(cfg->intermediate.cert_path);
+	mca_cfg_free(cfg);
+	/* ... or in the token */
+	ck_assert_msg(tu_cfg_parse("{" CERT ", " MTLS ", " LABEL ", " P11LIB
+	    ", " PIN ", " P1("") ", \"device_cert_config\": "
+	    "{\"device_cert_path\": \"/d.pem\", \"device_key_label\": "
+	    "\"dev\"}}", &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_str_eq(cfg->device.key_label, "dev");
+	ck_assert_ptr_null(cfg->device.key_path);
+	mca_cfg_free(cfg);
 }
 END_TEST
 
@@ -1071,6 +1088,35 @@ static const struct {
 	    "{\"reenrollment_trigger_before_no_of_days_of_expiry\": 0}"),
 	    "device_cert_config.reenrollment_trigger_before_no_of_days_of_expiry"
 	    ": expected an integer from 1 to 36500" },
+	{ DOC(P1("") ", \"device_cert_config\": "
+	    "{\"device_cert_path\": \"/d.pem\"}"),
+	    "device_cert_config.device_key_path: missing (required with "
+	    "device_cert_path, or set device_key_label)" },
+	{ DOC(P1("") ", \"device_cert_config\": "
+	    "{\"device_key_path\": \"/d.key\"}"),
+	    "device_cert_config.device_cert_path: missing (required with "
+	    "device_key_path)" },
+	{ DOC(P1("") ", \"device_cert_config\": "
+	    "{\"device_cert_path\": \"/d.pem\", \"device_key_path\": "
+	    "\"/d.key\", \"device_key_label\": \"dev\"}"),
+	    "device_cert_config.device_key_path: not with device_key_label "
+	    "(the key is in the token or in a file)" },
+	{ DOC(P1("") ", \"device_cert_config\": "
+	    "{\"device_cert_path\": \"/d.pem\", \"device_key_label\": "
+	    "\"dev\"}"),
+	    "pkcs11_library: missing (required with "
+	    "device_cert_config.device_key_label)" },
+	{ "{" CERT ", " MTLS ", " LABEL ", " P11LIB ", " PIN ", " P1("") ", "
+	    "\"device_cert_config\": {\"device_cert_path\": \"/d.pem\", "
+	    "\"device_key_label\": \"k\"}, "
+	    "\"mtls_client_auth_cert_config\": "
+	    "{\"mtls_auth_cert_path\": \"/c.pem\", "
+	    "\"is_private_key_label_required\": true, "
+	    "\"mtls_auth_key_label\": \"k\"}}",
+	    "mtls_server_cert_config: the key labels of mtls_server_cert_config, "
+	    "mtls_client_auth_cert_config and device_cert_config must differ" },
+	{ DOC(P1("") ", \"device_cert_config\": {\"device_cert_path\": 1}"),
+	    "device_cert_config.device_cert_path: expected a string" },
 	{ DOC(P1("") ", \"mtls_server_cert_config\": {}"),
 	    "mtls_server_cert_config.mtls_server_cert_path: missing "
 	    "(required)" },

@@ -45,6 +45,8 @@ dn_defaults(struct dn *c)
 	c->key = "up/boot.key";
 	c->enabled = 1;
 	c->reenroll = 30;
+	c->rlabel = NULL;
+	c->extra = "";
 }
 
 void
@@ -72,7 +74,7 @@ write_dn(const struct dn *c)
 	    " \"mtls_client_auth_cert_config\": {\n"
 	    "  \"is_private_key_label_required\": false,\n"
 	    "  \"mtls_auth_cert_path\": \"%s/%s\",\n"
-	    "  \"mtls_auth_key_path\": \"%s/%s\" },\n"
+	    "  \"mtls_auth_key_path\": \"%s/%s\" }%s,\n"
 	    " \"intermediate_cert_path\": \"%s/dn-int.pem\",\n"
 	    " \"intermediate_private_key_label_in_pkcs11\": \"microca-ca\",\n"
 	    " \"pkcs11_library\": \"%s\",\n"
@@ -85,9 +87,9 @@ write_dn(const struct dn *c)
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
 	    "  \"key_usage\": { \"digital_signature\": true } }\n"
 	    "}\n", c->port, c->label, c->reenroll, c->enabled ? "true" :
-	    "false", c->port, c->label, W.dir, c->anchors, W.dir, c->cert,
-	    W.dir, c->key, W.dir, getenv("SOFTHSM2_MODULE"), W.dir, W.dir,
-	    W.dir), 0);
+	    "false", c->port, c->rlabel != NULL ? c->rlabel : c->label, W.dir,
+	    c->anchors, W.dir, c->cert, W.dir, c->key, c->extra, W.dir,
+	    getenv("SOFTHSM2_MODULE"), W.dir, W.dir, W.dir), 0);
 	ck_assert_int_eq(chmod(path("dn.json"), 0600), 0);
 	if (W.root)
 		ck_assert_int_eq(tu_sh(NULL, "chown www-data: '%s'",
@@ -113,7 +115,13 @@ write_up(void)
 	    "  \"end_point_name\": \"subca\", \"validity_in_days\": 365,\n"
 	    "  \"is_ca\": true, \"path_length_constraint\": 0,\n"
 	    "  \"key_usage\": { \"key_cert_sign\": true, \"crl_sign\": true,\n"
-	    "   \"digital_signature\": true } }\n"
+	    "   \"digital_signature\": true } },\n"
+	    " \"end_certificate_config_3\": {\n"
+	    "  \"end_point_name\": \"tls\", \"validity_in_days\": 30,\n"
+	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.1\",\n"
+	    "   \"1.3.6.1.5.5.7.3.2\"],\n"
+	    "  \"key_usage\": { \"digital_signature\": true,\n"
+	    "   \"key_encipherment\": true } }\n"
 	    "}\n", W.dir, W.dir, W.dir, W.dir, W.dir), 0);
 	ck_assert_int_eq(chmod(path("up.json"), 0600), 0);
 }

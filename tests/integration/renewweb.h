@@ -35,6 +35,8 @@ struct dn {
 	const char	*cert, *key;	/* the mTLS client identity */
 	int		 enabled;	/* isRenewalOfCertificatesRequired */
 	int		 reenroll;	/* days */
+	const char	*rlabel;	/* certificateRenewal_config's label */
+	const char	*extra;		/* more blocks: ", \"...\": {...}" */
 };
 
 /* dir/name, in one of 64 rotating buffers. */
