@@ -33,32 +33,6 @@
 #define OP_CREATE	"certificate/create"
 #define OP_DOWNLOAD	"certificate/download/format"
 
-/* RFC 1123 2.1 host names, or an IP literal in brackets (RFC 3986 3.2.2). */
-static int
-host_ok(const char *h)
-{
-	size_t	 n, i;
-
-	if (h == NULL || (n = strlen(h)) == 0 || n > MCA_AVX_HOST_MAX)
-		return 0;
-	if (h[0] == '[') {
-		if (n < 4 || h[n - 1] != ']')
-			return 0;
-		for (i = 1; i < n - 1; i++)
-			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
-			    h[i] != '.')
-				return 0;
-		return 1;
-	}
-	if (h[0] == '-' || h[0] == '.')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)h[i]) && h[i] != '-' &&
-		    h[i] != '.')
-			return 0;
-	return 1;
-}
-
 /* 1 if s is 1 to max - 1 of [A-Za-z0-9._-]: safe in a URL and a message. */
 static int
 word_ok(const char *s, size_t max)
@@ -129,7 +103,7 @@ avx_url(const struct mca_avx *c, const char *op, const char *extra,
 	int	 r;
 
 	url[0] = '\0';
-	if (!host_ok(c->host))
+	if (!mca_httpc_host_ok(c->host, MCA_AVX_HOST_MAX))
 		return mca_diag(d, MCA_ERR_INVAL, "AppViewX host \"%.64s\": "
 		    "not a host name or IP address", c->host == NULL ? "" :
 		    c->host);
@@ -159,7 +133,7 @@ avx_req(const struct mca_avx *c, const char *url, char *resolve,
 
 	memset(req, 0, sizeof(*req));
 	if (c->address != NULL) {
-		if (!host_ok(c->address))
+		if (!mca_httpc_host_ok(c->address, MCA_AVX_HOST_MAX))
 			return mca_diag(d, MCA_ERR_INVAL, "AppViewX address "
 			    "\"%.64s\": not an IP address or host name",
 			    c->address);

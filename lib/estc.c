@@ -5,7 +5,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -24,32 +23,6 @@
 #include "http.h"	/* mca_http_media_is() */
 #include "httpc.h"
 
-/* RFC 1123 2.1 host names, or an IP literal in brackets (RFC 3986 3.2.2). */
-static int
-host_ok(const char *h)
-{
-	size_t	 n, i;
-
-	if (h == NULL || (n = strlen(h)) == 0 || n > MCA_ESTC_HOST_MAX)
-		return 0;
-	if (h[0] == '[') {
-		if (n < 4 || h[n - 1] != ']')
-			return 0;
-		for (i = 1; i < n - 1; i++)
-			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
-			    h[i] != '.')
-				return 0;
-		return 1;
-	}
-	if (h[0] == '-' || h[0] == '.')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)h[i]) && h[i] != '-' &&
-		    h[i] != '.')
-			return 0;
-	return 1;
-}
-
 int
 mca_estc_url(const struct mca_estc *e, const char *op, char *url,
     size_t len, struct mca_diag *d)
@@ -60,7 +33,7 @@ mca_estc_url(const struct mca_estc *e, const char *op, char *url,
 
 	if (len > 0)
 		url[0] = '\0';
-	if (!host_ok(e->host))
+	if (!mca_httpc_host_ok(e->host, MCA_ESTC_HOST_MAX))
 		return mca_diag(d, MCA_ERR_INVAL, "EST server host \"%.64s\": "
 		    "not a host name or IP address", e->host == NULL ? "" :
 		    e->host);
@@ -99,7 +72,7 @@ est_req(const struct mca_estc *e, const char *op, char *url, size_t len,
 	if ((rc = mca_estc_url(e, op, url, len, d)) != 0)
 		return rc;
 	if (e->address != NULL) {
-		if (!host_ok(e->address))
+		if (!mca_httpc_host_ok(e->address, MCA_ESTC_HOST_MAX))
 			return mca_diag(d, MCA_ERR_INVAL, "EST server address "
 			    "\"%.64s\": not an IP address or host name",
 			    e->address);

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -498,6 +499,31 @@ out:
 	if (rc != 0)
 		mca_buf_free(&resp->body);
 	return rc;
+}
+
+int
+mca_httpc_host_ok(const char *h, size_t max)
+{
+	size_t	 n, i;
+
+	if (h == NULL || (n = strlen(h)) == 0 || n > max)
+		return 0;
+	if (h[0] == '[') {
+		if (n < 4 || h[n - 1] != ']')
+			return 0;
+		for (i = 1; i < n - 1; i++)
+			if (!isxdigit((unsigned char)h[i]) && h[i] != ':' &&
+			    h[i] != '.')
+				return 0;
+		return 1;
+	}
+	if (h[0] == '-' || h[0] == '.')
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)h[i]) && h[i] != '-' &&
+		    h[i] != '.')
+			return 0;
+	return 1;
 }
 
 void

@@ -99,4 +99,12 @@ int	 mca_httpc_do(const struct mca_httpc_req *req,
 /* Frees what resp holds (NULL-safe) and clears it. */
 void	 mca_httpc_resp_free(struct mca_httpc_resp *resp);
 
+/*
+ * 1 if h is a host name as RFC 1123 2.1 allows (letters, digits, '-' and
+ * '.', not starting with '-' or '.') or an IP literal in brackets (RFC
+ * 3986 3.2.2: hex digits, ':' and '.'), 1 to max bytes long; 0 otherwise,
+ * and for NULL. Safe to put in a URL and a message.
+ */
+int	 mca_httpc_host_ok(const char *h, size_t max);
+
 #endif
