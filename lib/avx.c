@@ -527,6 +527,32 @@ out:
 	return rc;
 }
 
+/*
+ * POSTs body, a JSON text, through req (made by avx_req()) with the token
+ * header hdr, and judges the answer with judge() (a 200 wanted; with
+ * want_json a JSON object in *root). resp is the caller's to free.
+ */
+static int
+post_json(const struct mca_avx *conn, const char *url, const char *token,
+    struct mca_httpc_req *req, const struct mca_buf *hdr,
+    const struct mca_buf *body, int want_json, struct mca_httpc_resp *resp,
+    struct json_object **root, struct mca_diag *d)
+{
+	const char	*hdrs[2] = { NULL, NULL };
+	int		 rc;
+
+	hdrs[0] = mca_buf_str(hdr);
+	req->headers = hdrs;
+	req->ctype = "application/json";
+	req->body = body->data;
+	req->bodylen = body->len;
+	rc = mca_httpc_do(req, resp, d);
+	req->headers = NULL;	/* hdrs goes out of scope */
+	if (rc != 0)
+		return rc;
+	return judge(conn, url, resp, 200, 0, want_json, token, root, d);
+}
+
 /* What the create call needs of conn (the guides' mandatory fields). */
 static int
 create_conf(const struct mca_avx *conn, struct mca_diag *d)
@@ -552,7 +578,6 @@ mca_avx_create(const struct mca_avx *conn, const char *token,
 	X509_REQ		*csr = NULL;
 	BIO			*b = NULL;
 	BUF_MEM			*bm;
-	const char		*hdrs[2] = { NULL, NULL };
 	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
 	int			 rc = MCA_ERR_INTERNAL;
 
@@ -617,14 +642,8 @@ mca_avx_create(const struct mca_avx *conn, const char *token,
 	p = NULL;
 	if (o == NULL || (rc = json_out(o, &body)) != 0)
 		goto nomem;
-	hdrs[0] = mca_buf_str(&hdr);
-	req.headers = hdrs;
-	req.ctype = "application/json";
-	req.body = body.data;
-	req.bodylen = body.len;
-	if ((rc = mca_httpc_do(&req, &resp, d)) != 0)
-		goto out;
-	if ((rc = judge(conn, url, &resp, 200, 0, 1, token, &root, d)) != 0)
+	if ((rc = post_json(conn, url, token, &req, &hdr, &body, 1, &resp,
+	    &root, d)) != 0)
 		goto out;
 	/* {"response": {"resourceId": "...", ...}} */
 	if ((r = member(root, "response", json_type_object)) == NULL ||
@@ -741,7 +760,6 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 	struct mca_httpc_resp	 resp;
 	struct mca_buf		 body = MCA_BUF_INIT, hdr = MCA_BUF_INIT;
 	struct json_object	*o = NULL, *p = NULL, *root = NULL, *r;
-	const char		*hdrs[2] = { NULL, NULL };
 	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
 	int			 rc = MCA_ERR_INTERNAL;
 
@@ -776,14 +794,8 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 		    "build the request");
 		goto out;
 	}
-	hdrs[0] = mca_buf_str(&hdr);
-	req.headers = hdrs;
-	req.ctype = "application/json";
-	req.body = body.data;
-	req.bodylen = body.len;
-	if ((rc = mca_httpc_do(&req, &resp, d)) != 0)
-		goto out;
-	if ((rc = judge(conn, url, &resp, 200, 0, 0, token, &root, d)) != 0)
+	if ((rc = post_json(conn, url, token, &req, &hdr, &body, 0, &resp,
+	    &root, d)) != 0)
 		goto out;
 	/*
 	 * The guides say the file itself (application/octet-stream); a JSON
