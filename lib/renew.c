@@ -827,6 +827,16 @@ out:
 	return rc;
 }
 
+/* Frees a request and its public key (NULL-safe) and clears both. */
+static void
+req_drop(X509_REQ **csr, EVP_PKEY **pub)
+{
+	X509_REQ_free(*csr);
+	EVP_PKEY_free(*pub);
+	*csr = NULL;
+	*pub = NULL;
+}
+
 /*
  * The attempt of job in flight, when it is whole: its key still there
  * (in the token, or its file) and its CSR for that key. Then 1, with
@@ -862,10 +872,7 @@ attempt_resume(struct mca_ledger *l, struct mca_p11 *p,
 	    EVP_PKEY_eq(X509_REQ_get0_pubkey(*csr), *pub) == 1;
 	ERR_clear_error();
 	if (!whole) {
-		X509_REQ_free(*csr);
-		EVP_PKEY_free(*pub);
-		*csr = NULL;
-		*pub = NULL;
+		req_drop(csr, pub);
 		mca_renew_pending_free(&pend);
 		return 0;
 	}
@@ -998,12 +1005,8 @@ out:
 		*pub = NULL;
 		(void)mca_p11_delete(p, label, NULL);
 	}
-	if (rc != 0) {
-		X509_REQ_free(*csr);
-		EVP_PKEY_free(*pub);
-		*csr = NULL;
-		*pub = NULL;
-	}
+	if (rc != 0)
+		req_drop(csr, pub);
 	mca_ca_gen_free(&g);
 	return rc;
 }
@@ -1414,12 +1417,8 @@ out:
 		else
 			(void)unlink(path);
 	}
-	if (rc != 0) {
-		X509_REQ_free(*csr);
-		EVP_PKEY_free(*pub);
-		*csr = NULL;
-		*pub = NULL;
-	}
+	if (rc != 0)
+		req_drop(csr, pub);
 	return rc;
 }
 
