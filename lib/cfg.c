@@ -168,6 +168,18 @@ cfg_show(const char *s, size_t len, char *buf, size_t buflen)
 	return buf;
 }
 
+void
+cfg_ctx_init(struct cfg_ctx *c, const char *path, struct mca_cfg *cfg,
+    char ***warnings, size_t *nwarnings, struct mca_diag *d)
+{
+	memset(c, 0, sizeof(*c));
+	c->path = path;
+	c->cfg = cfg;
+	c->d = d;
+	c->warnings = warnings;
+	c->nwarnings = nwarnings;
+}
+
 /* Writes "<path>: <key>: <what>" into d; returns MCA_ERR_CONFIG. */
 int
 cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
@@ -1050,12 +1062,7 @@ cfg_parse(const char *path, const char *json, size_t len, const mode_t *mode,
 		rc = MCA_ERR_NOMEM;
 		goto out;
 	}
-	memset(&c, 0, sizeof(c));
-	c.path = path;
-	c.cfg = cfg;
-	c.d = d;
-	c.warnings = &cfg->warnings;
-	c.nwarnings = &cfg->nwarnings;
+	cfg_ctx_init(&c, path, cfg, &cfg->warnings, &cfg->nwarnings, d);
 
 	if ((rc = cfg_doc_parse(path, json, len, &tok, &root, d)) != 0)
 		goto out;

@@ -149,11 +149,7 @@ cfg_api_parse(const char *path, const char *json, size_t len,
 		rc = MCA_ERR_NOMEM;
 		goto out;
 	}
-	memset(&c, 0, sizeof(c));
-	c.path = path;
-	c.d = d;
-	c.warnings = &a->warnings;
-	c.nwarnings = &a->nwarnings;
+	cfg_ctx_init(&c, path, NULL, &a->warnings, &a->nwarnings, d);
 	if ((rc = cfg_doc_parse(path, json, len, &tok, &root, d)) != 0)
 		goto out;
 	if ((rc = cfg_block_parse(&c, "", root, &cfg_api_block, a, NULL,

@@ -48,6 +48,14 @@ struct cfg_ent {
  */
 const char	*cfg_show(const char *s, size_t len, char *buf, size_t buflen);
 
+/*
+ * Clears c and sets it up for loading path: cfg the config being built
+ * (NULL for a file that is not config.json), warnings and nwarnings where
+ * cfg_warn() appends, d where errors go.
+ */
+void	 cfg_ctx_init(struct cfg_ctx *c, const char *path, struct mca_cfg *cfg,
+	    char ***warnings, size_t *nwarnings, struct mca_diag *d);
+
 /* Writes "<path>: <key>: <what>" into c->d; returns MCA_ERR_CONFIG. */
 int	 cfg_err(struct cfg_ctx *c, const char *key, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
