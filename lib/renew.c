@@ -567,7 +567,10 @@ token_key_for(struct mca_p11 *p, const char *base, EVP_PKEY *pub,
 		EVP_PKEY_free(k);
 		k = NULL;
 		if (rc == 1) {
-			(void)snprintf(out, len, "%s", labels[i]);
+			if (strlen(labels[i]) >= len)
+				return mca_diag(d, MCA_ERR_INTERNAL, "key "
+				    "label %s is too long", labels[i]);
+			memcpy(out, labels[i], strlen(labels[i]) + 1);
 			return 0;
 		}
 	}

@@ -475,7 +475,9 @@ holder(const char *lock, int up[2], int down[2])
 	c = mca_lock_take(lock, &l, &d) == 0 ? 'L' : 'E';
 	if (write(up[1], &c, 1) != 1)
 		_exit(3);
-	(void)read(down[0], &c, 1);
+	/* Wait for the parent's word; EOF or an error ends the wait too. */
+	if (read(down[0], &c, 1) < 0)
+		c = 0;
 	mca_lock_release(l);
 	_exit(0);
 }
