@@ -16,6 +16,10 @@
 #define MCA_APICONFIG_DEF_TOKEN_VALIDITY	3600	/* seconds */
 #define MCA_APICONFIG_TOKEN_VALIDITY_MAX	31536000 /* a year */
 #define MCA_APICONFIG_VALIDITY_DAYS_MAX		36500
+#define MCA_APICONFIG_DEF_AZ_MAX_ATTEMPTS	50
+#define MCA_APICONFIG_AZ_MAX_ATTEMPTS_MAX	100000
+#define MCA_APICONFIG_DEF_AZ_BACKOFF_MAX	3600	/* seconds */
+#define MCA_APICONFIG_AZ_BACKOFF_MAX_MAX	86400	/* a day */
 
 struct mca_apiconfig {
 	char		*path;		/* the file this came from */
@@ -41,6 +45,13 @@ struct mca_apiconfig {
 	char		*azure_hub_policy_name;
 	int		 azure_token_validity;		/* seconds */
 	int		 update_azure_iot_hub_from_standalone_server;
+	/* microca's own (microca-apiconfig(5)): microca-azsync */
+	char		*azure_hub_ca_cert;		/* PEM bundle; NULL: system */
+	char		*azure_device_id_field;		/* NULL: "CN" */
+	char		*azure_thumbprint_algorithm;	/* "sha1", "sha256" */
+	int		 azure_thumbprint_sha256;	/* 1: "sha256" */
+	int		 azure_max_attempts;		/* then 'failed' */
+	int		 azure_backoff_max_seconds;	/* the longest wait */
 	/* Warnings (unknown keys, secrets world-readable): one line each. */
 	char		**warnings;
 	size_t		 nwarnings;

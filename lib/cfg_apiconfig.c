@@ -12,6 +12,7 @@
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
 
 #include "apiconfig.h"
 #include "buf.h"
@@ -56,9 +57,23 @@ static const struct cfg_key cfg_api_keys[] = {
 	    .def = MCA_APICONFIG_DEF_TOKEN_VALIDITY),
 	CFG_KEY("update_azure_iot_hub_from_standalone_server", CFG_T_BOOL,
 	    API(update_azure_iot_hub_from_standalone_server)),
+	/* microca's own (microca-apiconfig(5)): microca-azsync */
+	CFG_KEY("azure_hub_ca_cert", CFG_T_STR, API(azure_hub_ca_cert)),
+	CFG_KEY("azure_device_id_field", CFG_T_STR,
+	    API(azure_device_id_field)),
+	CFG_KEY("azure_thumbprint_algorithm", CFG_T_STR,
+	    API(azure_thumbprint_algorithm)),
+	CFG_KEY("azure_max_attempts", CFG_T_INT, API(azure_max_attempts),
+	    .lo = 1, .hi = MCA_APICONFIG_AZ_MAX_ATTEMPTS_MAX,
+	    .def = MCA_APICONFIG_DEF_AZ_MAX_ATTEMPTS),
+	CFG_KEY("azure_backoff_max_seconds", CFG_T_INT,
+	    API(azure_backoff_max_seconds), .lo = 1,
+	    .hi = MCA_APICONFIG_AZ_BACKOFF_MAX_MAX,
+	    .def = MCA_APICONFIG_DEF_AZ_BACKOFF_MAX),
 };
 
 static int	cfg_api_check(struct cfg_ctx *, const char *, void *);
+static int	cfg_api_check_azure(struct cfg_ctx *, struct mca_apiconfig *);
 
 static const struct cfg_block cfg_api_block = {
 	cfg_api_keys, NELEM(cfg_api_keys), CFG_NO_PRESENT, cfg_api_check
@@ -111,6 +126,8 @@ cfg_api_check(struct cfg_ctx *c, const char *name, void *base)
 		    "service_account_client_id" :
 		    "service_account_client_secret", "missing (the service "
 		    "account needs both its ID and its secret)");
+	if ((rc = cfg_api_check_azure(c, a)) != 0)
+		return rc;
 	if (!a->update_azure_iot_hub_from_standalone_server)
 		return 0;
 	if (a->azurehuburl == NULL)
@@ -123,6 +140,35 @@ cfg_api_check(struct cfg_ctx *c, const char *name, void *base)
 	if (a->azure_hub_key != NULL && a->azure_hub_policy_name == NULL)
 		return cfg_err(c, "azure_hub_policy_name", "missing (required "
 		    "with azure_hub_key)");
+	return 0;
+}
+
+/*
+ * microca-azsync's own keys: the device ID field (what mca_az_device_id()
+ * takes), the thumbprint algorithm, and the hub's CA bundle as a path.
+ */
+static int
+cfg_api_check_azure(struct cfg_ctx *c, struct mca_apiconfig *a)
+{
+	const char	*f = a->azure_device_id_field;
+	const char	*t = a->azure_thumbprint_algorithm;
+
+	if (f != NULL && strcmp(f, "CN") != 0 &&
+	    strcmp(f, "san:dns") != 0 && strcmp(f, "san:uri") != 0 &&
+	    strcmp(f, "san:email") != 0 && (strncmp(f, "subject:", 8) != 0 ||
+	    f[8] == '\0' || OBJ_sn2nid(f + 8) == NID_undef ||
+	    strcmp(f + 8, "UNDEF") == 0))
+		return cfg_err(c, "azure_device_id_field", "expected \"CN\", "
+		    "\"subject:<attribute>\" (an OpenSSL short name such as "
+		    "serialNumber), \"san:dns\", \"san:uri\" or "
+		    "\"san:email\"");
+	if (t != NULL && strcmp(t, "sha1") != 0 && strcmp(t, "sha256") != 0)
+		return cfg_err(c, "azure_thumbprint_algorithm", "expected "
+		    "\"sha1\" or \"sha256\"");
+	a->azure_thumbprint_sha256 = t != NULL && strcmp(t, "sha256") == 0;
+	if (a->azure_hub_ca_cert != NULL && a->azure_hub_ca_cert[0] != '/')
+		return cfg_err(c, "azure_hub_ca_cert", "expected an absolute "
+		    "path (a PEM bundle)");
 	return 0;
 }
 

@@ -100,6 +100,48 @@ START_TEST(test_sample)
 }
 END_TEST
 
+/* microca-azsync's keys: each accepted spelling. */
+static const struct {
+	const char	*json;
+	const char	*field;
+	int		 sha256, attempts, backoff;
+} azkeys[] = {
+	{ "\"azure_device_id_field\": \"CN\", "
+	    "\"azure_thumbprint_algorithm\": \"sha1\"", "CN", 0, 50, 3600 },
+	{ "\"azure_device_id_field\": \"subject:serialNumber\", "
+	    "\"azure_thumbprint_algorithm\": \"sha256\", "
+	    "\"azure_max_attempts\": 1, \"azure_backoff_max_seconds\": 1",
+	    "subject:serialNumber", 1, 1, 1 },
+	{ "\"azure_device_id_field\": \"san:dns\", "
+	    "\"azure_hub_ca_cert\": \"/etc/ssl/hub.pem\", "
+	    "\"azure_max_attempts\": 100000, "
+	    "\"azure_backoff_max_seconds\": 86400", "san:dns", 0, 100000,
+	    86400 },
+	{ "\"azure_device_id_field\": \"san:uri\"", "san:uri", 0, 50, 3600 },
+	{ "\"azure_device_id_field\": \"san:email\"", "san:email", 0, 50,
+	    3600 },
+	{ "\"azure_device_id_field\": \"subject:O\"", "subject:O", 0, 50,
+	    3600 },
+};
+
+START_TEST(test_azkeys)
+{
+	struct mca_apiconfig	*a = NULL;
+	struct mca_diag		 d;
+	char			 json[1024];
+
+	(void)snprintf(json, sizeof(json), "{\"appviewx_hostname\": \"h\", "
+	    "\"appviewx_port_number\": 1, %s}", azkeys[_i].json);
+	ck_assert_msg(parse(json, &a, &d) == 0, "case %d: %s", _i, d.msg);
+	ck_assert_uint_eq(a->nwarnings, 0);
+	ck_assert_str_eq(a->azure_device_id_field, azkeys[_i].field);
+	ck_assert_int_eq(a->azure_thumbprint_sha256, azkeys[_i].sha256);
+	ck_assert_int_eq(a->azure_max_attempts, azkeys[_i].attempts);
+	ck_assert_int_eq(a->azure_backoff_max_seconds, azkeys[_i].backoff);
+	mca_apiconfig_free(a);
+}
+END_TEST
+
 /* The port as a string of digits, as config.json's blocks allow. */
 START_TEST(test_minimal)
 {
@@ -115,6 +157,14 @@ START_TEST(test_minimal)
 	ck_assert_int_eq(a->update_azure_iot_hub_from_standalone_server, 0);
 	ck_assert_int_eq(a->intermediate_cert_validity_in_days, 0);
 	ck_assert_ptr_null(a->ca_name);
+	ck_assert_ptr_null(a->azure_hub_ca_cert);
+	ck_assert_ptr_null(a->azure_device_id_field);
+	ck_assert_ptr_null(a->azure_thumbprint_algorithm);
+	ck_assert_int_eq(a->azure_thumbprint_sha256, 0);
+	ck_assert_int_eq(a->azure_max_attempts,
+	    MCA_APICONFIG_DEF_AZ_MAX_ATTEMPTS);
+	ck_assert_int_eq(a->azure_backoff_max_seconds,
+	    MCA_APICONFIG_DEF_AZ_BACKOFF_MAX);
 	/* enough for EST and Azure over mTLS, not for the AppViewX API */
 	ck_assert_int_eq(mca_apiconfig_require_rest(a, &d), MCA_ERR_CONFIG);
 	ck_assert_str_eq(d.msg, API_PATH ": service_account_client_id: "
@@ -193,6 +243,40 @@ static const struct {
 	    "\"azurehuburl\": \"u\", \"azure_hub_key\": \"TOPSECRET\", "
 	    "\"update_azure_iot_hub_from_standalone_server\": true}",
 	    "azure_hub_policy_name: missing (required with azure_hub_key)" },
+	/* microca-azsync's keys */
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_device_id_field\": \"OU\"}",
+	    "azure_device_id_field: expected \"CN\", \"subject:<attribute>\"" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_device_id_field\": \"subject:\"}",
+	    "azure_device_id_field: expected" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_device_id_field\": \"subject:noSuchAttribute\"}",
+	    "azure_device_id_field: expected" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_device_id_field\": \"san:ip\"}",
+	    "azure_device_id_field: expected" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_device_id_field\": \"\"}",
+	    "azure_device_id_field: must not be empty" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_thumbprint_algorithm\": \"SHA-1\"}",
+	    "azure_thumbprint_algorithm: expected \"sha1\" or \"sha256\"" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_thumbprint_algorithm\": 1}",
+	    "azure_thumbprint_algorithm: expected a string" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_hub_ca_cert\": \"hub.pem\"}",
+	    "azure_hub_ca_cert: expected an absolute path" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_max_attempts\": 0}",
+	    "azure_max_attempts: expected an integer from 1 to 100000" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_max_attempts\": \"5\"}",
+	    "azure_max_attempts: expected an integer" },
+	{ "{\"appviewx_hostname\": \"h\", \"appviewx_port_number\": 1, "
+	    "\"azure_backoff_max_seconds\": 86401}",
+	    "azure_backoff_max_seconds: expected an integer from 1 to 86400" },
 	/* the document */
 	{ "{\"appviewx_hostname\": \"h\",\n\"appviewx_port_number\": 1,\n"
 	    "\"appviewx_hostname\": \"TOPSECRET\"}",
@@ -298,6 +382,7 @@ apiconfig_suite(void)
 	tc = tcase_create("parse");
 	tcase_add_test(tc, test_sample);
 	tcase_add_test(tc, test_minimal);
+	tcase_add_loop_test(tc, test_azkeys, 0, NELEM(azkeys));
 	tcase_add_loop_test(tc, test_refused, 0, NELEM(refused));
 	tcase_add_test(tc, test_secret_not_shown);
 	tcase_add_test(tc, test_load);
