@@ -127,6 +127,7 @@ enum cli_id {
 	CLI_DEBUG,
 	CLI_VERSION,
 	CLI_HELP,
+	CLI_WATCH,
 	CLI_MAX
 };
 
@@ -144,6 +145,7 @@ static const struct {
 	{ { "debugMode", 0, CLI_DEBUG }, MCA_CLI_F_LOG },
 	{ { "version", 0, CLI_VERSION }, MCA_CLI_F_VERSION },
 	{ { "help", 0, CLI_HELP }, MCA_CLI_F_HELP },
+	{ { "watch", 0, CLI_WATCH }, MCA_CLI_F_WATCH },
 };
 
 static int
@@ -189,6 +191,9 @@ cli_set(void *arg, int id, const char *val, struct mca_diag *d)
 	case CLI_HELP:
 		c->help = 1;
 		return 0;
+	case CLI_WATCH:
+		c->watch = 1;
+		return 0;
 	default:
 		return mca_diag(d, MCA_ERR_INTERNAL, "option %d", id);
 	}
@@ -220,6 +225,9 @@ mca_cli_parse(int argc, char *argv[], unsigned accept, struct mca_cli *out,
 	if (out->status && (out->dry_run || out->nforce > 0))
 		return mca_diag(d, MCA_ERR_INVAL, "--status only reports: "
 		    "it takes no --%s", out->dry_run ? "dry-run" : "force");
+	if (out->watch && (out->status || out->dry_run))
+		return mca_diag(d, MCA_ERR_INVAL, "--watch keeps draining: "
+		    "it takes no --%s", out->status ? "status" : "dry-run");
 	if (out->config == NULL &&
 	    (out->config = getenv(MCA_CLI_CONFIG_ENV)) == NULL)
 		out->config = MCA_CLI_DEFAULT_CONFIG;

@@ -69,6 +69,7 @@ int	 mca_cli_getopt(int argc, char *argv[], const struct mca_cli_opt *opts,
 #define MCA_CLI_F_VERSION	0x040	/* --version */
 #define MCA_CLI_F_HELP		0x080	/* --help */
 #define MCA_CLI_F_OPERANDS	0x100	/* operands after the options */
+#define MCA_CLI_F_WATCH		0x200	/* --watch (microca-azsync) */
 #define MCA_CLI_F_CRON		0x0ff	/* all flags, no operands */
 
 #define MCA_CLI_FORCE_MAX	16
@@ -84,6 +85,7 @@ struct mca_cli {
 	int		 debug;
 	int		 version;
 	int		 help;
+	int		 watch;		/* keep running until a signal */
 	const char	*force[MCA_CLI_FORCE_MAX];	/* in argv order */
 	size_t		 nforce;
 	int		 argi;		/* index of the first operand */
@@ -93,7 +95,8 @@ struct mca_cli {
  * Parses the common flags that accept (MCA_CLI_F_*) allows into *out
  * (cleared first; its strings point into argv). An option not allowed
  * is unknown. Without MCA_CLI_F_OPERANDS an operand is an error; with
- * it, out->argi is the first one. --status with --dry-run or --force,
+ * it, out->argi is the first one. --status or --dry-run with --watch,
+ * --status with --dry-run or --force,
  * an empty PATH or NAME, or more than MCA_CLI_FORCE_MAX --force are
  * refused. Returns 0 or MCA_ERR_INVAL with d saying why: the caller
  * prints it with its usage and exits MCA_EXIT_USAGE.

@@ -33,6 +33,7 @@
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
 #define ADMIN_F		(MCA_CLI_F_CONFIG | MCA_CLI_F_VERSION | \
 			    MCA_CLI_F_OPERANDS)
+#define AZSYNC_F	((MCA_CLI_F_CRON & ~MCA_CLI_F_FORCE) | MCA_CLI_F_WATCH)
 #define MAXARGS		10
 #define SHA1		"0123456789ABCDEF0123456789ABCDEF01234567"
 #define SHA256		"0123456789ABCDEF0123456789ABCDEF" \
@@ -68,35 +69,50 @@ static const struct optcase {
 	int		 status, dry_run, logterm, debug, version;
 	const char	*force;		/* the forced names, ' ' between */
 	int		 argi;
+	int		 watch;
 } optcases[] = {
 	/* accepted */
 	{ { "renew" }, MCA_CLI_F_CRON, NULL, MCA_CLI_DEFAULT_CONFIG,
-	    MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0, "", 1 },
+	    MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0, "", 1, 0 },
 	{ { "renew", "--config", "/a.json", "--api-config=/b/API" },
-	    MCA_CLI_F_CRON, NULL, "/a.json", "/b/API", 0, 0, 0, 0, 0, "", 4 },
+	    MCA_CLI_F_CRON, NULL, "/a.json", "/b/API", 0, 0, 0, 0, 0, "", 4, 0 },
 	{ { "renew", "--dry-run", "--force", "intermediate",
 	    "--force=device", "--logToTerminal", "--debugMode" },
 	    MCA_CLI_F_CRON, NULL, MCA_CLI_DEFAULT_CONFIG,
 	    MCA_CLI_DEFAULT_APICONFIG, 0, 1, 1, 1, 0, "intermediate device",
-	    7 },
+	    7, 0 },
 	{ { "renew", "--status", "--config=c.json" }, MCA_CLI_F_CRON, NULL,
-	    "c.json", MCA_CLI_DEFAULT_APICONFIG, 1, 0, 0, 0, 0, "", 3 },
+	    "c.json", MCA_CLI_DEFAULT_APICONFIG, 1, 0, 0, 0, 0, "", 3, 0 },
 	{ { "renew", "--version" }, MCA_CLI_F_CRON, NULL,
 	    MCA_CLI_DEFAULT_CONFIG, MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 1,
-	    "", 2 },
+	    "", 2, 0 },
 	/* a value may look like an option */
 	{ { "renew", "--config", "--status" }, MCA_CLI_F_CRON, NULL,
-	    "--status", MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0, "", 3 },
+	    "--status", MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0, "", 3, 0 },
 	/* microca-admin: options, then its subcommand and the rest */
 	{ { "admin", "--config", "x.json", "passcode", "add", "--label",
 	    "y" }, ADMIN_F, NULL, "x.json", MCA_CLI_DEFAULT_APICONFIG,
-	    0, 0, 0, 0, 0, "", 3 },
+	    0, 0, 0, 0, 0, "", 3, 0 },
 	{ { "admin", "--", "--config" }, ADMIN_F, NULL,
 	    MCA_CLI_DEFAULT_CONFIG, MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0,
-	    "", 2 },
+	    "", 2, 0 },
 	{ { "admin", "-", "x" }, ADMIN_F, NULL, MCA_CLI_DEFAULT_CONFIG,
-	    MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0, "", 1 },
+	    MCA_CLI_DEFAULT_APICONFIG, 0, 0, 0, 0, 0, "", 1, 0 },
+	/* microca-azsync: --watch, no --force */
+	{ { "azsync", "--watch", "--logToTerminal" }, AZSYNC_F, NULL,
+	    MCA_CLI_DEFAULT_CONFIG, MCA_CLI_DEFAULT_APICONFIG, 0, 0, 1, 0, 0,
+	    "", 3, 1 },
+	{ { "azsync", "--dry-run" }, AZSYNC_F, NULL, MCA_CLI_DEFAULT_CONFIG,
+	    MCA_CLI_DEFAULT_APICONFIG, 0, 1, 0, 0, 0, "", 2, 0 },
 	/* refused */
+	{ { "azsync", "--watch", "--status" }, AZSYNC_F,
+	    .err = "--watch keeps draining: it takes no --status" },
+	{ { "azsync", "--dry-run", "--watch" }, AZSYNC_F,
+	    .err = "--watch keeps draining: it takes no --dry-run" },
+	{ { "azsync", "--force", "device" }, AZSYNC_F,
+	    .err = "unknown option --force" },
+	{ { "renew", "--watch" }, MCA_CLI_F_CRON,
+	    .err = "unknown option --watch" },
 	{ { "renew", "--bogus" }, MCA_CLI_F_CRON,
 	    .err = "unknown option --bogus" },
 	{ { "renew", "--config" }, MCA_CLI_F_CRON,
@@ -166,6 +182,7 @@ START_TEST(test_parse)
 	ck_assert_int_eq(c.debug, t->debug);
 	ck_assert_int_eq(c.version, t->version);
 	ck_assert_int_eq(c.argi, t->argi);
+	ck_assert_int_eq(c.watch, t->watch);
 	forced[0] = '\0';
 	for (i = 0, o = 0; i < c.nforce; i++) {
 		o += (size_t)snprintf(forced + o, sizeof(forced) - o, "%s%s",
