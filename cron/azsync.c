@@ -95,8 +95,8 @@ report(void *arg, const struct mca_azsync_event *ev)
 		    ev->attempts, ev->msg);
 		break;
 	case MCA_AZSYNC_WOULD:
-		if (ev->device_id[0] == '\0' || ev->msg[0] != '\0' &&
-		    ev->primary[0] == '\0')
+		if (ev->msg[0] != '\0' && (ev->primary[0] == '\0' ||
+		    ev->target[0] == '\0'))
 			printf("serial %s (%s): would fail: %s\n", ev->serial,
 			    ev->label, ev->msg);
 		else

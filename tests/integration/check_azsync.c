@@ -45,6 +45,7 @@ struct stack {
 	int		 root;		/* as root: the ledger is www-data's */
 	int		 web;		/* lighttpd is running */
 	char		 url[128];
+	char		 hubpki[1024], hubdir[1024];
 	struct hubmock	 hub;
 };
 
@@ -83,7 +84,7 @@ write_config(void)
 	    "  \"key_usage\": { \"digital_signature\": true },\n"
 	    "  \"is_device_cert\": true }\n"
 	    "}\n", S.dir, getenv("SOFTHSM2_MODULE"), S.dir, S.dir, S.dir), 0);
-	ck_assert_int_eq(chmod(path("config.json"), 0644), 0);
+	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
 }
 
 /*
@@ -123,8 +124,10 @@ static void
 hub_up(void)
 {
 	memset(&S.hub, 0, sizeof(S.hub));
-	S.hub.pki = path("pki");
-	S.hub.dir = path("hub");
+	(void)snprintf(S.hubpki, sizeof(S.hubpki), "%s", path("pki"));
+	(void)snprintf(S.hubdir, sizeof(S.hubdir), "%s", path("hub"));
+	S.hub.pki = S.hubpki;
+	S.hub.dir = S.hubdir;
 	S.hub.host = HUB_HOST;
 	S.hub.key_b64 = HUB_KEY;
 	S.hub.policy = HUB_POLICY;
@@ -503,6 +506,18 @@ END_TEST
 
 /* ---------------------------------------------------------------- queue */
 
+/* Uppercase hex of md over x's DER. */
+static void
+hexdigest(X509 *x, const EVP_MD *md, char out[65])
+{
+	unsigned char	 h[EVP_MAX_MD_SIZE];
+	unsigned int	 n = 0, i;
+
+	ck_assert_int_eq(X509_digest(x, md, h, &n), 1);
+	for (i = 0; i < n && i < 32; i++)
+		(void)snprintf(out + 2 * i, 3, "%02X", h[i]);
+}
+
 /*
  * count certificates CN=prefix-NNNN, pending, inserted through the
  * ledger API (self-signed: the hub cares for the CN and the DER).
@@ -518,7 +533,8 @@ fill(const char *prefix, int count)
 	BIO			*b;
 	BUF_MEM			*m;
 	char			 cn[64], serial[64], subj[80], *pem;
-	int			 i;
+	char			 sha1[65], sha256[65];
+	int			 i, rc;
 
 	ck_assert_msg(mca_ledger_open(path("ledger.db"), 0, &l, &d) == 0,
 	    "%s", d.msg);
@@ -544,9 +560,15 @@ fill(const char *prefix, int count)
 		c.operation = "enroll";
 		c.key_type = "EC P-256";
 		c.pem = pem;
+		hexdigest(x, EVP_sha1(), sha1);
+		hexdigest(x, EVP_sha256(), sha256);
+		c.sha1 = sha1;
+		c.sha256 = sha256;
 		c.azure_pending = 1;
 		c.auth_method = "certificate";
-		ck_assert_int_eq(mca_ledger_insert_cert(l, &c), 0);
+		rc = mca_ledger_insert_cert(l, &c);
+		ck_assert_msg(rc == 0, "%s: %s", serial,
+		    mca_ledger_errmsg(l, rc));
 		BIO_free(b);
 		X509_free(x);
 	}
