@@ -6,6 +6,8 @@
  *       [--expires DURATION|TIME] [--comment TEXT]
  *   microca-admin [--config PATH] passcode list [--label L] [--all]
  *   microca-admin [--config PATH] passcode revoke ID
+ *   microca-admin [--config PATH] azure status [--all]
+ *   microca-admin [--config PATH] azure retry SERIAL|--all-failed
  *
  * The passcode is printed once, by "add", and never again: the ledger
  * keeps only its scrypt hash. Exit status: 0 done, 1 failed (the message
@@ -15,6 +17,7 @@
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <err.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -25,6 +28,8 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/objects.h>
+#include <openssl/x509.h>
 
 #include "certinfo.h"
 #include "cfg.h"
@@ -34,6 +39,7 @@
 #include "log.h"
 #include "num.h"
 #include "passcode.h"
+#include "pem.h"
 #include "secret.h"
 #include "text.h"
 
@@ -59,6 +65,8 @@ usage(void)
 	    "       " PROG " [--config PATH] passcode list [--label LABEL] "
 	    "[--all]\n"
 	    "       " PROG " [--config PATH] passcode revoke ID\n"
+	    "       " PROG " [--config PATH] azure status [--all]\n"
+	    "       " PROG " [--config PATH] azure retry SERIAL|--all-failed\n"
 	    "       " PROG " [--config PATH] secret encrypt [--key-file PATH] "
 	    "NAME < value\n"
 	    "       " PROG " secret keygen PATH\n"
@@ -489,6 +497,235 @@ out:
 	return rc;
 }
 
+/* ---- the Azure IoT Hub sync queue (lib/ledger.h, microca-azsync(8)) */
+
+static int
+flag_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	(void)id;
+	(void)val;
+	(void)d;
+	*(int *)arg = 1;
+	return 0;
+}
+
+static const struct mca_cli_opt azstatus_opts[] = {
+	{ "all", 0, 1 },
+	{ NULL, 0, 0 }
+};
+
+static const struct mca_cli_opt azretry_opts[] = {
+	{ "all-failed", 0, 1 },
+	{ NULL, 0, 0 }
+};
+
+/* The subject CN of the certificate pem into out, or "-". */
+static void
+pem_cn(const char *pem, char *out, size_t outlen)
+{
+	X509	*x = NULL;
+
+	(void)snprintf(out, outlen, "-");
+	if (pem == NULL || mca_pem_parse_cert(pem, strlen(pem), &x) != 0)
+		return;
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(x),
+	    NID_commonName, out, (int)outlen) <= 0)
+		(void)snprintf(out, outlen, "-");
+	X509_free(x);
+}
+
+struct azlist_ctx {
+	size_t		 n;
+};
+
+/*
+ * Prints s as print_clean() does, then spaces up to width columns and
+ * two more: a column of the status table (a longer value shifts the
+ * rest of its line).
+ */
+static void
+print_col(const char *s, size_t width)
+{
+	size_t	 n = strlen(s);
+
+	print_clean(s);
+	printf("%*s", (int)(n < width ? width - n + 2 : 2), "");
+}
+
+static int
+azlist_one(void *arg, const struct mca_ledger_azstatus *s)
+{
+	struct azlist_ctx	*c = arg;
+	char			 cn[256], next[MCA_TIME_MAX], status[24];
+
+	if (c->n++ == 0)
+		printf("%-40s  %-16s  %-24s  %-7s  %8s  %-20s  %-11s  %s\n",
+		    "SERIAL", "LABEL", "CN", "STATE", "ATTEMPTS",
+		    "NEXT ATTEMPT (UTC)", "LAST STATUS", "LAST ERROR");
+	pem_cn(s->pem, cn, sizeof(cn));
+	/* Failed and synced rows have no next attempt of their own. */
+	if (strcmp(s->state, "pending") != 0)
+		(void)snprintf(next, sizeof(next), "-");
+	else if (s->next_attempt <= 0 ||
+	    mca_time_iso((time_t)s->next_attempt, next, sizeof(next)) != 0)
+		(void)snprintf(next, sizeof(next), "next run");
+	if (s->last_status > 0)
+		(void)snprintf(status, sizeof(status), "%ld", s->last_status);
+	else
+		(void)snprintf(status, sizeof(status), "-");
+	print_col(s->serial, 40);
+	print_col(s->label[0] != '\0' ? s->label : "-", 16);
+	print_col(cn, 24);
+	printf("%-7s  %8d  %-20s  %-11s  ", s->state, s->attempts, next,
+	    status);
+	print_clean(s->last_error[0] != '\0' ? s->last_error : "-");
+	putchar('\n');
+	return 0;
+}
+
+/* azure status [--all]; argv[0] is "status". */
+static int
+azure_status(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_ledger	*l = NULL;
+	struct azlist_ctx	 c;
+	struct mca_diag		 d;
+	int			 all = 0, next, rc, lrc;
+
+	memset(&c, 0, sizeof(c));
+	if (mca_cli_getopt(argc, argv, azstatus_opts, flag_opt, &all, &next,
+	    &d) != 0) {
+		fail("azure status: %s", d.msg);
+		usage();
+	}
+	if (next < argc) {
+		fail("azure status: unexpected argument \"%.64s\"",
+		    argv[next]);
+		usage();
+	}
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	if ((lrc = mca_ledger_azure_list(l, all, azlist_one, &c, &d)) != 0)
+		rc = fail("%s: cannot list the Azure IoT Hub sync queue: %s",
+		    cfg->ledger_db_path, d.msg);
+	else if (c.n == 0)
+		fprintf(stderr, PROG ": no %sAzure IoT Hub syncs in the "
+		    "ledger\n", all ? "" : "pending or failed ");
+	mca_ledger_close(l);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = EX_FAIL;
+	return rc;
+}
+
+/*
+ * A serial as typed (any case, colons between bytes, leading 00 pads,
+ * as openssl x509 -serial prints it) into the ledger's spelling:
+ * uppercase hex without pad. 0, or -1 if it is not a serial.
+ */
+static int
+serial_norm(const char *in, char *out, size_t outlen)
+{
+	size_t		 n = 0;
+	unsigned char	 c;
+
+	for (; *in != '\0'; in++) {
+		if ((c = (unsigned char)*in) == ':')
+			continue;
+		if (!isxdigit(c) || n + 1 >= outlen)
+			return -1;
+		out[n++] = (char)toupper(c);
+	}
+	out[n] = '\0';
+	if (n == 0 || n > MCA_LEDGER_AZ_SERIAL_MAX)
+		return -1;
+	while (n > 2 && out[0] == '0' && out[1] == '0') {
+		memmove(out, out + 2, n - 1);
+		n -= 2;
+	}
+	return 0;
+}
+
+/* azure retry SERIAL|--all-failed; argv[0] is "retry". */
+static int
+azure_retry(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	char			 serial[MCA_LEDGER_AZ_SERIAL_MAX + 1];
+	size_t			 n = 0;
+	int			 allfailed = 0, next, rc, lrc;
+
+	if (mca_cli_getopt(argc, argv, azretry_opts, flag_opt, &allfailed,
+	    &next, &d) != 0) {
+		fail("azure retry: %s", d.msg);
+		usage();
+	}
+	if (allfailed ? next != argc : next != argc - 1) {
+		fail("azure retry: give one serial or --all-failed");
+		usage();
+	}
+	if (!allfailed && serial_norm(argv[next], serial,
+	    sizeof(serial)) != 0)
+		return fail("azure retry: \"%.64s\" is not a certificate "
+		    "serial (up to %d hex digits, as \"azure status\" shows "
+		    "it)", argv[next], MCA_LEDGER_AZ_SERIAL_MAX);
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	lrc = mca_ledger_azure_retry(l, allfailed ? NULL : serial,
+	    (long long)time(NULL), &n, &d);
+	if (lrc == MCA_ERR_NOTFOUND)
+		rc = fail("no certificate with serial %s in %s", serial,
+		    cfg->ledger_db_path);
+	else if (lrc != 0)
+		rc = fail("%s: %s", cfg->ledger_db_path, d.msg);
+	mca_ledger_close(l);
+	if (rc != 0)
+		return rc;
+	if (allfailed)
+		printf("%zu failed Azure IoT Hub sync%s queued again\n", n,
+		    n == 1 ? "" : "s");
+	else
+		printf("certificate %s queued for Azure IoT Hub again\n",
+		    serial);
+	if (n > 0)
+		fprintf(stderr, PROG ": the next run of microca-azsync "
+		    "takes %s\n", n == 1 ? "it" : "them");
+	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+}
+
+/*
+ * azure status|retry: argv[0] is "azure". Loads the configuration
+ * config names (NULL: the default) for the ledger.
+ */
+static int
+azure(const char *config, int argc, char *argv[])
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	size_t		 i;
+	int		 rc;
+
+	if (argc < 2 || (strcmp(argv[1], "status") != 0 &&
+	    strcmp(argv[1], "retry") != 0))
+		usage();
+	mca_log_open(PROG, 1, 0);
+	mca_diag_clear(&d);
+	if (mca_cfg_load(config, &cfg, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
+	if (strcmp(argv[1], "status") == 0)
+		rc = azure_status(cfg, argc - 1, argv + 1);
+	else
+		rc = azure_retry(cfg, argc - 1, argv + 1);
+out:
+	mca_cfg_free(cfg);
+	mca_log_close();
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -525,6 +762,8 @@ main(int argc, char *argv[])
 			    argv + a + 1);
 		usage();
 	}
+	if (argc - a >= 1 && strcmp(argv[a], "azure") == 0)
+		return azure(cli.config, argc - a, argv + a);
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)
 		usage();
 	sub = argv[a + 1];

@@ -324,4 +324,118 @@ int	 mca_ledger_cron_set(struct mca_ledger *l, const char *tool,
 	    const char *job, long long when, const char *result,
 	    const char *message);
 
+/*
+ * ---- Azure IoT Hub sync queue (schema 9, lib/ledger_azure.c,
+ * sql/migrations/0009-azure-sync.sql)
+ *
+ * certificates.azure_sync is the queue: 'pending' (written with the row
+ * for is_device_cert labels), 'synced' once the hub confirmed it,
+ * 'failed' when the hub refused it for good, 'none' for other labels.
+ * azure_sync_state keeps each queued row's attempts. Each function is
+ * one transaction (the writers BEGIN IMMEDIATE) with the ledger's busy
+ * handling; d (NULL-safe) and mca_ledger_errmsg() say why one failed.
+ * Times are Unix seconds.
+ */
+
+#define MCA_LEDGER_AZ_SERIAL_MAX	128	/* hex digits of a serial */
+#define MCA_LEDGER_AZ_LABEL_MAX		64	/* bytes of a label */
+#define MCA_LEDGER_AZ_ERROR_MAX		512	/* bytes of last_error */
+#define MCA_LEDGER_AZ_TAG_MAX		127	/* bytes of etag, request_id */
+
+/* A pending row handed to the sync job. Owned: mca_ledger_azrows_free(). */
+struct mca_ledger_azrow {
+	long long	 id;		/* certificates.id: issue order */
+	/* the serial as the ledger spells it (uppercase hex) */
+	char		 serial[MCA_LEDGER_AZ_SERIAL_MAX + 1];
+	char		 label[MCA_LEDGER_AZ_LABEL_MAX + 1];
+	char		*pem;		/* the certificate */
+	char		*prev_pem;	/* replaces_serial's PEM, or NULL */
+	int		 attempts;
+	long long	 next_attempt;	/* 0: never put off */
+	char		 request_id[MCA_LEDGER_AZ_TAG_MAX + 1];	/* "" none */
+};
+
+/*
+ * The pending rows due at now (next_attempt <= now, or never tried), in
+ * issue order, at most max of them, into *rows (*n of them; NULL and 0
+ * when none). Failed and synced rows never come back. Returns 0,
+ * MCA_ERR_INVAL, MCA_ERR_NOMEM, MCA_ERR_BUSY or MCA_ERR_DB (also for a
+ * row whose serial or label is longer than the fields above).
+ */
+int	 mca_ledger_azure_due(struct mca_ledger *l, long long now, size_t max,
+	    struct mca_ledger_azrow **rows, size_t *n, struct mca_diag *d);
+
+/* Frees the rows of mca_ledger_azure_due() (NULL-safe). */
+void	 mca_ledger_azrows_free(struct mca_ledger_azrow *rows, size_t n);
+
+/*
+ * The hub confirmed row id at now: azure_sync='synced', synced_at now,
+ * etag (NULL or "": none) and last_status (the HTTP status, 0: none)
+ * recorded, last_error cleared; attempts and request_id are kept.
+ * Returns 0, MCA_ERR_NOTFOUND (no such row, or it is not pending:
+ * nothing written), MCA_ERR_INVAL (etag over MCA_LEDGER_AZ_TAG_MAX or
+ * with a control character, a status not 0 or 100-599, a negative
+ * time), MCA_ERR_BUSY or MCA_ERR_DB.
+ */
+int	 mca_ledger_azure_synced(struct mca_ledger *l, long long id,
+	    long long now, long status, const char *etag, struct mca_diag *d);
+
+/*
+ * Row id did not sync now: attempts + 1, next_attempt, last_status
+ * (0: none), last_error (one line of at most MCA_LEDGER_AZ_ERROR_MAX
+ * bytes, never a secret; NULL or "": none) and request_id (NULL: kept,
+ * "": cleared) recorded; failed != 0 also sets azure_sync='failed' (no
+ * more automatic attempts until "microca-admin azure retry"). Returns
+ * 0, MCA_ERR_NOTFOUND (no such row, or it is not pending: nothing
+ * written), MCA_ERR_INVAL (a string over its cap or with a control
+ * character, a bad status or time: nothing written), MCA_ERR_BUSY or
+ * MCA_ERR_DB.
+ */
+int	 mca_ledger_azure_defer(struct mca_ledger *l, long long id,
+	    long long now, long long next_attempt, long status,
+	    const char *error, const char *request_id, int failed,
+	    struct mca_diag *d);
+
+/* A queued row as "microca-admin azure status" shows it. */
+struct mca_ledger_azstatus {
+	long long	 id;
+	char		 serial[MCA_LEDGER_AZ_SERIAL_MAX + 1];
+	char		 label[MCA_LEDGER_AZ_LABEL_MAX + 1];
+	char		 subject[1025];	/* RFC 2253, cut if longer */
+	const char	*pem;		/* valid during the callback only */
+	char		 state[16];	/* "pending", "failed", "synced" */
+	int		 attempts;
+	long long	 next_attempt;	/* 0: at once */
+	long		 last_status;	/* 0: none */
+	char		 last_error[MCA_LEDGER_AZ_ERROR_MAX + 1]; /* "" none */
+	char		 etag[MCA_LEDGER_AZ_TAG_MAX + 1];
+	char		 request_id[MCA_LEDGER_AZ_TAG_MAX + 1];
+	long long	 synced_at;	/* 0: not synced */
+	char		 issued_at[32];	/* ISO 8601 UTC */
+};
+
+/*
+ * Calls cb for each pending and failed row (all != 0: synced ones too),
+ * in issue order, in one read transaction. A non-zero return from cb
+ * stops the walk and is returned. Returns 0, cb's value, MCA_ERR_INVAL,
+ * MCA_ERR_BUSY or MCA_ERR_DB.
+ */
+int	 mca_ledger_azure_list(struct mca_ledger *l, int all,
+	    int (*cb)(void *, const struct mca_ledger_azstatus *), void *arg,
+	    struct mca_diag *d);
+
+/*
+ * Puts rows back in the queue at now: the certificate with this serial
+ * (uppercase hex, as the ledger spells it), or with serial NULL every
+ * failed row. Each goes back to 'pending' with next_attempt 0, its
+ * attempts kept; a failed row's request_id is dropped (its workflow
+ * ended: the next try submits anew). *n says how many rows. Returns 0,
+ * MCA_ERR_NOTFOUND (no certificate with that serial), MCA_ERR_POLICY
+ * (it is not pending or failed: its label is not a device label, or it
+ * is synced already; d says which; nothing written), MCA_ERR_INVAL,
+ * MCA_ERR_BUSY or MCA_ERR_DB.
+ */
+int	 mca_ledger_azure_retry(struct mca_ledger *l, const char *serial,
+	    long long now, size_t *n, struct mca_diag *d);
+
 #endif

@@ -927,6 +927,15 @@ START_TEST(t_enroll_profiles)
 	/* server label: answer on one line */
 	x = enroll_ok("server", "p256", "srv", "boot.pem", NULL);
 	assert_verifies(x);
+	/* not a device label (is_device_cert false): not queued for Azure */
+	{
+		char	 serial[80], v[64];
+
+		serial_of(x, serial, sizeof(serial));
+		sql1(v, sizeof(v), "SELECT label||'|'||azure_sync FROM "
+		    "certificates WHERE serial=%Q", serial);
+		ck_assert_str_eq(v, "server|none");
+	}
 	X509_free(x);
 }
 END_TEST
@@ -2363,6 +2372,205 @@ START_TEST(t_admin_errors)
 }
 END_TEST
 
+/* The line of out that holds needle into line ("" if none). */
+static void
+line_of(const char *out, const char *needle, char *line, size_t len)
+{
+	const char	*p = strstr(out, needle), *b, *e;
+
+	line[0] = '\0';
+	if (p == NULL)
+		return;
+	for (b = p; b > out && b[-1] != '\n'; b--)
+		continue;
+	e = strchr(p, '\n');
+	snprintf(line, len, "%.*s", (int)(e != NULL ? e - b : (long)strlen(b)),
+	    b);
+}
+
+/* A certificate enrolled on label with CN cn: its serial into serial. */
+static void
+enroll_serial(const char *label, const char *cn, char *serial, size_t len)
+{
+	X509	*x = enroll_ok(label, "p256", cn, "boot.pem", NULL);
+
+	serial_of(x, serial, len);
+	X509_free(x);
+}
+
+/* The ledger's id of the certificate with serial. */
+static long long
+cert_id(const char *serial)
+{
+	char	 v[32];
+
+	sql1(v, sizeof(v), "SELECT id FROM certificates WHERE serial=%Q",
+	    serial);
+	ck_assert_str_ne(v, "");
+	return strtoll(v, NULL, 10);
+}
+
+/*
+ * microca-admin azure status and retry, on certificates issued through
+ * the program: a device label queues them with the row, a server label
+ * does not; the sync job's attempts (lib/ledger.h) as the table shows
+ * them; retry of one serial, typed as openssl prints it, and of all
+ * failed rows; each refusal saying why, with its exit status.
+ */
+START_TEST(t_admin_azure)
+{
+	struct mca_buf		 out = MCA_BUF_INIT;
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	char			 dev1[80], dev2[80], dev3[80], srv[80];
+	char			 line[1024], cmd[512], v[64], when[32];
+	long long		 now = (long long)time(NULL);
+	size_t			 i, n;
+	const char		*p;
+
+	/* nothing queued yet: not an error */
+	ck_assert_int_eq(admin(&out, 1, "azure status"), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "no pending or "
+	    "failed Azure IoT Hub syncs in the ledger"));
+
+	enroll_serial("device", "dev-az-1", dev1, sizeof(dev1));
+	enroll_serial("device", "dev-az-2", dev2, sizeof(dev2));
+	enroll_serial("device", "dev-az-3", dev3, sizeof(dev3));
+	enroll_serial("server", "srv-az", srv, sizeof(srv));
+	sql1(v, sizeof(v), "SELECT group_concat(azure_sync, ' ') FROM (SELECT "
+	    "azure_sync FROM certificates WHERE serial IN (%Q, %Q, %Q, %Q) "
+	    "ORDER BY id)", dev1, dev2, dev3, srv);
+	ck_assert_str_eq(v, "pending pending pending none");
+
+	/* what the sync job would record: one refused for good, one put off */
+	ck_assert_int_eq(mca_ledger_open(path("ledger.db"), 1, &l, &d), 0);
+	ck_assert_int_eq(mca_ledger_azure_defer(l, cert_id(dev1), now, now,
+	    400, "hub refused the device: InvalidThumbprint", NULL, 1, &d), 0);
+	ck_assert_int_eq(mca_ledger_azure_defer(l, cert_id(dev2), now,
+	    now + 3600, 429, "throttled", NULL, 0, &d), 0);
+	mca_ledger_close(l);
+	l = NULL;
+
+	ck_assert_int_eq(admin(&out, 0, "azure status"), 0);
+	p = mca_buf_str(&out);
+	ck_assert_msg(strncmp(p, "SERIAL ", 7) == 0 &&
+	    strstr(p, "  LABEL  ") != NULL && strstr(p, "  CN  ") != NULL &&
+	    strstr(p, "  STATE  ") != NULL && strstr(p, "ATTEMPTS") != NULL &&
+	    strstr(p, "NEXT ATTEMPT (UTC)") != NULL &&
+	    strstr(p, "LAST STATUS") != NULL && strstr(p, "LAST ERROR\n") !=
+	    NULL, "%s", p);
+	for (n = 0, i = 0; p[i] != '\0'; i++)
+		n += p[i] == '\n';
+	ck_assert_uint_eq(n, 4);
+	ck_assert_ptr_null(strstr(p, srv));
+	line_of(p, dev1, line, sizeof(line));
+	ck_assert_msg(strstr(line, " device ") != NULL &&
+	    strstr(line, " dev-az-1 ") != NULL &&
+	    strstr(line, " failed ") != NULL && strstr(line, " 1 ") != NULL &&
+	    strstr(line, " 400 ") != NULL && strstr(line,
+	    " hub refused the device: InvalidThumbprint") != NULL, "%s", line);
+	/* issue order */
+	ck_assert(strstr(p, dev1) != NULL && strstr(p, dev1) < strstr(p, dev2));
+	line_of(p, dev2, line, sizeof(line));
+	{
+		time_t		 t = (time_t)(now + 3600);
+		struct tm	 tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	}
+	ck_assert_msg(strstr(line, " dev-az-2 ") != NULL &&
+	    strstr(line, " pending ") != NULL && strstr(line, when) != NULL &&
+	    strstr(line, " 429 ") != NULL && strstr(line, " throttled") !=
+	    NULL, "%s", line);
+	line_of(p, dev3, line, sizeof(line));
+	ck_assert_msg(strstr(line, " dev-az-3 ") != NULL &&
+	    strstr(line, " pending ") != NULL && strstr(line, " 0 ") != NULL &&
+	    strstr(line, " next run ") != NULL, "%s", line);
+
+	/* synced rows: only with --all */
+	ck_assert_int_eq(mca_ledger_open(path("ledger.db"), 1, &l, &d), 0);
+	ck_assert_int_eq(mca_ledger_azure_synced(l, cert_id(dev3), now, 200,
+	    "\"AAAAAAAAAAA=\"", &d), 0);
+	mca_ledger_close(l);
+	l = NULL;
+	ck_assert_int_eq(admin(&out, 0, "azure status"), 0);
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), dev3));
+	ck_assert_int_eq(admin(&out, 0, "azure status --all"), 0);
+	line_of(mca_buf_str(&out), dev3, line, sizeof(line));
+	ck_assert_msg(strstr(line, " synced ") != NULL &&
+	    strstr(line, " 200 ") != NULL, "%s", line);
+
+	/* retry one, typed as openssl x509 -serial prints it or with colons */
+	snprintf(cmd, sizeof(cmd), "azure retry ");
+	for (i = 0; dev1[i] != '\0'; i++) {
+		n = strlen(cmd);
+		snprintf(cmd + n, sizeof(cmd) - n, "%s%c",
+		    i > 0 && i % 2 == 0 ? ":" : "",
+		    (char)tolower((unsigned char)dev1[i]));
+	}
+	ck_assert_int_eq(admin(&out, 1, cmd), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), dev1));
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "queued for Azure IoT Hub again"));
+	sql1(v, sizeof(v), "SELECT c.azure_sync||'|'||s.attempts||'|'||"
+	    "s.next_attempt FROM certificates AS c JOIN azure_sync_state AS s "
+	    "ON s.cert_id = c.id WHERE c.serial=%Q", dev1);
+	ck_assert_str_eq(v, "pending|1|0");
+
+	/* refused: exit 1, saying why */
+	snprintf(cmd, sizeof(cmd), "azure retry %s", srv);
+	ck_assert_int_eq(admin(&out, 1, cmd), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "is not queued for "
+	    "Azure IoT Hub: its label \"server\" was not a device label"));
+	snprintf(cmd, sizeof(cmd), "azure retry %s", dev3);
+	ck_assert_int_eq(admin(&out, 1, cmd), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "is synced to Azure "
+	    "IoT Hub already"));
+	ck_assert_int_eq(admin(&out, 1, "azure retry 00ABCDEF98765432"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "no certificate with "
+	    "serial ABCDEF98765432 in "));
+	ck_assert_int_eq(admin(&out, 1, "azure retry dev-az-1"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "\"dev-az-1\" is not "
+	    "a certificate serial"));
+	/* usage: exit 2 */
+	ck_assert_int_eq(admin(&out, 1, "azure retry"), 2);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "give one serial or "
+	    "--all-failed"));
+	snprintf(cmd, sizeof(cmd), "azure retry --all-failed %s", dev1);
+	ck_assert_int_eq(admin(&out, 1, cmd), 2);
+	ck_assert_int_eq(admin(&out, 1, "azure retry AA BB"), 2);
+	ck_assert_int_eq(admin(&out, 1, "azure status --all-failed"), 2);
+	ck_assert_int_eq(admin(&out, 1, "azure status extra"), 2);
+	ck_assert_int_eq(admin(&out, 1, "azure frobnicate"), 2);
+	ck_assert_int_eq(admin(&out, 1, "azure"), 2);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "azure retry SERIAL|"
+	    "--all-failed"));
+
+	/* all failed ones */
+	ck_assert_int_eq(mca_ledger_open(path("ledger.db"), 1, &l, &d), 0);
+	ck_assert_int_eq(mca_ledger_azure_defer(l, cert_id(dev1), now, now,
+	    403, "forbidden", NULL, 1, &d), 0);
+	ck_assert_int_eq(mca_ledger_azure_defer(l, cert_id(dev2), now, now,
+	    404, "gone", NULL, 1, &d), 0);
+	mca_ledger_close(l);
+	l = NULL;
+	ck_assert_int_eq(admin(&out, 0, "azure retry --all-failed"), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "2 failed Azure IoT Hub syncs "
+	    "queued again\n");
+	ck_assert_int_eq(sql_count("certificates WHERE azure_sync = "
+	    "'pending'"), 2);
+	ck_assert_int_eq(admin(&out, 0, "azure retry --all-failed"), 0);
+	ck_assert_str_eq(mca_buf_str(&out), "0 failed Azure IoT Hub syncs "
+	    "queued again\n");
+	/* a broken config: exit 1, naming the file */
+	ck_assert_int_eq(tu_sh(&out, "'%s/microca-admin' --config '%s' "
+	    "azure status 2>&1", tu_builddir(), path("nosuch.json")), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "nosuch.json"));
+	mca_buf_free(&out);
+}
+END_TEST
+
 START_TEST(t_remote_user)
 {
 	struct cgi	 r;
@@ -3277,6 +3485,11 @@ est_suite(void)
 	tcase_add_test(tc, t_reenroll);
 	tcase_add_test(tc, t_startup_errors);
 	tcase_add_test(tc, t_rollover);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("azure-admin");
+	tcase_add_unchecked_fixture(tc, setup_file, teardown);
+	tcase_add_test(tc, t_admin_azure);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("passcodes");
