@@ -226,9 +226,10 @@ check_req(const struct mca_httpc_req *req, struct mca_diag *d)
 	size_t		 alen, i;
 
 	if (req->method == NULL || (strcmp(req->method, "GET") != 0 &&
-	    strcmp(req->method, "POST") != 0))
-		return mca_diag(d, MCA_ERR_INVAL, "HTTP method must be GET or "
-		    "POST");
+	    strcmp(req->method, "POST") != 0 &&
+	    strcmp(req->method, "PUT") != 0))
+		return mca_diag(d, MCA_ERR_INVAL, "HTTP method must be GET, "
+		    "POST or PUT");
 	if (req->url == NULL || strncasecmp(req->url, "https://", 8) != 0)
 		return mca_diag(d, MCA_ERR_INVAL, "%.200s: only https:// URLs "
 		    "are allowed", req->url == NULL ? "(null)" : req->url);
@@ -438,12 +439,19 @@ mca_httpc_do(const struct mca_httpc_req *req, struct mca_httpc_resp *resp,
 	SETOPT(h, CURLOPT_WRITEDATA, &x);
 	SETOPT(h, CURLOPT_HEADERFUNCTION, header_cb);
 	SETOPT(h, CURLOPT_HEADERDATA, &x);
-	if (strcmp(req->method, "POST") == 0) {
+	if (strcmp(req->method, "GET") != 0) {
+		/*
+		 * POST, or PUT with the body sent as POST sends it (from
+		 * memory, with a Content-Length) under the other method
+		 * name: RFC 9110 9.3.4.
+		 */
 		SETOPT(h, CURLOPT_POST, 1L);
 		SETOPT(h, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)req->bodylen);
 		SETOPT(h, CURLOPT_POSTFIELDS, req->bodylen > 0 ?
 		    (const char *)req->body : "");
+		if (strcmp(req->method, "PUT") == 0)
+			SETOPT(h, CURLOPT_CUSTOMREQUEST, "PUT");
 	} else
 		SETOPT(h, CURLOPT_HTTPGET, 1L);
 

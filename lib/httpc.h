@@ -41,7 +41,8 @@ struct mca_httpc_tls {
 };
 
 /*
- * One request. method "GET" or "POST". url must be https://; user
+ * One request. method "GET", "POST" or "PUT" (a PUT's body goes as a
+ * POST's: from memory, with its Content-Length). url must be https://; user
  * information in it ("user@host") is refused, credentials go in user and
  * pass (HTTP Basic, RFC 7617), both or neither. headers: extra "Name:
  * value" lines, NULL-terminated, or NULL. resolve: NULL or one
