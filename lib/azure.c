@@ -412,98 +412,102 @@ find_placeholder(const char *s, size_t *k)
 	return best;
 }
 
+/* The parts of an azurehuburl, pointers into it. */
+struct url_tmpl {
+	const char	*host, *hend;	/* the host, no port */
+	const char	*path;		/* after the authority: "/..." "?..." "" */
+	const char	*ph;		/* the placeholder, or NULL */
+	size_t		 phlen;
+};
+
+/*
+ * Judges the template tmpl (see mca_az_device_url()) into *t. 0 or
+ * MCA_ERR_CONFIG with d.
+ */
+static int
+url_template(const char *tmpl, struct url_tmpl *t, struct mca_diag *d)
+{
+	const char	*auth, *aend, *c;
+	long long	 port;
+	size_t		 k = 0;
+
+	memset(t, 0, sizeof(*t));
+	if (tmpl == NULL || *tmpl == '\0')
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl: not set");
+	if (strlen(tmpl) > MCA_AZ_URI_MAX || has_ctl(tmpl) ||
+	    strchr(tmpl, ' ') != NULL)
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl: longer than "
+		    "%d bytes, or holds a space or control character",
+		    MCA_AZ_URI_MAX);
+	/* RFC 3986 3.1: the scheme is case-insensitive. */
+	if (strncasecmp(tmpl, "https://", 8) != 0)
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": "
+		    "must begin with https:// (the hub is only reached over "
+		    "TLS)", tmpl);
+	if (strchr(tmpl, '#') != NULL)
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": a "
+		    "fragment (#) has no place in it", tmpl);
+	auth = tmpl + 8;
+	aend = auth + strcspn(auth, "/?");
+	/* RFC 3986 3.2: userinfo "@" host ":" port */
+	if (memchr(auth, '@', (size_t)(aend - auth)) != NULL ||
+	    memchr(auth, '{', (size_t)(aend - auth)) != NULL)
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": "
+		    "the host part may hold neither user information nor a "
+		    "placeholder", tmpl);
+	/* The host without the port; an IPv6 literal keeps its brackets. */
+	if (*auth != '[')
+		c = memchr(auth, ':', (size_t)(aend - auth));
+	else if ((c = memchr(auth, ']', (size_t)(aend - auth))) != NULL)
+		c++;
+	else
+		c = auth;
+	if (c == NULL)
+		c = aend;
+	if (c == auth || (c < aend && *c != ':'))
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": no "
+		    "host name", tmpl);
+	if (c < aend && mca_num_parse(c + 1, (size_t)(aend - c - 1), 1,
+	    65535, &port) != 0)
+		return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": "
+		    "the port is not a number from 1 to 65535", tmpl);
+	t->host = auth;
+	t->hend = c;
+	t->path = aend;
+	if ((t->ph = find_placeholder(aend, &k)) != NULL) {
+		t->phlen = strlen(az_placeholders[k]);
+		if (find_placeholder(t->ph + t->phlen, &k) != NULL)
+			return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl "
+			    "\"%.128s\": more than one placeholder", tmpl);
+	}
+	/* A brace left over is a placeholder misspelled. */
+	for (c = aend; *c != '\0'; c++) {
+		if (c == t->ph)
+			c += t->phlen - 1;
+		else if (*c == '{' || *c == '}')
+			return mca_diag(d, MCA_ERR_CONFIG, "azurehuburl "
+			    "\"%.128s\": unknown placeholder at \"%.24s\" "
+			    "(write {deviceId})", tmpl, c);
+	}
+	return 0;
+}
+
 int
 mca_az_device_url(const char *tmpl, const char *devid, char **url,
     char **sr, struct mca_diag *d)
 {
 	struct mca_buf	 u = MCA_BUF_INIT, h = MCA_BUF_INIT;
-	const char	*auth, *aend, *path, *ph, *q, *hend, *c;
-	size_t		 k = 0, plen = 0, i;
+	struct url_tmpl	 t;
+	const char	*q;
+	size_t		 n, i;
 	char		 shown[MCA_AZ_DEVID_MAX];
 	int		 rc = MCA_ERR_INTERNAL;
 
 	*url = NULL;
 	if (sr != NULL)
 		*sr = NULL;
-	if (tmpl == NULL || *tmpl == '\0') {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl: not set");
+	if ((rc = url_template(tmpl, &t, d)) != 0)
 		goto out;
-	}
-	if (strlen(tmpl) > MCA_AZ_URI_MAX || has_ctl(tmpl) ||
-	    strchr(tmpl, ' ') != NULL) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl: longer than %d "
-		    "bytes, or holds a space or control character",
-		    MCA_AZ_URI_MAX);
-		goto out;
-	}
-	/* RFC 3986 3.1: the scheme is case-insensitive. */
-	if (strncasecmp(tmpl, "https://", 8) != 0) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": must "
-		    "begin with https:// (the hub is only reached over TLS)",
-		    tmpl);
-		goto out;
-	}
-	if (strchr(tmpl, '#') != NULL) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": a "
-		    "fragment (#) has no place in it", tmpl);
-		goto out;
-	}
-	auth = tmpl + 8;
-	aend = auth + strcspn(auth, "/?");
-	path = aend;
-	/* RFC 3986 3.2: userinfo "@" host ":" port */
-	if (memchr(auth, '@', (size_t)(aend - auth)) != NULL ||
-	    memchr(auth, '{', (size_t)(aend - auth)) != NULL) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": the "
-		    "host part may hold neither user information nor a "
-		    "placeholder", tmpl);
-		goto out;
-	}
-	/* The host without the port; an IPv6 literal keeps its brackets. */
-	if (*auth == '[') {
-		if ((hend = memchr(auth, ']', (size_t)(aend - auth))) == NULL)
-			hend = auth;
-		else
-			hend++;
-	} else if ((hend = memchr(auth, ':', (size_t)(aend - auth))) == NULL)
-		hend = aend;
-	if (hend == auth || (hend < aend && *hend != ':')) {
-		rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl \"%.128s\": no "
-		    "host name", tmpl);
-		goto out;
-	}
-	if (hend < aend) {
-		long long	 port;
-
-		if (mca_num_parse(hend + 1, (size_t)(aend - hend - 1), 1,
-		    65535, &port) != 0) {
-			rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl "
-			    "\"%.128s\": the port is not a number from 1 to "
-			    "65535", tmpl);
-			goto out;
-		}
-	}
-	if ((ph = find_placeholder(path, &k)) != NULL) {
-		plen = strlen(az_placeholders[k]);
-		if (find_placeholder(ph + plen, &i) != NULL) {
-			rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl "
-			    "\"%.128s\": more than one placeholder", tmpl);
-			goto out;
-		}
-	}
-	/* A brace left over is a placeholder misspelled. */
-	for (c = path; *c != '\0'; c++) {
-		if (ph != NULL && c == ph) {
-			c += plen - 1;
-			continue;
-		}
-		if (*c == '{' || *c == '}') {
-			rc = mca_diag(d, MCA_ERR_CONFIG, "azurehuburl "
-			    "\"%.128s\": unknown placeholder at \"%.24s\" "
-			    "(write {deviceId})", tmpl, c);
-			goto out;
-		}
-	}
 	if (!mca_az_devid_ok(devid)) {
 		/* Shown as far as it fits, anything but printable ASCII as '?'. */
 		(void)snprintf(shown, sizeof(shown), "%s",
@@ -516,20 +520,18 @@ mca_az_device_url(const char *tmpl, const char *devid, char **url,
 		    "and -.+%%_#*?!(),:=@$')", shown, MCA_AZ_DEVID_MAX - 1);
 		goto out;
 	}
-	if (ph != NULL) {
-		if ((rc = mca_buf_add(&u, tmpl, (size_t)(ph - tmpl))) != 0 ||
+	if (t.ph != NULL) {
+		if ((rc = mca_buf_add(&u, tmpl, (size_t)(t.ph - tmpl))) != 0 ||
 		    (rc = pct_encode(&u, devid, strlen(devid))) != 0 ||
-		    (rc = mca_buf_addstr(&u, ph + plen)) != 0)
+		    (rc = mca_buf_addstr(&u, t.ph + t.phlen)) != 0)
 			goto nomem;
 	} else {
 		/* https://host[:port][/prefix][?query] */
-		q = strchr(path, '?');
-		if (q == NULL)
-			q = path + strlen(path);
-		plen = (size_t)(q - tmpl);
-		while (plen > (size_t)(path - tmpl) && tmpl[plen - 1] == '/')
-			plen--;
-		if ((rc = mca_buf_add(&u, tmpl, plen)) != 0 ||
+		q = t.path + strcspn(t.path, "?");
+		n = (size_t)(q - tmpl);
+		while (n > (size_t)(t.path - tmpl) && tmpl[n - 1] == '/')
+			n--;
+		if ((rc = mca_buf_add(&u, tmpl, n)) != 0 ||
 		    (rc = mca_buf_addstr(&u, "/devices/")) != 0 ||
 		    (rc = pct_encode(&u, devid, strlen(devid))) != 0)
 			goto nomem;
@@ -542,7 +544,8 @@ mca_az_device_url(const char *tmpl, const char *devid, char **url,
 			goto nomem;
 	}
 	if (sr != NULL) {
-		if ((rc = mca_buf_add(&h, auth, (size_t)(hend - auth))) != 0)
+		if ((rc = mca_buf_add(&h, t.host,
+		    (size_t)(t.hend - t.host))) != 0)
 			goto nomem;
 		for (i = 0; i < h.len; i++)
 			if (h.data[i] >= 'A' && h.data[i] <= 'Z')
