@@ -571,8 +571,9 @@ azure_sas(int argc, char *argv[])
 	if (strcmp(a.key, "-") == 0) {
 		for (len = 0; (c = getchar()) != EOF && c != '\n'; ) {
 			if (len >= SAS_KEY_MAX) {
-				rc = fail("azure-sas: the key on standard input "
-				    "is longer than %d bytes", SAS_KEY_MAX);
+				rc = fail("azure-sas: the key on standard "
+				    "input is longer than %d bytes",
+				    SAS_KEY_MAX);
 				goto out;
 			}
 			line[len++] = (char)c;

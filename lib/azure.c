@@ -234,8 +234,8 @@ mca_az_sas_expiry(const char *token, long long *expiry, struct mca_diag *d)
 		return mca_diag(d, MCA_ERR_INVAL, "static SAS token: no expiry "
 		    "(se=)");
 	if (nse > 1 || nsr != 1 || nsig != 1 || nskn > 1)
-		return mca_diag(d, MCA_ERR_INVAL, "static SAS token: needs sr=, "
-		    "sig= and se= once each, skn= at most once");
+		return mca_diag(d, MCA_ERR_INVAL, "static SAS token: needs "
+		    "sr=, sig= and se= once each, skn= at most once");
 	*expiry = se;
 	return 0;
 }
@@ -415,7 +415,7 @@ find_placeholder(const char *s, size_t *k)
 /* The parts of an azurehuburl, pointers into it. */
 struct url_tmpl {
 	const char	*host, *hend;	/* the host, no port */
-	const char	*path;		/* after the authority: "/..." "?..." "" */
+	const char	*path;		/* after the authority */
 	const char	*ph;		/* the placeholder, or NULL */
 	size_t		 phlen;
 };
@@ -509,7 +509,7 @@ mca_az_device_url(const char *tmpl, const char *devid, char **url,
 	if ((rc = url_template(tmpl, &t, d)) != 0)
 		goto out;
 	if (!mca_az_devid_ok(devid)) {
-		/* Shown as far as it fits, anything but printable ASCII as '?'. */
+		/* Shown as far as it fits, all but printable ASCII as '?'. */
 		(void)snprintf(shown, sizeof(shown), "%s",
 		    devid != NULL ? devid : "");
 		for (i = 0; shown[i] != '\0'; i++)

@@ -52,9 +52,9 @@ int	 mca_az_sas(const char *uri, const char *key_b64, const char *policy,
  * The se= of a static token ("SharedAccessSignature ..." as given):
  * "SharedAccessSignature", one space, then name=value fields joined by
  * '&', with sr, sig and se each exactly once, skn at most once and no
- * other name, se a decimal number in 0..MCA_AZ_EXPIRY_MAX. Returns 0, or MCA_ERR_INVAL if it has none or it
- * is malformed, with d (which never quotes the signature); *expiry is 0
- * then.
+ * other name, se a decimal number in 0..MCA_AZ_EXPIRY_MAX. Returns 0,
+ * or MCA_ERR_INVAL if it has none or it is malformed, with d (which
+ * never quotes the signature); *expiry is 0 then.
  */
 int	 mca_az_sas_expiry(const char *token, long long *expiry,
 	    struct mca_diag *d);

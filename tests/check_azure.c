@@ -239,7 +239,8 @@ static const struct {
 	    "cIjGsYyB4iYDFCZaRMmmDrUuY5lncYDYPI=&se=12321312"
 	    "&foovalue=nonsense", -1 },
 	/* Ours: any field order, the largest expiry, 0 (long expired). */
-	{ "SharedAccessSignature se=253402300799&skn=p&sig=s&sr=h", 253402300799 },
+	{ "SharedAccessSignature se=253402300799&skn=p&sig=s&sr=h",
+	    253402300799 },
 	{ "SharedAccessSignature sr=h&sig=s&se=0", 0 },
 	/* junk, overflow, sign, empty, leading zero, space */
 	{ "SharedAccessSignature sr=h&sig=s&se=12a", -1 },
@@ -337,7 +338,8 @@ START_TEST(t_thumbprint)
 	X509		*x;
 	FILE		*f;
 	struct mca_diag	 d;
-	char		*dir, pem[512], t[MCA_AZ_THUMB_MAX], want[MCA_AZ_THUMB_MAX];
+	char		*dir, pem[512];
+	char		 t[MCA_AZ_THUMB_MAX], want[MCA_AZ_THUMB_MAX];
 
 	ck_assert_ptr_nonnull(k);
 	x = tu_selfsigned("thumb-device", k);
