@@ -8,6 +8,8 @@
  *   microca-admin [--config PATH] passcode revoke ID
  *   microca-admin [--config PATH] azure status [--all]
  *   microca-admin [--config PATH] azure retry SERIAL|--all-failed
+ *   microca-admin azure-sas --uri URI --key KEY|- [--policy NAME]
+ *       --expiry EPOCH
  *
  * The passcode is printed once, by "add", and never again: the ledger
  * keeps only its scrypt hash. Exit status: 0 done, 1 failed (the message
@@ -31,6 +33,7 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include "azure.h"
 #include "certinfo.h"
 #include "cfg.h"
 #include "cli.h"
@@ -70,6 +73,8 @@ usage(void)
 	    "       " PROG " [--config PATH] secret encrypt [--key-file PATH] "
 	    "NAME < value\n"
 	    "       " PROG " secret keygen PATH\n"
+	    "       " PROG " azure-sas --uri URI --key KEY|- "
+	    "[--policy NAME] --expiry EPOCH\n"
 	    "DURATION is a number and a unit, s m h d or w (default "
 	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n");
 	exit(EX_USAGE);
@@ -723,6 +728,117 @@ azure(const char *config, int argc, char *argv[])
 out:
 	mca_cfg_free(cfg);
 	mca_log_close();
+enum sas_opt {
+	SAS_URI = 1,
+	SAS_KEY,
+	SAS_POLICY,
+	SAS_EXPIRY
+};
+
+static const struct mca_cli_opt sas_opts[] = {
+	{ "uri", 1, SAS_URI },
+	{ "key", 1, SAS_KEY },
+	{ "policy", 1, SAS_POLICY },
+	{ "expiry", 1, SAS_EXPIRY },
+	{ NULL, 0, 0 }
+};
+
+struct sas_args {
+	const char	*uri, *key, *policy, *expiry;
+};
+
+static int
+sas_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct sas_args	*a = arg;
+
+	(void)d;
+	if (id == SAS_URI)
+		a->uri = val;
+	else if (id == SAS_KEY)
+		a->key = val;
+	else if (id == SAS_POLICY)
+		a->policy = val;
+	else
+		a->expiry = val;
+	return 0;
+}
+
+/* The longest key read from standard input (base64 of 768 bytes). */
+#define SAS_KEY_MAX	1024
+
+/*
+ * azure-sas: prints the SAS token for --uri signed with --key (base64,
+ * as the hub's shared access policy shows it; "-": one line of standard
+ * input, so that it stays out of ps) under --policy, expiring at --expiry
+ * (Unix seconds). argv[0] is "azure-sas".
+ */
+static int
+azure_sas(int argc, char *argv[])
+{
+	struct sas_args	 a = { NULL, NULL, NULL, NULL };
+	struct mca_diag	 d;
+	char		 line[SAS_KEY_MAX + 2], *tok = NULL;
+	const char	*key;
+	long long	 expiry;
+	size_t		 len;
+	int		 c, rc = EX_FAIL;
+
+	memset(line, 0, sizeof(line));
+	if (mca_cli_getopt(argc, argv, sas_opts, sas_opt, &a, &c, &d) != 0) {
+		fail("azure-sas: %s", d.msg);
+		usage();
+	}
+	if (c < argc) {
+		fail("azure-sas: unexpected argument \"%.64s\"", argv[c]);
+		usage();
+	}
+	if (a.uri == NULL || a.key == NULL || a.expiry == NULL) {
+		fail("azure-sas: --uri, --key and --expiry are required");
+		usage();
+	}
+	if (mca_num_parse(a.expiry, strlen(a.expiry), 1, MCA_AZ_EXPIRY_MAX,
+	    &expiry) != 0)
+		return fail("azure-sas: --expiry %.32s: expected a Unix time "
+		    "in seconds, from 1 to %lld", a.expiry, MCA_AZ_EXPIRY_MAX);
+	key = a.key;
+	if (strcmp(a.key, "-") == 0) {
+		for (len = 0; (c = getchar()) != EOF && c != '\n'; ) {
+			if (len >= SAS_KEY_MAX) {
+				rc = fail("azure-sas: the key on standard "
+				    "input is longer than %d bytes",
+				    SAS_KEY_MAX);
+				goto out;
+			}
+			line[len++] = (char)c;
+		}
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		line[len] = '\0';
+		if (len == 0) {
+			rc = fail("azure-sas: --key -: standard input holds no "
+			    "key");
+			goto out;
+		}
+		if (c == '\n' && getchar() != EOF) {
+			rc = fail("azure-sas: --key -: standard input holds "
+			    "more than one line");
+			goto out;
+		}
+		key = line;
+	}
+	if (mca_az_sas(a.uri, key, a.policy, expiry, &tok, &d) != 0) {
+		rc = fail("azure-sas: %s", d.msg);
+		goto out;
+	}
+	printf("%s\n", tok);
+	rc = fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+out:
+	OPENSSL_cleanse(line, sizeof(line));
+	if (tok != NULL) {
+		OPENSSL_cleanse(tok, strlen(tok));
+		free(tok);
+	}
 	return rc;
 }
 
@@ -746,6 +862,8 @@ main(int argc, char *argv[])
 		return EX_DONE;
 	}
 	a = cli.argi;
+	if (argc - a >= 1 && strcmp(argv[a], "azure-sas") == 0)
+		return azure_sas(argc - a, argv + a);
 	if (argc - a >= 2 && strcmp(argv[a], "secret") == 0) {
 		if (strcmp(argv[a + 1], "keygen") == 0) {
 			if (argc - a != 3)
