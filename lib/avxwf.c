@@ -307,9 +307,9 @@ id_member(struct json_object *o, const char *key, char *out, size_t len)
 
 /*
  * The request id in a submit answer's "response": requestId or
- * request_id (a string or an integer); else the number in a message
- * "Workflow Request is created with Request Id N", as the guides' sample
- * answer words it. 0 or MCA_ERR_INVAL.
+ * request_id (a string or an integer); else a "Request Id N" in
+ * response.message (the guides' sample answer announces the request
+ * there: "Workflow Request is created ..."). 0 or MCA_ERR_INVAL.
  */
 static int
 submit_id(struct json_object *resp, char *out, size_t len)
