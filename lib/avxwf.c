@@ -461,9 +461,9 @@ wf_poll(const struct mca_avxwf *w, const struct mca_avxwf_req *q,
 	if ((rc = wf_url(w, OP_STATUS, extra, url, sizeof(url), d)) != 0 ||
 	    (rc = wf_call(w, "GET", url, NULL, r, &root, d)) != 0)
 		goto out;
-	if ((resp = json_object_object_get_ex(root, "response", &resp) ?
-	    resp : NULL) == NULL ||
-	    (e = status_entry(resp, r->request_id)) == NULL ||
+	resp = NULL;
+	if (!json_object_object_get_ex(root, "response", &resp) ||
+	    resp == NULL || (e = status_entry(resp, r->request_id)) == NULL ||
 	    (st = mca_avxj_member(e, "status", json_type_string)) == NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "GET %.200s: HTTP 200 without "
 		    "the status of request %s (response.status, a string)",
