@@ -18,6 +18,7 @@
 
 #include "apiconfig.h"
 #include "avx.h"
+#include "avxjson.h"
 #include "buf.h"
 #include "err.h"
 #include "http.h"	/* mca_http_media_is() */
@@ -25,75 +26,11 @@
 #include "pem.h"
 
 #define AVX_URL_MAX	512
-#define AVX_JSON_DEPTH	32	/* nesting of an answer we walk */
-#define AVX_CODE_MAX	64	/* bytes of an appStatusCode shown */
 #define AVX_CERTS_MAX	16	/* certificates in a chain */
 
 #define OP_TOKEN	"acctmgmt-get-service-token"
 #define OP_CREATE	"certificate/create"
 #define OP_DOWNLOAD	"certificate/download/format"
-
-/* 1 if s is 1 to max - 1 of [A-Za-z0-9._-]: safe in a URL and a message. */
-static int
-word_ok(const char *s, size_t max)
-{
-	size_t	 i;
-
-	if (s == NULL || s[0] == '\0')
-		return 0;
-	for (i = 0; s[i] != '\0'; i++)
-		if (i + 1 >= max || (!isalnum((unsigned char)s[i]) &&
-		    s[i] != '.' && s[i] != '_' && s[i] != '-'))
-			return 0;
-	return 1;
-}
-
-/*
- * Copies what a server said into out (len > 0) for a message: at most
- * len - 1 bytes of in[0..inlen), each control character dropped, each
- * byte outside printable ASCII shown as '?', runs of spaces as one; then
- * every occurrence of the secrets (NULL-safe, two) replaced by "***".
- */
-static void
-said(char *out, size_t len, const char *in, size_t inlen,
-    const char *secret1, const char *secret2)
-{
-	const char	*sec[2] = { secret1, secret2 };
-	char		*p;
-	size_t		 i, n = 0, sl;
-	unsigned char	 c;
-	int		 k;
-
-	for (i = 0; i < inlen && n < len - 1; i++) {
-		c = (unsigned char)in[i];
-		if (c < 0x20 || c == 0x7f)
-			continue;
-		if (c > 0x7e)
-			c = '?';
-		if (c == ' ' && (n == 0 || out[n - 1] == ' '))
-			continue;
-		out[n++] = (char)c;
-	}
-	while (n > 0 && out[n - 1] == ' ')
-		n--;
-	out[n] = '\0';
-	/* A secret is replaced whole; its start, cut at the cap, too. */
-	for (k = 0; k < 2; k++) {
-		if (sec[k] == NULL || (sl = strlen(sec[k])) == 0)
-			continue;
-		while ((p = strstr(out, sec[k])) != NULL) {
-			memmove(p + 3, p + sl, strlen(p + sl) + 1);
-			memcpy(p, "***", 3);
-		}
-		n = strlen(out);
-		for (i = n > sl ? n - sl : 0; i < n; i++)
-			if (strncmp(out + i, sec[k], n - i) == 0 &&
-			    n - i >= 4) {
-				(void)snprintf(out + i, len - i, "***");
-				break;
-			}
-	}
-}
 
 /* "https://host:port/avxapi/<op>?gwsource=external[&gwkey=K][&extra]" */
 static int
@@ -110,7 +47,7 @@ avx_url(const struct mca_avx *c, const char *op, const char *extra,
 	if (c->port == 0 || c->port > 65535)
 		return mca_diag(d, MCA_ERR_INVAL, "AppViewX port %u: not "
 		    "1-65535", c->port);
-	if (c->gwkey != NULL && !word_ok(c->gwkey, 65))
+	if (c->gwkey != NULL && !mca_avxj_word_ok(c->gwkey, 65))
 		return mca_diag(d, MCA_ERR_INVAL, "AppViewX gwkey: 1-64 of "
 		    "A-Z a-z 0-9 . _ -");
 	r = snprintf(url, len, "https://%s:%u/avxapi/%s?gwsource=external%s%s"
@@ -153,58 +90,7 @@ avx_req(const struct mca_avx *c, const char *url, char *resolve,
 	return 0;
 }
 
-/*
- * Parses body as one JSON value (an object), strictly, with a depth cap;
- * an embedded NUL is refused. *root is NULL unless 0 is returned.
- */
-static int
-parse_json(const struct mca_buf *body, struct json_object **root)
-{
-	struct json_tokener	*tok;
-	const char		*s = (const char *)body->data;
-	size_t			 off;
-
-	*root = NULL;
-	if (body->len == 0 || body->len > MCA_BUF_MAX ||
-	    memchr(s, '\0', body->len) != NULL)
-		return MCA_ERR_INVAL;
-	if ((tok = json_tokener_new_ex(AVX_JSON_DEPTH)) == NULL)
-		return MCA_ERR_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	*root = json_tokener_parse_ex(tok, s, (int)body->len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(*root);
-		*root = NULL;
-	} else
-		for (off = json_tokener_get_parse_end(tok); off < body->len;
-		    off++)
-			if (strchr(" \t\r\n", s[off]) == NULL) {
-				json_object_put(*root);
-				*root = NULL;
-				break;
-			}
-	json_tokener_free(tok);
-	if (*root != NULL && !json_object_is_type(*root, json_type_object)) {
-		json_object_put(*root);
-		*root = NULL;
-	}
-	return *root != NULL ? 0 : MCA_ERR_INVAL;
-}
-
-/* The member key of o if it has type t, else NULL (absent, other type). */
-static struct json_object *
-member(struct json_object *o, const char *key, enum json_type t)
-{
-	struct json_object	*v = NULL;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-/* What an HTTP status means for us. token: the token call. */
+/* What an HTTP status means for us: the token call, the others. */
 static int
 status_rc(long status, int token)
 {
@@ -221,12 +107,21 @@ status_rc(long status, int token)
 	}
 }
 
+static int
+status_rc_token(long status)
+{
+	return status_rc(status, 1);
+}
+
+static int
+status_rc_call(long status)
+{
+	return status_rc(status, 0);
+}
+
 /*
- * Judges an answer. A JSON object with a non-null appStatusCode is a
- * failure at any status, named by its code and message; any status but
- * ok is a failure, with the start of the body. With want_json, a 2xx
- * answer must be a JSON object, returned in *root (else *root is NULL:
- * the body is the caller's). tok is the token to keep out of messages.
+ * Judges an answer with mca_avxj_judge() (avxjson.h): a POST to url,
+ * wanting ok; tok and the client secret kept out of messages.
  */
 static int
 judge(const struct mca_avx *c, const char *url,
@@ -234,113 +129,17 @@ judge(const struct mca_avx *c, const char *url,
     int want_json, const char *tok, struct json_object **root,
     struct mca_diag *d)
 {
-	struct json_object	*o = NULL, *code, *msg;
-	const char		*cs, *ms = "";
-	char			 codebuf[AVX_CODE_MAX], msgbuf[MCA_AVX_MSG_MAX];
-	size_t			 ml = 0;
-	int			 rc;
+	struct mca_avxj_call	 call;
 
-	*root = NULL;
-	(void)parse_json(&resp->body, &o);
-	if (o != NULL && json_object_object_get_ex(o, "appStatusCode", &code) &&
-	    code != NULL && !json_object_is_type(code, json_type_null)) {
-		cs = json_object_is_type(code, json_type_string) ?
-		    json_object_get_string(code) :
-		    json_object_to_json_string_ext(code, JSON_C_TO_STRING_PLAIN);
-		said(codebuf, sizeof(codebuf), cs, strlen(cs), c->client_secret,
-		    tok);
-		if ((msg = member(o, "message", json_type_string)) != NULL) {
-			ms = json_object_get_string(msg);
-			ml = (size_t)json_object_get_string_len(msg);
-		}
-		said(msgbuf, sizeof(msgbuf), ms, ml, c->client_secret, tok);
-		rc = resp->status == ok ? MCA_ERR_POLICY :
-		    status_rc(resp->status, token_call);
-		json_object_put(o);
-		return mca_diag(d, rc, "POST %.200s: HTTP %ld, appStatusCode "
-		    "%s%s%s", url, resp->status, codebuf[0] != '\0' ?
-		    codebuf : "?", msgbuf[0] != '\0' ? ": " : "", msgbuf);
-	}
-	if (resp->status != ok) {
-		/* AppViewX's message if it sent one, else the body's start */
-		if ((msg = member(o, "message", json_type_string)) != NULL)
-			said(msgbuf, sizeof(msgbuf), json_object_get_string(msg),
-			    (size_t)json_object_get_string_len(msg),
-			    c->client_secret, tok);
-		else
-			said(msgbuf, 121, (const char *)resp->body.data,
-			    resp->body.len, c->client_secret, tok);
-		json_object_put(o);
-		return mca_diag(d, status_rc(resp->status, token_call),
-		    "POST %.200s: HTTP %ld%s%s", url, resp->status,
-		    msgbuf[0] != '\0' ? ": " : "", msgbuf);
-	}
-	if (want_json && o == NULL)
-		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: HTTP %ld "
-		    "with a body that is not a JSON object", url,
-		    resp->status);
-	*root = o;
-	return 0;
-}
-
-/* Serialises o into out (reset first); 0 or MCA_ERR_NOMEM/TOOBIG. */
-static int
-json_out(struct json_object *o, struct mca_buf *out)
-{
-	const char	*s;
-	size_t		 n;
-
-	mca_buf_reset(out);
-	if ((s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN |
-	    JSON_C_TO_STRING_NOSLASHESCAPE, &n)) == NULL)
-		return MCA_ERR_NOMEM;
-	return mca_buf_add(out, s, n);
-}
-
-/* Adds a string member; 0 or MCA_ERR_NOMEM. */
-static int
-add_str(struct json_object *o, const char *key, const char *val)
-{
-	struct json_object	*v;
-
-	if ((v = json_object_new_string(val)) == NULL)
-		return MCA_ERR_NOMEM;
-	if (json_object_object_add(o, key, v) != 0) {
-		json_object_put(v);
-		return MCA_ERR_NOMEM;
-	}
-	return 0;
-}
-
-/* Adds o2 as member key of o (taking it over, also on failure). */
-static int
-add_obj(struct json_object *o, const char *key, struct json_object *o2)
-{
-	if (o2 == NULL)
-		return MCA_ERR_NOMEM;
-	if (json_object_object_add(o, key, o2) != 0) {
-		json_object_put(o2);
-		return MCA_ERR_NOMEM;
-	}
-	return 0;
-}
-
-/* {"payload": inner}, taking inner over; NULL when out of memory. */
-static struct json_object *
-wrap(struct json_object *inner)
-{
-	struct json_object	*o;
-
-	if (inner == NULL)
-		return NULL;
-	if ((o = json_object_new_object()) == NULL ||
-	    add_obj(o, "payload", inner) != 0) {
-		if (o == NULL)
-			json_object_put(inner);
-		json_object_put(o);
-		return NULL;
-	}
-	return o;
+	memset(&call, 0, sizeof(call));
+	call.method = "POST";
+	call.url = url;
+	call.ok = ok;
+	call.status_rc = token_call ? status_rc_token : status_rc_call;
+	call.want_json = want_json;
+	call.secret[0] = c->client_secret;
+	call.secret[1] = tok;
+	return mca_avxj_judge(&call, resp, root, d);
 }
 
 /* "token: <tok>" into h, after checking tok is one header-safe word. */
@@ -427,11 +226,12 @@ mca_avx_token(const struct mca_avx *conn, struct mca_buf *token,
 		req.ctype = "application/json";
 		rc = MCA_ERR_NOMEM;
 		if ((p = json_object_new_object()) != NULL &&
-		    add_str(p, "grant_type", "client_credentials") == 0) {
-			o = wrap(p);
+		    mca_avxj_add_str(p, "grant_type",
+		    "client_credentials") == 0) {
+			o = mca_avxj_wrap(p);
 			p = NULL;
 			if (o != NULL)
-				rc = json_out(o, &body);
+				rc = mca_avxj_out(o, &body);
 		}
 	}
 	if (rc != 0) {
@@ -446,7 +246,7 @@ mca_avx_token(const struct mca_avx *conn, struct mca_buf *token,
 	if ((rc = judge(conn, url, &resp, 200, 1, 1, NULL, &root, d)) != 0)
 		goto out;
 	/* {"response": "<token>", "message": null, "appStatusCode": null} */
-	if ((t = member(root, "response", json_type_string)) == NULL) {
+	if ((t = mca_avxj_member(root, "response", json_type_string)) == NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no token: "
 		    "\"response\" is not a string", url);
 		goto out;
@@ -471,7 +271,7 @@ out:
 	if (rc != 0)
 		mca_buf_free_secret(token);
 	/* The token is in the answer, and json-c's copy of it. */
-	if (root != NULL && (t = member(root, "response",
+	if (root != NULL && (t = mca_avxj_member(root, "response",
 	    json_type_string)) != NULL)
 		OPENSSL_cleanse((char *)json_object_get_string(t),
 		    (size_t)json_object_get_string_len(t));
@@ -611,48 +411,50 @@ mca_avx_create(const struct mca_avx *conn, const char *token,
 	 *   ["certificateGroup": {"name"}]}}
 	 */
 	if ((p = json_object_new_object()) == NULL ||
-	    add_str(p, "csrGenerationSource", "uploadCSR") != 0)
+	    mca_avxj_add_str(p, "csrGenerationSource", "uploadCSR") != 0)
 		goto nomem;
-	if (add_obj(p, "uploadCsrDetails", up = json_object_new_object()) !=
-	    0 || add_str(up, "category", conn->category != NULL ?
+	if (mca_avxj_add_obj(p, "uploadCsrDetails",
+	    up = json_object_new_object()) != 0 ||
+	    mca_avxj_add_str(up, "category", conn->category != NULL ?
 	    conn->category : MCA_AVX_DEF_CATEGORY) != 0 ||
-	    add_obj(up, "csrContent", json_object_new_string_len(bm->data,
-	    (int)bm->length)) != 0)
+	    mca_avxj_add_obj(up, "csrContent",
+	    json_object_new_string_len(bm->data, (int)bm->length)) != 0)
 		goto nomem;
-	if (add_obj(p, "caConnectorInfo", ca = json_object_new_object()) != 0 ||
-	    add_str(ca, "certificateAuthority", conn->ca_name) != 0 ||
-	    add_str(ca, "caSettingName", conn->ca_setting_name) != 0 ||
-	    add_obj(ca, "validityInDays",
+	if (mca_avxj_add_obj(p, "caConnectorInfo",
+	    ca = json_object_new_object()) != 0 ||
+	    mca_avxj_add_str(ca, "certificateAuthority", conn->ca_name) != 0 ||
+	    mca_avxj_add_str(ca, "caSettingName", conn->ca_setting_name) != 0 ||
+	    mca_avxj_add_obj(ca, "validityInDays",
 	    json_object_new_int(conn->validity_days)) != 0)
 		goto nomem;
 	if (conn->template_name != NULL || conn->issuer_name != NULL) {
-		if (add_obj(ca, "vendorSpecificDetails",
+		if (mca_avxj_add_obj(ca, "vendorSpecificDetails",
 		    vs = json_object_new_object()) != 0 ||
-		    (conn->template_name != NULL && add_str(vs, "templateName",
-		    conn->template_name) != 0) ||
-		    (conn->issuer_name != NULL && add_str(vs, "issuerName",
-		    conn->issuer_name) != 0))
+		    (conn->template_name != NULL && mca_avxj_add_str(vs,
+		    "templateName", conn->template_name) != 0) ||
+		    (conn->issuer_name != NULL && mca_avxj_add_str(vs,
+		    "issuerName", conn->issuer_name) != 0))
 			goto nomem;
 	}
-	if (conn->group_name != NULL && (add_obj(p, "certificateGroup",
+	if (conn->group_name != NULL && (mca_avxj_add_obj(p, "certificateGroup",
 	    grp = json_object_new_object()) != 0 ||
-	    add_str(grp, "name", conn->group_name) != 0))
+	    mca_avxj_add_str(grp, "name", conn->group_name) != 0))
 		goto nomem;
-	o = wrap(p);
+	o = mca_avxj_wrap(p);
 	p = NULL;
-	if (o == NULL || (rc = json_out(o, &body)) != 0)
+	if (o == NULL || (rc = mca_avxj_out(o, &body)) != 0)
 		goto nomem;
 	if ((rc = post_json(conn, url, token, &req, &hdr, &body, 1, &resp,
 	    &root, d)) != 0)
 		goto out;
 	/* {"response": {"resourceId": "...", ...}} */
-	if ((r = member(root, "response", json_type_object)) == NULL ||
-	    (v = member(r, "resourceId", json_type_string)) == NULL) {
+	if ((r = mca_avxj_member(root, "response", json_type_object)) == NULL ||
+	    (v = mca_avxj_member(r, "resourceId", json_type_string)) == NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no "
 		    "response.resourceId (a string) in the answer", url);
 		goto out;
 	}
-	if (!word_ok(json_object_get_string(v), MCA_AVX_ID_MAX)) {
+	if (!mca_avxj_word_ok(json_object_get_string(v), MCA_AVX_ID_MAX)) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: response."
 		    "resourceId: not 1-%d of A-Z a-z 0-9 . _ -", url,
 		    MCA_AVX_ID_MAX - 1);
@@ -767,7 +569,7 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 	mca_buf_init(&resp.body);
 	mca_buf_reset(chain_pem);
 	mca_diag_clear(d);
-	if (!word_ok(id, MCA_AVX_ID_MAX)) {
+	if (!mca_avxj_word_ok(id, MCA_AVX_ID_MAX)) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "AppViewX download: "
 		    "resourceId: not 1-%d of A-Z a-z 0-9 . _ -",
 		    MCA_AVX_ID_MAX - 1);
@@ -781,15 +583,16 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 	/* {"payload": {"resourceId", "format": "PEM", "isChainRequired"}} */
 	rc = MCA_ERR_NOMEM;
 	if ((p = json_object_new_object()) == NULL ||
-	    add_str(p, "resourceId", id) != 0 ||
-	    add_str(p, "format", "PEM") != 0 ||
-	    add_obj(p, "isChainRequired", json_object_new_boolean(1)) != 0) {
+	    mca_avxj_add_str(p, "resourceId", id) != 0 ||
+	    mca_avxj_add_str(p, "format", "PEM") != 0 ||
+	    mca_avxj_add_obj(p, "isChainRequired",
+	    json_object_new_boolean(1)) != 0) {
 		mca_diag(d, rc, "AppViewX download: cannot build the request");
 		goto out;
 	}
-	o = wrap(p);
+	o = mca_avxj_wrap(p);
 	p = NULL;
-	if (o == NULL || (rc = json_out(o, &body)) != 0) {
+	if (o == NULL || (rc = mca_avxj_out(o, &body)) != 0) {
 		rc = mca_diag(d, MCA_ERR_NOMEM, "AppViewX download: cannot "
 		    "build the request");
 		goto out;
@@ -802,7 +605,8 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 	 * wrapper whose "response" is the PEM text is taken too.
 	 */
 	if (root != NULL) {
-		if ((r = member(root, "response", json_type_string)) == NULL) {
+		if ((r = mca_avxj_member(root, "response",
+		    json_type_string)) == NULL) {
 			rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: a JSON "
 			    "answer without the certificate (\"response\" is "
 			    "not a string)", url);
