@@ -1,9 +1,10 @@
 /*
  * libFuzzer harness for lib/http.c: routing a REQUEST_URI, parsing
  * CONTENT_LENGTH and CONTENT_TYPE, and building a response from hostile
- * text. Checked: a routed URI is exactly the prefix, label and operation
- * it reports; a parsed length prints back as the input and is within the
- * cap; a response's header block always has the lines we put in it.
+ * text. Checked: a routed URI is exactly the prefix (or the /est/<label>
+ * alias), label and operation it reports; a parsed length prints back as
+ * the input and is within the cap; a response's header block always has
+ * the lines we put in it.
  */
 #include "config.h"
 
@@ -37,9 +38,19 @@ check_route(const char *uri)
 	if (op >= MCA_OP_MAX || strlen(label) > MCA_LABEL_MAX)
 		abort();
 	len = strcspn(uri, "?");
-	(void)snprintf(want, sizeof(want), "/.well-known/est/%s%s%s", label,
-	    label[0] != '\0' ? "/" : "", mca_op_name(op));
-	if (strlen(want) != len || memcmp(want, uri, len) != 0)
+	/*
+	 * Either form: /.well-known/est/[label/]op, or the alias
+	 * /est/label/.well-known/est/op (strongSwan's pki --est), which
+	 * needs a label.
+	 */
+	if (strncmp(uri, "/est/", 5) == 0)
+		(void)snprintf(want, sizeof(want), "/est/%s/.well-known/est/%s",
+		    label, mca_op_name(op));
+	else
+		(void)snprintf(want, sizeof(want), "/.well-known/est/%s%s%s",
+		    label, label[0] != '\0' ? "/" : "", mca_op_name(op));
+	if (strlen(want) != len || memcmp(want, uri, len) != 0 ||
+	    (uri[1] == 'e' && label[0] == '\0'))
 		abort();
 	if (strchr(label, '%') != NULL || strchr(label, '/') != NULL ||
 	    label[0] == '.')
