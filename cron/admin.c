@@ -728,6 +728,11 @@ azure(const char *config, int argc, char *argv[])
 out:
 	mca_cfg_free(cfg);
 	mca_log_close();
+	return rc;
+}
+
+/* ---- azure-sas: a SAS token for trying a hub's credentials */
+
 enum sas_opt {
 	SAS_URI = 1,
 	SAS_KEY,
