@@ -3,7 +3,10 @@
  * (scripts/microca-web) whose label "device" has is_device_cert true,
  * devices enrolled with curl, and microca-azsync run as the ledger's
  * owner against the mock IoT Hub of tests/hubmock.c (a real HTTPS server
- * on loopback that recomputes every SAS token). The queue-only cases
+ * on loopback that recomputes every SAS token), or in AppViewX workflow
+ * mode against the mock workflow gateway of tests/avxwfmock.c (mTLS, the
+ * submit checked field by field, submits and polls counted). The
+ * queue-only cases
  * (a run killed in the middle of a batch, a thousand devices) fill the
  * ledger through its API instead, without a web server.
  *
@@ -26,6 +29,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "avxwfmock.h"
 #include "buf.h"
 #include "err.h"
 #include "hubmock.h"
@@ -39,6 +43,11 @@
 #define BAD_KEY		"QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWY="
 #define BULK		1000
 #define KILL_ROWS	20
+/* AppViewX workflow mode (tests/avxwfmock.c) */
+#define WORKFLOW	"Azure Device Registration"
+#define ACCOUNT		"iot-prod (West Europe)"
+#define REQID		"4711"
+#define FAILMSG		"Azure IoT Hub said: Device wf-1 thumbprint conflict"
 
 struct stack {
 	char		*dir;
@@ -47,6 +56,10 @@ struct stack {
 	char		 url[128];
 	char		 hubpki[1024], hubdir[1024];
 	struct hubmock	 hub;
+	struct avxwfmock wf;		/* AppViewX workflow mode */
+	char		 wflog[1024];
+	struct mca_buf	 wfpem;		/* the device certificate */
+	char		 wfthumb[64];
 };
 
 static struct stack	 S;
@@ -64,11 +77,13 @@ path(const char *name)
 
 /* ---------------------------------------------------------------- setup */
 
+/* config.json; extra: more top-level keys, each ending with a comma. */
 static void
-write_config(void)
+write_config(const char *extra)
 {
 	ck_assert_int_eq(tu_writef(path("config.json"),
 	    "{\n"
+	    "%s"
 	    " \"intermediate_cert_config\": { \"hash_function\": \"SHA256\" },\n"
 	    " \"intermediate_cert_path\": \"%s/pki/chain.pem\",\n"
 	    " \"intermediate_private_key_label_in_pkcs11\": \"microca-ca\",\n"
@@ -83,8 +98,12 @@ write_config(void)
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
 	    "  \"key_usage\": { \"digital_signature\": true },\n"
 	    "  \"is_device_cert\": true }\n"
-	    "}\n", S.dir, getenv("SOFTHSM2_MODULE"), S.dir, S.dir, S.dir), 0);
+	    "}\n", extra != NULL ? extra : "", S.dir, getenv("SOFTHSM2_MODULE"),
+	    S.dir, S.dir, S.dir), 0);
 	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
+	if (S.root)
+		ck_assert_int_eq(tu_sh(NULL, "chown www-data: '%s'",
+		    path("config.json")), 0);
 }
 
 /*
@@ -143,7 +162,7 @@ stack_dir(const char *pkimode)
 	S.dir = tu_mkdtemp("azsync");
 	S.root = geteuid() == 0;
 	ck_assert_int_eq(tu_mkpki(path("pki"), pkimode), 0);
-	write_config();
+	write_config(NULL);
 	if (S.root)
 		ck_assert_int_eq(tu_sh(NULL, "mkdir '%s/bin' && cp "
 		    "'%s/microca-est' '%s/microca-azsync' '%s/bin/' && "
@@ -194,6 +213,8 @@ stack_stop(void)
 	if (S.dir == NULL)
 		return;
 	hubmock_stop(&S.hub);
+	avxwfmock_stop(&S.wf);
+	mca_buf_free(&S.wfpem);
 	if (S.web)
 		(void)tu_sh(NULL, "sh '%s/scripts/microca-web' stop '%s/web'",
 		    tu_srcdir(), S.dir);
@@ -504,6 +525,212 @@ START_TEST(test_expired_token)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- workflow */
+
+/*
+ * AppViewX workflow mode: the mock gateway in mode (the device name's
+ * certificate the one it expects), config.json's
+ * mtls_azure_device_registration pointing at it with poll_count polls
+ * one second apart, and our mTLS identity the bootstrap certificate the
+ * mock accepts; the APIconfig with
+ * update_azure_iot_hub_from_standalone_server false. preexisting: the
+ * mock knows REQID already (submitted by an earlier run); the log is
+ * started afresh.
+ */
+static void
+wf_up(const char *name, const char *cn, enum avxwfmock_mode mode,
+    int polls_before, int preexisting, int poll_count)
+{
+	char	 extra[4096], pem[64];
+
+	avxwfmock_stop(&S.wf);
+	(void)snprintf(pem, sizeof(pem), "%s.pem", name);
+	mca_buf_free(&S.wfpem);
+	ck_assert_int_eq(tu_read(path(pem), &S.wfpem), 0);
+	thumb(path(pem), S.wfthumb, sizeof(S.wfthumb));
+	(void)snprintf(S.wflog, sizeof(S.wflog), "%s", path("wf.log"));
+	(void)unlink(S.wflog);
+	memset(&S.wf, 0, sizeof(S.wf));
+	S.wf.pki = S.hubpki;
+	S.wf.log = S.wflog;
+	S.wf.workflow = WORKFLOW;
+	S.wf.azure_account = ACCOUNT;
+	S.wf.device_id = cn;
+	S.wf.primary = S.wfthumb;
+	S.wf.cert_pem = mca_buf_str(&S.wfpem);
+	S.wf.request_id = REQID;
+	S.wf.preexisting = preexisting;
+	S.wf.polls_before = polls_before;
+	S.wf.fail_message = FAILMSG;
+	S.wf.mode = mode;
+	avxwfmock_start(&S.wf);
+
+	(void)snprintf(extra, sizeof(extra),
+	    " \"upstream_ca_cert\": \"%s/pki/root.pem\",\n"
+	    " \"mtls_azure_device_registration\": {\n"
+	    "  \"appviewx_hostname\": \"localhost\", \"port\": %u,\n"
+	    "  \"azure_device_registration_workflow\": \"" WORKFLOW "\",\n"
+	    "  \"poll_count\": %d, \"poll_interval\": 1,\n"
+	    "  \"azure_account\": \"" ACCOUNT "\" },\n"
+	    " \"mtls_client_auth_cert_config\": {\n"
+	    "  \"mtls_auth_cert_path\": \"%s/pki/boot.pem\",\n"
+	    "  \"mtls_auth_key_path\": \"%s/pki/boot.key\" },\n",
+	    S.dir, S.wf.port, poll_count, S.dir, S.dir);
+	write_config(extra);
+	ck_assert_int_eq(tu_writef(path("APIconfig"),
+	    "{\n"
+	    " \"appviewx_hostname\": \"localhost\",\n"
+	    " \"appviewx_port_number\": %u,\n"
+	    " \"azure_backoff_max_seconds\": 1,\n"
+	    " \"update_azure_iot_hub_from_standalone_server\": false\n"
+	    "}\n", S.wf.port), 0);
+	ck_assert_int_eq(chmod(path("APIconfig"), 0600), 0);
+	if (S.root)
+		ck_assert_int_eq(tu_sh(NULL, "chown www-data: '%s'",
+		    path("APIconfig")), 0);
+}
+
+/* How many lines of the mock's log start with prefix. */
+static int
+wf_count(const char *prefix)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	const char	*p;
+	int		 n = 0;
+
+	if (tu_read(S.wflog, &b) != 0)
+		return 0;
+	for (p = mca_buf_str(&b); p != NULL && *p != '\0'; ) {
+		if (strncmp(p, prefix, strlen(prefix)) == 0)
+			n++;
+		if ((p = strchr(p, '\n')) != NULL)
+			p++;
+	}
+	mca_buf_free(&b);
+	return n;
+}
+
+/* (the mock answers a submit it finds wrong in any field with a 400) */
+#define WF_SUBMITS()	wf_count("POST /avxapi/visualworkflow-submit-request" \
+			    "?gwsource=external 200")
+#define WF_POSTS()	wf_count("POST ")
+#define WF_POLLS()	wf_count("GET /avxapi/visualworkflow-request-logs" \
+			    "?gwsource=external&ids=" REQID " 200")
+#define WF_GETS()	wf_count("GET ")
+
+/* One column of the row's azure_sync_state. */
+static void
+wf_state(const char *serial, const char *col, char *out, size_t len)
+{
+	char	 q[512];
+
+	(void)snprintf(q, sizeof(q), "SELECT coalesce(s.%s, '') FROM "
+	    "azure_sync_state s JOIN certificates c ON c.id = s.cert_id "
+	    "WHERE c.serial = '%s'", col, serial);
+	sql(q, out, len);
+}
+
+/*
+ * The workflow succeeds after an "In Progress": exit 0, the row synced,
+ * one submit (the mock checked the device ID, the thumbprint, the
+ * account and the certificate) and two polls; a second run sends
+ * nothing.
+ */
+START_TEST(test_wf_success)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 s[130], st[32];
+
+	enroll("w1", "wf-1", 0);
+	serial_of(path("w1.pem"), s, sizeof(s));
+	wf_up("w1", "wf-1", WM_SUCCESS, 1, 0, 3);
+	ck_assert_msg(azsync(&out, "") == 0, "%s", mca_buf_str(&out));
+	ASSERT_HAS(&out, "device \"wf-1\" ");
+	ASSERT_HAS(&out, S.wfthumb);
+	state_of(s, st, sizeof(st));
+	ck_assert_str_eq(st, "synced");
+	ck_assert_int_eq(WF_SUBMITS(), 1);
+	ck_assert_int_eq(WF_POSTS(), 1);
+	ck_assert_int_eq(WF_POLLS(), 2);
+	ck_assert_int_eq(WF_GETS(), 2);
+	/* nothing due: no request */
+	ck_assert_msg(azsync(&out, "") == 0, "%s", mca_buf_str(&out));
+	ck_assert_int_eq(WF_POSTS(), 1);
+	ck_assert_int_eq(WF_GETS(), 2);
+	mca_buf_free(&out);
+}
+END_TEST
+
+/*
+ * The workflow reports failure: exit 1, the row 'failed' (another
+ * attempt cannot change it: microca-admin azure retry), the workflow's
+ * message in last_error.
+ */
+START_TEST(test_wf_failed)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 s[130], st[32], err[600];
+
+	enroll("w2", "wf-1", 0);
+	serial_of(path("w2.pem"), s, sizeof(s));
+	wf_up("w2", "wf-1", WM_FAIL, 0, 0, 3);
+	ck_assert_int_eq(azsync(&out, ""), 1);
+	ASSERT_HAS(&out, FAILMSG);
+	state_of(s, st, sizeof(st));
+	ck_assert_str_eq(st, "failed");
+	wf_state(s, "last_error", err, sizeof(err));
+	ck_assert_msg(strstr(err, FAILMSG) != NULL, "last_error \"%s\"", err);
+	ck_assert_int_eq(WF_SUBMITS(), 1);
+	ck_assert_int_eq(WF_POLLS(), 1);
+	/* not tried again by itself */
+	ck_assert_int_eq(azsync(&out, ""), 0);
+	ck_assert_int_eq(WF_POSTS(), 1);
+	ck_assert_int_eq(WF_GETS(), 1);
+	state_of(s, st, sizeof(st));
+	ck_assert_str_eq(st, "failed");
+	mca_buf_free(&out);
+}
+END_TEST
+
+/*
+ * Still "In Progress" after poll_count polls: exit 1, the row pending
+ * with the request id kept, exactly poll_count polls. The workflow then
+ * finishes: the next run polls that request, never submitting again.
+ */
+START_TEST(test_wf_resume)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 s[130], st[32], id[160];
+
+	enroll("w3", "wf-3", 0);
+	serial_of(path("w3.pem"), s, sizeof(s));
+	wf_up("w3", "wf-3", WM_NEVER, 0, 0, 2);
+	ck_assert_int_eq(azsync(&out, ""), 1);
+	ASSERT_HAS(&out, "not synced");
+	state_of(s, st, sizeof(st));
+	ck_assert_str_eq(st, "pending");
+	wf_state(s, "request_id", id, sizeof(id));
+	ck_assert_str_eq(id, REQID);
+	ck_assert_int_eq(WF_SUBMITS(), 1);
+	ck_assert_int_eq(WF_POSTS(), 1);
+	ck_assert_int_eq(WF_POLLS(), 2);
+	ck_assert_int_eq(WF_GETS(), 2);
+	ck_assert_int_eq(azsync(&out, "--status"), 0);
+	ASSERT_HAS(&out, REQID);
+
+	/* the workflow has finished meanwhile (a new log) */
+	wf_up("w3", "wf-3", WM_SUCCESS, 0, 1, 2);
+	wait_due();
+	ck_assert_msg(azsync(&out, "") == 0, "%s", mca_buf_str(&out));
+	state_of(s, st, sizeof(st));
+	ck_assert_str_eq(st, "synced");
+	ck_assert_int_eq(WF_POSTS(), 0);
+	ck_assert_int_eq(WF_POLLS(), 1);
+	ck_assert_int_eq(WF_GETS(), 1);
+	mca_buf_free(&out);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- queue */
 
 /* Uppercase hex of md over x's DER. */
@@ -691,6 +918,9 @@ main(void)
 	suite_add_tcase(s, tcase("wrong-key", web_start, test_wrong_key));
 	suite_add_tcase(s, tcase("expired-token", web_start,
 	    test_expired_token));
+	suite_add_tcase(s, tcase("wf-success", web_start, test_wf_success));
+	suite_add_tcase(s, tcase("wf-failed", web_start, test_wf_failed));
+	suite_add_tcase(s, tcase("wf-resume", web_start, test_wf_resume));
 	suite_add_tcase(s, tcase("kill9", queue_start, test_kill9));
 	suite_add_tcase(s, tcase("thousand", queue_start, test_thousand));
 	suite_add_tcase(s, tcase("usage", queue_start, test_lock));
