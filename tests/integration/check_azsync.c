@@ -6,9 +6,9 @@
  * on loopback that recomputes every SAS token), or in AppViewX workflow
  * mode against the mock workflow gateway of tests/avxwfmock.c (mTLS, the
  * submit checked field by field, submits and polls counted). The
- * queue-only cases
- * (a run killed in the middle of a batch, a thousand devices) fill the
- * ledger through its API instead, without a web server.
+ * queue-only cases (a run killed in the middle of a batch, a thousand
+ * devices) fill the ledger through its API instead, without a web
+ * server.
  *
  * No case depends on the machine's speed: where time must pass (a
  * backoff), the test waits until the ledger's next attempt time is
