@@ -82,21 +82,23 @@ mca_avxj_said(char *out, size_t len, const char *in, size_t inlen,
 }
 
 /*
- * Parses body as one JSON value (an object), strictly, with a depth cap;
- * an embedded NUL is refused. *root is NULL unless 0 is returned.
+ * Parses body (at most max bytes) as one JSON object, strictly, nested
+ * at most depth deep; an embedded NUL or trailing bytes are refused.
+ * *root is NULL unless 0 is returned.
  */
 int
-mca_avxj_parse(const struct mca_buf *body, struct json_object **root)
+mca_avxj_parse_cap(const struct mca_buf *body, size_t max, int depth,
+    struct json_object **root)
 {
 	struct json_tokener	*tok;
 	const char		*s = (const char *)body->data;
 	size_t			 off;
 
 	*root = NULL;
-	if (body->len == 0 || body->len > MCA_BUF_MAX ||
+	if (body->len == 0 || body->len > max ||
 	    memchr(s, '\0', body->len) != NULL)
 		return MCA_ERR_INVAL;
-	if ((tok = json_tokener_new_ex(AVXJ_DEPTH)) == NULL)
+	if ((tok = json_tokener_new_ex(depth)) == NULL)
 		return MCA_ERR_NOMEM;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
 	    JSON_TOKENER_VALIDATE_UTF8);
@@ -118,6 +120,16 @@ mca_avxj_parse(const struct mca_buf *body, struct json_object **root)
 		*root = NULL;
 	}
 	return *root != NULL ? 0 : MCA_ERR_INVAL;
+}
+
+/*
+ * Parses body as one JSON value (an object), strictly, with a depth cap;
+ * an embedded NUL is refused. *root is NULL unless 0 is returned.
+ */
+int
+mca_avxj_parse(const struct mca_buf *body, struct json_object **root)
+{
+	return mca_avxj_parse_cap(body, MCA_BUF_MAX, AVXJ_DEPTH, root);
 }
 
 /* The member key of o if it has type t, else NULL (absent, other type). */

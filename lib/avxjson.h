@@ -41,6 +41,14 @@ void	 mca_avxj_said(char *out, size_t len, const char *in, size_t inlen,
  */
 int	 mca_avxj_parse(const struct mca_buf *body, struct json_object **root);
 
+/*
+ * mca_avxj_parse() with the caller's caps: a body over max bytes is
+ * refused, and json-c nests at most depth deep. For lib/azhub.c, whose
+ * answers are capped at MCA_AZHUB_BODY_MAX. Same returns.
+ */
+int	 mca_avxj_parse_cap(const struct mca_buf *body, size_t max, int depth,
+	    struct json_object **root);
+
 /* The member key of o if it has type t, else NULL (absent, other type). */
 struct json_object *mca_avxj_member(struct json_object *o, const char *key,
 	    enum json_type t);

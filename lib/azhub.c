@@ -13,6 +13,7 @@
 #include <json-c/json.h>
 #include <openssl/crypto.h>
 
+#include "avxjson.h"	/* mca_avxj_parse_cap(), mca_avxj_member() */
 #include "azhub.h"
 #include "buf.h"
 #include "err.h"
@@ -95,55 +96,12 @@ said(char *out, size_t len, const char *in, size_t inlen, const char *tok)
 		}
 }
 
-/*
- * Parses body as one JSON object, strictly, with a depth cap; an
- * embedded NUL or trailing bytes are refused. *root is NULL unless 0.
- */
+/* Parses body as one JSON object, strictly (see avxjson.h). */
 static int
 parse_json(const struct mca_buf *body, struct json_object **root)
 {
-	struct json_tokener	*tok;
-	const char		*s = (const char *)body->data;
-	size_t			 off;
-
-	*root = NULL;
-	if (body->len == 0 || body->len > MCA_AZHUB_BODY_MAX ||
-	    memchr(s, '\0', body->len) != NULL)
-		return MCA_ERR_INVAL;
-	if ((tok = json_tokener_new_ex(AZHUB_JSON_DEPTH)) == NULL)
-		return MCA_ERR_NOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	*root = json_tokener_parse_ex(tok, s, (int)body->len);
-	if (json_tokener_get_error(tok) != json_tokener_success) {
-		json_object_put(*root);
-		*root = NULL;
-	} else
-		for (off = json_tokener_get_parse_end(tok); off < body->len;
-		    off++)
-			if (strchr(" \t\r\n", s[off]) == NULL) {
-				json_object_put(*root);
-				*root = NULL;
-				break;
-			}
-	json_tokener_free(tok);
-	if (*root != NULL && !json_object_is_type(*root, json_type_object)) {
-		json_object_put(*root);
-		*root = NULL;
-	}
-	return *root != NULL ? 0 : MCA_ERR_INVAL;
-}
-
-/* The member key of o if it has type t, else NULL (absent, other type). */
-static struct json_object *
-member(struct json_object *o, const char *key, enum json_type t)
-{
-	struct json_object	*v = NULL;
-
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, t))
-		return NULL;
-	return v;
+	return mca_avxj_parse_cap(body, MCA_AZHUB_BODY_MAX, AZHUB_JSON_DEPTH,
+	    root);
 }
 
 /*
@@ -193,11 +151,11 @@ identity(struct json_object *o, const char *devid, const char *where,
 
 	*type = *p = *s = NULL;
 	etag[0] = '\0';
-	if ((v = member(o, "deviceId", json_type_string)) == NULL ||
+	if ((v = mca_avxj_member(o, "deviceId", json_type_string)) == NULL ||
 	    strcmp(json_object_get_string(v), devid) != 0)
 		return mca_diag(d, MCA_ERR_INVAL, "%s: the answer is not the "
 		    "identity of device %.128s", where, devid);
-	if ((v = member(o, "etag", json_type_string)) == NULL)
+	if ((v = mca_avxj_member(o, "etag", json_type_string)) == NULL)
 		return mca_diag(d, MCA_ERR_INVAL, "%s: the identity has no "
 		    "etag", where);
 	e = json_object_get_string(v);
@@ -212,8 +170,10 @@ identity(struct json_object *o, const char *devid, const char *where,
 			    "etag has a character an entity-tag cannot hold "
 			    "(RFC 7232 2.3)", where);
 	memcpy(etag, e, n + 1);
-	if ((auth = member(o, "authentication", json_type_object)) != NULL) {
-		if ((v = member(auth, "type", json_type_string)) != NULL)
+	if ((auth = mca_avxj_member(o, "authentication",
+	    json_type_object)) != NULL) {
+		if ((v = mca_avxj_member(auth, "type",
+		    json_type_string)) != NULL)
 			*type = json_object_get_string(v);
 		(void)json_object_object_get_ex(auth, "x509Thumbprint", &xt);
 		if (xt != NULL && !json_object_is_type(xt, json_type_object))
@@ -386,8 +346,8 @@ refused(struct run *x, const char *method, const struct mca_httpc_resp *resp,
 		rc = MCA_ERR_POLICY;
 	/* IoT Hub's errors: {"Message": "ErrorCode:...", "ExceptionMessage"} */
 	(void)parse_json(&resp->body, &o);
-	if ((m = member(o, "Message", json_type_string)) != NULL ||
-	    (m = member(o, "message", json_type_string)) != NULL)
+	if ((m = mca_avxj_member(o, "Message", json_type_string)) != NULL ||
+	    (m = mca_avxj_member(o, "message", json_type_string)) != NULL)
 		said(msg, sizeof(msg), json_object_get_string(m),
 		    (size_t)json_object_get_string_len(m), x->token);
 	else
