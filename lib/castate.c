@@ -27,7 +27,6 @@
 enum cs_stmt {
 	CS_BEGIN,
 	CS_COMMIT,
-	CS_ROLLBACK,
 	CS_ACTIVE_ID,
 	CS_ACTIVE,
 	CS_RETIRED,
@@ -49,7 +48,6 @@ enum cs_stmt {
 static const char *const cs_what[CS_MAX] = {
 	"begin",
 	"commit",
-	"rollback",
 	"read active CA generation id",
 	"read active CA generation",
 	"read retired CA generations",
@@ -75,7 +73,6 @@ static const char *const cs_sql[CS_MAX] = {
 	/* CS_BEGIN: the write lock first, so two installs cannot race. */
 	"BEGIN IMMEDIATE",
 	"COMMIT",
-	"ROLLBACK",
 	/* CS_ACTIVE_ID: the index (state, id) answers it alone. */
 	"SELECT id FROM ca_generations WHERE state = 'active' "
 	"ORDER BY id DESC LIMIT 1",
@@ -129,47 +126,21 @@ static const char *const cs_sql[CS_MAX] = {
 static int
 cs_prepare(struct mca_ledger *l, enum cs_stmt i, sqlite3_stmt **st)
 {
-	int	 src;
-
-	*st = NULL;
-	src = sqlite3_prepare_v2(mca_ledger_sqlite(l), cs_sql[i], -1, st,
-	    NULL);
-	if (src != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return mca_ledger_sqlfail(l, src, cs_what[i]);
-	}
-	return 0;
+	return mca_ledger_prepare(l, cs_sql[i], cs_what[i], st);
 }
 
 /* A bind of statement i failed. */
 static int
 cs_bind_fail(struct mca_ledger *l, enum cs_stmt i)
 {
-	int	 src = sqlite3_errcode(mca_ledger_sqlite(l));
-
-	return mca_ledger_sqlfail(l, src != SQLITE_OK ? src : SQLITE_ERROR,
-	    cs_what[i]);
-}
-
-/* Binds s, or SQL NULL for a NULL pointer. */
-static int
-cs_bind(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	return mca_ledger_bind_failed(l, cs_what[i]);
 }
 
 /* Steps st (statement i) to its end. 0, or our code with l's diag. */
 static int
 cs_done(struct mca_ledger *l, enum cs_stmt i, sqlite3_stmt *st)
 {
-	int	 src;
-
-	if ((src = sqlite3_step(st)) != SQLITE_DONE)
-		return mca_ledger_sqlfail(l, src, cs_what[i]);
-	return 0;
+	return mca_ledger_stmt_done(l, cs_what[i], st);
 }
 
 /* Runs statement i, which takes no parameters and returns no rows. */
@@ -183,19 +154,6 @@ cs_exec(struct mca_ledger *l, enum cs_stmt i)
 		rc = cs_done(l, i, st);
 	sqlite3_finalize(st);
 	return rc;
-}
-
-/* Ends a failed transaction; l's diag keeps the first failure. */
-static void
-cs_rollback(struct mca_ledger *l)
-{
-	struct mca_diag	 keep, *d = mca_ledger_diag(l);
-
-	if (sqlite3_get_autocommit(mca_ledger_sqlite(l)) != 0)
-		return;
-	keep = *d;
-	(void)cs_exec(l, CS_ROLLBACK);
-	*d = keep;
 }
 
 /* A copy of column i, or NULL for SQL NULL. 0 or MCA_ERR_NOMEM. */
@@ -447,7 +405,7 @@ cs_supersede(struct mca_ledger *l, const char *label, const char *keep,
 		return 0;
 	if ((rc = cs_prepare(l, CS_SUPERSEDE, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, label) != SQLITE_OK ||
+	if (mca_ledger_bind(st, 1, label) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)now) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_SUPERSEDE);
 		goto out;
@@ -472,7 +430,7 @@ cs_unsupersede(struct mca_ledger *l, const char *label)
 		return 0;
 	if ((rc = cs_prepare(l, CS_UNSUPERSEDE, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, label) != SQLITE_OK) {
+	if (mca_ledger_bind(st, 1, label) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_UNSUPERSEDE);
 		goto out;
 	}
@@ -582,11 +540,11 @@ mca_castate_install(struct mca_ledger *l, const char *key_label,
 		goto out;
 	if ((rc = cs_prepare(l, CS_INSERT_GEN, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, key_label) != SQLITE_OK ||
-	    cs_bind(st, 2, key_path) != SQLITE_OK ||
-	    cs_bind(st, 3, chain_pem) != SQLITE_OK ||
-	    cs_bind(st, 4, serial) != SQLITE_OK ||
-	    cs_bind(st, 5, sha256) != SQLITE_OK ||
+	if (mca_ledger_bind(st, 1, key_label) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, key_path) != SQLITE_OK ||
+	    mca_ledger_bind(st, 3, chain_pem) != SQLITE_OK ||
+	    mca_ledger_bind(st, 4, serial) != SQLITE_OK ||
+	    mca_ledger_bind(st, 5, sha256) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, (sqlite3_int64)not_before) !=
 	    SQLITE_OK ||
 	    sqlite3_bind_int64(st, 7, (sqlite3_int64)not_after) !=
@@ -607,7 +565,7 @@ out:
 	if (rc != 0) {
 		*id = 0;
 		if (intx)
-			cs_rollback(l);
+			mca_ledger_rollback(l);
 	}
 	free(plabel);
 	sqlite3_finalize(st);
@@ -634,7 +592,7 @@ mca_castate_pending_get(struct mca_ledger *l, const char *job,
 		    job != NULL ? job : "(none)");
 	if ((rc = cs_prepare(l, CS_PENDING_GET, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, job) != SQLITE_OK) {
+	if (mca_ledger_bind(st, 1, job) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_PENDING_GET);
 		goto out;
 	}
@@ -695,10 +653,10 @@ mca_castate_pending_put(struct mca_ledger *l, const char *job,
 		goto out;
 	if ((rc = cs_prepare(l, CS_PENDING_PUT, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, job) != SQLITE_OK ||
-	    cs_bind(st, 2, key_label) != SQLITE_OK ||
-	    cs_bind(st, 3, key_path) != SQLITE_OK ||
-	    cs_bind(st, 4, csr_pem) != SQLITE_OK ||
+	if (mca_ledger_bind(st, 1, job) != SQLITE_OK ||
+	    mca_ledger_bind(st, 2, key_label) != SQLITE_OK ||
+	    mca_ledger_bind(st, 3, key_path) != SQLITE_OK ||
+	    mca_ledger_bind(st, 4, csr_pem) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 5, (sqlite3_int64)now) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_PENDING_PUT);
 		goto out;
@@ -710,7 +668,7 @@ mca_castate_pending_put(struct mca_ledger *l, const char *job,
 	rc = 0;
 out:
 	if (intx)
-		cs_rollback(l);
+		mca_ledger_rollback(l);
 	free(plabel);
 	sqlite3_finalize(st);
 	return rc;
@@ -732,7 +690,7 @@ mca_castate_pending_wait(struct mca_ledger *l, const char *job,
 		    job != NULL ? job : "(none)");
 	if ((rc = cs_prepare(l, CS_PENDING_WAIT, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, job) != SQLITE_OK ||
+	if (mca_ledger_bind(st, 1, job) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)retry_at) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_PENDING_WAIT);
 		goto out;
@@ -765,7 +723,7 @@ mca_castate_pending_clear(struct mca_ledger *l, const char *job)
 		    job != NULL ? job : "(none)");
 	if ((rc = cs_prepare(l, CS_PENDING_CLEAR, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, job) != SQLITE_OK) {
+	if (mca_ledger_bind(st, 1, job) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_PENDING_CLEAR);
 		goto out;
 	}
@@ -811,7 +769,7 @@ mca_castate_pending_done(struct mca_ledger *l, const char *job,
 	rc = 0;
 out:
 	if (intx)
-		cs_rollback(l);
+		mca_ledger_rollback(l);
 	free(plabel);
 	return rc;
 }
@@ -881,7 +839,7 @@ mca_castate_key_removed(struct mca_ledger *l, const char *label)
 		    MCA_CASTATE_LABEL_MAX);
 	if ((rc = cs_prepare(l, CS_KEY_REMOVED, &st)) != 0)
 		goto out;
-	if (cs_bind(st, 1, label) != SQLITE_OK) {
+	if (mca_ledger_bind(st, 1, label) != SQLITE_OK) {
 		rc = cs_bind_fail(l, CS_KEY_REMOVED);
 		goto out;
 	}

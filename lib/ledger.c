@@ -804,6 +804,57 @@ mca_ledger_sqlfail(struct mca_ledger *l, int src, const char *what)
 	    what);
 }
 
+int
+mca_ledger_prepare(struct mca_ledger *l, const char *sql, const char *what,
+    sqlite3_stmt **st)
+{
+	int	 src;
+
+	*st = NULL;
+	src = sqlite3_prepare_v2(mca_ledger_sqlite(l), sql, -1, st, NULL);
+	if (src != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return mca_ledger_sqlfail(l, src, what);
+	}
+	return 0;
+}
+
+int
+mca_ledger_bind_failed(struct mca_ledger *l, const char *what)
+{
+	int	 src = sqlite3_errcode(mca_ledger_sqlite(l));
+
+	return mca_ledger_sqlfail(l, src != SQLITE_OK ? src : SQLITE_ERROR,
+	    what);
+}
+
+int
+mca_ledger_stmt_done(struct mca_ledger *l, const char *what,
+    sqlite3_stmt *st)
+{
+	int	 src;
+
+	if ((src = sqlite3_step(st)) != SQLITE_DONE)
+		return mca_ledger_sqlfail(l, src, what);
+	return 0;
+}
+
+void
+mca_ledger_rollback(struct mca_ledger *l)
+{
+	struct mca_diag	 keep, *d = mca_ledger_diag(l);
+	sqlite3_stmt	*st = NULL;
+
+	if (sqlite3_get_autocommit(mca_ledger_sqlite(l)) != 0)
+		return;
+	keep = *d;
+	if (mca_ledger_prepare(l, "ROLLBACK", "rollback", &st) == 0)
+		(void)mca_ledger_stmt_done(l, "rollback", st);
+	sqlite3_finalize(st);
+	*d = keep;
+}
+
 const char *
 mca_ledger_errmsg(const struct mca_ledger *l, int rc)
 {
@@ -832,8 +883,8 @@ mca_ledger_version(struct mca_ledger *l, int *version)
 	return rc;
 }
 
-/* Binds s, or SQL NULL for a NULL pointer. */
-static int
+/* Binds s, or SQL NULL for a NULL pointer (also for lib/ledger_int.h). */
+int
 mca_ledger_bind(sqlite3_stmt *st, int i, const char *s)
 {
 	if (s == NULL)

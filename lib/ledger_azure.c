@@ -23,7 +23,6 @@
 enum az_stmt {
 	AZ_BEGIN,
 	AZ_COMMIT,
-	AZ_ROLLBACK,
 	AZ_DUE,
 	AZ_STATE,
 	AZ_SYNCED_CERT,
@@ -44,7 +43,6 @@ enum az_stmt {
 static const char *const az_what[AZ_MAX] = {
 	"begin",
 	"commit",
-	"rollback",
 	"read Azure sync queue",
 	"read Azure sync state",
 	"mark certificate synced to Azure",
@@ -72,7 +70,6 @@ static const char *const az_sql[AZ_MAX] = {
 	/* AZ_BEGIN: the write lock first: the check and the write agree. */
 	"BEGIN IMMEDIATE",
 	"COMMIT",
-	"ROLLBACK",
 	/*
 	 * AZ_DUE: ?1 now, ?2 how many. The partial index of pending rows
 	 * holds them in id order: issue order, without a sort.
@@ -147,36 +144,14 @@ static const char *const az_sql[AZ_MAX] = {
 static int
 az_prepare(struct mca_ledger *l, enum az_stmt i, sqlite3_stmt **st)
 {
-	int	 src;
-
-	*st = NULL;
-	src = sqlite3_prepare_v2(mca_ledger_sqlite(l), az_sql[i], -1, st,
-	    NULL);
-	if (src != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return mca_ledger_sqlfail(l, src, az_what[i]);
-	}
-	return 0;
+	return mca_ledger_prepare(l, az_sql[i], az_what[i], st);
 }
 
 /* A bind of statement i failed. */
 static int
 az_bind_fail(struct mca_ledger *l, enum az_stmt i)
 {
-	int	 src = sqlite3_errcode(mca_ledger_sqlite(l));
-
-	return mca_ledger_sqlfail(l, src != SQLITE_OK ? src : SQLITE_ERROR,
-	    az_what[i]);
-}
-
-/* Binds s, or SQL NULL for a NULL pointer. */
-static int
-az_bind(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s == NULL)
-		return sqlite3_bind_null(st, i);
-	return sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC);
+	return mca_ledger_bind_failed(l, az_what[i]);
 }
 
 /* Binds an HTTP status, SQL NULL for 0 (none). */
@@ -192,11 +167,7 @@ az_bind_status(sqlite3_stmt *st, int i, long status)
 static int
 az_done(struct mca_ledger *l, enum az_stmt i, sqlite3_stmt *st)
 {
-	int	 src;
-
-	if ((src = sqlite3_step(st)) != SQLITE_DONE)
-		return mca_ledger_sqlfail(l, src, az_what[i]);
-	return 0;
+	return mca_ledger_stmt_done(l, az_what[i], st);
 }
 
 /* Runs statement i, which takes no parameters and returns no rows. */
@@ -210,19 +181,6 @@ az_exec(struct mca_ledger *l, enum az_stmt i)
 		rc = az_done(l, i, st);
 	sqlite3_finalize(st);
 	return rc;
-}
-
-/* Ends a failed transaction; l's diag keeps the first failure. */
-static void
-az_rollback(struct mca_ledger *l)
-{
-	struct mca_diag	 keep, *d = mca_ledger_diag(l);
-
-	if (sqlite3_get_autocommit(mca_ledger_sqlite(l)) != 0)
-		return;
-	keep = *d;
-	(void)az_exec(l, AZ_ROLLBACK);
-	*d = keep;
 }
 
 /* The end of a public function: a failure's why also into d. Returns rc. */
@@ -506,7 +464,7 @@ mca_ledger_azure_synced(struct mca_ledger *l, long long id, long long now,
 		goto out;
 	if (sqlite3_bind_int64(st, 1, (sqlite3_int64)id) != SQLITE_OK ||
 	    az_bind_status(st, 2, status) != SQLITE_OK ||
-	    az_bind(st, 3, etag) != SQLITE_OK ||
+	    mca_ledger_bind(st, 3, etag) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 4, (sqlite3_int64)now) != SQLITE_OK) {
 		rc = az_bind_fail(l, AZ_SYNCED_STATE);
 		goto out;
@@ -518,7 +476,7 @@ mca_ledger_azure_synced(struct mca_ledger *l, long long id, long long now,
 	rc = 0;
 out:
 	if (intx)
-		az_rollback(l);
+		mca_ledger_rollback(l);
 	sqlite3_finalize(st);
 	return az_out(l, d, rc);
 }
@@ -581,8 +539,8 @@ mca_ledger_azure_defer(struct mca_ledger *l, long long id, long long now,
 	    sqlite3_bind_int64(st, 2, (sqlite3_int64)next_attempt) !=
 	    SQLITE_OK ||
 	    az_bind_status(st, 3, status) != SQLITE_OK ||
-	    az_bind(st, 4, error) != SQLITE_OK ||
-	    az_bind(st, 5, request_id) != SQLITE_OK ||
+	    mca_ledger_bind(st, 4, error) != SQLITE_OK ||
+	    mca_ledger_bind(st, 5, request_id) != SQLITE_OK ||
 	    sqlite3_bind_int64(st, 6, (sqlite3_int64)now) != SQLITE_OK) {
 		rc = az_bind_fail(l, AZ_DEFER_STATE);
 		goto out;
@@ -594,7 +552,7 @@ mca_ledger_azure_defer(struct mca_ledger *l, long long id, long long now,
 	rc = 0;
 out:
 	if (intx)
-		az_rollback(l);
+		mca_ledger_rollback(l);
 	sqlite3_finalize(st);
 	return az_out(l, d, rc);
 }
@@ -677,7 +635,7 @@ az_retry_one(struct mca_ledger *l, const char *serial, long long now,
 
 	if ((rc = az_prepare(l, AZ_FIND, &st)) != 0)
 		goto out;
-	if (az_bind(st, 1, serial) != SQLITE_OK) {
+	if (mca_ledger_bind(st, 1, serial) != SQLITE_OK) {
 		rc = az_bind_fail(l, AZ_FIND);
 		goto out;
 	}
@@ -800,6 +758,6 @@ mca_ledger_azure_retry(struct mca_ledger *l, const char *serial,
 	rc = 0;
 out:
 	if (intx)
-		az_rollback(l);
+		mca_ledger_rollback(l);
 	return az_out(l, d, rc);
 }

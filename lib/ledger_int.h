@@ -28,4 +28,27 @@ struct mca_diag	*mca_ledger_diag(struct mca_ledger *l);
 int		 mca_ledger_sqlfail(struct mca_ledger *l, int src,
 		    const char *what);
 
+/* Binds s to parameter i of st, or SQL NULL for a NULL s; SQLite's code. */
+int		 mca_ledger_bind(sqlite3_stmt *st, int i, const char *s);
+
+/*
+ * Prepares sql (one statement, what names it) on l's connection into
+ * *st (NULL on failure). 0, or mca_ledger_sqlfail()'s code.
+ */
+int		 mca_ledger_prepare(struct mca_ledger *l, const char *sql,
+		    const char *what, sqlite3_stmt **st);
+
+/* A bind of statement what failed: mca_ledger_sqlfail()'s code. */
+int		 mca_ledger_bind_failed(struct mca_ledger *l, const char *what);
+
+/* Steps st (statement what) to its end. 0, or mca_ledger_sqlfail()'s. */
+int		 mca_ledger_stmt_done(struct mca_ledger *l, const char *what,
+		    sqlite3_stmt *st);
+
+/*
+ * Ends the failed transaction open on l's connection, if any; l's diag
+ * keeps the first failure.
+ */
+void		 mca_ledger_rollback(struct mca_ledger *l);
+
 #endif
