@@ -246,7 +246,7 @@ main(int argc, char *argv[])
 	struct mca_azsync	 s;
 	struct mca_azsync_stats	 st;
 	struct sigaction	 sa;
-	char			 lockpath[4096], note[MCA_LEDGER_CRON_MSG_MAX];
+	char			 note[MCA_LEDGER_CRON_MSG_MAX];
 	long long		 now, wait;
 	size_t			 i;
 	int			 ex = MCA_EXIT_FAIL, rc, bad;
@@ -279,20 +279,13 @@ main(int argc, char *argv[])
 		ex = MCA_EXIT_USAGE;
 		goto out;
 	}
-	if (!cli.status && !cli.dry_run) {
-		if (mca_lock_path(cfg->ledger_db_path, PROG, lockpath,
-		    sizeof(lockpath)) != 0) {
-			mca_log_err("%s: ledger_db_path: no place for the "
-			    "lock file", cfg->path);
-			ex = MCA_EXIT_USAGE;
-			goto out;
-		}
-		if ((rc = mca_lock_take(lockpath, &lock, &d)) != 0) {
-			mca_log_err("%s", d.msg);
-			ex = rc == MCA_ERR_BUSY ? MCA_EXIT_LOCKED :
-			    MCA_EXIT_FAIL;
-			goto out;
-		}
+	if (!cli.status && !cli.dry_run &&
+	    (rc = mca_lock_beside(cfg->path, cfg->ledger_db_path, PROG, &lock,
+	    &d)) != 0) {
+		mca_log_err("%s", d.msg);
+		ex = rc == MCA_ERR_CONFIG ? MCA_EXIT_USAGE :
+		    rc == MCA_ERR_BUSY ? MCA_EXIT_LOCKED : MCA_EXIT_FAIL;
+		goto out;
 	}
 	if (mca_ledger_open(cfg->ledger_db_path, cfg->ledger_synchronous_full,
 	    &l, &d) != 0) {

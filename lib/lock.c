@@ -19,6 +19,7 @@
 #include "num.h"
 
 #define LOCK_MODE	0600
+#define LOCK_PATH_MAX	4096	/* bytes of a lock file's path */
 #define LOCK_PID_MAX	32	/* bytes of the PID line read back */
 
 struct mca_lock {
@@ -128,6 +129,22 @@ out:
 	if (fd != -1)
 		(void)close(fd);
 	return rc;
+}
+
+int
+mca_lock_beside(const char *cfgpath, const char *ledger, const char *tool,
+    struct mca_lock **out, struct mca_diag *d)
+{
+	char	 path[LOCK_PATH_MAX];
+
+	mca_diag_clear(d);
+	if (out != NULL)
+		*out = NULL;
+	if (mca_lock_path(ledger, tool, path, sizeof(path)) != 0)
+		return mca_diag(d, MCA_ERR_CONFIG, "%s: ledger_db_path: no "
+		    "place for the lock file", cfgpath != NULL ? cfgpath :
+		    "(config)");
+	return mca_lock_take(path, out, d);
 }
 
 void

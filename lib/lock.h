@@ -32,6 +32,16 @@ int	 mca_lock_path(const char *ledger, const char *tool, char *buf,
 int	 mca_lock_take(const char *path, struct mca_lock **out,
 	    struct mca_diag *d);
 
+/*
+ * Takes tool's run lock beside the ledger: mca_lock_path(), then
+ * mca_lock_take(). Returns 0 with *out; MCA_ERR_CONFIG when ledger
+ * leaves no place for the lock file (d: "<cfgpath>: ledger_db_path: no
+ * place for the lock file"); else mca_lock_take()'s code and diag
+ * (MCA_ERR_BUSY: another run holds it).
+ */
+int	 mca_lock_beside(const char *cfgpath, const char *ledger,
+	    const char *tool, struct mca_lock **out, struct mca_diag *d);
+
 /* Releases the lock and closes its file; NULL-safe. The file stays. */
 void	 mca_lock_release(struct mca_lock *l);
 
