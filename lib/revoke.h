@@ -93,20 +93,20 @@ struct mca_revoke_req {
 };
 
 /*
- * Revokes r->serial now, in one IMMEDIATE transaction. With r->follow,
- * also every certificate of its renewal chain (replaces_serial, both
- * ways, to the end: the certificates it renewed, those that renewed it,
- * and their grace renewals) that is not revoked yet; those already
- * revoked are left as they are. cb (may be NULL) is called once for
- * each serial given a row, before the commit, for the caller's report;
- * a non-zero return aborts all of it. *n (may be NULL) says how many
- * rows were written.
- * Already revoked (r->serial itself): MCA_ERR_EXISTS, nothing written -
- * except that a certificate on hold may be revoked for good with a
- * reason other than certificateHold (RFC 5280 5.3.1: a hold is
- * temporary; it ends released or final).
- * Returns 0, MCA_ERR_NOTFOUND (no such serial), MCA_ERR_EXISTS,
- * MCA_ERR_INVAL (a bad reason, date or by), cb's value, MCA_ERR_BUSY or
+ * Revokes r->serial now, in one IMMEDIATE transaction, all rows with the
+ * same revoked_at. With r->follow, every certificate of its renewal
+ * chain too (replaces_serial, both ways, to the end: the certificates
+ * it renewed, those that renewed it, and grace renewals beside them).
+ * Each certificate considered gets a row unless it is revoked already:
+ * a revocation is final (RFC 5280 5.3.1), except that one on hold
+ * (certificateHold) may be made final with another reason. cb (may be
+ * NULL) is called for each serial given a row, before the commit, for
+ * the caller's report; a non-zero return aborts all of it. *n (may be
+ * NULL) says how many rows were written.
+ * Returns 0, MCA_ERR_NOTFOUND (no such serial), MCA_ERR_EXISTS (no row
+ * to write: already revoked, and with follow the rest of the chain
+ * too), MCA_ERR_INVAL (a bad serial, reason, date (also one in the
+ * future, RFC 5280 5.3.2) or by), cb's value, MCA_ERR_BUSY or
  * MCA_ERR_DB. On any error nothing was written.
  */
 int	 mca_revoke_cert(struct mca_ledger *l, const struct mca_revoke_req *r,
@@ -175,7 +175,8 @@ int	 mca_revoke_list_issuer(struct mca_ledger *l, const char *issuer,
 struct mca_revoke_filter {
 	const char	*label;		/* NULL: all labels */
 	const char	*subject_glob;	/* SQLite GLOB on subject, or NULL */
-	long long	 expiring_days;	/* >= 0: valid, ends within; -1: any */
+	/* >= 0: not expired and ending within this many days; -1: any */
+	long long	 expiring_days;
 	int		 revoked_only;	/* only those revoked now */
 	long long	 limit;		/* at most this many rows (>= 1) */
 };
