@@ -647,6 +647,21 @@ set_add(struct crl_set *s, struct mca_ca *ca, const char *name, int active)
 	s->n++;
 }
 
+/* 1 if c is among o's names to force. */
+static int
+forced(const struct mca_crl_opts *o, const struct mca_crl_ca *c)
+{
+	size_t	 i;
+
+	for (i = 0; i < o->nforce; i++)
+		if (strcmp(o->force_names[i], "all") == 0 ||
+		    strcmp(o->force_names[i], c->name) == 0 ||
+		    (c->active && strcmp(o->force_names[i],
+		    MCA_CRL_ACTIVE) == 0))
+			return 1;
+	return 0;
+}
+
 static void
 skipped(void (*report)(void *, const struct mca_crl_event *), void *arg,
     struct mca_crl_stats *st, const char *name, const char *why)
@@ -673,6 +688,7 @@ mca_crl_run(const struct mca_cfg *cfg, struct mca_ledger *l,
 	struct crl_set		 set;
 	struct mca_ca_gen	 active, gens[GENS_MAX];
 	struct mca_crl_event	 ev;
+	struct mca_crl_opts	 one;
 	struct mca_token	*tok = NULL;
 	struct mca_ca		*base = NULL, *ca = NULL;
 	struct mca_diag		 why, sub;
@@ -760,7 +776,9 @@ mca_crl_run(const struct mca_cfg *cfg, struct mca_ledger *l,
 	} else if (id != 0 && base_rc != 0)
 		skipped(report, arg, st, "config", why.msg);
 	for (i = 0; i < set.n; i++) {
-		rc = mca_crl_issue(l, &set.c[i], o, &ev, &sub);
+		one = *o;
+		one.force = o->force || forced(o, &set.c[i]);
+		rc = mca_crl_issue(l, &set.c[i], &one, &ev, &sub);
 		switch (ev.outcome) {
 		case MCA_CRL_WRITTEN:
 			st->written++;

@@ -67,6 +67,9 @@ struct mca_crl_opts {
 	int		 hours;		/* crl_validity_hours */
 	time_t		 now;
 	int		 force;		/* write whatever the rules say */
+	/* and these CRLs: names, MCA_CRL_ACTIVE for the active one, "all" */
+	const char *const *force_names;
+	size_t		 nforce;
 	int		 dry_run;	/* decide only: nothing signed or written */
 };
 
