@@ -15,6 +15,7 @@
  *   microca-admin [--config PATH] unrevoke SERIAL [--by TEXT]
  *   microca-admin [--config PATH] list [--label L] [--expiring DAYS]
  *       [--revoked] [--subject GLOB] [--limit N]
+ *   microca-admin [--config PATH] crl [--force] [--dry-run]
  *
  * The passcode is printed once, by "add", and never again: the ledger
  * keeps only its scrypt hash. Exit status: 0 done, 1 failed (the message
@@ -42,8 +43,10 @@
 #include "certinfo.h"
 #include "cfg.h"
 #include "cli.h"
+#include "crl.h"
 #include "err.h"
 #include "ledger.h"
+#include "lock.h"
 #include "log.h"
 #include "num.h"
 #include "passcode.h"
@@ -86,6 +89,7 @@ usage(void)
 	    "       " PROG " [--config PATH] unrevoke SERIAL [--by TEXT]\n"
 	    "       " PROG " [--config PATH] list [--label LABEL] "
 	    "[--expiring DAYS] [--revoked] [--subject GLOB] [--limit N]\n"
+	    "       " PROG " [--config PATH] crl [--force] [--dry-run]\n"
 	    "DURATION is a number and a unit, s m h d or w (default "
 	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n"
 	    "REASON is an RFC 5280 CRLReason: unspecified (default), "
@@ -1245,6 +1249,114 @@ out:
 	return rc;
 }
 
+/* ---- crl: microca-crl's run, once, now */
+
+enum crl_opt {
+	CRL_FORCE = 1,
+	CRL_DRYRUN
+};
+
+static const struct mca_cli_opt crl_opts[] = {
+	{ "force", 0, CRL_FORCE },
+	{ "dry-run", 0, CRL_DRYRUN },
+	{ NULL, 0, 0 }
+};
+
+static int
+crl_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct mca_crl_opts	*o = arg;
+
+	(void)val;
+	(void)d;
+	if (id == CRL_FORCE)
+		o->force = 1;
+	else
+		o->dry_run = 1;
+	return 0;
+}
+
+/* Each CA's outcome, one line on standard output. */
+static void
+crl_report(void *arg, const struct mca_crl_event *ev)
+{
+	char	 next[MCA_TIME_MAX];
+
+	(void)arg;
+	if (mca_time_iso(ev->next_update, next, sizeof(next)) != 0)
+		(void)snprintf(next, sizeof(next), "?");
+	switch (ev->outcome) {
+	case MCA_CRL_WRITTEN:
+	case MCA_CRL_WOULD:
+		printf("%s %s%s: number %lld, %zu revoked, next update %s "
+		    "(%s)\n", ev->outcome == MCA_CRL_WRITTEN ? "wrote" :
+		    "would write", ev->name, ev->active ? " (" MCA_CRL_ACTIVE
+		    ")" : "", ev->number, ev->entries, next, ev->why);
+		break;
+	case MCA_CRL_CURRENT:
+		printf("%s%s: current (%s), next update %s\n", ev->name,
+		    ev->active ? " (" MCA_CRL_ACTIVE ")" : "", ev->why, next);
+		break;
+	case MCA_CRL_SKIPPED:
+		break;
+	default:
+		(void)fail("CRL %s: %s", ev->name, ev->why);
+		break;
+	}
+}
+
+/*
+ * crl: argv[0] is "crl". The same as a microca-crl run (lib/crl.h),
+ * under its lock, with --force for every CRL.
+ */
+static int
+crl(const char *config, int argc, char *argv[])
+{
+	struct mca_cfg		*cfg = NULL;
+	struct mca_ledger	*l = NULL;
+	struct mca_lock		*lock = NULL;
+	struct mca_crl_opts	 o;
+	struct mca_crl_stats	 st;
+	struct mca_diag		 d;
+	size_t			 i;
+	int			 rc = EX_FAIL, src;
+
+	memset(&o, 0, sizeof(o));
+	sub_options(argc, argv, crl_opts, crl_opt, &o);
+	mca_log_open(PROG, 1, 0);
+	mca_diag_clear(&d);
+	if (mca_cfg_load(config, &cfg, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
+	/* microca-crl's lock: one writer of crl_dir at a time. */
+	if (!o.dry_run && (src = mca_lock_beside(cfg->path,
+	    cfg->ledger_db_path, "microca-crl", &lock, &d)) != 0) {
+		rc = fail("%s", d.msg);
+		if (src == MCA_ERR_BUSY)
+			rc = MCA_EXIT_LOCKED;
+		goto out;
+	}
+	if (open_ledger(cfg, &l) != 0)
+		goto out;
+	o.dir = cfg->crl_dir;
+	o.hours = cfg->crl_validity_hours;
+	o.now = time(NULL);
+	if (mca_crl_run(cfg, l, &o, crl_report, NULL, &st, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	rc = st.failed > 0 ? EX_FAIL : EX_DONE;
+out:
+	mca_cfg_free(cfg);
+	mca_ledger_close(l);
+	mca_lock_release(lock);
+	mca_log_close();
+	return rc;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1288,6 +1400,8 @@ main(int argc, char *argv[])
 	if (argc - a >= 1 && (strcmp(argv[a], "revoke") == 0 ||
 	    strcmp(argv[a], "unrevoke") == 0 || strcmp(argv[a], "list") == 0))
 		return revocation(cli.config, argc - a, argv + a);
+	if (argc - a >= 1 && strcmp(argv[a], "crl") == 0)
+		return crl(cli.config, argc - a, argv + a);
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)
 		usage();
 	sub = argv[a + 1];

@@ -46,6 +46,7 @@
 
 #define CFG_DEF_LEDGER		"/var/lib/microca/ledger.db"
 #define CFG_DEF_ISSUED		"/var/lib/microca/IssuedCerts"
+#define CFG_DEF_CRL_DIR		"/var/lib/microca/crl"
 /* Failure budgets of enrollment passcodes (cgi/basicauth.c). */
 #define CFG_DEF_PC_FAILURES	10
 #define CFG_DEF_PC_ADDR_FAILURES 100
@@ -126,6 +127,12 @@ static const struct cfg_key cfg_top[] = {
 	CFG_KEY("reenroll_grace_seconds", CFG_T_INT, TOP(reenroll_grace),
 	    .lo = 0, .hi = MCA_REENROLL_GRACE_MAX,
 	    .def = MCA_REENROLL_GRACE_DEF),
+	/* CRLs (microca-crl); the URL is the labels' default, judged in
+	 * lib/cfg_crl.c */
+	CFG_KEY("crl_dir", CFG_T_STR, TOP(crl_dir), .defstr = CFG_DEF_CRL_DIR),
+	CFG_KEY("crl_validity_hours", CFG_T_INT, TOP(crl_validity_hours),
+	    .lo = 1, .hi = MCA_CRL_VALIDITY_MAX, .def = MCA_CRL_VALIDITY_DEF),
+	CFG_KEY("crl_distribution_point_url", CFG_T_STR, TOP(crl_url)),
 	/* the upstream of microca-renew, for every block */
 	CFG_KEY("upstream_ca_cert", CFG_T_STR, TOP(upstream.ca_cert)),
 	CFG_KEY("upstream_username", CFG_T_STR, TOP(upstream.username)),
@@ -780,6 +787,9 @@ cfg_top_check(struct cfg_ctx *c, const char *name, void *base)
 	int		 rc;
 
 	if ((rc = cfg_upstream_auth_check(c, name, &cfg->upstream)) != 0)
+		return rc;
+	if (cfg->crl_url != NULL && (rc = cfg_crl_url_check(c,
+	    "crl_distribution_point_url", cfg->crl_url)) != 0)
 		return rc;
 	/* The key: a PKCS#11 label, or a PEM file. */
 	if (cfg->intermediate_private_key_label_in_pkcs11 != NULL) {

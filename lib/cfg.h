@@ -74,6 +74,9 @@ enum mca_san_type {
 #define MCA_SAN_DEF_NAMES	16	/* its default */
 #define MCA_REENROLL_GRACE_MAX	86400	/* reenroll_grace_seconds bound */
 #define MCA_REENROLL_GRACE_DEF	300	/* its default */
+#define MCA_CRL_VALIDITY_MAX	8760	/* crl_validity_hours bound: a year */
+#define MCA_CRL_VALIDITY_DEF	24	/* its default */
+#define MCA_CRL_URL_MAX		1024	/* crl_distribution_point_url bytes */
 
 /*
  * san_policy (microca addition): which names a CSR's subjectAltName may
@@ -132,6 +135,11 @@ struct mca_profile {
 	size_t		 nra_rules;
 	/* reenroll_grace_seconds: the label's, else the top-level one */
 	int		 reenroll_grace;
+	/*
+	 * crl_distribution_point_url: the label's, else the top-level one,
+	 * else NULL (no cRLDistributionPoints extension). lib/cfg_crl.c.
+	 */
+	char		*crl_url;
 };
 
 /*
@@ -273,6 +281,15 @@ struct mca_cfg {
 	int		 refusals_keep_days;	/* default 30 */
 	int		 refusals_per_minute_max; /* default 600; 0: counts only */
 	int		 reenroll_grace; /* reenroll_grace_seconds, default 300 */
+	/*
+	 * CRLs (microca-crl, lib/crl.h; lib/cfg_crl.c): crl_dir, where
+	 * they are written (default /var/lib/microca/crl);
+	 * crl_validity_hours, thisUpdate to nextUpdate (default 24);
+	 * crl_distribution_point_url, the labels' default URL (or NULL).
+	 */
+	char		*crl_dir;
+	int		 crl_validity_hours;
+	char		*crl_url;
 	/*
 	 * The upstream EST service (microca-renew): upstream_ca_cert,
 	 * upstream_username, upstream_password at the top level (only those

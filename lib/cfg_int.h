@@ -292,6 +292,24 @@ int	 cfg_parse_rules(struct cfg_ctx *c, const char *prefix,
 /* Frees rules[0..nrules) and rules. */
 void	 cfg_rules_free(struct mca_subject_rule *rules, size_t nrules);
 
+/* lib/cfg_crl.c */
+
+/*
+ * Judges url, the value of the key name, as a CRL distribution point:
+ * "http://host[:port]/path", printable ASCII without spaces, at most
+ * MCA_CRL_URL_MAX bytes. 0 or MCA_ERR_CONFIG naming name.
+ */
+int	 cfg_crl_url_check(struct cfg_ctx *c, const char *name,
+	    const char *url);
+
+/*
+ * A label's crl_distribution_point_url into p->crl_url: its own (judged),
+ * else a copy of the top-level one, else NULL. 0, MCA_ERR_CONFIG or
+ * MCA_ERR_NOMEM.
+ */
+int	 cfg_parse_crl(struct cfg_ctx *c, const char *prefix,
+	    struct json_object *blk, struct mca_profile *p);
+
 /* lib/cfg_policy.c */
 
 /*

@@ -51,6 +51,8 @@ static const char *const cfg_profile_keys[] = {
 	"san_policy",
 	"ra_subject_patterns",
 	"reenroll_grace_seconds",
+	/* lib/cfg_crl.c */
+	"crl_distribution_point_url",
 };
 
 /* auth_methods names, by bit: MCA_AUTH_CERTIFICATE is 1 << 0, ... */
@@ -827,7 +829,8 @@ cfg_parse_profile(struct cfg_ctx *c, const struct cfg_ent *e,
 
 	if ((rc = cfg_parse_key(c, prefix, blk, p)) != 0)
 		return rc;
-	if ((rc = cfg_parse_server_key(c, prefix, blk, p)) != 0)
+	if ((rc = cfg_parse_server_key(c, prefix, blk, p)) != 0 ||
+	    (rc = cfg_parse_crl(c, prefix, blk, p)) != 0)
 		return rc;
 	return cfg_parse_policy(c, prefix, blk, p);
 }
@@ -877,6 +880,7 @@ cfg_profile_free(struct mca_profile *p)
 		free(p->eku[j]);
 	free(p->eku);
 	free(p->mtls_ca_cert);
+	free(p->crl_url);
 	free(p->allowed_keys);
 	cfg_rules_free(p->subject_rules, p->nsubject_rules);
 	cfg_identity_free(p);

@@ -251,6 +251,52 @@ out:
 }
 
 /*
+ * cRLDistributionPoints (RFC 5280 4.2.1.13): one DistributionPoint whose
+ * distributionPoint is a fullName, the URI url; no reasons and no
+ * cRLIssuer (this CA signs its own CRLs, covering every reason: 5.2.5's
+ * complete CRL). Not critical (4.2.1.13: SHOULD be non-critical).
+ */
+static int
+add_crl_dp(X509 *x, const char *url)
+{
+	CRL_DIST_POINTS		*cdp = NULL;
+	DIST_POINT		*dp = NULL;
+	GENERAL_NAME		*gn = NULL;
+	ASN1_IA5STRING		*uri = NULL;
+	int			 rc = MCA_ERR_CRYPTO;
+
+	if (url == NULL)
+		return 0;
+	if ((cdp = sk_DIST_POINT_new_null()) == NULL ||
+	    (dp = DIST_POINT_new()) == NULL ||
+	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
+	    (dp->distpoint->name.fullname = GENERAL_NAMES_new()) == NULL ||
+	    (gn = GENERAL_NAME_new()) == NULL ||
+	    (uri = ASN1_IA5STRING_new()) == NULL ||
+	    !ASN1_STRING_set(uri, url, (int)strlen(url)))
+		goto out;
+	dp->distpoint->type = 0;	/* fullName */
+	GENERAL_NAME_set0_value(gn, GEN_URI, uri);
+	uri = NULL;
+	if (!sk_GENERAL_NAME_push(dp->distpoint->name.fullname, gn))
+		goto out;
+	gn = NULL;
+	if (!sk_DIST_POINT_push(cdp, dp))
+		goto out;
+	dp = NULL;
+	if (X509_add1_ext_i2d(x, NID_crl_distribution_points, cdp, 0,
+	    X509V3_ADD_REPLACE) != 1)
+		goto out;
+	rc = 0;
+out:
+	ASN1_IA5STRING_free(uri);
+	GENERAL_NAME_free(gn);
+	DIST_POINT_free(dp);
+	sk_DIST_POINT_pop_free(cdp, DIST_POINT_free);
+	return rc;
+}
+
+/*
  * Puts the CSR's SubjectPublicKeyInfo into x as it was encoded.
  * X509_set_pubkey() would encode the key again and decode the result
  * (OpenSSL 3.0's encoder and decoder set-up: about 0.19 ms, a sixth of an
@@ -372,7 +418,8 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	if ((rc = add_basic_constraints(x, in->profile)) != 0 ||
 	    (rc = add_key_usage(x, in->profile->key_usage)) != 0 ||
 	    (rc = add_eku(x, in->profile)) != 0 ||
-	    (rc = add_key_ids(x, in->issuer)) != 0)
+	    (rc = add_key_ids(x, in->issuer)) != 0 ||
+	    (rc = add_crl_dp(x, in->profile->crl_url)) != 0)
 		goto out;
 	rc = MCA_ERR_CRYPTO;
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */

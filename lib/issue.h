@@ -40,7 +40,9 @@ struct mca_issue_in {
  *    path_len >= 0; keyUsage (critical) from the flags, omitted when none;
  *    extendedKeyUsage from the OID list, omitted when empty;
  *  - subjectKeyIdentifier (SHA-1 of the key, RFC 5280 4.2.1.2 method 1),
- *    authorityKeyIdentifier = the issuer's SKI.
+ *    authorityKeyIdentifier = the issuer's SKI;
+ *  - cRLDistributionPoints with the profile's crl_url as its one
+ *    fullName URI, when set (RFC 5280 4.2.1.13).
  * Every other extension the CSR asks for is ignored.
  * Returns 0, MCA_ERR_POLICY (e.g. subject and SAN both empty) with d set
  * for the client, or MCA_ERR_CRYPTO/NOMEM with OpenSSL's reason in d (for

@@ -214,6 +214,17 @@ mca_signer_sign_cert(struct mca_signer *s, X509 *x, const EVP_MD *md)
 	return 0;
 }
 
+int
+mca_signer_sign_crl(struct mca_signer *s, X509_CRL *crl, const EVP_MD *md)
+{
+	mca_diag_clear(&s->err);
+	ERR_clear_error();
+	if (X509_CRL_sign(crl, s->key, sign_md(s->key, md)) <= 0)
+		return mca_diag_crypto(&s->err, MCA_ERR_CRYPTO,
+		    "X509_CRL_sign");
+	return 0;
+}
+
 const char *
 mca_signer_errmsg(const struct mca_signer *s, int rc)
 {

@@ -65,6 +65,13 @@ void	 mca_token_free(struct mca_token *t);
 int	 mca_signer_sign_cert(struct mca_signer *s, X509 *x, const EVP_MD *md);
 
 /*
+ * Signs crl with md (a CRL of this CA, RFC 5280 5.1.1.2). 0 or
+ * MCA_ERR_CRYPTO, with the reason in mca_signer_errmsg().
+ */
+int	 mca_signer_sign_crl(struct mca_signer *s, X509_CRL *crl,
+	    const EVP_MD *md);
+
+/*
  * Why the last call on s failed, one line for the log ("X509_sign:
  * error:40800082:PKCS#11 module::Object handle invalid; ..."); when s
  * has nothing to say (or is NULL), mca_strerror(rc). Valid until the

@@ -642,6 +642,90 @@ START_TEST(test_budgets)
 }
 END_TEST
 
+/*
+ * The CRL keys: crl_dir and crl_validity_hours, and the distribution
+ * point URL at the top level and per label (the label's wins).
+ */
+#define CDP(u)	"\"crl_distribution_point_url\": \"" u "\""
+static const struct {
+	const char	*json;
+	const char	*dir;		/* crl_dir */
+	int		 hours;
+	const char	*top;		/* cfg->crl_url */
+	const char	*url1, *url2;	/* labels 1 and 2 */
+	const char	*err;		/* NULL: accepted */
+} crl_keys[] = {
+	{ DOC(P1("")), "/var/lib/microca/crl", 24, NULL, NULL, NULL, NULL },
+	{ DOC(P1("") ", \"crl_dir\": \"/srv/crl\", "
+	    "\"crl_validity_hours\": 1"), "/srv/crl", 1, NULL, NULL, NULL,
+	    NULL },
+	{ DOC(P1("") ", \"crl_validity_hours\": 8760"), NULL, 8760, NULL,
+	    NULL, NULL, NULL },
+	/* the top level's URL is every label's, a label's own wins */
+	{ DOC(P1("") ", " P2(", " CDP("http://b.example/x.crl")) ", "
+	    CDP("http://ca.example:8080/crl/microca.crl")), NULL, 24,
+	    "http://ca.example:8080/crl/microca.crl",
+	    "http://ca.example:8080/crl/microca.crl",
+	    "http://b.example/x.crl", NULL },
+	{ DOC(P1(", " CDP("HTTP://10.0.0.1/c.crl")) ", " P2("")), NULL, 24,
+	    NULL, "HTTP://10.0.0.1/c.crl", NULL, NULL },
+	{ DOC(P1("") ", \"crl_validity_hours\": 0"), NULL, 0, NULL, NULL,
+	    NULL, "crl_validity_hours: expected an integer from 1 to 8760" },
+	{ DOC(P1("") ", \"crl_validity_hours\": 8761"), NULL, 0, NULL, NULL,
+	    NULL, "crl_validity_hours: expected an integer from 1 to 8760" },
+	{ DOC(P1("") ", \"crl_dir\": \"\""), NULL, 0, NULL, NULL, NULL,
+	    "crl_dir: must not be empty" },
+	{ DOC(P1("") ", " CDP("https://ca.example/microca.crl")), NULL, 0,
+	    NULL, NULL, NULL, "crl_distribution_point_url: "
+	    "\"https://ca.example/microca.crl\": expected an http:// URL" },
+	{ DOC(P1(", " CDP("ldap://ca.example/cn=ca"))), NULL, 0, NULL, NULL,
+	    NULL, "end_certificate_config_1.crl_distribution_point_url: "
+	    "\"ldap://ca.example/cn=ca\": expected an http:// URL" },
+	{ DOC(P1("") ", " CDP("http:///microca.crl")), NULL, 0, NULL, NULL,
+	    NULL, "crl_distribution_point_url: \"http:///microca.crl\": "
+	    "expected a host name" },
+	{ DOC(P1("") ", " CDP("http://u@ca.example/microca.crl")), NULL, 0,
+	    NULL, NULL, NULL, "crl_distribution_point_url: "
+	    "\"http://u@ca.example/microca.crl\": expected a host name" },
+	{ DOC(P1("") ", " CDP("http://ca.example/a b.crl")), NULL, 0, NULL,
+	    NULL, NULL, "crl_distribution_point_url: \"http://ca.example/"
+	    "a b.crl\": only printable ASCII" },
+	{ DOC(P1("") ", " CDP("http://ca.example/c.crl#x")), NULL, 0, NULL,
+	    NULL, NULL, "crl_distribution_point_url: \"http://ca.example/"
+	    "c.crl#x\": a fragment" },
+	{ DOC(P2(", " CDP("http://ca.example/\\u00e9.crl")) ", " P1("")), NULL,
+	    0, NULL, NULL, NULL, "end_certificate_config_2."
+	    "crl_distribution_point_url: \"http://ca.example/??.crl\": only "
+	    "printable ASCII" },
+	{ DOC(P1("") ", \"crl_distribution_point_url\": 1"), NULL, 0, NULL,
+	    NULL, NULL, "crl_distribution_point_url: expected a string" },
+};
+
+START_TEST(test_crl_keys)
+{
+	struct mca_cfg			*cfg = NULL;
+	const struct mca_profile	*p;
+	struct mca_diag			 d;
+
+	if (crl_keys[_i].err != NULL) {
+		tu_cfg_assert_refused(crl_keys[_i].json, crl_keys[_i].err, _i);
+		return;
+	}
+	ck_assert_msg(tu_cfg_parse(crl_keys[_i].json, &cfg, &d) == 0, "%s",
+	    d.msg);
+	if (crl_keys[_i].dir != NULL)
+		ck_assert_str_eq(cfg->crl_dir, crl_keys[_i].dir);
+	ck_assert_int_eq(cfg->crl_validity_hours, crl_keys[_i].hours);
+	ck_assert_pstr_eq(cfg->crl_url, crl_keys[_i].top);
+	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "device"));
+	ck_assert_pstr_eq(p->crl_url, crl_keys[_i].url1);
+	if ((p = mca_cfg_profile(cfg, "user")) != NULL)
+		ck_assert_pstr_eq(p->crl_url, crl_keys[_i].url2);
+	ck_assert_uint_eq(cfg->nwarnings, 0);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 START_TEST(test_top_ok)
 {
 	struct mca_cfg	*cfg = NULL;
@@ -2015,6 +2099,8 @@ cfg_suite(void)
 	    sizeof(copy_sync[0])));
 	tcase_add_loop_test(tc, test_budgets, 0,
 	    (int)(sizeof(budgets) / sizeof(budgets[0])));
+	tcase_add_loop_test(tc, test_crl_keys, 0,
+	    (int)(sizeof(crl_keys) / sizeof(crl_keys[0])));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("errors");

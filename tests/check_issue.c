@@ -1,11 +1,14 @@
 /* issue.c: the certificate a profile asks for, built from a CSR. */
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <check.h>
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "issue.h"
@@ -358,6 +361,67 @@ START_TEST(t_key_ids_and_eku)
 }
 END_TEST
 
+/*
+ * crl_distribution_point_url: one fullName URI, non-critical (RFC 5280
+ * 4.2.1.13), as openssl x509 -text shows it; none without the key.
+ */
+START_TEST(t_crl_dp)
+{
+	struct mca_profile	 p = profile();
+	struct mca_buf		 out = MCA_BUF_INIT;
+	X509_REQ		*r = make_req("cdp", NULL);
+	X509			*x;
+	CRL_DIST_POINTS		*cdp;
+	DIST_POINT		*dp;
+	GENERAL_NAME		*gn;
+	FILE			*f;
+	char			*dir, *path;
+	int			 crit = -1;
+
+	x = build(&p, r, NULL, NULL, 0);
+	ck_assert_ptr_null(X509_get_ext_d2i(x, NID_crl_distribution_points,
+	    NULL, NULL));
+	X509_free(x);
+	p.crl_url = "http://ca.example.net/crl/microca.crl";
+	x = build(&p, r, NULL, NULL, 0);
+	cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, &crit, NULL);
+	ck_assert_ptr_nonnull(cdp);
+	ck_assert_int_eq(crit, 0);
+	ck_assert_int_eq(sk_DIST_POINT_num(cdp), 1);
+	dp = sk_DIST_POINT_value(cdp, 0);
+	ck_assert_ptr_null(dp->reasons);
+	ck_assert_ptr_null(dp->CRLissuer);
+	ck_assert_int_eq(dp->distpoint->type, 0);
+	ck_assert_int_eq(sk_GENERAL_NAME_num(dp->distpoint->name.fullname), 1);
+	gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
+	ck_assert_int_eq(gn->type, GEN_URI);
+	ck_assert_str_eq((const char *)ASN1_STRING_get0_data(
+	    gn->d.uniformResourceIdentifier), p.crl_url);
+	sk_DIST_POINT_pop_free(cdp, DIST_POINT_free);
+
+	/* What OpenSSL's own printer makes of it. */
+	dir = tu_mkdtemp("issue");
+	ck_assert_int_ne(asprintf(&path, "%s/c.pem", dir), -1);
+	ck_assert_ptr_nonnull(f = fopen(path, "w"));
+	ck_assert_int_eq(PEM_write_X509(f, x), 1);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(tu_sh(&out, "'%s' x509 -noout -text -in '%s'",
+	    tu_openssl(), path), 0);
+	ck_assert_int_eq(mca_buf_addstr(&out, ""), 0);
+	ck_assert_msg(strstr(mca_buf_str(&out), "X509v3 CRL Distribution "
+	    "Points: \n") != NULL, "%s", mca_buf_str(&out));
+	ck_assert_msg(strstr(mca_buf_str(&out), "Full Name:\n"
+	    "                  URI:http://ca.example.net/crl/microca.crl\n")
+	    != NULL, "%s", mca_buf_str(&out));
+	mca_buf_free(&out);
+	tu_rmtree(dir);
+	free(path);
+	free(dir);
+	X509_free(x);
+	X509_REQ_free(r);
+}
+END_TEST
+
 START_TEST(t_serial)
 {
 	X509		*x = X509_new(), *y = X509_new();
@@ -454,6 +518,7 @@ issue_suite(void)
 	tcase_add_test(tc, t_identity_wins);
 	tcase_add_test(tc, t_key_ids_and_eku);
 	tcase_add_test(tc, t_serial);
+	tcase_add_test(tc, t_crl_dp);
 	tcase_add_loop_test(tc, t_key_copied, 0,
 	    (int)(sizeof(copied) / sizeof(copied[0])));
 	suite_add_tcase(s, tc);
