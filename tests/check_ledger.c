@@ -396,6 +396,15 @@ START_TEST(test_history)
 	    "'certificates_replaces_serial')"), 3);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM expiring_soon "
 	    "WHERE serial = '0E'"), 0);
+	/* 0010-revocations.sql: the log and its view, the row revocable */
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name IN ('revocations', 'revoked_now')"), 2);
+	db_exec(db, "PRAGMA foreign_keys = ON");
+	db_exec(db, "INSERT INTO revocations (serial, action, reason, "
+	    "revoked_at, revoked_by) VALUES ('0E', 'revoke', "
+	    "'keyCompromise', '2026-01-01T00:00:00Z', 'test')");
+	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM revoked_now "
+	    "WHERE serial = '0E' AND label = 'devices'"), 1);
 	ck_assert_int_eq(db_int(db, "SELECT count(*) FROM certificates"), 1);
 	sqlite3_close(db);
 }

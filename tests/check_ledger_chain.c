@@ -27,6 +27,7 @@
 #include "ledger.h"
 #include "ledger_chain.h"
 #include "pem.h"
+#include "revoke.h"
 #include "testutil.h"
 
 #define ISSUER	"CN=microca Test Issuing CA,O=microca"
@@ -722,6 +723,111 @@ START_TEST(test_concurrent)
 }
 END_TEST
 
+/* ---- revocations, on the same chain */
+
+/* Revokes certs[i] (reason), or takes its hold back (reason < 0). */
+static void
+revoke_row(int i, int reason)
+{
+	struct mca_ledger	*l = ledger_open();
+	struct mca_revoke_req	 q;
+	struct mca_diag		 d;
+	size_t			 n = 0;
+	int			 rc;
+
+	memset(&q, 0, sizeof(q));
+	q.serial = certs[i].serial;
+	q.reason = reason;
+	q.by = "auditor";
+	if (reason < 0)
+		rc = mca_revoke_unrevoke(l, certs[i].serial, "auditor", &d);
+	else
+		rc = mca_revoke_cert(l, &q, NULL, NULL, &n, &d);
+	ck_assert_msg(rc == 0, "revoke %d: %s", i, d.msg);
+	mca_ledger_close(l);
+}
+
+/* certs 0-2, a hold on 1, 3, its release, a revocation of 0: 7 rows. */
+static void
+fill_revoked(void)
+{
+	struct mca_ledger	*l;
+
+	fill(2);
+	revoke_row(1, MCA_REVOKE_CERTIFICATE_HOLD);
+	l = ledger_open();
+	add(l, 2);
+	add(l, 3);
+	mca_ledger_close(l);
+	revoke_row(1, -1);
+	revoke_row(0, MCA_REVOKE_KEY_COMPROMISE);
+}
+
+START_TEST(test_revocations)
+{
+	fill_revoked();
+	assert_ok(7);
+	/* In the order written, across both tables. */
+	ck_assert_int_eq(db_int("SELECT count(*) FROM ledger_chain WHERE "
+	    "tbl = 'revocations'"), 3);
+	ck_assert_int_eq(db_int("SELECT group_concat(substr(tbl, 1, 1) || "
+	    "row_id, ' ') = 'c1 c2 r1 c3 c4 r2 r3' FROM (SELECT tbl, row_id "
+	    "FROM ledger_chain ORDER BY seq)"), 1);
+}
+END_TEST
+
+/* An intruder drops the append-only triggers first. */
+#define UNGUARD	"DROP TRIGGER revocations_no_update; " \
+		"DROP TRIGGER revocations_no_delete; "
+
+static const char *const rfields[] = {
+	"serial", "action", "reason", "revoked_at", "invalidity_date",
+	"revoked_by",
+};
+
+START_TEST(test_revocation_field)
+{
+	char		 q[600];
+	const char	*f = rfields[_i];
+
+	fill_revoked();
+	(void)snprintf(q, sizeof(q), UNGUARD "UPDATE revocations SET %s = "
+	    "CASE WHEN %s IS NULL THEN 'x' ELSE substr(%s, 1, length(%s) - 1) "
+	    "|| char(unicode(substr(%s, -1)) + 1 - 2 * "
+	    "(unicode(substr(%s, -1)) & 1)) END WHERE id = 2",
+	    f, f, f, f, f, f);
+	tamper(q);
+	assert_broken(6, "revocations", 2, "does not match its hash");
+}
+END_TEST
+
+START_TEST(test_revocation_rows)
+{
+	fill_revoked();
+	switch (_i) {
+	case 0:
+		tamper(UNGUARD "DELETE FROM revocations WHERE id = 1");
+		assert_broken(3, "revocations", 1, "missing from revocations");
+		break;
+	case 1:
+		/* A revocation back-dated into the log, unchained. */
+		tamper("INSERT INTO revocations (serial, action, reason, "
+		    "revoked_at, revoked_by) SELECT serial, 'revoke', "
+		    "'keyCompromise', '2020-01-01T00:00:00Z', 'x' FROM "
+		    "certificates WHERE id = 4");
+		assert_broken(8, "revocations", 4, "not on the chain");
+		break;
+	default:
+		/* Two events swapped: ids exchanged. */
+		tamper(UNGUARD "UPDATE revocations SET id = 100 WHERE id = 2; "
+		    "UPDATE revocations SET id = 2 WHERE id = 3; "
+		    "UPDATE revocations SET id = 3 WHERE id = 100");
+		assert_broken(6, "revocations", 2, "does not match its hash");
+		break;
+	}
+}
+END_TEST
+
 /* ---- microca-admin ledger verify|head */
 
 static void
@@ -824,6 +930,10 @@ ledger_chain_suite(void)
 	tcase_add_test(tc, test_migration);
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_admin);
+	tcase_add_test(tc, test_revocations);
+	tcase_add_loop_test(tc, test_revocation_field, 0,
+	    (int)(sizeof(rfields) / sizeof(rfields[0])));
+	tcase_add_loop_test(tc, test_revocation_rows, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
