@@ -16,6 +16,9 @@
  *   microca-admin [--config PATH] list [--label L] [--expiring DAYS]
  *       [--revoked] [--subject GLOB] [--limit N]
  *   microca-admin [--config PATH] crl [--force] [--dry-run]
+ *   microca-admin [--config PATH] ledger verify [--from ID]
+ *       [--expect-head HASH]
+ *   microca-admin [--config PATH] ledger head
  *
  * The passcode is printed once, by "add", and never again: the ledger
  * keeps only its scrypt hash. Exit status: 0 done, 1 failed (the message
@@ -26,6 +29,7 @@
 #include <sys/types.h>
 
 #include <ctype.h>
+#include <limits.h>
 #include <err.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -47,6 +51,7 @@
 #include "err.h"
 #include "ledger.h"
 #include "lock.h"
+#include "ledger_chain.h"
 #include "log.h"
 #include "num.h"
 #include "passcode.h"
@@ -90,6 +95,9 @@ usage(void)
 	    "       " PROG " [--config PATH] list [--label LABEL] "
 	    "[--expiring DAYS] [--revoked] [--subject GLOB] [--limit N]\n"
 	    "       " PROG " [--config PATH] crl [--force] [--dry-run]\n"
+	    "       " PROG " [--config PATH] ledger verify [--from ID] "
+	    "[--expect-head HASH]\n"
+	    "       " PROG " [--config PATH] ledger head\n"
 	    "DURATION is a number and a unit, s m h d or w (default "
 	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n"
 	    "REASON is an RFC 5280 CRLReason: unspecified (default), "
@@ -1259,6 +1267,16 @@ enum crl_opt {
 static const struct mca_cli_opt crl_opts[] = {
 	{ "force", 0, CRL_FORCE },
 	{ "dry-run", 0, CRL_DRYRUN },
+/* ---- the ledger's chain (lib/ledger_chain.h) */
+
+enum verify_opt {
+	VERIFY_FROM = 1,
+	VERIFY_EXPECT
+};
+
+static const struct mca_cli_opt verify_opts[] = {
+	{ "from", 1, VERIFY_FROM },
+	{ "expect-head", 1, VERIFY_EXPECT },
 	{ NULL, 0, 0 }
 };
 
@@ -1323,6 +1341,76 @@ crl(const char *config, int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	sub_options(argc, argv, crl_opts, crl_opt, &o);
+verify_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct mca_chain_verify	*o = arg;
+
+	if (id == VERIFY_FROM) {
+		if (mca_num_parse(val, strlen(val), 1, LLONG_MAX,
+		    &o->from) != 0)
+			return mca_diag(d, MCA_ERR_INVAL, "--from \"%.64s\": "
+			    "not a chain row number (1 or more)", val);
+	} else
+		o->expect_head = val;
+	return 0;
+}
+
+/* ledger verify [--from ID] [--expect-head HASH]; argv[0] is "verify". */
+static int
+ledger_verify(struct mca_cfg *cfg, struct mca_ledger *l, int argc,
+    char *argv[])
+{
+	struct mca_chain_verify	 o;
+	struct mca_chain_report	 r;
+	struct mca_diag		 d;
+	int			 next, lrc;
+
+	memset(&o, 0, sizeof(o));
+	if (mca_cli_getopt(argc, argv, verify_opts, verify_opt, &o, &next,
+	    &d) != 0) {
+		fail("ledger verify: %s", d.msg);
+		usage();
+	}
+	if (next < argc) {
+		fail("ledger verify: unexpected argument \"%.64s\"",
+		    argv[next]);
+		usage();
+	}
+	o.issued_dir = cfg->issued_certs_dir;
+	if ((lrc = mca_ledger_chain_verify(l, &o, &r)) != 0)
+		return fail("%s: ledger verify: %s", cfg->ledger_db_path,
+		    mca_ledger_errmsg(l, lrc));
+	if (r.broken) {
+		if (r.bad_table[0] == '\0')
+			return fail("%s: ledger verify: %s",
+			    cfg->ledger_db_path, r.what);
+		return fail("%s: ledger verify: chain row %lld: %s id %lld "
+		    "serial %s: %s", cfg->ledger_db_path, r.bad_seq,
+		    r.bad_table, r.bad_id, r.bad_serial[0] != '\0' ?
+		    r.bad_serial : "-", r.what);
+	}
+	printf("%lld rows verified, head %s\n", r.rows, r.head);
+	fprintf(stderr, PROG ": %lld IssuedCerts file%s compared\n",
+	    r.files, r.files == 1 ? "" : "s");
+	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+}
+
+/* ledger verify|head: argv[0] is "ledger". */
+static int
+ledger(const char *config, int argc, char *argv[])
+{
+	struct mca_cfg		*cfg = NULL;
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	char			 head[MCA_CHAIN_HEX_MAX];
+	long long		 seq;
+	size_t			 i;
+	int			 rc, lrc;
+
+	if (argc < 2 || (strcmp(argv[1], "verify") != 0 &&
+	    strcmp(argv[1], "head") != 0) ||
+	    (strcmp(argv[1], "head") == 0 && argc != 2))
+		usage();
 	mca_log_open(PROG, 1, 0);
 	mca_diag_clear(&d);
 	if (mca_cfg_load(config, &cfg, &d) != 0) {
@@ -1353,6 +1441,21 @@ out:
 	mca_cfg_free(cfg);
 	mca_ledger_close(l);
 	mca_lock_release(lock);
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		goto out;
+	if (strcmp(argv[1], "verify") == 0)
+		rc = ledger_verify(cfg, l, argc - 1, argv + 1);
+	else if ((lrc = mca_ledger_chain_head(l, head, sizeof(head),
+	    &seq)) != 0)
+		rc = fail("%s: ledger head: %s", cfg->ledger_db_path,
+		    mca_ledger_errmsg(l, lrc));
+	else {
+		printf("%s\n", head);
+		rc = fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+	}
+out:
+	mca_ledger_close(l);
+	mca_cfg_free(cfg);
 	mca_log_close();
 	return rc;
 }
@@ -1402,6 +1505,8 @@ main(int argc, char *argv[])
 		return revocation(cli.config, argc - a, argv + a);
 	if (argc - a >= 1 && strcmp(argv[a], "crl") == 0)
 		return crl(cli.config, argc - a, argv + a);
+	if (argc - a >= 1 && strcmp(argv[a], "ledger") == 0)
+		return ledger(cli.config, argc - a, argv + a);
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)
 		usage();
 	sub = argv[a + 1];

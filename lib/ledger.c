@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "err.h"
@@ -31,6 +32,8 @@
 #define MCA_LEDGER_PRUNE_BATCH_S "5000"
 /* Counts of refusals over the cap are written at most this often (s). */
 #define MCA_LEDGER_FLUSH_EVERY	1
+/* Its rows already there are chained by mca_chain_backfill(). */
+#define MCA_LEDGER_CHAIN_MIGRATION	"0012-ledger-chain.sql"
 
 enum mca_ledger_stmt {
 	STMT_INSERT_CERT,
@@ -61,6 +64,9 @@ enum mca_ledger_stmt {
 	/* schema 7: cron state */
 	STMT_CRON_GET,
 	STMT_CRON_SET,
+	/* 0012-ledger-chain.sql */
+	STMT_CHAIN_HEAD,
+	STMT_CHAIN_ADD,
 	STMT_MAX
 };
 
@@ -89,6 +95,8 @@ static const char *const mca_ledger_what[STMT_MAX] = {
 	"prune refusal_counts",
 	"read cron_state",
 	"write cron_state",
+	"read the chain's head",
+	"insert into ledger_chain",
 };
 
 /* The columns struct mca_ledger_passcode is read from, in its order. */
@@ -110,7 +118,9 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"key_type, pem, replaces_serial, key_origin, azure_sync, "
 	"auth_method, requester_user, passcode_id) "
 	"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	"?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+	"?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
+	/* What the chain hashes, as stored (lib/ledger_chain.c). */
+	"RETURNING " MCA_CHAIN_CERT_COLS,
 	/*
 	 * STMT_INSERT_REFUSAL: a row while this minute (?11, its first
 	 * second) has fewer than ?12 rows; nothing otherwise, and the
@@ -221,6 +231,11 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"DO UPDATE SET last_check = excluded.last_check, "
 	"last_result = excluded.last_result, "
 	"last_message = excluded.last_message",
+	/* STMT_CHAIN_HEAD: the last row, by the rowid: no index, no scan. */
+	"SELECT seq, hash FROM ledger_chain ORDER BY seq DESC LIMIT 1",
+	/* STMT_CHAIN_ADD */
+	"INSERT INTO ledger_chain (seq, tbl, row_id, prev_hash, hash) "
+	"VALUES (?1, ?2, ?3, ?4, ?5)",
 };
 
 /* Refusals over the cap, counted here until they are flushed. */
@@ -246,6 +261,9 @@ struct mca_ledger {
 	time_t		 flushed;	/* and of the last tally flush */
 	struct mca_ledger_tally tally[MCA_LEDGER_TALLY_MAX];
 	size_t		 ntally;
+	/* the chain's hash, made once per connection */
+	EVP_MD_CTX	*md_ctx;
+	EVP_MD		*sha256;
 };
 
 static int	 mca_ledger_tally_flush(struct mca_ledger *);
@@ -600,6 +618,10 @@ mca_ledger_migrate(sqlite3 *db, const char *path, struct mca_diag *d)
 		m = &mca_sql_migrations[i];
 		if ((rc = mca_ledger_exec(db, path, m->name, m->sql, d)) != 0)
 			goto out;
+		/* SQL has no SHA-256: the rows there are chained here. */
+		if (strcmp(m->name, MCA_LEDGER_CHAIN_MIGRATION) == 0 &&
+		    (rc = mca_chain_backfill(db, path, d)) != 0)
+			goto out;
 		if ((rc = mca_ledger_pragma(db, path, "SELECT count(*) FROM "
 		    "schema_migrations", NULL, 0, &n, d)) != 0)
 			goto out;
@@ -747,6 +769,12 @@ mca_ledger_open(const char *path, int sync_full, struct mca_ledger **out,
 		goto out;
 	if ((rc = mca_ledger_migrate(l->db, path, d)) != 0)
 		goto out;
+	if ((l->md_ctx = EVP_MD_CTX_new()) == NULL ||
+	    (l->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
+		rc = mca_diag(d, MCA_ERR_CRYPTO, "%s: cannot set up SHA-256",
+		    path);
+		goto out;
+	}
 	for (i = 0; i < STMT_MAX; i++) {
 		if (sqlite3_prepare_v3(l->db, mca_ledger_sql[i], -1,
 		    SQLITE_PREPARE_PERSISTENT, &l->stmt[i], NULL) !=
@@ -782,6 +810,8 @@ mca_ledger_close(struct mca_ledger *l)
 		sqlite3_finalize(l->stmt[i]);
 	/* All statements are finalized, so this closes for real. */
 	(void)sqlite3_close(l->db);
+	EVP_MD_CTX_free(l->md_ctx);
+	EVP_MD_free(l->sha256);
 	free(l);
 }
 
@@ -970,42 +1000,133 @@ mca_ledger_bind_cert(sqlite3_stmt *st, const struct mca_ledger_cert *c)
 	return 0;
 }
 
+/*
+ * Inserts c (STMT_INSERT_CERT) and links the row to the chain, inside the
+ * caller's IMMEDIATE transaction. 0, or our code with l->err set.
+ */
+static int
+mca_ledger_cert_row(struct mca_ledger *l, const struct mca_ledger_cert *c)
+{
+	sqlite3_stmt	*st = l->stmt[STMT_INSERT_CERT];
+	int		 src, rc;
+
+	if (mca_ledger_bind_cert(st, c) != 0)
+		return mca_ledger_bind_fail(l, STMT_INSERT_CERT);
+	/* RETURNING: the row as stored, issued_at included, for the hash. */
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = mca_ledger_fail(l, STMT_INSERT_CERT, src == SQLITE_DONE ?
+		    SQLITE_ERROR : src);
+		goto out;
+	}
+	if ((rc = mca_ledger_chain_row(l, "certificates", st,
+	    MCA_CHAIN_CERT_NCOLS)) != 0)
+		goto out;
+	if ((src = sqlite3_step(st)) != SQLITE_DONE) {
+		rc = mca_ledger_fail(l, STMT_INSERT_CERT, src);
+		goto out;
+	}
+	rc = 0;
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
 int
 mca_ledger_insert_cert(struct mca_ledger *l, const struct mca_ledger_cert *c)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
+	struct mca_diag	 keep;
+	int		 src, rc, intx = 0;
 
 	if (l == NULL)
 		return MCA_ERR_INVAL;
 	mca_diag_clear(&l->err);
-	st = l->stmt[STMT_INSERT_CERT];
-	if (mca_ledger_bind_cert(st, c) != 0)
-		return mca_ledger_bind_fail(l, STMT_INSERT_CERT);
-	if (c->passcode_id == NULL)
-		return mca_ledger_step_done(l, STMT_INSERT_CERT);
-
 	/*
-	 * Spend and record in one transaction: the use is gone if and only
-	 * if the certificate is in the ledger.
+	 * One IMMEDIATE transaction: the passcode's use is gone if and only
+	 * if the certificate is in the ledger, and the chain's head is read
+	 * under the write lock that appends to it (lib/ledger_chain.c). A
+	 * lock not had is the insert's failure, as the log has always said.
 	 */
-	if ((rc = mca_ledger_step_done(l, STMT_BEGIN)) != 0) {
-		sqlite3_clear_bindings(st);
+	if ((src = sqlite3_step(l->stmt[STMT_BEGIN])) != SQLITE_DONE) {
+		rc = mca_ledger_fail(l, STMT_INSERT_CERT, src);
+		sqlite3_reset(l->stmt[STMT_BEGIN]);
 		return rc;
 	}
-	if ((rc = mca_ledger_spend(l, c->passcode_id, c->label)) != 0 ||
-	    (rc = mca_ledger_step_done(l, STMT_INSERT_CERT)) != 0 ||
-	    (rc = mca_ledger_step_done(l, STMT_COMMIT)) != 0) {
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		/* l->err keeps the first failure, not the rollback's. */
-		if (sqlite3_get_autocommit(l->db) == 0) {
-			(void)sqlite3_step(l->stmt[STMT_ROLLBACK]);
-			sqlite3_reset(l->stmt[STMT_ROLLBACK]);
+	sqlite3_reset(l->stmt[STMT_BEGIN]);
+	intx = 1;
+	if (c->passcode_id != NULL &&
+	    (rc = mca_ledger_spend(l, c->passcode_id, c->label)) != 0)
+		goto out;
+	if ((rc = mca_ledger_cert_row(l, c)) != 0 ||
+	    (rc = mca_ledger_step_done(l, STMT_COMMIT)) != 0)
+		goto out;
+	intx = 0;
+out:
+	/* l->err keeps the first failure, not the rollback's. */
+	if (intx && sqlite3_get_autocommit(l->db) == 0) {
+		keep = l->err;
+		(void)mca_ledger_step_done(l, STMT_ROLLBACK);
+		l->err = keep;
+	}
+	return rc;
+}
+
+/*
+ * ---- the chain: lib/ledger_int.h. The hash is lib/ledger_chain.c's;
+ * here, the two statements each worker keeps prepared.
+ */
+
+int
+mca_ledger_chain_row(struct mca_ledger *l, const char *tbl, sqlite3_stmt *st,
+    int ncols)
+{
+	sqlite3_stmt		*head, *add;
+	unsigned char		 prev[MCA_CHAIN_HASH_LEN];
+	unsigned char		 hash[MCA_CHAIN_HASH_LEN];
+	const void		*p;
+	sqlite3_int64		 seq = 0;
+	int			 src, rc;
+
+	if (l == NULL || tbl == NULL || st == NULL)
+		return MCA_ERR_INVAL;
+	head = l->stmt[STMT_CHAIN_HEAD];
+	add = l->stmt[STMT_CHAIN_ADD];
+	memset(prev, 0, sizeof(prev));
+	switch ((src = sqlite3_step(head))) {
+	case SQLITE_ROW:
+		seq = sqlite3_column_int64(head, 0);
+		p = sqlite3_column_blob(head, 1);
+		if (p == NULL || sqlite3_column_bytes(head, 1) !=
+		    MCA_CHAIN_HASH_LEN) {
+			sqlite3_reset(head);
+			return mca_diag(&l->err, MCA_ERR_DB, "%s: the chain's "
+			    "head (seq %lld) has no 32-byte hash",
+			    mca_ledger_what[STMT_CHAIN_HEAD], (long long)seq);
 		}
+		memcpy(prev, p, sizeof(prev));
+		break;
+	case SQLITE_DONE:
+		break;
+	default:
+		rc = mca_ledger_fail(l, STMT_CHAIN_HEAD, src);
+		sqlite3_reset(head);
 		return rc;
 	}
-	return 0;
+	sqlite3_reset(head);
+	if (mca_chain_hash(l->md_ctx, l->sha256, seq + 1, tbl, st, ncols,
+	    prev, hash) != 0)
+		return mca_diag(&l->err, MCA_ERR_CRYPTO, "%s: SHA-256 failed",
+		    mca_ledger_what[STMT_CHAIN_ADD]);
+	if (sqlite3_bind_int64(add, 1, seq + 1) != SQLITE_OK ||
+	    mca_ledger_bind(add, 2, tbl) != SQLITE_OK ||
+	    sqlite3_bind_int64(add, 3, sqlite3_column_int64(st, 0)) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(add, 4, prev, sizeof(prev), SQLITE_TRANSIENT) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(add, 5, hash, sizeof(hash), SQLITE_TRANSIENT) !=
+	    SQLITE_OK)
+		return mca_ledger_bind_fail(l, STMT_CHAIN_ADD);
+	return mca_ledger_step_done(l, STMT_CHAIN_ADD);
 }
 
 /* ---- refusals, kept bounded (schema 4) */
@@ -1323,7 +1444,7 @@ mca_ledger_insert_renewal(struct mca_ledger *l,
     const struct mca_ledger_cert *c, int grace,
     struct mca_ledger_found *prior)
 {
-	sqlite3_stmt	*ins, *sup;
+	sqlite3_stmt	*sup;
 	int		 rc, intx = 0;
 
 	memset(prior, 0, sizeof(*prior));
@@ -1331,7 +1452,6 @@ mca_ledger_insert_renewal(struct mca_ledger *l,
 	if (l == NULL || c->replaces_serial == NULL || c->serial == NULL ||
 	    c->passcode_id != NULL)
 		return MCA_ERR_INVAL;
-	ins = l->stmt[STMT_INSERT_CERT];
 	sup = l->stmt[STMT_SUPERSEDE];
 	/*
 	 * The write lock first: the look-up and the insert see one state.
@@ -1352,11 +1472,7 @@ mca_ledger_insert_renewal(struct mca_ledger *l,
 		rc = MCA_ERR_POLICY;
 		goto out;
 	}
-	if (mca_ledger_bind_cert(ins, c) != 0) {
-		rc = mca_ledger_bind_fail(l, STMT_INSERT_CERT);
-		goto out;
-	}
-	if ((rc = mca_ledger_step_done(l, STMT_INSERT_CERT)) != 0)
+	if ((rc = mca_ledger_cert_row(l, c)) != 0)
 		goto out;
 	if (prior->replaced_by[0] != '\0') {
 		if (mca_ledger_bind(sup, 1, c->serial) != SQLITE_OK ||

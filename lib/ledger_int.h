@@ -7,6 +7,7 @@
 #ifndef MCA_LEDGER_INT_H
 #define MCA_LEDGER_INT_H
 
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "err.h"
@@ -50,5 +51,56 @@ int		 mca_ledger_stmt_done(struct mca_ledger *l, const char *what,
  * keeps the first failure.
  */
 void		 mca_ledger_rollback(struct mca_ledger *l);
+
+/*
+ * ---- the tamper-evident chain (lib/ledger_chain.c,
+ * sql/migrations/0012-ledger-chain.sql, which documents the encoding)
+ *
+ * The columns of each chained table that the hash covers, in its order,
+ * the id first: an INSERT ... RETURNING these, or a SELECT of them, is
+ * what mca_ledger_chain_row() and the verifier read.
+ */
+#define MCA_CHAIN_HASH_LEN	32
+#define MCA_CHAIN_CERT_COLS \
+	"id, serial, subject, san, issuer, not_before, not_after, label, " \
+	"operation, requester_subject, requester_serial, requester_issuer, " \
+	"remote_addr, sha1, sha256, key_type, key_origin, pem, " \
+	"replaces_serial, issued_at, auth_method, requester_user, passcode_id"
+#define MCA_CHAIN_CERT_NCOLS	23
+#define MCA_CHAIN_REV_COLS \
+	"id, serial, action, reason, revoked_at, invalidity_date, revoked_by"
+#define MCA_CHAIN_REV_NCOLS	7
+
+/*
+ * hash of the chain's row seq for the row st stands on (its first ncols
+ * columns, in the order above) of table tbl, after the row whose hash is
+ * prev, into out. ctx and md are the caller's (reused over many rows).
+ * 0 or MCA_ERR_CRYPTO.
+ */
+int		 mca_chain_hash(EVP_MD_CTX *ctx, const EVP_MD *md,
+		    long long seq, const char *tbl, sqlite3_stmt *st,
+		    int ncols, const unsigned char *prev, unsigned char *out);
+
+/*
+ * Links the row st stands on (after a step that returned SQLITE_ROW of
+ * an INSERT ... RETURNING MCA_CHAIN_*_COLS, or of a SELECT of them) of
+ * table tbl ("certificates", "revocations") to the chain: reads the head,
+ * hashes, writes the chain's next row. Must run inside the caller's
+ * BEGIN IMMEDIATE transaction that wrote the row, so that the head read
+ * is the head written on (the chain stays linear across workers).
+ * 0, MCA_ERR_CRYPTO, MCA_ERR_BUSY or MCA_ERR_DB with l's diag set.
+ */
+int		 mca_ledger_chain_row(struct mca_ledger *l, const char *tbl,
+		    sqlite3_stmt *st, int ncols);
+
+/*
+ * Chains the rows db already has (certificates by id, then revocations
+ * by id if that table exists) that are not on the chain yet: run by
+ * mca_ledger_open() in the transaction that applies
+ * 0012-ledger-chain.sql. 0, MCA_ERR_CRYPTO, MCA_ERR_NOMEM, MCA_ERR_BUSY
+ * or MCA_ERR_DB with d set (path names the file).
+ */
+int		 mca_chain_backfill(sqlite3 *db, const char *path,
+		    struct mca_diag *d);
 
 #endif

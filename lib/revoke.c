@@ -104,7 +104,9 @@ static const char *const rv_sql[RV_MAX] = {
 	"WHERE c.serial = ?1",
 	/* RV_APPEND: ?1 serial, ?2 action, ?3 reason, ?4 at, ?5 inv, ?6 by */
 	"INSERT INTO revocations (serial, action, reason, revoked_at, "
-	"invalidity_date, revoked_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	"invalidity_date, revoked_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+	/* The row as stored, for the chain's hash (lib/ledger_chain.c). */
+	"RETURNING " MCA_CHAIN_REV_COLS,
 	/* RV_STATUS: a certificate with its latest event, if any */
 	"SELECT r.action, r.reason, r.revoked_at, r.invalidity_date "
 	"FROM certificates AS c "
@@ -342,14 +344,15 @@ rv_now(struct mca_ledger *l, char *out, size_t outsz)
 /*
  * Appends event e to revocations, inside the caller's IMMEDIATE
  * transaction. The only writer of that table: the triggers of
- * 0010-revocations.sql check the state change once more. 0, or the
- * ledger's code with its diag.
+ * 0010-revocations.sql check the state change once more. The row is
+ * linked to the ledger's chain in the same transaction
+ * (0012-ledger-chain.sql). 0, or the ledger's code with its diag.
  */
 static int
 revoke_append(struct mca_ledger *l, const struct rv_event *e)
 {
 	sqlite3_stmt	*st = NULL;
-	int		 rc;
+	int		 rc, src;
 
 	if ((rc = rv_prepare(l, RV_APPEND, &st)) != 0)
 		goto out;
@@ -362,6 +365,14 @@ revoke_append(struct mca_ledger *l, const struct rv_event *e)
 		rc = mca_ledger_bind_failed(l, rv_what[RV_APPEND]);
 		goto out;
 	}
+	if ((src = sqlite3_step(st)) != SQLITE_ROW) {
+		rc = mca_ledger_sqlfail(l, src == SQLITE_DONE ? SQLITE_ERROR :
+		    src, rv_what[RV_APPEND]);
+		goto out;
+	}
+	if ((rc = mca_ledger_chain_row(l, "revocations", st,
+	    MCA_CHAIN_REV_NCOLS)) != 0)
+		goto out;
 	rc = mca_ledger_stmt_done(l, rv_what[RV_APPEND], st);
 out:
 	sqlite3_finalize(st);
