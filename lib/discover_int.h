@@ -1,0 +1,22 @@
+/*
+ * What the discovery files share among themselves (lib/discover_*.c),
+ * not with the rest of lib.
+ */
+#ifndef MCA_DISCOVER_INT_H
+#define MCA_DISCOVER_INT_H
+
+#include <stddef.h>
+
+#include "discover.h"
+#include "err.h"
+
+/*
+ * mca_disc_parse_buf(), with the callback's stop value apart in *cbrc
+ * (0 when it never asked to stop), so that the walker can tell it from
+ * a count.
+ */
+int	 mca_disc_parse_int(const unsigned char *buf, size_t len,
+	    const char *location, const struct mca_disc_opts *opts,
+	    mca_disc_cb cb, void *arg, struct mca_diag *d, int *cbrc);
+
+#endif
