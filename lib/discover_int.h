@@ -7,6 +7,9 @@
 
 #include <stddef.h>
 
+#include <openssl/x509.h>
+
+#include "buf.h"
 #include "discover.h"
 #include "err.h"
 
@@ -18,5 +21,13 @@
 int	 mca_disc_parse_int(const unsigned char *buf, size_t len,
 	    const char *location, const struct mca_disc_opts *opts,
 	    mca_disc_cb cb, void *arg, struct mca_diag *d, int *cbrc);
+
+/*
+ * Fills every field of c but location and index from x and its DER
+ * (kept by pointer); sans is a scratch buffer. Returns 0 or
+ * MCA_ERR_INVAL (the certificate cannot be hashed).
+ */
+int	 mca_disc_fill(struct mca_disc_cert *c, X509 *x,
+	    const unsigned char *der, size_t derlen, struct mca_buf *sans);
 
 #endif

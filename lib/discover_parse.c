@@ -102,25 +102,19 @@ copy_trunc(char *dst, size_t dstlen, const char *src, size_t srclen)
 	memcpy(dst + dstlen - 4, "...", 4);
 }
 
-/* Fills p->c from x and its DER, then hands it to the callback. */
-static int
-report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
+int
+mca_disc_fill(struct mca_disc_cert *c, X509 *x, const unsigned char *der,
+    size_t derlen, struct mca_buf *sans)
 {
-	struct mca_disc_cert	*c = &p->c;
 	BASIC_CONSTRAINTS	*bc = NULL;
 	EVP_PKEY		*k;
 	ASN1_OBJECT		*kalg = NULL;
 	X509_PUBKEY		*pub;
 	const X509_ALGOR	*salg = NULL;
 	const ASN1_OBJECT	*soid = NULL;
-	int			 nid, rc;
+	int			 nid;
 
-	if (p->n >= DISC_CERTS_MAX)
-		return mca_diag(p->d, MCA_ERR_INVAL,
-		    "%s: more than %d certificates", p->loc, DISC_CERTS_MAX);
 	memset(c, 0, sizeof(*c));
-	c->location = p->loc;
-	c->index = p->n;
 	c->der = der;
 	c->der_len = derlen;
 	(void)mca_cert_serial_hex(x, c->serial, sizeof(c->serial));
@@ -130,11 +124,10 @@ report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
 	    sizeof(c->issuer));
 	one_line(c->subject);
 	one_line(c->issuer);
-	mca_buf_reset(&p->sans);
-	if (mca_cert_san_string(x, &p->sans) == MCA_ERR_INVAL)
-		(void)mca_buf_addstr(&p->sans, "(malformed)");
-	copy_trunc(c->sans, sizeof(c->sans), mca_buf_str(&p->sans),
-	    p->sans.len);
+	mca_buf_reset(sans);
+	if (mca_cert_san_string(x, sans) == MCA_ERR_INVAL)
+		(void)mca_buf_addstr(sans, "(malformed)");
+	copy_trunc(c->sans, sizeof(c->sans), mca_buf_str(sans), sans->len);
 	one_line(c->sans);
 	(void)mca_asn1time_iso(X509_get0_notBefore(x), c->not_before,
 	    sizeof(c->not_before));
@@ -145,7 +138,6 @@ report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
 		c->key_bits = EVP_PKEY_get_bits(k);
 	} else {
 		/* A key OpenSSL does not know: name its algorithm. */
-		ERR_clear_error();
 		pub = X509_get_X509_PUBKEY(x);
 		if (pub != NULL && X509_PUBKEY_get0_param(&kalg, NULL, NULL,
 		    NULL, pub) && kalg != NULL)
@@ -175,24 +167,34 @@ report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
 	    mca_cert_thumbprint(x, EVP_sha256(), c->sha256,
 	    sizeof(c->sha256))) {
 		ERR_clear_error();
-		return mca_diag(p->d, MCA_ERR_INVAL,
-		    "%s: certificate %d: cannot hash it", p->loc, p->n);
+		return MCA_ERR_INVAL;
 	}
 	ERR_clear_error();
-	p->n++;
-	{
-		struct mca_disc_report	 r;
-
-		memset(&r, 0, sizeof(r));
-		r.event = MCA_DISC_CERT;
-		r.path = p->loc;
-		r.c = c;
-		if ((rc = p->cb(p->arg, &r)) != 0) {
-			p->cbrc = rc;
-			return rc;
-		}
-	}
 	return 0;
+}
+
+/* Fills p->c from x and its DER, then hands it to the callback. */
+static int
+report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
+{
+	struct mca_disc_report	 r;
+	int			 rc;
+
+	if (p->n >= DISC_CERTS_MAX)
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: more than %d certificates", p->loc, DISC_CERTS_MAX);
+	if (mca_disc_fill(&p->c, x, der, derlen, &p->sans) != 0)
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: certificate %d: cannot hash it", p->loc, p->n);
+	p->c.location = p->loc;
+	p->c.index = p->n++;
+	memset(&r, 0, sizeof(r));
+	r.event = MCA_DISC_CERT;
+	r.path = p->loc;
+	r.c = &p->c;
+	if ((rc = p->cb(p->arg, &r)) != 0)
+		p->cbrc = rc;
+	return rc;
 }
 
 /* Reports x, whose DER is not at hand (PKCS#7, PKCS#12). */

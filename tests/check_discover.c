@@ -24,10 +24,15 @@
 
 #include <check.h>
 
+#include <netinet/in.h>
+
+#include <openssl/ssl.h>
+
 #include "buf.h"
 #include "discover.h"
 #include "err.h"
 #include "testutil.h"
+#include "tlsserv.h"
 
 Suite	*discover_suite(void);
 
@@ -173,6 +178,7 @@ static const char *const	 fixture_sh =
     "cp ca.pem t/notes.txt\n"
     "cp ca.pem t/excluded/x.pem\n"
     "cp ed.pem t/UPPER.PEM\n"
+    "cat leaf.pem ca.pem > chain.pem\n"
     "chmod 755 . t t/sub t/excluded\n";
 
 static void
@@ -782,13 +788,224 @@ START_TEST(t_unreadable)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- TLS */
+
+#define TLS_MS	2000	/* every endpoint call: a bound, never asserted */
+
+/* The server's SNI: "localhost" gets the ED25519 certificate alone. */
+static int
+sni_cb(SSL *ssl, int *al, void *arg)
+{
+	const char	*name;
+
+	(void)al;
+	name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+	if (name != NULL && strcmp(name, "localhost") == 0)
+		(void)SSL_set_SSL_CTX(ssl, arg);
+	return SSL_TLSEXT_ERR_OK;
+}
+
+/*
+ * A child that serves handshakes on s until killed: the chain leaf, CA
+ * by default. The parent kills it with SIGTERM.
+ */
+static pid_t
+serve(int s)
+{
+	SSL_CTX		*def, *ed;
+	SSL		*ssl;
+	sigset_t	 set, old;
+	pid_t		 pid;
+	int		 fd;
+
+	/*
+	 * Check's runner kills its process group on SIGTERM and the child
+	 * inherits that handler: no SIGTERM reaches the child before it has
+	 * the default one (as tests/avxmock.c does).
+	 */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid > 0) {
+		ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+		(void)close(s);
+		return pid;
+	}
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGINT, SIG_DFL);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	(void)signal(SIGPIPE, SIG_IGN);
+	def = ts_server_ctx(fxp("chain.pem"), fxp("leaf.key"));
+	ed = ts_server_ctx(fxp("ed.pem"), fxp("ed.key"));
+	if (def == NULL || ed == NULL)
+		_exit(1);
+	SSL_CTX_set_tlsext_servername_callback(def, sni_cb);
+	SSL_CTX_set_tlsext_servername_arg(def, ed);
+	for (;;)
+		if ((ssl = ts_accept(s, def, &fd)) != NULL)
+			ts_close(ssl, fd);
+}
+
+static void
+unserve(pid_t pid)
+{
+	int	 st;
+
+	(void)kill(pid, SIGTERM);
+	(void)waitpid(pid, &st, 0);
+}
+
+/* sha256 of the one certificate of a fixture PEM file. */
+static void
+sha_of(const char *name, char *out, size_t outlen)
+{
+	struct mca_buf	 b = MCA_BUF_INIT;
+	struct mca_diag	 d;
+	struct seen	 s = { 0 };
+
+	read_file(name, &b);
+	ck_assert_int_eq(mca_disc_parse_buf(b.data, b.len, name, NULL,
+	    seen_cb, &s, &d), 1);
+	(void)snprintf(out, outlen, "%s", s.r[0].c.sha256);
+	seen_free(&s);
+	mca_buf_free(&b);
+}
+
+/* 127.0.0.1 (no SNI: the chain), localhost (SNI: the ED25519 one). */
+START_TEST(t_tls_chain)
+{
+	struct mca_diag	 d;
+	struct seen	 s = { 0 };
+	char		 hp[64], leaf[65], ca[65], ed[65];
+	unsigned	 port;
+	pid_t		 pid;
+	int		 rc;
+
+	sha_of("leaf.pem", leaf, sizeof(leaf));
+	sha_of("ca.pem", ca, sizeof(ca));
+	sha_of("ed.pem", ed, sizeof(ed));
+	pid = serve(ts_listen(&port));
+	(void)snprintf(hp, sizeof(hp), "%s:%u", _i == 0 ? "127.0.0.1" :
+	    "localhost", port);
+	rc = mca_disc_scan_endpoint(hp, TLS_MS, seen_cb, &s, &d);
+	unserve(pid);
+	ck_assert_msg(rc == (_i == 0 ? 2 : 1), "%s: %d: %s", hp, rc, d.msg);
+	ck_assert_uint_eq(s.n, (size_t)rc);
+	ck_assert_str_eq(s.r[0].path, hp);
+	ck_assert_str_eq(s.r[0].c.location, hp);
+	ck_assert_int_eq(s.r[0].c.index, 0);
+	ck_assert_str_eq(s.r[0].c.sha256, _i == 0 ? leaf : ed);
+	if (_i == 0) {
+		ck_assert_int_eq(s.r[1].c.index, 1);
+		ck_assert_str_eq(s.r[1].c.sha256, ca);
+		ck_assert_str_eq(s.r[0].c.key_type, "RSA-2048");
+		ck_assert_str_eq(s.r[1].c.key_type, "EC-P-256");
+	}
+	seen_free(&s);
+}
+END_TEST
+
+/* [::1]:port, when this machine has IPv6 loopback. */
+START_TEST(t_tls_v6)
+{
+	struct sockaddr_in6	 sin;
+	socklen_t		 slen = sizeof(sin);
+	struct mca_diag		 d;
+	struct seen		 s = { 0 };
+	char			 hp[64];
+	pid_t			 pid;
+	int			 fd, rc;
+
+	ck_assert_int_ge(fd = socket(AF_INET6, SOCK_STREAM, 0), 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin6_family = AF_INET6;
+	sin.sin6_addr = in6addr_loopback;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) != 0) {
+		fprintf(stderr, "t_tls_v6: no IPv6 loopback here (%s): "
+		    "passed over\n", strerror(errno));
+		(void)close(fd);
+		return;
+	}
+	ck_assert_int_eq(listen(fd, 16), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &slen), 0);
+	(void)snprintf(hp, sizeof(hp), "[::1]:%u", ntohs(sin.sin6_port));
+	pid = serve(fd);
+	rc = mca_disc_scan_endpoint(hp, TLS_MS, seen_cb, &s, &d);
+	unserve(pid);
+	ck_assert_msg(rc == 2, "%s: %d: %s", hp, rc, d.msg);
+	ck_assert_str_eq(s.r[1].c.location, hp);
+	seen_free(&s);
+}
+END_TEST
+
+/* A port nobody listens on: refused, at once. */
+START_TEST(t_tls_refused)
+{
+	struct mca_diag	 d;
+	struct seen	 s = { 0 };
+	char		 hp[64], want[128];
+	unsigned	 port;
+
+	(void)close(ts_listen(&port));
+	(void)snprintf(hp, sizeof(hp), "127.0.0.1:%u", port);
+	ck_assert_int_eq(mca_disc_scan_endpoint(hp, TLS_MS, seen_cb, &s, &d),
+	    MCA_ERR_IO);
+	(void)snprintf(want, sizeof(want), "%s: connection refused", hp);
+	ck_assert_str_eq(d.msg, want);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
+/*
+ * A listening socket nobody reads: the kernel completes the connect,
+ * the ClientHello goes unanswered, the deadline ends it.
+ */
+START_TEST(t_tls_silent)
+{
+	struct mca_diag	 d;
+	struct seen	 s = { 0 };
+	char		 hp[64], want[128];
+	unsigned	 port;
+	int		 l;
+
+	l = ts_listen(&port);
+	(void)snprintf(hp, sizeof(hp), "127.0.0.1:%u", port);
+	ck_assert_int_eq(mca_disc_scan_endpoint(hp, TLS_MS, seen_cb, &s, &d),
+	    MCA_ERR_IO);
+	(void)close(l);
+	(void)snprintf(want, sizeof(want), "%s: no TLS answer within %d ms",
+	    hp, TLS_MS);
+	ck_assert_str_eq(d.msg, want);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
+static const char *const	 badhp[] = {
+	"", "nohost", "host:", "host:0", "host:65536", "host:12x", ":443",
+	"[::1]443", "::1:443", "[::1:443", "[]:443", "host: 443",
+};
+
+START_TEST(t_tls_bad)
+{
+	struct mca_diag	 d;
+	struct seen	 s = { 0 };
+
+	ck_assert_int_eq(mca_disc_scan_endpoint(badhp[_i], TLS_MS, seen_cb,
+	    &s, &d), MCA_ERR_INVAL);
+	ck_assert_msg(strstr(d.msg, "not host:port") != NULL, "%s", d.msg);
+	ck_assert_uint_eq(s.n, 0);
+}
+END_TEST
+
 Suite *
 discover_suite(void)
 {
 	Suite	*s = suite_create("discover");
 	TCase	*tc;
 
-	tc = tcase_create("files");
+	tc = tcase_create("scan");
 	tcase_add_unchecked_fixture(tc, fixture_up, fixture_down);
 	tcase_add_loop_test(tc, t_parse, 0, sizeof(pcases) / sizeof(pcases[0]));
 	tcase_add_loop_test(tc, t_parse_truncated, 0,
@@ -801,6 +1018,11 @@ discover_suite(void)
 	tcase_add_test(tc, t_walk_stop);
 	tcase_add_loop_test(tc, t_changed, 0, 2);
 	tcase_add_test(tc, t_unreadable);
+	tcase_add_loop_test(tc, t_tls_chain, 0, 2);
+	tcase_add_test(tc, t_tls_v6);
+	tcase_add_test(tc, t_tls_refused);
+	tcase_add_test(tc, t_tls_silent);
+	tcase_add_loop_test(tc, t_tls_bad, 0, sizeof(badhp) / sizeof(badhp[0]));
 	suite_add_tcase(s, tc);
 	return s;
 }
