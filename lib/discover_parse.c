@@ -31,6 +31,12 @@
 #define DISC_PEM_LABEL_MAX	64
 #define DISC_P12_DEPTH		4	/* nested SafeContents bags */
 #define DISC_P12_BAGS_MAX	4096
+/*
+ * Iterations of a PKCS#12 key derivation (RFC 7292 B.2, RFC 8018 5.2)
+ * we run, per password tried: 2048 is what OpenSSL and Windows write; a
+ * hostile file asking for 2^31 must not stall the scan.
+ */
+#define DISC_P12_ITER_MAX	100000
 
 static const char	 pem_begin[] = "-----BEGIN ";
 static const char	 pem_dashes[] = "-----";
@@ -331,6 +337,82 @@ p12_password(const struct mca_disc_opts *o, size_t i, const char **pw)
 	return 0;
 }
 
+/*
+ * The iteration count of a password-based encryption (RFC 7292 C,
+ * RFC 8018 A.2 and A.4): 0 when it cannot be read (OpenSSL then
+ * refuses it), -1 for a key derivation other than PBKDF2 (scrypt's
+ * cost is not ours to pay).
+ */
+static long
+pbe_iter(const X509_ALGOR *alg)
+{
+	const ASN1_OBJECT	*obj = NULL;
+	const void		*pval = NULL;
+	const ASN1_OBJECT	*kobj = NULL;
+	const void		*kval = NULL;
+	PBE2PARAM		*p2 = NULL;
+	PBKDF2PARAM		*kdf = NULL;
+	PBEPARAM		*pb = NULL;
+	int			 ptype = 0, ktype = 0;
+	long			 iter = 0;
+
+	if (alg == NULL)
+		return 0;
+	X509_ALGOR_get0(&obj, &ptype, &pval, alg);
+	if (ptype != V_ASN1_SEQUENCE || pval == NULL)
+		return 0;
+	if (OBJ_obj2nid(obj) == NID_pbes2) {
+		if ((p2 = ASN1_item_unpack(pval, ASN1_ITEM_rptr(PBE2PARAM))) ==
+		    NULL || p2->keyfunc == NULL)
+			goto out;
+		X509_ALGOR_get0(&kobj, &ktype, &kval, p2->keyfunc);
+		if (OBJ_obj2nid(kobj) != NID_id_pbkdf2) {
+			iter = -1;
+			goto out;
+		}
+		if (ktype == V_ASN1_SEQUENCE && kval != NULL && (kdf =
+		    ASN1_item_unpack(kval, ASN1_ITEM_rptr(PBKDF2PARAM))) != NULL)
+			iter = ASN1_INTEGER_get(kdf->iter);
+	} else if ((pb = ASN1_item_unpack(pval, ASN1_ITEM_rptr(PBEPARAM))) !=
+	    NULL)
+		iter = ASN1_INTEGER_get(pb->iter);
+out:
+	PBE2PARAM_free(p2);
+	PBKDF2PARAM_free(kdf);
+	PBEPARAM_free(pb);
+	ERR_clear_error();
+	return iter;
+}
+
+/* Within the cap: the MAC's and every encrypted part's iterations. */
+static int
+p12_cost_ok(const PKCS12 *p12, const STACK_OF(PKCS7) *safes)
+{
+	const ASN1_INTEGER	*miter = NULL;
+	const PKCS7		*p7;
+	long			 it;
+	int			 j;
+
+	if (PKCS12_mac_present(p12)) {
+		PKCS12_get0_mac(NULL, NULL, NULL, &miter, p12);
+		/* RFC 7292 4: iterations DEFAULT 1 */
+		if (miter != NULL && ((it = ASN1_INTEGER_get(miter)) < 0 ||
+		    it > DISC_P12_ITER_MAX))
+			return 0;
+	}
+	for (j = 0; j < sk_PKCS7_num(safes); j++) {
+		p7 = sk_PKCS7_value(safes, j);
+		if (OBJ_obj2nid(p7->type) != NID_pkcs7_encrypted ||
+		    p7->d.encrypted == NULL ||
+		    p7->d.encrypted->enc_data == NULL)
+			continue;
+		it = pbe_iter(p7->d.encrypted->enc_data->algorithm);
+		if (it < 0 || it > DISC_P12_ITER_MAX)
+			return 0;
+	}
+	return 1;
+}
+
 /* A container we cannot open is passed over with a reason, no error. */
 static int
 p12_skip(struct pctx *p, const char *msg)
@@ -364,6 +446,15 @@ parse_p12(struct pctx *p, const unsigned char *der, size_t len)
 	    (safes = PKCS12_unpack_authsafes(p12)) == NULL) {
 		rc = mca_diag(p->d, MCA_ERR_INVAL,
 		    "%s: not a valid PKCS#12", p->loc);
+		goto out;
+	}
+	if (!p12_cost_ok(p12, safes)) {
+		char	 msg[128];
+
+		(void)snprintf(msg, sizeof(msg), "PKCS#12: a key derivation "
+		    "over %d iterations, or not PBKDF2: not opened",
+		    DISC_P12_ITER_MAX);
+		rc = p12_skip(p, msg);
 		goto out;
 	}
 	/* RFC 7292 5.1: the MAC says which password is the one. */
