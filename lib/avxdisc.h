@@ -57,7 +57,7 @@ struct mca_p11;
 #define MCA_AVXDISC_SOURCE	"microca"
 #define MCA_AVXDISC_BATCH_MAX	200	/* certificates in one request */
 #define MCA_AVXDISC_DER_MAX	(64u * 1024u)	/* bytes of one certificate */
-#define MCA_AVXDISC_BODY_MAX	(16u * 1024u * 1024u)	/* request body */
+#define MCA_AVXDISC_BODY_MAX	(8u * 1024u * 1024u)	/* request body */
 #define MCA_AVXDISC_ANSWER_MAX	(64u * 1024u)	/* bytes of an answer */
 #define MCA_AVXDISC_NAME_MAX	256	/* discoveryName, groupName, agent */
 
