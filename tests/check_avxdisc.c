@@ -24,6 +24,7 @@
 #include "avxdisc.h"
 #include "b64.h"
 #include "buf.h"
+#include "cfg.h"
 #include "discmock.h"
 #include "discover.h"
 #include "err.h"
@@ -879,6 +880,82 @@ START_TEST(test_token)
 }
 END_TEST
 
+/* config.json to a connection: what goes where, and what is missing. */
+#define CFG_BASE "\"intermediate_cert_path\": \"/etc/microca/chain.pem\", " \
+	"\"intermediate_private_key_path\": \"/etc/microca/ca.key\", " \
+	"\"mtls_ca_cert\": \"/etc/microca/clients.pem\", " \
+	"\"end_certificate_config_1\": {\"end_point_name\": \"device\", " \
+	"\"validity_in_days\": 30}, \"upstream_timeout_seconds\": 77, " \
+	"\"upstream_connect_timeout_seconds\": 7, " \
+	"\"certificateRenewal_config\": {\"upstream_ca_cert\": " \
+	"\"/etc/microca/avx-ca.pem\"}"
+#define CFG_DISC "\"discover_certificate_config\": {" \
+	"\"is_discovery_required\": true, \"discovery_name\": \"d1\", " \
+	"\"groupName\": \"g1\", \"appviewx_hostname\": \"avx.example\", " \
+	"\"port\": \"8443\", \"est_agent_setting_name\": \"edge\"}"
+#define CFG_MTLS(k) "\"mtls_client_auth_cert_config\": {" \
+	"\"mtls_auth_cert_path\": \"/etc/microca/auth.pem\", " k "}"
+
+START_TEST(test_from_cfg)
+{
+	static const char *const docs[] = {
+		"{" CFG_BASE ", " CFG_DISC ", " CFG_MTLS("\"mtls_auth_key_path\": "
+		    "\"/etc/microca/auth.key\"") "}",
+		"{" CFG_BASE ", " CFG_DISC "}",
+		"{" CFG_BASE ", " CFG_MTLS("\"mtls_auth_key_path\": "
+		    "\"/etc/microca/auth.key\"") "}",
+		"{" CFG_BASE ", " CFG_DISC ", \"pkcs11_library\": "
+		    "\"/usr/lib/softhsm/libsofthsm2.so\", "
+		    "\"pkcs11_library_pin\": \"1234\", "
+		    CFG_MTLS("\"is_private_key_label_required\": true, "
+		    "\"mtls_auth_key_label\": \"auth\"") "}",
+	};
+	static const char *const lines[] = {
+		"",
+		TU_CFG_PATH ": mtls_client_auth_cert_config: missing",
+		TU_CFG_PATH ": discover_certificate_config: appviewx_hostname "
+		    "and port: missing",
+		TU_CFG_PATH ": mtls_client_auth_cert_config: the key is in "
+		    "the token, which is not open",
+	};
+	struct mca_cfg		*cfg = NULL;
+	struct mca_apiconfig	 api;
+	struct mca_avxdisc	 c;
+	struct mca_diag		 d;
+	EVP_PKEY		*k = (EVP_PKEY *)&c;	/* cleared by the call */
+
+	ck_assert_msg(tu_cfg_parse(docs[_i], &cfg, &d) == 0, "%s", d.msg);
+	memset(&api, 0, sizeof(api));
+	api.appviewx_gwkey = GWKEY;
+	if (_i > 0) {
+		ck_assert_int_eq(mca_avxdisc_from_cfg(&c, cfg, &api, NULL, &k,
+		    &d), MCA_ERR_CONFIG);
+		assert_line(&d, lines[_i]);
+		ck_assert_ptr_null(k);
+		mca_cfg_free(cfg);
+		return;
+	}
+	ck_assert_msg(mca_avxdisc_from_cfg(&c, cfg, &api, NULL, &k, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_ptr_null(k);
+	ck_assert_str_eq(c.host, "avx.example");
+	ck_assert_uint_eq(c.port, 8443);
+	ck_assert_str_eq(c.agent, "edge");
+	ck_assert_str_eq(c.gwkey, GWKEY);
+	ck_assert_str_eq(c.tls.cafile, "/etc/microca/avx-ca.pem");
+	ck_assert_str_eq(c.tls.certfile, "/etc/microca/auth.pem");
+	ck_assert_str_eq(c.tls.keyfile, "/etc/microca/auth.key");
+	ck_assert_ptr_null(c.tls.key);
+	ck_assert_int_eq(c.connect_timeout, 7);
+	ck_assert_int_eq(c.timeout, 77);
+	ck_assert_ptr_null(c.resolve);
+	ck_assert_msg(mca_avxdisc_from_cfg(&c, cfg, NULL, NULL, &k, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_ptr_null(c.gwkey);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
 Suite *
 avxdisc_suite(void)
 {
@@ -900,6 +977,7 @@ avxdisc_suite(void)
 	tcase_add_loop_test(tc, test_mock_strict, 0, (int)(sizeof(lax) /
 	    sizeof(lax[0])));
 	tcase_add_test(tc, test_token);
+	tcase_add_loop_test(tc, test_from_cfg, 0, 4);
 	suite_add_tcase(s, tc);
 	return s;
 }
