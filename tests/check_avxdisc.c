@@ -704,15 +704,18 @@ static const struct lax {
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"other\", "
 	    "\"groupName\": \"" GROUP "\", \"source\": \"microca\", "
-	    "\"certificates\": [%s]}}", 400, "payload.discoveryName: \"other\"" },
+	    "\"certificates\": [%s]}}", 400,
+	    "payload.discoveryName: \"other\"" },
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"" DISC_NAME "\", "
 	    "\"groupName\": \"" GROUP "\", \"source\": \"microca\", "
-	    "\"certificates\": {}}}", 400, "payload.certificates: not an array" },
+	    "\"certificates\": {}}}", 400,
+	    "payload.certificates: not an array" },
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"" DISC_NAME "\", "
 	    "\"groupName\": \"" GROUP "\", \"source\": \"microca\", "
-	    "\"certificates\": []}}", 400, "payload.certificates: not an array" },
+	    "\"certificates\": []}}", 400,
+	    "payload.certificates: not an array" },
 	/* certificate elements */
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"" DISC_NAME "\", "
@@ -899,7 +902,8 @@ END_TEST
 START_TEST(test_from_cfg)
 {
 	static const char *const docs[] = {
-		"{" CFG_BASE ", " CFG_DISC ", " CFG_MTLS("\"mtls_auth_key_path\": "
+		"{" CFG_BASE ", " CFG_DISC ", "
+		    CFG_MTLS("\"mtls_auth_key_path\": "
 		    "\"/etc/microca/auth.key\"") "}",
 		"{" CFG_BASE ", " CFG_DISC "}",
 		"{" CFG_BASE ", " CFG_MTLS("\"mtls_auth_key_path\": "
@@ -922,7 +926,7 @@ START_TEST(test_from_cfg)
 	struct mca_apiconfig	 api;
 	struct mca_avxdisc	 c;
 	struct mca_diag		 d;
-	EVP_PKEY		*k = (EVP_PKEY *)&c;	/* cleared by the call */
+	EVP_PKEY		*k = (EVP_PKEY *)&c;	/* the call clears it */
 
 	ck_assert_msg(tu_cfg_parse(docs[_i], &cfg, &d) == 0, "%s", d.msg);
 	memset(&api, 0, sizeof(api));

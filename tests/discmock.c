@@ -127,8 +127,8 @@ dm_str(const struct discmock *m, struct json_object *o, const char *key,
 
 	if (!json_object_object_get_ex(o, key, &v) ||
 	    !json_object_is_type(v, json_type_string)) {
-		(void)dm_refuse(m, w, 400, "DISCOVERY_INVALID_PAYLOAD", "%s.%s: "
-		    "missing or not a string", where, key);
+		(void)dm_refuse(m, w, 400, "DISCOVERY_INVALID_PAYLOAD",
+		    "%s.%s: missing or not a string", where, key);
 		return NULL;
 	}
 	if (want != NULL && strcmp(json_object_get_string(v), want) != 0) {
