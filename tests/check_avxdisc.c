@@ -29,6 +29,8 @@
 #include "discover.h"
 #include "err.h"
 #include "httpc.h"
+#include "keyspec.h"
+#include "p11.h"
 #include "testutil.h"
 #include "tlsserv.h"
 
@@ -90,7 +92,9 @@ setup(void)
 	size_t	 i;
 
 	dir = tu_mkdtemp("avxdisc");
-	ck_assert_int_eq(tu_mkpki(path("pki"), "file"), 0);
+	/* hsm-ec: a SoftHSMv2 token beside, for the mTLS key in a token */
+	ck_assert_int_eq(tu_mkpki(path("pki"), "hsm-ec"), 0);
+	setenv("SOFTHSM2_CONF", path("pki/softhsm2.conf"), 1);
 	mca_buf_reset(&want_hashes);
 	for (i = 0; i < NCERTS; i++) {
 		mca_buf_init(&ders[i]);
@@ -960,6 +964,82 @@ START_TEST(test_from_cfg)
 }
 END_TEST
 
+/*
+ * As microca-discover runs: config.json names the host, the mTLS client
+ * certificate and its key by label in the PKCS#11 token; the key never
+ * leaves the token, and the upload goes through.
+ */
+START_TEST(test_token_key)
+{
+	struct fx			 f;
+	struct mca_cfg			*cfg = NULL;
+	struct mca_p11			*p = NULL;
+	struct mca_avxdisc_result	 r;
+	struct discmock_seen		 s;
+	struct mca_diag			 d;
+	struct mca_buf			 json = MCA_BUF_INIT;
+	EVP_PKEY			*pub = NULL, *k = NULL;
+	const char			*mod = getenv("SOFTHSM2_MODULE");
+	FILE				*fp;
+
+	prep(&f, DM_OK);
+	f.o.agent = AGENT;
+	go(&f);
+	if (mod == NULL || *mod == '\0')
+		mod = "/usr/lib/softhsm/libsofthsm2.so";
+	ck_assert_msg(mca_p11_session(mod, NULL, "1234", &p, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_msg(mca_p11_keygen(p, MCA_KEYTYPE_EC, 256, "mtls-client",
+	    NULL, &pub, &d) == 0, "%s", d.msg);
+	/* its certificate from the bootstrap CA (a throw-away key signs
+	 * the CSR; the certificate gets the token's public key) */
+	ck_assert_ptr_nonnull(fp = fopen(path("auth-pub.pem"), "w"));
+	ck_assert_int_eq(PEM_write_PUBKEY(fp, pub), 1);
+	fclose(fp);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s/pki' && '%s' req -new -key "
+	    "foreign.key -subj '/O=microca test/CN=microca-discover' -config "
+	    "req.cnf -out auth.csr && '%s' x509 -req -in auth.csr -CA "
+	    "boot-ca.pem -CAkey boot-ca.key -CAcreateserial -extfile exts.cnf "
+	    "-extensions client -days 2 -sha256 -force_pubkey ../auth-pub.pem "
+	    "-out ../auth.pem 2>/dev/null", dir, tu_openssl(), tu_openssl()),
+	    0);
+	(void)mca_buf_printf(&json, "{" CFG_BASE ", "
+	    "\"pkcs11_library\": \"%s\", \"pkcs11_library_pin\": \"1234\", "
+	    "\"upstream_ca_cert\": \"%s/pki/root.pem\", "
+	    "\"discover_certificate_config\": {\"is_discovery_required\": "
+	    "true, \"discovery_name\": \"" DISC_NAME "\", \"groupName\": \""
+	    GROUP "\", \"appviewx_hostname\": \"localhost\", \"port\": %u, "
+	    "\"est_agent_setting_name\": \"" AGENT "\"}, "
+	    "\"mtls_client_auth_cert_config\": {\"mtls_auth_cert_path\": "
+	    "\"%s/auth.pem\", \"is_private_key_label_required\": true, "
+	    "\"mtls_auth_key_label\": \"mtls-client\"}}", mod, dir, f.c.port,
+	    dir);
+	ck_assert_msg(tu_cfg_parse(mca_buf_str(&json), &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_msg(mca_avxdisc_from_cfg(&f.c, cfg, NULL, p, &k, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_eq(f.c.tls.key, k);
+	ck_assert_ptr_null(f.c.tls.keyfile);
+	/* certificateRenewal_config's anchor comes first: not this one */
+	ck_assert_str_eq(f.c.tls.cafile, "/etc/microca/avx-ca.pem");
+	f.c.tls.cafile = f.ca;
+	f.c.resolve = f.resolve;
+	ck_assert_msg(upload(&f, NULL, &r, &d) == 0, "%s", d.msg);
+	discmock_seen(&f.m, &s);
+	ck_assert_int_eq(s.accepted, 1);
+	ck_assert_str_eq(s.sha256, mca_buf_str(&want_hashes));
+	ck_assert_int_eq(s.tls_refused, 0);
+	free(s.sha256);
+	discmock_stop(&f.m);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(pub);
+	mca_p11_close(p);
+	mca_cfg_free(cfg);
+	mca_buf_free(&json);
+}
+END_TEST
+
 Suite *
 avxdisc_suite(void)
 {
@@ -982,6 +1062,7 @@ avxdisc_suite(void)
 	    sizeof(lax[0])));
 	tcase_add_test(tc, test_token);
 	tcase_add_loop_test(tc, test_from_cfg, 0, 4);
+	tcase_add_test(tc, test_token_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
