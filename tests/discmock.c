@@ -38,6 +38,12 @@ struct dm_resp {
 	struct mca_buf	 body;
 };
 
+static void	dm_log(const struct discmock *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+static int	dm_refuse(const struct discmock *, struct dm_resp *, int,
+		    const char *, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+
 /* Appends a line made from fmt to the log. */
 static void
 dm_log(const struct discmock *m, const char *fmt, ...)
