@@ -1,0 +1,604 @@
+/*
+ * Discovery: the certificates in one buffer (a file's contents). PEM
+ * with any number of blocks, a DER certificate, PKCS#7 certs-only
+ * (RFC 2315 9.1; DER or PEM), PKCS#12 (RFC 7292). The bytes are
+ * untrusted: every count and size has a cap, and the cheap checks
+ * (a PEM marker, the outer DER header) come before OpenSSL sees them,
+ * so that the many files that are no certificate at all cost a memchr
+ * and a few byte compares.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pkcs12.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "b64.h"
+#include "buf.h"
+#include "certinfo.h"
+#include "discover.h"
+#include "discover_int.h"
+#include "err.h"
+
+#define DISC_PARSE_MAX		(64u * 1024u * 1024u)	/* one buffer */
+#define DISC_CERTS_MAX		4096	/* certificates in one buffer */
+#define DISC_PEM_BLOCKS_MAX	16384	/* PEM blocks of any kind */
+#define DISC_PEM_LABEL_MAX	64
+#define DISC_P12_DEPTH		4	/* nested SafeContents bags */
+#define DISC_P12_BAGS_MAX	4096
+
+static const char	 pem_begin[] = "-----BEGIN ";
+static const char	 pem_dashes[] = "-----";
+
+/* OID 1.2.840.113549.1.7.2 signedData, in DER (RFC 2315 14). */
+static const unsigned char	 oid_signed[] = {
+	0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02
+};
+
+struct pctx {
+	const char		*loc;
+	const struct mca_disc_opts *opts;
+	mca_disc_cb		 cb;
+	void			*arg;
+	struct mca_diag		*d;
+	int			 n;	/* certificates reported */
+	int			 cbrc;	/* the callback's stop value */
+	struct mca_buf		 sans;
+	struct mca_disc_cert	 c;
+};
+
+/*
+ * Reads a DER tag and definite length at p[0..len): *hdr the header's
+ * size, *body the content's. Returns 0, or -1 when it is not one
+ * (indefinite lengths included: X.690 8.1.3.6, not DER).
+ */
+static int
+der_header(const unsigned char *p, size_t len, size_t *hdr, size_t *body)
+{
+	size_t	 n, i, l = 0;
+
+	if (len < 2 || (p[0] & 0x1f) == 0x1f)
+		return -1;
+	if (p[1] < 0x80) {
+		*hdr = 2;
+		*body = p[1];
+	} else {
+		n = p[1] & 0x7f;
+		if (n == 0 || n > 4 || len < 2 + n)
+			return -1;
+		for (i = 0; i < n; i++)
+			l = (l << 8) | p[2 + i];
+		*hdr = 2 + n;
+		*body = l;
+	}
+	if (*body > len - *hdr)
+		return -1;
+	return 0;
+}
+
+/* Control characters (from SAN or name bytes) become '?': one line. */
+static void
+one_line(char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
+static void
+copy_trunc(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	if (srclen < dstlen) {
+		memcpy(dst, src, srclen);
+		dst[srclen] = '\0';
+		return;
+	}
+	memcpy(dst, src, dstlen - 4);
+	memcpy(dst + dstlen - 4, "...", 4);
+}
+
+int
+mca_disc_fill(struct mca_disc_cert *c, X509 *x, const unsigned char *der,
+    size_t derlen, struct mca_buf *sans)
+{
+	BASIC_CONSTRAINTS	*bc = NULL;
+	EVP_PKEY		*k;
+	ASN1_OBJECT		*kalg = NULL;
+	X509_PUBKEY		*pub;
+	const X509_ALGOR	*salg = NULL;
+	const ASN1_OBJECT	*soid = NULL;
+	int			 nid;
+
+	memset(c, 0, sizeof(*c));
+	c->der = der;
+	c->der_len = derlen;
+	(void)mca_cert_serial_hex(x, c->serial, sizeof(c->serial));
+	(void)mca_name_string(X509_get_subject_name(x), c->subject,
+	    sizeof(c->subject));
+	(void)mca_name_string(X509_get_issuer_name(x), c->issuer,
+	    sizeof(c->issuer));
+	one_line(c->subject);
+	one_line(c->issuer);
+	mca_buf_reset(sans);
+	if (mca_cert_san_string(x, sans) == MCA_ERR_INVAL)
+		(void)mca_buf_addstr(sans, "(malformed)");
+	copy_trunc(c->sans, sizeof(c->sans), mca_buf_str(sans), sans->len);
+	one_line(c->sans);
+	(void)mca_asn1time_iso(X509_get0_notBefore(x), c->not_before,
+	    sizeof(c->not_before));
+	(void)mca_asn1time_iso(X509_get0_notAfter(x), c->not_after,
+	    sizeof(c->not_after));
+	if ((k = X509_get0_pubkey(x)) != NULL) {
+		(void)mca_key_describe(k, c->key_type, sizeof(c->key_type));
+		c->key_bits = EVP_PKEY_get_bits(k);
+	} else {
+		/* A key OpenSSL does not know: name its algorithm. */
+		pub = X509_get_X509_PUBKEY(x);
+		if (pub != NULL && X509_PUBKEY_get0_param(&kalg, NULL, NULL,
+		    NULL, pub) && kalg != NULL)
+			(void)OBJ_obj2txt(c->key_type, sizeof(c->key_type),
+			    kalg, 0);
+		else
+			(void)snprintf(c->key_type, sizeof(c->key_type),
+			    "unknown");
+	}
+	if ((nid = X509_get_signature_nid(x)) != NID_undef)
+		(void)snprintf(c->sig_alg, sizeof(c->sig_alg), "%s",
+		    OBJ_nid2ln(nid));
+	else {
+		X509_get0_signature(NULL, &salg, x);
+		if (salg != NULL)
+			X509_ALGOR_get0(&soid, NULL, NULL, salg);
+		if (soid == NULL || OBJ_obj2txt(c->sig_alg, sizeof(c->sig_alg),
+		    soid, 1) <= 0)
+			(void)snprintf(c->sig_alg, sizeof(c->sig_alg),
+			    "unknown");
+	}
+	/* RFC 5280 4.2.1.9 */
+	bc = X509_get_ext_d2i(x, NID_basic_constraints, NULL, NULL);
+	c->is_ca = bc != NULL && bc->ca;
+	BASIC_CONSTRAINTS_free(bc);
+	if (mca_cert_thumbprint(x, EVP_sha1(), c->sha1, sizeof(c->sha1)) ||
+	    mca_cert_thumbprint(x, EVP_sha256(), c->sha256,
+	    sizeof(c->sha256))) {
+		ERR_clear_error();
+		return MCA_ERR_INVAL;
+	}
+	ERR_clear_error();
+	return 0;
+}
+
+/* Fills p->c from x and its DER, then hands it to the callback. */
+static int
+report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
+{
+	struct mca_disc_report	 r;
+	int			 rc;
+
+	if (p->n >= DISC_CERTS_MAX)
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: more than %d certificates", p->loc, DISC_CERTS_MAX);
+	if (mca_disc_fill(&p->c, x, der, derlen, &p->sans) != 0)
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: certificate %d: cannot hash it", p->loc, p->n);
+	p->c.location = p->loc;
+	p->c.index = p->n++;
+	memset(&r, 0, sizeof(r));
+	r.event = MCA_DISC_CERT;
+	r.path = p->loc;
+	r.c = &p->c;
+	if ((rc = p->cb(p->arg, &r)) != 0)
+		p->cbrc = rc;
+	return rc;
+}
+
+/* Reports x, whose DER is not at hand (PKCS#7, PKCS#12). */
+static int
+report_x509(struct pctx *p, X509 *x)
+{
+	unsigned char	*der = NULL;
+	int		 len, rc;
+
+	if ((len = i2d_X509(x, &der)) <= 0) {
+		ERR_clear_error();
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: certificate %d: cannot encode it", p->loc, p->n);
+	}
+	rc = report(p, x, der, (size_t)len);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* One DER certificate, all of der[0..len). */
+static int
+parse_cert(struct pctx *p, const unsigned char *der, size_t len, int aux,
+    const char *what)
+{
+	const unsigned char	*q = der;
+	X509			*x;
+	int			 rc;
+
+	x = aux ? d2i_X509_AUX(NULL, &q, (long)len) :
+	    d2i_X509(NULL, &q, (long)len);
+	if (x == NULL || q != der + len) {
+		X509_free(x);
+		ERR_clear_error();
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: %s: not a valid certificate", p->loc, what);
+	}
+	/* TRUSTED CERTIFICATE: the DER without OpenSSL's trust data. */
+	if (aux)
+		rc = report_x509(p, x);
+	else
+		rc = report(p, x, der, len);
+	X509_free(x);
+	return rc;
+}
+
+/* PKCS#7 SignedData, certs-only or not: its certificates field. */
+static int
+parse_p7(struct pctx *p, const unsigned char *der, size_t len,
+    const char *what)
+{
+	const unsigned char	*q = der;
+	PKCS7			*p7;
+	STACK_OF(X509)		*certs = NULL;
+	int			 i, rc = 0;
+
+	p7 = d2i_PKCS7(NULL, &q, (long)len);
+	if (p7 == NULL || q != der + len) {
+		rc = mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: %s: not a valid PKCS#7", p->loc, what);
+		goto out;
+	}
+	/* RFC 2315 9.1 */
+	if (PKCS7_type_is_signed(p7) && p7->d.sign != NULL)
+		certs = p7->d.sign->cert;
+	for (i = 0; i < sk_X509_num(certs) && rc == 0; i++)
+		rc = report_x509(p, sk_X509_value(certs, i));
+out:
+	PKCS7_free(p7);
+	ERR_clear_error();
+	return rc;
+}
+
+/* The bags of a PKCS#12: certBags with an X.509 certificate. */
+static int
+p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
+    int *nbags)
+{
+	const PKCS12_SAFEBAG	*bag;
+	X509			*x;
+	int			 i, rc = 0;
+
+	if (depth > DISC_P12_DEPTH)
+		return mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: PKCS#12: bags nested deeper than %d", p->loc,
+		    DISC_P12_DEPTH);
+	for (i = 0; i < sk_PKCS12_SAFEBAG_num(bags) && rc == 0; i++) {
+		if (++*nbags > DISC_P12_BAGS_MAX)
+			return mca_diag(p->d, MCA_ERR_INVAL,
+			    "%s: PKCS#12: more than %d bags", p->loc,
+			    DISC_P12_BAGS_MAX);
+		bag = sk_PKCS12_SAFEBAG_value(bags, i);
+		switch (PKCS12_SAFEBAG_get_nid(bag)) {
+		case NID_certBag:	/* RFC 7292 4.2.3 */
+			if (PKCS12_SAFEBAG_get_bag_nid(bag) !=
+			    NID_x509Certificate)
+				break;
+			if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL) {
+				ERR_clear_error();
+				return mca_diag(p->d, MCA_ERR_INVAL,
+				    "%s: PKCS#12: a certBag is not a valid "
+				    "certificate", p->loc);
+			}
+			rc = report_x509(p, x);
+			X509_free(x);
+			break;
+		case NID_safeContentsBag:	/* RFC 7292 4.2.6 */
+			rc = p12_bags(p, PKCS12_SAFEBAG_get0_safes(bag),
+			    depth + 1, nbags);
+			break;
+		default:	/* keys are not ours to open */
+			break;
+		}
+	}
+	return rc;
+}
+
+/*
+ * The i-th password to try: the empty one in both of OpenSSL's forms
+ * (NULL and "": PKCS12_parse() tries both too), then the configured ones.
+ * Returns 0, or -1 past the last one.
+ */
+static int
+p12_password(const struct mca_disc_opts *o, size_t i, const char **pw)
+{
+	if (i == 0)
+		*pw = NULL;
+	else if (i == 1)
+		*pw = "";
+	else if (o != NULL && i - 2 < o->np12_passwords &&
+	    o->p12_passwords[i - 2] != NULL)
+		*pw = o->p12_passwords[i - 2];
+	else
+		return -1;
+	return 0;
+}
+
+/* A container we cannot open is passed over with a reason, no error. */
+static int
+p12_skip(struct pctx *p, const char *msg)
+{
+	struct mca_disc_report	 r;
+	int			 rc;
+
+	memset(&r, 0, sizeof(r));
+	r.event = MCA_DISC_SKIP;
+	r.path = p->loc;
+	r.msg = msg;
+	if ((rc = p->cb(p->arg, &r)) != 0)
+		p->cbrc = rc;
+	return rc;
+}
+
+static int
+parse_p12(struct pctx *p, const unsigned char *der, size_t len)
+{
+	const unsigned char	*q = der;
+	PKCS12			*p12 = NULL;
+	STACK_OF(PKCS7)		*safes = NULL;
+	STACK_OF(PKCS12_SAFEBAG) *bags = NULL;
+	const char		*pw = NULL;
+	PKCS7			*p7;
+	size_t			 i = 0, tried;
+	int			 j, mac, rc = 0, nbags = 0, found = 0;
+
+	p12 = d2i_PKCS12(NULL, &q, (long)len);
+	if (p12 == NULL || q != der + len ||
+	    (safes = PKCS12_unpack_authsafes(p12)) == NULL) {
+		rc = mca_diag(p->d, MCA_ERR_INVAL,
+		    "%s: not a valid PKCS#12", p->loc);
+		goto out;
+	}
+	/* RFC 7292 5.1: the MAC says which password is the one. */
+	if ((mac = PKCS12_mac_present(p12)) != 0) {
+		for (i = 0; p12_password(p->opts, i, &pw) == 0; i++)
+			if (PKCS12_verify_mac(p12, pw, -1)) {
+				found = 1;
+				break;
+			}
+		ERR_clear_error();
+		if (!found)
+			goto locked;
+	}
+	for (j = 0; j < sk_PKCS7_num(safes) && rc == 0; j++) {
+		p7 = sk_PKCS7_value(safes, j);
+		switch (OBJ_obj2nid(p7->type)) {
+		case NID_pkcs7_data:
+			bags = PKCS12_unpack_p7data(p7);
+			break;
+		case NID_pkcs7_encrypted:
+			if (mac) {
+				bags = PKCS12_unpack_p7encdata(p7, pw, -1);
+				break;
+			}
+			/* No MAC: the password that decrypts is the one. */
+			for (tried = 0; bags == NULL &&
+			    p12_password(p->opts, tried, &pw) == 0; tried++)
+				bags = PKCS12_unpack_p7encdata(p7, pw, -1);
+			if (bags == NULL) {
+				ERR_clear_error();
+				goto locked;
+			}
+			break;
+		default:	/* enveloped data: public-key privacy mode */
+			continue;
+		}
+		if (bags == NULL) {
+			/*
+			 * The password is right (the MAC says so) but the
+			 * cipher is one OpenSSL 3 keeps in its legacy
+			 * provider (RC2-40, the old default): not corrupt,
+			 * not readable here.
+			 */
+			ERR_clear_error();
+			goto undecryptable;
+		}
+		rc = p12_bags(p, bags, 0, &nbags);
+		sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+		bags = NULL;
+	}
+	goto out;
+undecryptable:
+	rc = p12_skip(p, "PKCS#12: its password opens it but its "
+	    "certificates are encrypted with a cipher this OpenSSL does not "
+	    "offer (legacy RC2?)");
+	goto out;
+locked:
+	{
+		char	 msg[160];
+
+		(void)snprintf(msg, sizeof(msg), "PKCS#12: neither the empty "
+		    "password nor the %zu configured ones open it",
+		    p->opts != NULL ? p->opts->np12_passwords : 0);
+		rc = p12_skip(p, msg);
+	}
+out:
+	sk_PKCS12_SAFEBAG_pop_free(bags, PKCS12_SAFEBAG_free);
+	sk_PKCS7_pop_free(safes, PKCS7_free);
+	PKCS12_free(p12);
+	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * A DER buffer by its structure: SEQUENCE { SEQUENCE ... } is a
+ * certificate (RFC 5280 4.1) or something shaped like one (a CSR, a
+ * CRL); SEQUENCE { OID signedData ... } PKCS#7; SEQUENCE { INTEGER 3,
+ * SEQUENCE ... } PKCS#12 (RFC 7292 4). Anything else is no container.
+ */
+static int
+parse_der(struct pctx *p, const unsigned char *der, size_t len)
+{
+	size_t	 hdr, body, ihdr, ibody;
+	const unsigned char *in;
+
+	if (der_header(der, len, &hdr, &body) != 0 || der[0] != 0x30 ||
+	    hdr + body != len)
+		return 0;
+	in = der + hdr;
+	if (der_header(in, body, &ihdr, &ibody) != 0)
+		return 0;
+	if (in[0] == 0x30) {
+		/*
+		 * A v3 certificate's TBSCertificate opens with [0] version
+		 * (RFC 5280 4.1): that one must parse. A CSR or CRL (an
+		 * INTEGER first) is quietly not ours.
+		 */
+		if (ibody >= 5 && in[ihdr] == 0xa0)
+			return parse_cert(p, der, len, 0, "DER");
+		return 0;
+	}
+	if (body >= sizeof(oid_signed) &&
+	    memcmp(in, oid_signed, sizeof(oid_signed)) == 0)
+		return parse_p7(p, der, len, "DER");
+	if (in[0] == 0x02 && ibody == 1 && in[ihdr] == 3 &&
+	    ihdr + ibody < body && in[ihdr + ibody] == 0x30)
+		return parse_p12(p, der, len);
+	return 0;
+}
+
+static const char *
+memfind(const char *h, size_t hlen, const char *n, size_t nlen)
+{
+	const char	*q, *end = h + hlen;
+
+	while (hlen >= nlen && (q = memchr(h, n[0], hlen - nlen + 1)) != NULL) {
+		if (memcmp(q, n, nlen) == 0)
+			return q;
+		hlen = (size_t)(end - q - 1);
+		h = q + 1;
+	}
+	return NULL;
+}
+
+/* RFC 7468 2: the blocks in text[0..len), from the first BEGIN. */
+static int
+parse_pem(struct pctx *p, const char *text, size_t len, const char *begin)
+{
+	struct mca_buf	 der = MCA_BUF_INIT;
+	const char	*end = text + len, *lab, *le, *body, *stop, *q;
+	char		 label[DISC_PEM_LABEL_MAX], endline[DISC_PEM_LABEL_MAX + 16];
+	char		 what[DISC_PEM_LABEL_MAX + 32];
+	size_t		 llen, elen;
+	int		 nblock = 0, rc = 0;
+
+	for (q = begin; q != NULL && rc == 0;
+	    q = memfind(q, (size_t)(end - q), pem_begin, sizeof(pem_begin) - 1)) {
+		if (++nblock > DISC_PEM_BLOCKS_MAX) {
+			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: more than %d "
+			    "PEM blocks", p->loc, DISC_PEM_BLOCKS_MAX);
+			break;
+		}
+		lab = q + sizeof(pem_begin) - 1;
+		le = memfind(lab, (size_t)(end - lab), pem_dashes,
+		    sizeof(pem_dashes) - 1);
+		llen = le != NULL ? (size_t)(le - lab) : 0;
+		if (le == NULL || llen >= sizeof(label) ||
+		    memchr(lab, '\n', llen) != NULL) {
+			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: PEM block %d: "
+			    "a BEGIN line without its label", p->loc, nblock);
+			break;
+		}
+		memcpy(label, lab, llen);
+		label[llen] = '\0';
+		one_line(label);
+		(void)snprintf(what, sizeof(what), "PEM block %d (%s)", nblock,
+		    label);
+		body = le + sizeof(pem_dashes) - 1;
+		elen = (size_t)snprintf(endline, sizeof(endline),
+		    "-----END %s-----", label);
+		if ((stop = memfind(body, (size_t)(end - body), endline,
+		    elen)) == NULL) {
+			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: %s: no END line",
+			    p->loc, what);
+			break;
+		}
+		q = stop + elen;
+		if (strcmp(label, "CERTIFICATE") != 0 &&
+		    strcmp(label, "X509 CERTIFICATE") != 0 &&
+		    strcmp(label, "TRUSTED CERTIFICATE") != 0 &&
+		    strcmp(label, "PKCS7") != 0)
+			continue;	/* keys, CSRs, CRLs: not ours */
+		mca_buf_reset(&der);
+		if (mca_b64_decode(body, (size_t)(stop - body), &der) != 0) {
+			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: %s: bad base64",
+			    p->loc, what);
+			break;
+		}
+		if (strcmp(label, "PKCS7") == 0)
+			rc = parse_p7(p, der.data, der.len, what);
+		else
+			rc = parse_cert(p, der.data, der.len,
+			    label[0] == 'T', what);
+	}
+	mca_buf_free(&der);
+	return rc;
+}
+
+int
+mca_disc_parse_int(const unsigned char *buf, size_t len, const char *location,
+    const struct mca_disc_opts *opts, mca_disc_cb cb, void *arg,
+    struct mca_diag *d, int *cbrc)
+{
+	struct pctx	 p;
+	const char	*begin;
+	int		 rc;
+
+	*cbrc = 0;
+	mca_diag_clear(d);
+	if (buf == NULL || location == NULL || cb == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "discovery: nothing to parse");
+	if (len > DISC_PARSE_MAX)
+		return mca_diag(d, MCA_ERR_INVAL, "%s: over %u bytes", location,
+		    DISC_PARSE_MAX);
+	memset(&p, 0, sizeof(p));
+	p.loc = location;
+	p.opts = opts;
+	p.cb = cb;
+	p.arg = arg;
+	p.d = d;
+	mca_buf_init(&p.sans);
+	if ((begin = memfind((const char *)buf, len, pem_begin,
+	    sizeof(pem_begin) - 1)) != NULL)
+		rc = parse_pem(&p, (const char *)buf, len, begin);
+	else
+		rc = parse_der(&p, buf, len);
+	mca_buf_free(&p.sans);
+	ERR_clear_error();
+	*cbrc = p.cbrc;
+	if (p.cbrc != 0)
+		return p.cbrc;
+	if (rc != 0) {
+		if (d != NULL && d->msg[0] == '\0')
+			(void)mca_diag(d, rc, "%s: unreadable", location);
+		return rc < 0 ? rc : MCA_ERR_INVAL;
+	}
+	return p.n;
+}
+
+int
+mca_disc_parse_buf(const unsigned char *buf, size_t len, const char *location,
+    const struct mca_disc_opts *opts, mca_disc_cb cb, void *arg,
+    struct mca_diag *d)
+{
+	int	 cbrc;
+
+	return mca_disc_parse_int(buf, len, location, opts, cb, arg, d, &cbrc);
+}
