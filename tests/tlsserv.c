@@ -1,11 +1,15 @@
 /* A small HTTPS server side for tests. See tlsserv.h. */
 #include "config.h"
 
+#include <sys/socket.h>
+#include <sys/wait.h>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <openssl/ssl.h>
@@ -129,4 +133,137 @@ ts_close(SSL *ssl, int fd)
 	}
 	if (fd >= 0)
 		close(fd);
+}
+
+/* The child of ts_fork(): serves until killed or its life is over. */
+static void
+ts_child(struct ts_server *t, int s)
+{
+	SSL_CTX	*ctx;
+	SSL	*ssl;
+	int	 fd;
+
+	alarm(t->life > 0 ? (unsigned)t->life : 600);
+	if ((ctx = ts_server_ctx(t->certfile, t->keyfile)) == NULL ||
+	    (t->tls12 && SSL_CTX_set_max_proto_version(ctx,
+	    TLS1_2_VERSION) != 1))
+		_exit(2);
+	if (t->client_ca != NULL) {
+		if (SSL_CTX_load_verify_locations(ctx, t->client_ca,
+		    NULL) != 1)
+			_exit(2);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	}
+	for (;;) {
+		if ((ssl = ts_accept(s, ctx, &fd)) == NULL) {
+			if (t->refused != NULL)
+				t->refused(t->arg);
+			continue;
+		}
+		/* kept open: neither freed nor closed before _exit() */
+		if (t->serve(t->arg, ssl, fd) == 0)
+			ts_close(ssl, fd);
+	}
+}
+
+void
+ts_fork(struct ts_server *t)
+{
+	sigset_t	 set, old;
+	int		 s;
+
+	s = ts_listen(&t->port);
+	/* No SIGTERM reaches the child before it has its own handling. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	ck_assert_int_ge(t->pid = fork(), 0);
+	if (t->pid == 0) {
+		(void)signal(SIGTERM, SIG_DFL);
+		(void)signal(SIGINT, SIG_DFL);
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+		ts_child(t, s);
+		_exit(0);
+	}
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	close(s);
+}
+
+void
+ts_stop(struct ts_server *t)
+{
+	int	 st;
+
+	if (t == NULL || t->pid <= 0)
+		return;
+	(void)kill(t->pid, SIGTERM);
+	(void)waitpid(t->pid, &st, 0);
+	t->pid = 0;
+}
+
+int
+ts_parse(char *buf, size_t len, size_t off, struct ts_req *r)
+{
+	char	*sp, *eol;
+
+	memset(r, 0, sizeof(*r));
+	if (off < 4 || off > len || (eol = strstr(buf, "\r\n")) == NULL ||
+	    (size_t)(eol - buf) + 2 > off)
+		return -1;
+	*eol = '\0';
+	r->method = buf;
+	if ((sp = strchr(buf, ' ')) == NULL)
+		return -1;
+	*sp = '\0';
+	r->target = sp + 1;
+	if ((sp = strchr(r->target, ' ')) == NULL ||
+	    strcmp(sp + 1, "HTTP/1.1") != 0)
+		return -1;
+	*sp = '\0';
+	r->head = eol + 2;
+	buf[off - 2] = '\0';
+	r->body = buf + off;
+	r->bodylen = len - off;
+	return 0;
+}
+
+const char *
+ts_header(const struct ts_req *r, const char *name, char *out, size_t len)
+{
+	const char	*p = r->head, *e, *v, *found = NULL;
+	size_t		 n = strlen(name);
+
+	while (p != NULL && *p != '\0') {
+		if ((e = strstr(p, "\r\n")) == NULL)
+			e = p + strlen(p);
+		if ((size_t)(e - p) > n && strncasecmp(p, name, n) == 0 &&
+		    p[n] == ':') {
+			if (found != NULL)
+				return NULL;
+			for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
+				;
+			found = v;
+			(void)snprintf(out, len, "%.*s", (int)(e - v), v);
+		}
+		p = *e != '\0' ? e + 2 : e;
+	}
+	return found != NULL ? out : NULL;
+}
+
+int
+ts_respond(SSL *ssl, int status, const char *ctype, const void *body,
+    size_t len)
+{
+	char	 head[256];
+	int	 n;
+
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: %s"
+	    "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
+	    ctype, len);
+	if (n < 0 || (size_t)n >= sizeof(head) || ts_write(ssl, head,
+	    (size_t)n) != 0)
+		return -1;
+	return len > 0 ? ts_write(ssl, body, len) : 0;
 }

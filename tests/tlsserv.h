@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <sys/types.h>
+
 #include <openssl/ssl.h>
 
 /* The largest request ts_read_request() takes (headers and body). */
@@ -44,5 +46,61 @@ int		 ts_write(SSL *ssl, const void *p, size_t n);
 
 /* Shuts the connection down and frees it (NULL-safe). */
 void		 ts_close(SSL *ssl, int fd);
+
+/*
+ * A server in a child process, for the mocks: the accept loop written
+ * once. ts_fork() listens on 127.0.0.1 (the port in port) and forks; the
+ * child does the handshake of each connection with certfile and keyfile,
+ * and, when client_ca is set, requires a client certificate that chains
+ * to it (mTLS: SSL_VERIFY_FAIL_IF_NO_PEER_CERT). tls12 caps the version
+ * at TLS 1.2, where the client certificate is judged inside the
+ * handshake. A refused handshake calls refused(arg) (may be NULL); a good
+ * one calls serve(arg, ssl, fd), which returns 0 to have the connection
+ * closed, 1 to keep it open, unanswered, until the child ends. The child
+ * lives life seconds at most (0: 600) or until ts_stop().
+ */
+struct ts_server {
+	const char	*certfile, *keyfile;
+	const char	*client_ca;
+	int		 tls12;
+	int		 life;
+	int		(*serve)(void *arg, SSL *ssl, int fd);
+	void		(*refused)(void *arg);
+	void		*arg;
+	/* set by ts_fork() */
+	pid_t		 pid;
+	unsigned	 port;
+};
+
+/* Starts the child (asserts); s->pid and s->port are set. */
+void		 ts_fork(struct ts_server *s);
+
+/* Stops it: SIGTERM, then waits (NULL-safe, twice harmless). */
+void		 ts_stop(struct ts_server *s);
+
+/* One request, split by ts_parse() in place: pointers into its buffer. */
+struct ts_req {
+	char		*method, *target;
+	char		*head;		/* header lines, "\r\n" between */
+	const char	*body;
+	size_t		 bodylen;
+};
+
+/*
+ * Splits what ts_read_request() read (buf, len bytes, body at off) into
+ * r: an HTTP/1.1 request line, then headers. 0, or -1 when malformed.
+ */
+int		 ts_parse(char *buf, size_t len, size_t off, struct ts_req *r);
+
+/*
+ * The value of header name (case-insensitive) into out, when it is there
+ * exactly once; NULL when it is absent or repeated.
+ */
+const char	*ts_header(const struct ts_req *r, const char *name, char *out,
+		    size_t len);
+
+/* Answers status with ctype and body[0..len), "Connection: close". */
+int		 ts_respond(SSL *ssl, int status, const char *ctype,
+		    const void *body, size_t len);
 
 #endif
