@@ -78,7 +78,7 @@ static const char *const ds_sql[DS_MAX] = {
 	/* DS_RUN_END: ?1 run, ?2 now, ?3.. counts */
 	"UPDATE discovery_runs SET finished_at = ?2, files = ?3, certs = ?4, "
 	"new_certs = ?5, changed = ?6, gone = ?7 WHERE id = ?1",
-	"SELECT path, size, mtime_ns, ino FROM discovered_files",
+	"SELECT path, size, mtime_ns, ino, ncerts FROM discovered_files",
 	/* DS_CERT_GET: ?1 location, ?2 idx */
 	"SELECT id, sha256, gone_since IS NOT NULL FROM discovered_certs "
 	"WHERE location = ?1 AND idx = ?2",
@@ -143,6 +143,7 @@ struct ds_ent {
 	long long	 size;
 	long long	 mtime_ns;
 	long long	 ino;
+	long long	 ncerts;
 };
 
 struct mca_ledger_disc {
@@ -354,6 +355,7 @@ ds_cache_load(struct mca_ledger_disc *r)
 		e->size = sqlite3_column_int64(st, 1);
 		e->mtime_ns = sqlite3_column_int64(st, 2);
 		e->ino = sqlite3_column_int64(st, 3);
+		e->ncerts = sqlite3_column_int64(st, 4);
 	}
 	rc = src == SQLITE_DONE ? 0 :
 	    mca_ledger_sqlfail(r->l, src, ds_what[DS_CACHE]);
@@ -427,14 +429,21 @@ mca_ledger_disc_known(void *arg, const char *path, const struct stat *st)
 
 int
 mca_ledger_disc_file_known(struct mca_ledger_disc *r, const char *path,
-    struct mca_diag *d)
+    size_t *ncerts, struct mca_diag *d)
 {
-	sqlite3_stmt	*st;
-	enum ds_stmt	 i;
-	int		 rc;
+	const struct ds_ent	*e;
+	sqlite3_stmt		*st;
+	enum ds_stmt		 i;
+	size_t			 n = 0;
+	int			 rc;
 
+	if (ncerts != NULL)
+		*ncerts = 0;
 	if (r == NULL || path == NULL)
 		return mca_diag(d, MCA_ERR_INVAL, "discovery: no run");
+	if (r->cap > 0 && (e = ds_slot(r->ent, r->cap, path))->path != NULL &&
+	    e->ncerts > 0)
+		n = (size_t)e->ncerts;
 	if ((rc = ds_tx(r)) != 0)
 		goto out;
 	for (i = DS_FILE_CERTS_SEEN; i <= DS_FILE_SEEN; i++) {
@@ -446,6 +455,9 @@ mca_ledger_disc_file_known(struct mca_ledger_disc *r, const char *path,
 			goto out;
 	}
 	r->stats.known++;
+	r->stats.certs += n;
+	if (ncerts != NULL)
+		*ncerts = n;
 	rc = ds_wrote(r);
 out:
 	return ds_out(r->l, d, rc);

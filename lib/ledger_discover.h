@@ -39,7 +39,8 @@ enum mca_ledger_disc_change {
 struct mca_ledger_disc_stats {
 	size_t	 files;		/* parsed (FILE_DONE) */
 	size_t	 known;		/* unchanged, not opened (FILE_KNOWN) */
-	size_t	 certs;		/* reported by the scan (CERT) */
+	size_t	 certs;		/* reported by the scan (CERT), and
+				   those of the files known */
 	size_t	 new_certs;
 	size_t	 changed;
 	size_t	 gone;		/* marked gone by _finish() */
@@ -65,10 +66,12 @@ int	 mca_ledger_disc_known(void *arg, const char *path,
 
 /*
  * FILE_KNOWN: the rows of path's certificates are marked seen by this
- * run, and its cache row too. 0 or the ledger's error with d.
+ * run, and its cache row too; *ncerts (may be NULL) gets how many
+ * certificates the file held when it was parsed, and they count in the
+ * run's certs. 0 or the ledger's error with d.
  */
 int	 mca_ledger_disc_file_known(struct mca_ledger_disc *r,
-	    const char *path, struct mca_diag *d);
+	    const char *path, size_t *ncerts, struct mca_diag *d);
 
 /*
  * CERT: c at its location and index, from an endpoint (1) or a file

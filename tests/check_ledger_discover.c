@@ -183,6 +183,7 @@ START_TEST(test_lifecycle)
 	struct mca_ledger_disc_stats	 s;
 	struct mca_diag			 d;
 	struct stat			 st, st2;
+	size_t				 n;
 
 	mkstat(&st, 100, 1000);
 	/* run 1: all new */
@@ -211,11 +212,13 @@ START_TEST(test_lifecycle)
 	st2.st_ino = 43;		/* a file put in its place */
 	ck_assert_int_eq(mca_ledger_disc_known(r, "/r/a.pem", &st2), 0);
 	ck_assert_int_eq(mca_ledger_disc_known(r, "/r/other.pem", &st), 0);
-	ck_assert_int_eq(mca_ledger_disc_file_known(r, "/r/a.pem", &d), 0);
+	ck_assert_int_eq(mca_ledger_disc_file_known(r, "/r/a.pem", &n, &d), 0);
 	ck_assert_int_eq(put(r, "h:443", 0, 6, 1), MCA_LDISC_CHANGED);
 	ck_assert_int_eq(put(r, "h:443", 1, 7, 1), MCA_LDISC_NEW);
 	finish(r, roots, 1, eps, 1, &s);
+	ck_assert_uint_eq(n, 2);
 	ck_assert_uint_eq(s.known, 1);
+	ck_assert_uint_eq(s.certs, 4);	/* 2 known, 2 from h:443 */
 	ck_assert_uint_eq(s.changed, 1);
 	ck_assert_uint_eq(s.new_certs, 1);
 	ck_assert_uint_eq(s.gone, 0);	/* /rx/c.pem is not under /r */
@@ -246,7 +249,7 @@ START_TEST(test_lifecycle)
 	/* run 4: the file vanished; its rows and its cache row go */
 	r = begin(l);
 	file_done(r, "/r/sub/n.pem", &st, 1);
-	ck_assert_int_eq(mca_ledger_disc_file_known(r, "/r/sub/n.pem", &d), 0);
+	ck_assert_int_eq(mca_ledger_disc_file_known(r, "/r/sub/n.pem", NULL, &d), 0);
 	finish(r, roots, 1, eps, 1, &s);
 	ck_assert_uint_eq(s.gone, 3);	/* a.pem#0, h:443#0, h:443#1 */
 	ck_assert_uint_eq(s.files_gone, 1);
@@ -486,7 +489,7 @@ START_TEST(test_many)
 	for (i = 0; i < MANY; i++) {
 		(void)snprintf(p, sizeof(p), "/m/%05d.pem", i);
 		ck_assert_int_eq(mca_ledger_disc_known(r, p, &st), 1);
-		ck_assert_int_eq(mca_ledger_disc_file_known(r, p, &d), 0);
+		ck_assert_int_eq(mca_ledger_disc_file_known(r, p, NULL, &d), 0);
 	}
 	finish(r, roots, 1, NULL, 0, &s);
 	ck_assert_uint_eq(s.known, MANY);
