@@ -374,7 +374,7 @@ cfg_get_strarray(struct cfg_ctx *c, struct json_object *obj,
     struct json_object **arr)
 {
 	struct json_object	*v;
-	char			 ename[CFG_NAME_MAX + 16];
+	char			 ename[CFG_NAME_MAX + 24];
 	size_t			 i, n;
 	int			 rc;
 
@@ -464,6 +464,55 @@ cfg_str_free(char **sp, int secret)
 		OPENSSL_cleanse(*sp, strlen(*sp));
 	free(*sp);
 	*sp = NULL;
+}
+
+/* Frees an array of strings, wiping them first when they are secrets. */
+static void
+cfg_strs_free(struct mca_cfg_strs *a, int secret)
+{
+	size_t	 i;
+
+	for (i = 0; i < a->n; i++)
+		cfg_str_free(&a->v[i], secret);
+	free(a->v);
+	a->v = NULL;
+	a->n = 0;
+	a->set = 0;
+}
+
+/*
+ * An array of at most max strings, each as cfg_check_str() wants it,
+ * into a (freed first). [] is a value: none. 0, MCA_ERR_CONFIG or
+ * MCA_ERR_NOMEM.
+ */
+static int
+cfg_strs(struct cfg_ctx *c, const char *name, struct json_object *v,
+    long long max, int secret, struct mca_cfg_strs *a)
+{
+	char	 ename[CFG_NAME_MAX + 24];
+	size_t	 n, i;
+	int	 rc;
+
+	cfg_strs_free(a, secret);
+	if (v == NULL || !json_object_is_type(v, json_type_array))
+		return cfg_err(c, name, "expected an array of strings");
+	n = json_object_array_length(v);
+	if ((long long)n > max)
+		return cfg_err(c, name, "more than %lld strings", max);
+	if (n > 0 && (a->v = calloc(n, sizeof(*a->v))) == NULL)
+		return MCA_ERR_NOMEM;
+	a->set = 1;
+	for (i = 0; i < n; i++) {
+		(void)snprintf(ename, sizeof(ename), "%s[%zu]", name, i);
+		if ((rc = cfg_check_str(c, ename,
+		    json_object_array_get_idx(v, i))) != 0)
+			return rc;
+		if ((a->v[i] = strdup(json_object_get_string(
+		    json_object_array_get_idx(v, i)))) == NULL)
+			return MCA_ERR_NOMEM;
+		a->n = i + 1;
+	}
+	return 0;
 }
 
 /*
@@ -572,6 +621,9 @@ cfg_key_set(struct cfg_ctx *c, const char *prefix, const struct cfg_key *k,
 			return cfg_err(c, name, "expected an object");
 		return cfg_block_parse(c, name, v, k->block,
 		    CFG_FIELD(base, k, char), NULL, NULL);
+	case CFG_T_STRS:
+		return cfg_strs(c, name, v, k->hi, k->flags & CFG_F_SECRET,
+		    CFG_FIELD(base, k, struct mca_cfg_strs));
 	default:
 		return MCA_ERR_INTERNAL;
 	}
@@ -607,6 +659,8 @@ cfg_key_default(struct cfg_ctx *c, const char *prefix,
 		cfg_name(name, sizeof(name), prefix, k->name);
 		return cfg_block_parse(c, name, NULL, k->block,
 		    CFG_FIELD(base, k, char), NULL, NULL);
+	case CFG_T_STRS:	/* none: the user of the key knows its default */
+		return 0;
 	default:
 		return MCA_ERR_INTERNAL;
 	}
@@ -685,7 +739,24 @@ cfg_block_free(const struct cfg_block *b, void *base)
 			    k->flags & CFG_F_SECRET);
 		else if (k->type == CFG_T_BLOCK)
 			cfg_block_free(k->block, CFG_FIELD(base, k, char));
+		else if (k->type == CFG_T_STRS)
+			cfg_strs_free(CFG_FIELD(base, k, struct mca_cfg_strs),
+			    k->flags & CFG_F_SECRET);
 	}
+}
+
+/* Wipes json-c's copies of the strings of the array v. */
+static void
+cfg_wipe_json_strs(struct json_object *v)
+{
+	struct json_object	*e;
+	size_t			 i, n = json_object_array_length(v);
+
+	for (i = 0; i < n; i++)
+		if ((e = json_object_array_get_idx(v, i)) != NULL &&
+		    json_object_is_type(e, json_type_string))
+			OPENSSL_cleanse((char *)json_object_get_string(e),
+			    (size_t)json_object_get_string_len(e));
 }
 
 void
@@ -707,6 +778,9 @@ cfg_block_wipe_json(const struct cfg_block *b, struct json_object *obj)
 		    json_object_is_type(v, json_type_string))
 			OPENSSL_cleanse((char *)json_object_get_string(v),
 			    (size_t)json_object_get_string_len(v));
+		else if ((k->flags & CFG_F_SECRET) &&
+		    json_object_is_type(v, json_type_array))
+			cfg_wipe_json_strs(v);
 	}
 }
 
@@ -890,11 +964,49 @@ out:
 }
 
 /*
- * The secrets of b's table in base (CFG_F_SECRET strings, in the blocks
- * too): an enc:v1 value (lib/secret.h) is replaced by its plaintext,
- * decrypted with the key of encryption_key_file_path, loaded into key
- * the first time one is met; its associated data is the key's own name.
- * A value in the clear is kept, with a warning. Messages name the key
+ * One secret string *sp of key kname (its dotted name name): an enc:v1
+ * value (lib/secret.h) is replaced by its plaintext, decrypted with the
+ * key of encryption_key_file_path, loaded into key the first time one
+ * is met; its associated data is the key's own name. A value in the
+ * clear is kept, with a warning. 0, MCA_ERR_CONFIG or MCA_ERR_NOMEM.
+ */
+static int
+cfg_secret_open(struct cfg_ctx *c, const char *name, const char *kname,
+    char **sp, struct mca_secret_key *key)
+{
+	const char		*kf = c->cfg->encryption_key_file_path;
+	struct mca_diag		 kd;
+	char			*plain = NULL;
+	int			 rc;
+
+	if (*sp == NULL)
+		return 0;
+	if (!mca_secret_is_enc(*sp, strlen(*sp)))
+		return cfg_warn(c, "%s is stored in the clear; encrypt it "
+		    "(microca-admin secret encrypt %s) and set "
+		    "encryption_key_file_path", name, kname);
+	if (kf == NULL)
+		return cfg_err(c, name, "is encrypted (" MCA_SECRET_PREFIX
+		    ") but encryption_key_file_path is not set");
+	if (!key->loaded && mca_secret_key_load(kf, key, &kd) != 0)
+		return cfg_err(c, name, "cannot be decrypted: "
+		    "encryption_key_file_path: %s", kd.msg);
+	rc = mca_secret_decrypt(key, kname, *sp, strlen(*sp), &plain, NULL,
+	    &kd);
+	if (rc == MCA_ERR_NOMEM)
+		return rc;
+	if (rc != 0)
+		return cfg_err(c, name, "cannot be decrypted with the key in "
+		    "%s: %s", kf, kd.msg);
+	cfg_str_free(sp, 1);
+	*sp = plain;
+	return 0;
+}
+
+/*
+ * The secrets of b's table in base (CFG_F_SECRET strings and arrays of
+ * strings, in the blocks too), by cfg_secret_open(); each string of an
+ * array is encrypted with the array key's name. Messages name the key
  * and the key file, never a value. 0, MCA_ERR_CONFIG or MCA_ERR_NOMEM.
  */
 static int
@@ -902,11 +1014,9 @@ cfg_secrets_open(struct cfg_ctx *c, const char *prefix,
     const struct cfg_block *b, void *base, struct mca_secret_key *key)
 {
 	const struct cfg_key	*k;
-	const char		*kf = c->cfg->encryption_key_file_path;
-	struct mca_diag		 kd;
-	char			 name[CFG_NAME_MAX];
-	char			**sp, *plain = NULL;
-	size_t			 i;
+	struct mca_cfg_strs	*a;
+	char			 name[CFG_NAME_MAX], ename[CFG_NAME_MAX + 24];
+	size_t			 i, j;
 	int			 rc;
 
 	for (i = 0; i < b->nkeys; i++) {
@@ -918,37 +1028,22 @@ cfg_secrets_open(struct cfg_ctx *c, const char *prefix,
 				return rc;
 			continue;
 		}
-		if (k->type != CFG_T_STR || !(k->flags & CFG_F_SECRET))
+		if (!(k->flags & CFG_F_SECRET))
 			continue;
-		sp = CFG_FIELD(base, k, char *);
-		if (*sp == NULL)
-			continue;
-		if (!mca_secret_is_enc(*sp, strlen(*sp))) {
-			if ((rc = cfg_warn(c, "%s is stored in the clear; "
-			    "encrypt it (microca-admin secret encrypt %s) and "
-			    "set encryption_key_file_path", name,
-			    k->name)) != 0)
+		if (k->type == CFG_T_STR) {
+			if ((rc = cfg_secret_open(c, name, k->name,
+			    CFG_FIELD(base, k, char *), key)) != 0)
 				return rc;
-			continue;
+		} else if (k->type == CFG_T_STRS) {
+			a = CFG_FIELD(base, k, struct mca_cfg_strs);
+			for (j = 0; j < a->n; j++) {
+				(void)snprintf(ename, sizeof(ename), "%s[%zu]",
+				    name, j);
+				if ((rc = cfg_secret_open(c, ename, k->name,
+				    &a->v[j], key)) != 0)
+					return rc;
+			}
 		}
-		if (kf == NULL)
-			return cfg_err(c, name, "is encrypted ("
-			    MCA_SECRET_PREFIX ") but encryption_key_file_path "
-			    "is not set");
-		if (!key->loaded &&
-		    mca_secret_key_load(kf, key, &kd) != 0)
-			return cfg_err(c, name, "cannot be decrypted: "
-			    "encryption_key_file_path: %s", kd.msg);
-		rc = mca_secret_decrypt(key, k->name, *sp, strlen(*sp),
-		    &plain, NULL, &kd);
-		if (rc == MCA_ERR_NOMEM)
-			return rc;
-		if (rc != 0)
-			return cfg_err(c, name, "cannot be decrypted with the "
-			    "key in %s: %s", kf, kd.msg);
-		cfg_str_free(sp, 1);
-		*sp = plain;
-		plain = NULL;
 	}
 	return 0;
 }

@@ -221,7 +221,17 @@ struct mca_cfg_mtls {
 	int		 restart_timeout; /* restart_script_timeout_seconds (server only), default 60 */
 };
 
-/* discover_certificate_config (table 7). */
+/* An array of strings of config.json. */
+struct mca_cfg_strs {
+	char		**v;
+	size_t		 n;
+	int		 set;	/* the key was there ([] included) */
+};
+
+/*
+ * discover_certificate_config (table 7), and microca's scan_* keys:
+ * where an unset key's default is lib/discover.h's.
+ */
 struct mca_cfg_discovery {
 	int		 present;
 	int		 enabled;	/* is_discovery_required */
@@ -229,6 +239,15 @@ struct mca_cfg_discovery {
 	char		*discovery_name;
 	char		*group_name;	/* groupName */
 	struct mca_cfg_upstream upstream;
+	/* microca additions */
+	struct mca_cfg_strs scan_paths;		/* absolute paths */
+	struct mca_cfg_strs scan_exclude;	/* fnmatch(3) globs */
+	struct mca_cfg_strs scan_extensions;	/* without the dot */
+	struct mca_cfg_strs scan_endpoints;	/* host:port, [v6]:port */
+	struct mca_cfg_strs scan_p12_passwords;	/* secrets: wiped on free */
+	int		 scan_max_file_size;	/* bytes, default 16 MiB */
+	int		 endpoint_timeout;	/* scan_endpoint_timeout_seconds, default 5 */
+	int		 upload_batch_size;	/* default 100 */
 };
 
 /* mtls_azure_device_registration (table 8). */
@@ -335,5 +354,11 @@ void	 mca_cfg_wipe_pin(struct mca_cfg *cfg);
 /* The profile for an EST label, or NULL. "" means the default profile. */
 const struct mca_profile *mca_cfg_profile(const struct mca_cfg *cfg,
 	    const char *label);
+
+/*
+ * 1 if s is a scan endpoint as scan_endpoints wants it: "host:port" or
+ * "[IPv6]:port" (RFC 3986 3.2.2), port 1-65535; else 0.
+ */
+int	 mca_cfg_endpoint_ok(const char *s);
 
 #endif

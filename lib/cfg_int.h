@@ -146,6 +146,8 @@ enum cfg_type {
 	CFG_T_KEYTYPE,	/* enum mca_keytype: "RSA" or "ECC" ("EC") */
 	CFG_T_HASH,	/* char *: a digest mca_md_by_name() knows */
 	CFG_T_BLOCK,	/* an object: a struct read by its own table */
+	CFG_T_STRS,	/* struct mca_cfg_strs: an array of at most hi
+			   strings ([] allowed), each as CFG_T_STR */
 	CFG_T_MAX
 };
 
@@ -160,7 +162,7 @@ struct cfg_key {
 	enum cfg_type		 type;
 	size_t			 off;	/* of the field in the struct */
 	unsigned		 flags;
-	long long		 lo, hi;	/* CFG_T_INT */
+	long long		 lo, hi;	/* CFG_T_INT; STRS: hi */
 	long long		 def;	/* BOOL, INT, WORD, KEYTYPE default */
 	const char		*defstr; /* STR, HASH default; WORD: word0 */
 	const struct cfg_block	*block;	/* CFG_T_BLOCK */

@@ -128,6 +128,8 @@ enum cli_id {
 	CLI_VERSION,
 	CLI_HELP,
 	CLI_WATCH,
+	CLI_NOW,
+	CLI_JSON,
 	CLI_MAX
 };
 
@@ -146,6 +148,8 @@ static const struct {
 	{ { "version", 0, CLI_VERSION }, MCA_CLI_F_VERSION },
 	{ { "help", 0, CLI_HELP }, MCA_CLI_F_HELP },
 	{ { "watch", 0, CLI_WATCH }, MCA_CLI_F_WATCH },
+	{ { "now", 0, CLI_NOW }, MCA_CLI_F_NOW },
+	{ { "json", 0, CLI_JSON }, MCA_CLI_F_JSON },
 };
 
 static int
@@ -193,6 +197,12 @@ cli_set(void *arg, int id, const char *val, struct mca_diag *d)
 		return 0;
 	case CLI_WATCH:
 		c->watch = 1;
+		return 0;
+	case CLI_NOW:
+		c->now = 1;
+		return 0;
+	case CLI_JSON:
+		c->json = 1;
 		return 0;
 	default:
 		return mca_diag(d, MCA_ERR_INTERNAL, "option %d", id);

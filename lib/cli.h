@@ -70,6 +70,8 @@ int	 mca_cli_getopt(int argc, char *argv[], const struct mca_cli_opt *opts,
 #define MCA_CLI_F_HELP		0x080	/* --help */
 #define MCA_CLI_F_OPERANDS	0x100	/* operands after the options */
 #define MCA_CLI_F_WATCH		0x200	/* --watch (microca-azsync) */
+#define MCA_CLI_F_NOW		0x400	/* --now: past the interval gate */
+#define MCA_CLI_F_JSON		0x800	/* --json: a report for scripts */
 #define MCA_CLI_F_CRON		0x0ff	/* all flags, no operands */
 
 #define MCA_CLI_FORCE_MAX	16
@@ -86,6 +88,8 @@ struct mca_cli {
 	int		 version;
 	int		 help;
 	int		 watch;		/* keep running until a signal */
+	int		 now;		/* --now */
+	int		 json;		/* --json */
 	const char	*force[MCA_CLI_FORCE_MAX];	/* in argv order */
 	size_t		 nforce;
 	int		 argi;		/* index of the first operand */

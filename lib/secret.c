@@ -33,6 +33,7 @@
 static const char *const secret_names[] = {
 	"pkcs11_library_pin",			/* config.json */
 	"upstream_password",			/* config.json */
+	"scan_p12_passwords",			/* config.json, each */
 	"service_account_client_secret",	/* APIconfig */
 	"azure_hub_key",			/* APIconfig */
 	"azurehubcreds",			/* APIconfig */

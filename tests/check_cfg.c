@@ -13,6 +13,7 @@
 
 #include "buf.h"
 #include "cfg.h"
+#include "discover.h"
 #include "err.h"
 #include "testutil.h"
 
@@ -39,6 +40,7 @@
 #define RNW(x)	DOC(P1("") ", \"certificateRenewal_config\": {" x "}")
 #define UP	"\"appviewx_hostname\": \"avx\", \"port\": 443, " \
 		"\"est_agent_setting_name\": \"agent\""
+#define DSC(x)	DOC(P1("") ", \"discover_certificate_config\": {" x "}")
 
 /*
  * The seed's sample (tables 2-10), with its quotes and comma fixed, and
@@ -957,6 +959,56 @@ START_TEST(test_not_dup)
 }
 END_TEST
 
+/* The scan keys: absent (the scanner's defaults), [] and given. */
+START_TEST(test_discovery_scan)
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	const struct mca_cfg_discovery *s;
+
+	ck_assert_msg(tu_cfg_parse(MIN, &cfg, &d) == 0, "%s", d.msg);
+	s = &cfg->discovery;
+	ck_assert_int_eq(s->scan_paths.set, 0);
+	ck_assert_uint_eq(s->scan_endpoints.n, 0);
+	ck_assert_int_eq(s->scan_max_file_size, MCA_DISC_DEF_MAX_FILE_SIZE);
+	ck_assert_int_eq(s->endpoint_timeout, 5);
+	ck_assert_int_eq(s->upload_batch_size, 100);
+	mca_cfg_free(cfg);
+	ck_assert_msg(tu_cfg_parse(DSC("\"scan_paths\": [\"/etc/ssl\", "
+	    "\"/srv\"], \"scan_exclude\": [\"*/private/*\"], "
+	    "\"scan_extensions\": [\"pem\", \"crt\"], \"scan_endpoints\": "
+	    "[\"localhost:443\", \"[::1]:8443\", \"10.0.0.1:636\"], "
+	    "\"scan_max_file_size\": 1000, "
+	    "\"scan_endpoint_timeout_seconds\": 2, \"upload_batch_size\": 7"),
+	    &cfg, &d) == 0, "%s", d.msg);
+	s = &cfg->discovery;
+	ck_assert_int_eq(s->scan_paths.set, 1);
+	ck_assert_uint_eq(s->scan_paths.n, 2);
+	ck_assert_str_eq(s->scan_paths.v[1], "/srv");
+	ck_assert_str_eq(s->scan_exclude.v[0], "*/private/*");
+	ck_assert_uint_eq(s->scan_extensions.n, 2);
+	ck_assert_uint_eq(s->scan_endpoints.n, 3);
+	ck_assert_str_eq(s->scan_endpoints.v[1], "[::1]:8443");
+	ck_assert_int_eq(s->scan_max_file_size, 1000);
+	ck_assert_int_eq(s->endpoint_timeout, 2);
+	ck_assert_int_eq(s->upload_batch_size, 7);
+	mca_cfg_free(cfg);
+	/* [] is a value: no endpoint at all */
+	ck_assert_msg(tu_cfg_parse(DSC("\"scan_endpoints\": []"), &cfg, &d) ==
+	    0, "%s", d.msg);
+	ck_assert_int_eq(cfg->discovery.scan_endpoints.set, 1);
+	ck_assert_uint_eq(cfg->discovery.scan_endpoints.n, 0);
+	mca_cfg_free(cfg);
+	ck_assert(mca_cfg_endpoint_ok("h:1"));
+	ck_assert(mca_cfg_endpoint_ok("a-b.example:65535"));
+	ck_assert(!mca_cfg_endpoint_ok("h:"));
+	ck_assert(!mca_cfg_endpoint_ok(":443"));
+	ck_assert(!mca_cfg_endpoint_ok("h:+1"));
+	ck_assert(!mca_cfg_endpoint_ok("[]:1"));
+	ck_assert(!mca_cfg_endpoint_ok(NULL));
+}
+END_TEST
+
 /* The strings of a block absent, then given; the hash defaults. */
 START_TEST(test_cron_strings)
 {
@@ -1108,6 +1160,45 @@ static const struct {
 	    "mtls_client_auth_cert_config: expected an object" },
 	{ DOC(P1("") ", \"discover_certificate_config\": \"x\""),
 	    "discover_certificate_config: expected an object" },
+	/* the scan keys (microca) */
+	{ DSC("\"scan_paths\": \"/etc\""),
+	    "discover_certificate_config.scan_paths: expected an array of "
+	    "strings" },
+	{ DSC("\"scan_paths\": [\"/etc\", 1]"),
+	    "discover_certificate_config.scan_paths[1]: expected a string" },
+	{ DSC("\"scan_paths\": [\"\"]"),
+	    "discover_certificate_config.scan_paths[0]: must not be empty" },
+	{ DSC("\"scan_paths\": [\"etc/ssl\"]"),
+	    "discover_certificate_config.scan_paths: \"etc/ssl\" is not an "
+	    "absolute path" },
+	{ DSC("\"scan_extensions\": [\".pem\"]"),
+	    "discover_certificate_config.scan_extensions: \".pem\" is not an "
+	    "extension" },
+	{ DSC("\"scan_endpoints\": [\"localhost\"]"),
+	    "discover_certificate_config.scan_endpoints: \"localhost\" is not "
+	    "host:port" },
+	{ DSC("\"scan_endpoints\": [\"h:0\"]"),
+	    "discover_certificate_config.scan_endpoints: \"h:0\" is not " },
+	{ DSC("\"scan_endpoints\": [\"h:65536\"]"),
+	    "discover_certificate_config.scan_endpoints: \"h:65536\" is not " },
+	{ DSC("\"scan_endpoints\": [\"::1:443\"]"),
+	    "discover_certificate_config.scan_endpoints: \"::1:443\" is not " },
+	{ DSC("\"scan_endpoints\": [\"[::1]443\"]"),
+	    "discover_certificate_config.scan_endpoints: \"[::1]443\" is not " },
+	{ DSC("\"scan_endpoints\": [\"a b:443\"]"),
+	    "discover_certificate_config.scan_endpoints: \"a b:443\" is not " },
+	{ DSC("\"scan_max_file_size\": 0"),
+	    "discover_certificate_config.scan_max_file_size: expected an "
+	    "integer from 1 to 2147483647" },
+	{ DSC("\"scan_endpoint_timeout_seconds\": 301"),
+	    "discover_certificate_config.scan_endpoint_timeout_seconds: "
+	    "expected an integer from 1 to 300" },
+	{ DSC("\"upload_batch_size\": 1001"),
+	    "discover_certificate_config.upload_batch_size: expected an "
+	    "integer from 1 to 1000" },
+	{ DSC("\"scan_p12_passwords\": [null]"),
+	    "discover_certificate_config.scan_p12_passwords[0]: expected a "
+	    "string" },
 	{ DOC(P1("") ", \"mtls_azure_device_registration\": [1]"),
 	    "mtls_azure_device_registration: expected an object" },
 	/* the cron blocks, typed (tables 2-8) */
@@ -2120,6 +2211,7 @@ cfg_suite(void)
 	    sizeof(perm[0])));
 	tcase_add_loop_test(tc, test_file, 0, FC_MAX);
 	tcase_add_test(tc, test_example);
+	tcase_add_test(tc, test_discovery_scan);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("api");

@@ -34,6 +34,8 @@
 #define ADMIN_F		(MCA_CLI_F_CONFIG | MCA_CLI_F_VERSION | \
 			    MCA_CLI_F_OPERANDS)
 #define AZSYNC_F	((MCA_CLI_F_CRON & ~MCA_CLI_F_FORCE) | MCA_CLI_F_WATCH)
+#define DISCOVER_F	((MCA_CLI_F_CRON & ~(MCA_CLI_F_FORCE | MCA_CLI_F_STATUS)) | \
+			MCA_CLI_F_NOW | MCA_CLI_F_JSON)
 #define MAXARGS		10
 #define SHA1		"0123456789ABCDEF0123456789ABCDEF01234567"
 #define SHA256		"0123456789ABCDEF0123456789ABCDEF" \
@@ -105,6 +107,10 @@ static const struct optcase {
 	{ { "azsync", "--dry-run" }, AZSYNC_F, NULL, MCA_CLI_DEFAULT_CONFIG,
 	    MCA_CLI_DEFAULT_APICONFIG, 0, 1, 0, 0, 0, "", 2, 0 },
 	/* refused */
+	{ { "renew", "--now" }, MCA_CLI_F_CRON,
+	    .err = "unknown option --now" },
+	{ { "azsync", "--json" }, AZSYNC_F,
+	    .err = "unknown option --json" },
 	{ { "azsync", "--watch", "--status" }, AZSYNC_F,
 	    .err = "--watch keeps draining: it takes no --status" },
 	{ { "azsync", "--dry-run", "--watch" }, AZSYNC_F,
@@ -814,6 +820,27 @@ START_TEST(test_cron_migrate)
 }
 END_TEST
 
+/* microca-discover's own flags: --now and --json. */
+START_TEST(test_discover_flags)
+{
+	char		*argv[] = { "discover", "--now", "--json", "--dry-run",
+	    NULL };
+	struct mca_cli	 c;
+	struct mca_diag	 d;
+
+	ck_assert_int_eq(mca_cli_parse(4, argv, DISCOVER_F, &c, &d), 0);
+	ck_assert_int_eq(c.now, 1);
+	ck_assert_int_eq(c.json, 1);
+	ck_assert_int_eq(c.dry_run, 1);
+	ck_assert_int_eq(mca_cli_parse(2, argv, MCA_CLI_F_CRON, &c, &d),
+	    MCA_ERR_INVAL);
+	ck_assert_str_eq(d.msg, "unknown option --now");
+	argv[1] = "--status";
+	ck_assert_int_eq(mca_cli_parse(2, argv, DISCOVER_F, &c, &d),
+	    MCA_ERR_INVAL);
+}
+END_TEST
+
 static Suite *
 cli_suite(void)
 {
@@ -824,6 +851,7 @@ cli_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_parse, 0, NELEM(optcases));
 	tcase_add_test(tc, test_parse_env);
+	tcase_add_test(tc, test_discover_flags);
 	tcase_add_test(tc, test_parse_force_max);
 	tcase_add_test(tc, test_getopt_table);
 	suite_add_tcase(s, tc);

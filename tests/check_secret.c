@@ -194,6 +194,59 @@ START_TEST(test_cfg_upstream)
 }
 END_TEST
 
+/*
+ * scan_p12_passwords: each string of the array decrypted under the
+ * key's name, one in the clear kept with a warning naming its place.
+ */
+START_TEST(test_cfg_p12)
+{
+	struct mca_secret_key	 k;
+	struct mca_cfg		*cfg = NULL;
+	struct mca_diag		 d;
+	char			*enc = NULL, *json = NULL;
+
+	load(&k);
+	ck_assert(mca_secret_name_known("scan_p12_passwords"));
+	ck_assert_int_eq(mca_secret_encrypt(&k, "scan_p12_passwords", "p12",
+	    3, &enc, &d), 0);
+	ck_assert_int_ne(asprintf(&json, "{\"intermediate_cert_path\": \"c\", "
+	    "\"intermediate_private_key_path\": \"k\", \"mtls_ca_cert\": \"m\", "
+	    "\"encryption_key_file_path\": \"%s\", "
+	    "\"discover_certificate_config\": {\"scan_p12_passwords\": "
+	    "[\"clear\", \"%s\"]}, \"end_certificate_config_1\": "
+	    "{\"end_point_name\": \"d\", \"validity_in_days\": 30}}", kpath,
+	    enc), -1);
+	ck_assert_msg(tu_cfg_parse(json, &cfg, &d) == 0, "%s", d.msg);
+	ck_assert_uint_eq(cfg->discovery.scan_p12_passwords.n, 2);
+	ck_assert_str_eq(cfg->discovery.scan_p12_passwords.v[0], "clear");
+	ck_assert_str_eq(cfg->discovery.scan_p12_passwords.v[1], "p12");
+	ck_assert_uint_eq(cfg->nwarnings, 1);
+	ck_assert_msg(strstr(cfg->warnings[0], "discover_certificate_config."
+	    "scan_p12_passwords[0] is stored in the clear") != NULL, "%s",
+	    cfg->warnings[0]);
+	mca_cfg_free(cfg);
+	free(json);
+	free(enc);
+	enc = NULL;
+	/* another key's value is no p12 password */
+	ck_assert_int_eq(mca_secret_encrypt(&k, "upstream_password", "pw", 2,
+	    &enc, &d), 0);
+	ck_assert_int_ne(asprintf(&json, "{\"intermediate_cert_path\": \"c\", "
+	    "\"intermediate_private_key_path\": \"k\", \"mtls_ca_cert\": \"m\", "
+	    "\"encryption_key_file_path\": \"%s\", "
+	    "\"discover_certificate_config\": {\"scan_p12_passwords\": "
+	    "[\"%s\"]}, \"end_certificate_config_1\": "
+	    "{\"end_point_name\": \"d\", \"validity_in_days\": 30}}", kpath,
+	    enc), -1);
+	ck_assert_int_eq(tu_cfg_parse(json, &cfg, &d), MCA_ERR_CONFIG);
+	ck_assert_msg(strstr(d.msg, "scan_p12_passwords[0]: cannot be "
+	    "decrypted") != NULL, "%s", d.msg);
+	free(json);
+	free(enc);
+	mca_secret_key_clear(&k);
+}
+END_TEST
+
 static Suite *
 secret_suite(void)
 {
@@ -205,6 +258,7 @@ secret_suite(void)
 	tcase_add_test(tc, test_keyfile);
 	tcase_add_test(tc, test_cfg);
 	tcase_add_test(tc, test_cfg_upstream);
+	tcase_add_test(tc, test_cfg_p12);
 	suite_add_tcase(s, tc);
 	return s;
 }
