@@ -18,6 +18,7 @@
 
 #include "apiconfig.h"
 #include "avx.h"
+#include "avx_int.h"
 #include "avxjson.h"
 #include "buf.h"
 #include "err.h"
@@ -119,12 +120,9 @@ status_rc_call(long status)
 	return status_rc(status, 0);
 }
 
-/*
- * Judges an answer with mca_avxj_judge() (avxjson.h): a POST to url,
- * wanting ok; tok and the client secret kept out of messages.
- */
-static int
-judge(const struct mca_avx *c, const char *url,
+/* See avx_int.h. */
+int
+mca_avx_judge(const struct mca_avx *c, const char *url,
     const struct mca_httpc_resp *resp, long ok, int token_call,
     int want_json, const char *tok, struct json_object **root,
     struct mca_diag *d)
@@ -189,6 +187,34 @@ mca_avx_from_apiconfig(struct mca_avx *conn, const struct mca_apiconfig *a,
 	return 0;
 }
 
+/* See avx_int.h. */
+int
+mca_avx_token_answer(struct json_object *root, const char *url,
+    struct mca_buf *token, struct mca_diag *d)
+{
+	struct json_object	*t;
+	const char		*s;
+	size_t			 n, i;
+	int			 rc;
+
+	/* {"response": "<token>", "message": null, "appStatusCode": null} */
+	if ((t = mca_avxj_member(root, "response", json_type_string)) == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no token: "
+		    "\"response\" is not a string", url);
+	s = json_object_get_string(t);
+	n = (size_t)json_object_get_string_len(t);
+	for (i = 0; i < n; i++)
+		if (s[i] <= 0x20 || s[i] >= 0x7f)
+			break;
+	if (n == 0 || n > MCA_AVX_TOKEN_MAX || i < n)
+		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the token is "
+		    "empty, over %u bytes or not one word of printable ASCII",
+		    url, MCA_AVX_TOKEN_MAX);
+	if ((rc = mca_buf_add(token, s, n)) != 0)
+		return mca_diag(d, rc, "AppViewX service token: out of memory");
+	return 0;
+}
+
 int
 mca_avx_token(const struct mca_avx *conn, struct mca_buf *token,
     struct mca_diag *d)
@@ -198,8 +224,6 @@ mca_avx_token(const struct mca_avx *conn, struct mca_buf *token,
 	struct mca_buf		 body = MCA_BUF_INIT;
 	struct json_object	*o = NULL, *p = NULL, *root = NULL, *t;
 	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
-	const char		*s;
-	size_t			 n, i;
 	int			 rc = MCA_ERR_INTERNAL;
 
 	memset(&resp, 0, sizeof(resp));
@@ -243,29 +267,10 @@ mca_avx_token(const struct mca_avx *conn, struct mca_buf *token,
 	req.bodylen = body.len;
 	if ((rc = mca_httpc_do(&req, &resp, d)) != 0)
 		goto out;
-	if ((rc = judge(conn, url, &resp, 200, 1, 1, NULL, &root, d)) != 0)
+	if ((rc = mca_avx_judge(conn, url, &resp, 200, 1, 1, NULL, &root,
+	    d)) != 0 ||
+	    (rc = mca_avx_token_answer(root, url, token, d)) != 0)
 		goto out;
-	/* {"response": "<token>", "message": null, "appStatusCode": null} */
-	if ((t = mca_avxj_member(root, "response", json_type_string)) == NULL) {
-		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no token: "
-		    "\"response\" is not a string", url);
-		goto out;
-	}
-	s = json_object_get_string(t);
-	n = (size_t)json_object_get_string_len(t);
-	for (i = 0; i < n; i++)
-		if (s[i] <= 0x20 || s[i] >= 0x7f)
-			break;
-	if (n == 0 || n > MCA_AVX_TOKEN_MAX || i < n) {
-		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: the token is "
-		    "empty, over %u bytes or not one word of printable ASCII",
-		    url, MCA_AVX_TOKEN_MAX);
-		goto out;
-	}
-	if ((rc = mca_buf_add(token, s, n)) != 0) {
-		mca_diag(d, rc, "AppViewX service token: out of memory");
-		goto out;
-	}
 	rc = 0;
 out:
 	if (rc != 0)
@@ -350,7 +355,8 @@ post_json(const struct mca_avx *conn, const char *url, const char *token,
 	req->headers = NULL;	/* hdrs goes out of scope */
 	if (rc != 0)
 		return rc;
-	return judge(conn, url, resp, 200, 0, want_json, token, root, d);
+	return mca_avx_judge(conn, url, resp, 200, 0, want_json, token, root,
+	    d);
 }
 
 /* What the create call needs of conn (the guides' mandatory fields). */
@@ -366,6 +372,27 @@ create_conf(const struct mca_avx *conn, struct mca_diag *d)
 	    "intermediate_cert_validity_in_days (1-36500)");
 }
 
+/* See avx_int.h. */
+int
+mca_avx_create_answer(struct json_object *root, const char *url, char *id,
+    size_t idlen, struct mca_diag *d)
+{
+	struct json_object	*r, *v;
+
+	id[0] = '\0';
+	/* {"response": {"resourceId": "...", ...}} */
+	if ((r = mca_avxj_member(root, "response", json_type_object)) == NULL ||
+	    (v = mca_avxj_member(r, "resourceId", json_type_string)) == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no "
+		    "response.resourceId (a string) in the answer", url);
+	if (!mca_avxj_word_ok(json_object_get_string(v), MCA_AVX_ID_MAX))
+		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: response."
+		    "resourceId: not 1-%d of A-Z a-z 0-9 . _ -", url,
+		    MCA_AVX_ID_MAX - 1);
+	(void)snprintf(id, idlen, "%s", json_object_get_string(v));
+	return 0;
+}
+
 int
 mca_avx_create(const struct mca_avx *conn, const char *token,
     const char *csr_pem, char *id, size_t idlen, struct mca_diag *d)
@@ -373,7 +400,7 @@ mca_avx_create(const struct mca_avx *conn, const char *token,
 	struct mca_httpc_req	 req;
 	struct mca_httpc_resp	 resp;
 	struct mca_buf		 body = MCA_BUF_INIT, hdr = MCA_BUF_INIT;
-	struct json_object	*p = NULL, *o = NULL, *root = NULL, *r, *v;
+	struct json_object	*p = NULL, *o = NULL, *root = NULL;
 	struct json_object	*up, *ca, *vs = NULL, *grp;
 	X509_REQ		*csr = NULL;
 	BIO			*b = NULL;
@@ -447,21 +474,7 @@ mca_avx_create(const struct mca_avx *conn, const char *token,
 	if ((rc = post_json(conn, url, token, &req, &hdr, &body, 1, &resp,
 	    &root, d)) != 0)
 		goto out;
-	/* {"response": {"resourceId": "...", ...}} */
-	if ((r = mca_avxj_member(root, "response", json_type_object)) == NULL ||
-	    (v = mca_avxj_member(r, "resourceId", json_type_string)) == NULL) {
-		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: no "
-		    "response.resourceId (a string) in the answer", url);
-		goto out;
-	}
-	if (!mca_avxj_word_ok(json_object_get_string(v), MCA_AVX_ID_MAX)) {
-		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: response."
-		    "resourceId: not 1-%d of A-Z a-z 0-9 . _ -", url,
-		    MCA_AVX_ID_MAX - 1);
-		goto out;
-	}
-	(void)snprintf(id, idlen, "%s", json_object_get_string(v));
-	rc = 0;
+	rc = mca_avx_create_answer(root, url, id, idlen, d);
 	goto out;
 nomem:
 	rc = mca_diag(d, MCA_ERR_NOMEM, "AppViewX create: cannot build the "
@@ -554,6 +567,28 @@ out:
 	return rc;
 }
 
+/* See avx_int.h. */
+int
+mca_avx_download_answer(struct json_object *root, const struct mca_buf *body,
+    const char *url, struct mca_buf *chain_pem, struct mca_diag *d)
+{
+	struct json_object	*r;
+
+	/*
+	 * The guides say the file itself (application/octet-stream); a JSON
+	 * wrapper whose "response" is the PEM text is taken too.
+	 */
+	if (root == NULL)
+		return pem_certs(url, (const char *)body->data, body->len,
+		    chain_pem, d);
+	if ((r = mca_avxj_member(root, "response", json_type_string)) == NULL)
+		return mca_diag(d, MCA_ERR_INVAL, "POST %.200s: a JSON "
+		    "answer without the certificate (\"response\" is not a "
+		    "string)", url);
+	return pem_certs(url, json_object_get_string(r),
+	    (size_t)json_object_get_string_len(r), chain_pem, d);
+}
+
 int
 mca_avx_download(const struct mca_avx *conn, const char *token,
     const char *id, struct mca_buf *chain_pem, struct mca_diag *d)
@@ -561,7 +596,7 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 	struct mca_httpc_req	 req;
 	struct mca_httpc_resp	 resp;
 	struct mca_buf		 body = MCA_BUF_INIT, hdr = MCA_BUF_INIT;
-	struct json_object	*o = NULL, *p = NULL, *root = NULL, *r;
+	struct json_object	*o = NULL, *p = NULL, *root = NULL;
 	char			 url[AVX_URL_MAX], resolve[AVX_URL_MAX];
 	int			 rc = MCA_ERR_INTERNAL;
 
@@ -600,23 +635,7 @@ mca_avx_download(const struct mca_avx *conn, const char *token,
 	if ((rc = post_json(conn, url, token, &req, &hdr, &body, 0, &resp,
 	    &root, d)) != 0)
 		goto out;
-	/*
-	 * The guides say the file itself (application/octet-stream); a JSON
-	 * wrapper whose "response" is the PEM text is taken too.
-	 */
-	if (root != NULL) {
-		if ((r = mca_avxj_member(root, "response",
-		    json_type_string)) == NULL) {
-			rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: a JSON "
-			    "answer without the certificate (\"response\" is "
-			    "not a string)", url);
-			goto out;
-		}
-		rc = pem_certs(url, json_object_get_string(r),
-		    (size_t)json_object_get_string_len(r), chain_pem, d);
-	} else
-		rc = pem_certs(url, (const char *)resp.body.data,
-		    resp.body.len, chain_pem, d);
+	rc = mca_avx_download_answer(root, &resp.body, url, chain_pem, d);
 out:
 	if (rc != 0)
 		mca_buf_reset(chain_pem);

@@ -21,6 +21,7 @@
 #include "avx.h"	/* MCA_AVX_BODY_MAX, MCA_AVX_HOST_MAX */
 #include "avxjson.h"
 #include "avxwf.h"
+#include "avxwf_int.h"
 #include "buf.h"
 #include "err.h"
 #include "httpc.h"
@@ -339,6 +340,19 @@ submit_id(struct json_object *resp, char *out, size_t len)
 	return 0;
 }
 
+/* See avxwf_int.h. */
+int
+mca_avxwf_submit_answer(struct json_object *root, char *id, size_t len)
+{
+	struct json_object	*resp;
+
+	id[0] = '\0';
+	if ((resp = mca_avxj_member(root, "response", json_type_object)) ==
+	    NULL)
+		return MCA_ERR_INVAL;
+	return submit_id(resp, id, len);
+}
+
 /* Step 1: submits the workflow; the request id into r. */
 static int
 wf_submit(const struct mca_avxwf *w, const struct mca_avxwf_req *q,
@@ -347,7 +361,7 @@ wf_submit(const struct mca_avxwf *w, const struct mca_avxwf_req *q,
 {
 	struct mca_buf		 body = MCA_BUF_INIT;
 	struct json_object	*o = NULL, *p = NULL, *root = NULL;
-	struct json_object	*hd, *dt, *in, *resp;
+	struct json_object	*hd, *dt, *in;
 	char			 url[WF_URL_MAX];
 	int			 rc;
 
@@ -380,8 +394,7 @@ wf_submit(const struct mca_avxwf *w, const struct mca_avxwf_req *q,
 		goto nomem;
 	if ((rc = wf_call(w, "POST", url, &body, r, &root, d)) != 0)
 		goto out;
-	if ((resp = mca_avxj_member(root, "response", json_type_object)) ==
-	    NULL || submit_id(resp, r->request_id,
+	if (mca_avxwf_submit_answer(root, r->request_id,
 	    sizeof(r->request_id)) != 0) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "POST %.200s: HTTP 200 without "
 		    "a request id (response.requestId: 1-%d of A-Z a-z 0-9 . _ "
@@ -442,6 +455,21 @@ status_entry(struct json_object *resp, const char *id)
 	return only;
 }
 
+/* See avxwf_int.h. */
+struct json_object *
+mca_avxwf_status_answer(struct json_object *root, const char *id,
+    struct json_object **entry)
+{
+	struct json_object	*resp = NULL, *e;
+
+	*entry = NULL;
+	if (!json_object_object_get_ex(root, "response", &resp) ||
+	    resp == NULL || (e = status_entry(resp, id)) == NULL)
+		return NULL;
+	*entry = e;
+	return mca_avxj_member(e, "status", json_type_string);
+}
+
 /*
  * Step 2, once: the request's status into r. 0 the workflow succeeded;
  * MCA_ERR_POLICY it failed; MCA_ERR_BUSY not final yet (or a 408, 429,
@@ -451,7 +479,7 @@ static int
 wf_poll(const struct mca_avxwf *w, const struct mca_avxwf_req *q,
     struct mca_avxwf_result *r, struct mca_diag *d)
 {
-	struct json_object	*root = NULL, *resp, *e, *st, *msg;
+	struct json_object	*root = NULL, *e, *st, *msg;
 	char			 url[WF_URL_MAX];
 	char			 extra[16 + MCA_AVXWF_ID_MAX];
 	char			 mbuf[MCA_AVXJ_MSG_MAX];
@@ -461,10 +489,7 @@ wf_poll(const struct mca_avxwf *w, const struct mca_avxwf_req *q,
 	if ((rc = wf_url(w, OP_STATUS, extra, url, sizeof(url), d)) != 0 ||
 	    (rc = wf_call(w, "GET", url, NULL, r, &root, d)) != 0)
 		goto out;
-	resp = NULL;
-	if (!json_object_object_get_ex(root, "response", &resp) ||
-	    resp == NULL || (e = status_entry(resp, r->request_id)) == NULL ||
-	    (st = mca_avxj_member(e, "status", json_type_string)) == NULL) {
+	if ((st = mca_avxwf_status_answer(root, r->request_id, &e)) == NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "GET %.200s: HTTP 200 without "
 		    "the status of request %s (response.status, a string)",
 		    url, r->request_id);

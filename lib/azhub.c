@@ -15,6 +15,7 @@
 
 #include "avxjson.h"	/* mca_avxj_parse_cap(), mca_avxj_member() */
 #include "azhub.h"
+#include "azhub_int.h"
 #include "buf.h"
 #include "err.h"
 #include "estc.h"	/* mca_estc_retry_after() */
@@ -57,12 +58,10 @@ thumb_eq(const char *a, const char *b)
 	return strcasecmp(a, b) == 0;
 }
 
-/*
- * Copies what the hub said into out for a message: printable ASCII only,
- * runs of spaces as one, the token (if it were ever echoed) as "***".
- */
-static void
-said(char *out, size_t len, const char *in, size_t inlen, const char *tok)
+/* See azhub_int.h. */
+void
+mca_azhub_said(char *out, size_t len, const char *in, size_t inlen,
+    const char *tok)
 {
 	char		*p;
 	size_t		 i, n = 0, tl;
@@ -96,9 +95,9 @@ said(char *out, size_t len, const char *in, size_t inlen, const char *tok)
 		}
 }
 
-/* Parses body as one JSON object, strictly (see avxjson.h). */
-static int
-parse_json(const struct mca_buf *body, struct json_object **root)
+/* See azhub_int.h. */
+int
+mca_azhub_parse(const struct mca_buf *body, struct json_object **root)
 {
 	return mca_avxj_parse_cap(body, MCA_AZHUB_BODY_MAX, AZHUB_JSON_DEPTH,
 	    root);
@@ -135,14 +134,10 @@ hub_thumb(struct json_object *xt, const char *name, const char **out)
 	return 0;
 }
 
-/*
- * What an identity says: its etag (1 to MCA_AZHUB_ETAG_MAX - 1 printable
- * ASCII bytes, no quote or backslash: it goes into If-Match as it is),
- * the authentication type and thumbprints. 0 or MCA_ERR_INVAL with d set.
- */
-static int
-identity(struct json_object *o, const char *devid, const char *where,
-    char etag[MCA_AZHUB_ETAG_MAX], const char **type, const char **p,
+/* See azhub_int.h. */
+int
+mca_azhub_identity(struct json_object *o, const char *devid,
+    const char *where, char etag[MCA_AZHUB_ETAG_MAX], const char **type, const char **p,
     const char **s, struct mca_diag *d)
 {
 	struct json_object	*v, *auth, *xt = NULL;
@@ -345,14 +340,14 @@ refused(struct run *x, const char *method, const struct mca_httpc_resp *resp,
 	else
 		rc = MCA_ERR_POLICY;
 	/* IoT Hub's errors: {"Message": "ErrorCode:...", "ExceptionMessage"} */
-	(void)parse_json(&resp->body, &o);
+	(void)mca_azhub_parse(&resp->body, &o);
 	if ((m = mca_avxj_member(o, "Message", json_type_string)) != NULL ||
 	    (m = mca_avxj_member(o, "message", json_type_string)) != NULL)
-		said(msg, sizeof(msg), json_object_get_string(m),
+		mca_azhub_said(msg, sizeof(msg), json_object_get_string(m),
 		    (size_t)json_object_get_string_len(m), x->token);
 	else
-		said(msg, 121, (const char *)resp->body.data, resp->body.len,
-		    x->token);
+		mca_azhub_said(msg, 121, (const char *)resp->body.data,
+		    resp->body.len, x->token);
 	json_object_put(o);
 	if (rc == MCA_ERR_BUSY && x->r->retry_after >= 0)
 		return mca_diag(d, rc, "%s %.200s: HTTP %ld, Retry-After %lld "
@@ -407,13 +402,13 @@ confirmed(struct run *x, const struct mca_azhub_update *u,
 
 	(void)snprintf(where, sizeof(where), "PUT %.200s: HTTP %ld",
 	    x->h->url, resp->status);
-	if (parse_json(&resp->body, &o) != 0) {
+	if (mca_azhub_parse(&resp->body, &o) != 0) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "%s with a body that is not a "
 		    "JSON object", where);
 		goto out;
 	}
-	if ((rc = identity(o, u->device_id, where, x->r->etag, &type, &hp,
-	    &hs, d)) != 0)
+	if ((rc = mca_azhub_identity(o, u->device_id, where, x->r->etag,
+	    &type, &hp, &hs, d)) != 0)
 		goto out;
 	if (type == NULL || strcmp(type, "selfSigned") != 0 ||
 	    !thumb_eq(hp, u->primary) || !thumb_eq(hs, s)) {
@@ -483,13 +478,13 @@ mca_azhub_update(const struct mca_azhub *h, const struct mca_azhub_update *u,
 			create = 0;
 			(void)snprintf(where, sizeof(where), "GET %.200s: "
 			    "HTTP 200", h->url);
-			if (parse_json(&resp.body, &o) != 0) {
+			if (mca_azhub_parse(&resp.body, &o) != 0) {
 				rc = mca_diag(d, MCA_ERR_INVAL, "%s with a "
 				    "body that is not a JSON object", where);
 				goto out;
 			}
-			if ((rc = identity(o, u->device_id, where, etag, &type,
-			    &hp, &hs, d)) != 0)
+			if ((rc = mca_azhub_identity(o, u->device_id, where,
+			    etag, &type, &hp, &hs, d)) != 0)
 				goto out;
 			/*
 			 * The secondary: the one given; else the hub's
