@@ -15,10 +15,10 @@
  *   microca-admin [--config PATH] unrevoke SERIAL [--by TEXT]
  *   microca-admin [--config PATH] list [--label L] [--expiring DAYS]
  *       [--revoked] [--subject GLOB] [--limit N]
- *   microca-admin [--config PATH] crl [--force] [--dry-run]
  *   microca-admin [--config PATH] ledger verify [--from ID]
  *       [--expect-head HASH]
  *   microca-admin [--config PATH] ledger head
+ *   microca-admin [--config PATH] crl [--force] [--dry-run]
  *
  * The passcode is printed once, by "add", and never again: the ledger
  * keeps only its scrypt hash. Exit status: 0 done, 1 failed (the message
@@ -29,8 +29,8 @@
 #include <sys/types.h>
 
 #include <ctype.h>
-#include <limits.h>
 #include <err.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -50,8 +50,8 @@
 #include "crl.h"
 #include "err.h"
 #include "ledger.h"
-#include "lock.h"
 #include "ledger_chain.h"
+#include "lock.h"
 #include "log.h"
 #include "num.h"
 #include "passcode.h"
@@ -94,10 +94,10 @@ usage(void)
 	    "       " PROG " [--config PATH] unrevoke SERIAL [--by TEXT]\n"
 	    "       " PROG " [--config PATH] list [--label LABEL] "
 	    "[--expiring DAYS] [--revoked] [--subject GLOB] [--limit N]\n"
-	    "       " PROG " [--config PATH] crl [--force] [--dry-run]\n"
 	    "       " PROG " [--config PATH] ledger verify [--from ID] "
 	    "[--expect-head HASH]\n"
 	    "       " PROG " [--config PATH] ledger head\n"
+	    "       " PROG " [--config PATH] crl [--force] [--dry-run]\n"
 	    "DURATION is a number and a unit, s m h d or w (default "
 	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n"
 	    "REASON is an RFC 5280 CRLReason: unspecified (default), "
@@ -1267,16 +1267,6 @@ enum crl_opt {
 static const struct mca_cli_opt crl_opts[] = {
 	{ "force", 0, CRL_FORCE },
 	{ "dry-run", 0, CRL_DRYRUN },
-/* ---- the ledger's chain (lib/ledger_chain.h) */
-
-enum verify_opt {
-	VERIFY_FROM = 1,
-	VERIFY_EXPECT
-};
-
-static const struct mca_cli_opt verify_opts[] = {
-	{ "from", 1, VERIFY_FROM },
-	{ "expect-head", 1, VERIFY_EXPECT },
 	{ NULL, 0, 0 }
 };
 
@@ -1341,6 +1331,54 @@ crl(const char *config, int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	sub_options(argc, argv, crl_opts, crl_opt, &o);
+	mca_log_open(PROG, 1, 0);
+	mca_diag_clear(&d);
+	if (mca_cfg_load(config, &cfg, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
+	/* microca-crl's lock: one writer of crl_dir at a time. */
+	if (!o.dry_run && (src = mca_lock_beside(cfg->path,
+	    cfg->ledger_db_path, "microca-crl", &lock, &d)) != 0) {
+		rc = fail("%s", d.msg);
+		if (src == MCA_ERR_BUSY)
+			rc = MCA_EXIT_LOCKED;
+		goto out;
+	}
+	if (open_ledger(cfg, &l) != 0)
+		goto out;
+	o.dir = cfg->crl_dir;
+	o.hours = cfg->crl_validity_hours;
+	o.now = time(NULL);
+	if (mca_crl_run(cfg, l, &o, crl_report, NULL, &st, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	rc = st.failed > 0 ? EX_FAIL : EX_DONE;
+out:
+	mca_cfg_free(cfg);
+	mca_ledger_close(l);
+	mca_lock_release(lock);
+	mca_log_close();
+	return rc;
+}
+
+/* ---- the ledger's chain (lib/ledger_chain.h) */
+
+enum verify_opt {
+	VERIFY_FROM = 1,
+	VERIFY_EXPECT
+};
+
+static const struct mca_cli_opt verify_opts[] = {
+	{ "from", 1, VERIFY_FROM },
+	{ "expect-head", 1, VERIFY_EXPECT },
+	{ NULL, 0, 0 }
+};
+
+static int
 verify_opt(void *arg, int id, const char *val, struct mca_diag *d)
 {
 	struct mca_chain_verify	*o = arg;
@@ -1419,28 +1457,6 @@ ledger(const char *config, int argc, char *argv[])
 	}
 	for (i = 0; i < cfg->nwarnings; i++)
 		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
-	/* microca-crl's lock: one writer of crl_dir at a time. */
-	if (!o.dry_run && (src = mca_lock_beside(cfg->path,
-	    cfg->ledger_db_path, "microca-crl", &lock, &d)) != 0) {
-		rc = fail("%s", d.msg);
-		if (src == MCA_ERR_BUSY)
-			rc = MCA_EXIT_LOCKED;
-		goto out;
-	}
-	if (open_ledger(cfg, &l) != 0)
-		goto out;
-	o.dir = cfg->crl_dir;
-	o.hours = cfg->crl_validity_hours;
-	o.now = time(NULL);
-	if (mca_crl_run(cfg, l, &o, crl_report, NULL, &st, &d) != 0) {
-		rc = fail("%s", d.msg);
-		goto out;
-	}
-	rc = st.failed > 0 ? EX_FAIL : EX_DONE;
-out:
-	mca_cfg_free(cfg);
-	mca_ledger_close(l);
-	mca_lock_release(lock);
 	if ((rc = open_ledger(cfg, &l)) != 0)
 		goto out;
 	if (strcmp(argv[1], "verify") == 0)
