@@ -296,6 +296,13 @@ mca_ledger_rc(sqlite3 *db, int src)
 		    sqlite3_extended_errcode(db) ==
 		    SQLITE_CONSTRAINT_PRIMARYKEY)
 			return MCA_ERR_EXISTS;
+		/*
+		 * A trigger's RAISE: a rule of the ledger refused the row
+		 * (0010-revocations.sql: a revoked certificate obtains
+		 * nothing), not a fault of the database.
+		 */
+		if (sqlite3_extended_errcode(db) == SQLITE_CONSTRAINT_TRIGGER)
+			return MCA_ERR_POLICY;
 		return MCA_ERR_DB;
 	default:
 		return MCA_ERR_DB;

@@ -23,7 +23,8 @@
 CREATE TABLE revocations (
 	id		INTEGER PRIMARY KEY,
 	serial		TEXT NOT NULL REFERENCES certificates(serial),
-	action		TEXT NOT NULL CHECK (action IN ('revoke', 'unrevoke')),
+	action		TEXT NOT NULL CHECK (action IN ('revoke',
+			    'unrevoke')),
 	reason		TEXT CHECK (reason IN ('unspecified',
 			    'keyCompromise', 'cACompromise',
 			    'affiliationChanged', 'superseded',
@@ -96,7 +97,8 @@ WHEN (SELECT e.reason FROM revocations AS e
 	  AND q.issuer IS NEW.requester_issuer
 	ORDER BY e.id DESC LIMIT 1) IS NOT NULL
 BEGIN
-	SELECT RAISE(ABORT, 'certificates: a revoked certificate obtains nothing');
+	SELECT RAISE(ABORT,
+	    'certificates: a revoked certificate obtains nothing');
 END;
 
 -- What is revoked now: each serial whose latest event is a 'revoke',
