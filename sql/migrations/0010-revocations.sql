@@ -86,7 +86,8 @@ END;
 -- under the write lock and cgi/ answers 403; this refuses the INSERT
 -- itself, whatever raced with what. A requester's serial counts only
 -- with the issuer this CA gave it: a bootstrap certificate of another
--- CA may have the same serial.
+-- CA may have the same serial. lib/ledger.c knows the message word for
+-- word, to tell this refusal (403) from a failure of the database.
 CREATE TRIGGER certificates_revoked BEFORE INSERT ON certificates
 WHEN (SELECT e.reason FROM revocations AS e
 	WHERE e.serial = NEW.replaces_serial
