@@ -411,6 +411,16 @@ mca_enroll(struct mca_server *srv, struct mca_request *req,
 		(void)mca_auth_challenge(req, resp);
 		goto out;
 	}
+	if (rc == MCA_ERR_POLICY && req->client.ours) {
+		/*
+		 * Revoked after it was judged (simpleenroll.c): the ledger's
+		 * trigger refused the row in the INSERT itself.
+		 */
+		(void)mca_resp_error(resp, 403, "the client certificate "
+		    "(serial %s) was revoked while this request was served",
+		    req->client.serial);
+		goto out;
+	}
 	if (rc != 0) {
 		mca_log_err("ledger: label=%s: cannot record serial %s, "
 		    "certificate not issued: %s", req->profile->name, t.serial,

@@ -30,6 +30,9 @@
 /* Refusals: old rows go at most this often (s), this many at a time. */
 #define MCA_LEDGER_PRUNE_EVERY	60
 #define MCA_LEDGER_PRUNE_BATCH_S "5000"
+/* The message of trigger certificates_revoked (0010-revocations.sql). */
+#define MCA_LEDGER_REVOKED_RAISE \
+	"certificates: a revoked certificate obtains nothing"
 /* Counts of refusals over the cap are written at most this often (s). */
 #define MCA_LEDGER_FLUSH_EVERY	1
 /* Its rows already there are chained by mca_chain_backfill(). */
@@ -314,6 +317,15 @@ mca_ledger_rc(sqlite3 *db, int src)
 		    sqlite3_extended_errcode(db) ==
 		    SQLITE_CONSTRAINT_PRIMARYKEY)
 			return MCA_ERR_EXISTS;
+		/*
+		 * The RAISE of trigger certificates_revoked (0010-
+		 * revocations.sql, word for word): a rule of the ledger
+		 * refused the row, not a fault of the database.
+		 */
+		if (sqlite3_extended_errcode(db) ==
+		    SQLITE_CONSTRAINT_TRIGGER && strcmp(sqlite3_errmsg(db),
+		    MCA_LEDGER_REVOKED_RAISE) == 0)
+			return MCA_ERR_POLICY;
 		return MCA_ERR_DB;
 	default:
 		return MCA_ERR_DB;

@@ -95,8 +95,10 @@ struct mca_ledger_cert {
  * active on this label (revoked, used up, expired, another label, or
  * gone), nothing is written and the result is MCA_ERR_AUTH. Returns 0,
  * MCA_ERR_EXISTS if the serial is already there (the caller draws a new
- * one), MCA_ERR_AUTH, MCA_ERR_BUSY or MCA_ERR_DB. On any error nothing
- * was written.
+ * one), MCA_ERR_AUTH, MCA_ERR_POLICY (the certificate it renews, or the
+ * client certificate of this CA it was requested with, is revoked now:
+ * the trigger certificates_revoked of 0010-revocations.sql),
+ * MCA_ERR_BUSY or MCA_ERR_DB. On any error nothing was written.
  */
 int	 mca_ledger_insert_cert(struct mca_ledger *l,
 	    const struct mca_ledger_cert *c);

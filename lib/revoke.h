@@ -89,10 +89,10 @@ int	 mca_revoke_time_norm(const char *in, char *out, size_t outsz);
 /* A revocation to write. */
 struct mca_revoke_req {
 	const char	*serial;	/* the ledger's spelling */
-	int		 reason;	/* enum mca_revoke_reason, ledger != 0 */
+	int		 reason;	/* a code, revocable */
 	const char	*invalidity_date; /* ISO 8601 UTC, or NULL */
-	const char	*by;		/* who: one line, 1..MCA_REVOKE_BY_MAX */
-	int		 follow;	/* the device's whole renewal chain */
+	const char	*by;		/* who: one line */
+	int		 follow;	/* the whole renewal chain */
 };
 
 /*
@@ -112,7 +112,8 @@ struct mca_revoke_req {
  * future, RFC 5280 5.3.2) or by), cb's value, MCA_ERR_BUSY or
  * MCA_ERR_DB. On any error nothing was written.
  */
-int	 mca_revoke_cert(struct mca_ledger *l, const struct mca_revoke_req *r,
+int	 mca_revoke_cert(struct mca_ledger *l,
+	    const struct mca_revoke_req *r,
 	    int (*cb)(void *, const char *serial), void *arg, size_t *n,
 	    struct mca_diag *d);
 
@@ -131,8 +132,9 @@ int	 mca_revoke_unrevoke(struct mca_ledger *l, const char *serial,
 struct mca_revoke_state {
 	int		 revoked;	/* 1: revoked now (hold included) */
 	int		 reason;	/* its code; -1 when not revoked */
-	char		 revoked_at[MCA_REVOKE_TIME_LEN];	/* "" */
-	char		 invalidity_date[MCA_REVOKE_TIME_LEN];	/* "" none */
+	/* "" when not revoked; invalidity_date "" when none */
+	char		 revoked_at[MCA_REVOKE_TIME_LEN];
+	char		 invalidity_date[MCA_REVOKE_TIME_LEN];
 };
 
 /*
@@ -153,9 +155,10 @@ int	 mca_revoke_status(struct mca_ledger *l, const char *serial,
 struct mca_revoke_entry {
 	char		 serial[MCA_REVOKE_SERIAL_MAX + 1];
 	int		 reason;	/* code */
-	char		 revoked_at[MCA_REVOKE_TIME_LEN];	/* revocationDate */
-	char		 invalidity_date[MCA_REVOKE_TIME_LEN];	/* "" none */
-	char		 not_after[MCA_REVOKE_TIME_LEN];	/* of the cert */
+	/* revocationDate; invalidity_date "" when none; the cert's end */
+	char		 revoked_at[MCA_REVOKE_TIME_LEN];
+	char		 invalidity_date[MCA_REVOKE_TIME_LEN];
+	char		 not_after[MCA_REVOKE_TIME_LEN];
 };
 
 /*
@@ -177,11 +180,11 @@ int	 mca_revoke_list_issuer(struct mca_ledger *l, const char *issuer,
 
 struct mca_revoke_filter {
 	const char	*label;		/* NULL: all labels */
-	const char	*subject_glob;	/* SQLite GLOB on subject, or NULL */
+	const char	*subject_glob;	/* GLOB on subject, or NULL */
 	/* >= 0: not expired and ending within this many days; -1: any */
 	long long	 expiring_days;
 	int		 revoked_only;	/* only those revoked now */
-	long long	 limit;		/* at most this many rows (>= 1) */
+	long long	 limit;		/* at most this many, >= 1 */
 };
 
 /* A certificate as "list" shows it. */
@@ -204,7 +207,8 @@ struct mca_revoke_row {
  * "valid". A non-zero return from cb stops the walk and is returned.
  * Returns 0, cb's value, MCA_ERR_INVAL, MCA_ERR_BUSY or MCA_ERR_DB.
  */
-int	 mca_revoke_list(struct mca_ledger *l, const struct mca_revoke_filter *f,
+int	 mca_revoke_list(struct mca_ledger *l,
+	    const struct mca_revoke_filter *f,
 	    int (*cb)(void *, const struct mca_revoke_row *), void *arg,
 	    int *more, struct mca_diag *d);
 

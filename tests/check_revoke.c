@@ -539,11 +539,14 @@ START_TEST(test_renewal_refused)
 	ck_assert_str_eq(f.revoked, "certificateHold");
 	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates"), 1);
 	/* The trigger, for a writer that did not ask first. */
-	ck_assert_int_ne(mca_ledger_insert_cert(led, &c), 0);
+	ck_assert_int_eq(mca_ledger_insert_cert(led, &c), MCA_ERR_POLICY);
+	ck_assert_msg(strstr(mca_ledger_errmsg(led, 0), "a revoked "
+	    "certificate obtains nothing") != NULL, "%s",
+	    mca_ledger_errmsg(led, 0));
 	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates"), 1);
 	/* A new enrollment requested with it: refused too. */
-	ck_assert_int_ne(put("52", ISSUER, "devices", "CN=x", "2034-01-01T"
-	    "00:00:00Z", NULL, "50"), 0);
+	ck_assert_int_eq(put("52", ISSUER, "devices", "CN=x", "2034-01-01T"
+	    "00:00:00Z", NULL, "50"), MCA_ERR_POLICY);
 	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates"), 1);
 
 	/* Released from hold: it renews. */

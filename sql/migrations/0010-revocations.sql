@@ -23,7 +23,8 @@
 CREATE TABLE revocations (
 	id		INTEGER PRIMARY KEY,
 	serial		TEXT NOT NULL REFERENCES certificates(serial),
-	action		TEXT NOT NULL CHECK (action IN ('revoke', 'unrevoke')),
+	action		TEXT NOT NULL CHECK (action IN ('revoke',
+			    'unrevoke')),
 	reason		TEXT CHECK (reason IN ('unspecified',
 			    'keyCompromise', 'cACompromise',
 			    'affiliationChanged', 'superseded',
@@ -85,7 +86,8 @@ END;
 -- under the write lock and cgi/ answers 403; this refuses the INSERT
 -- itself, whatever raced with what. A requester's serial counts only
 -- with the issuer this CA gave it: a bootstrap certificate of another
--- CA may have the same serial.
+-- CA may have the same serial. lib/ledger.c knows the message word for
+-- word, to tell this refusal (403) from a failure of the database.
 CREATE TRIGGER certificates_revoked BEFORE INSERT ON certificates
 WHEN (SELECT e.reason FROM revocations AS e
 	WHERE e.serial = NEW.replaces_serial
@@ -96,7 +98,8 @@ WHEN (SELECT e.reason FROM revocations AS e
 	  AND q.issuer IS NEW.requester_issuer
 	ORDER BY e.id DESC LIMIT 1) IS NOT NULL
 BEGIN
-	SELECT RAISE(ABORT, 'certificates: a revoked certificate obtains nothing');
+	SELECT RAISE(ABORT,
+	    'certificates: a revoked certificate obtains nothing');
 END;
 
 -- What is revoked now: each serial whose latest event is a 'revoke',
