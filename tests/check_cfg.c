@@ -699,6 +699,19 @@ static const struct {
 	    "printable ASCII" },
 	{ DOC(P1("") ", \"crl_distribution_point_url\": 1"), NULL, 0, NULL,
 	    NULL, NULL, "crl_distribution_point_url: expected a string" },
+	/* the one placeholder, in the path: the issuer's key identifier */
+	{ DOC(P1(", " CDP("http://ca.example/crl/{keyid}.crl"))), NULL, 24,
+	    NULL, "http://ca.example/crl/{keyid}.crl", NULL, NULL },
+	{ DOC(P1("") ", " CDP("http://ca.example/crl/{name}.crl")), NULL, 0,
+	    NULL, NULL, NULL, "crl_distribution_point_url: \"http://"
+	    "ca.example/crl/{name}.crl\": a brace other than the one "
+	    "placeholder {keyid}" },
+	{ DOC(P1("") ", " CDP("http://ca.example/{keyid}/{keyid}.crl")), NULL,
+	    0, NULL, NULL, NULL, "crl_distribution_point_url: \"http://"
+	    "ca.example/{keyid}/{keyid}.crl\": a brace other" },
+	{ DOC(P1("") ", " CDP("http://{keyid}.example/c.crl")), NULL, 0, NULL,
+	    NULL, NULL, "crl_distribution_point_url: \"http://{keyid}."
+	    "example/c.crl\": a brace other" },
 };
 
 START_TEST(test_crl_keys)

@@ -403,7 +403,7 @@ START_TEST(t_fields)
 	const ASN1_TIME		*t;
 	time_t			 now = time(NULL);
 	char			 kc[64], un[64], ok[64], hold[64], iso[64];
-	char			 p1[1100], p2[1100];
+	char			 p1[1100], p2[1400];
 	int			 crit;
 
 	issue(l, ca, now - DAY, now + 30 * DAY, kc, sizeof(kc));
@@ -486,6 +486,24 @@ START_TEST(t_fields)
 	ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
 	ck_assert(exists("config.crl.pem"));
 	ck_assert(exists("microca.crl.pem"));
+	/* and under the key identifier, for {keyid} distribution points */
+	{
+		const ASN1_OCTET_STRING	*ski = X509_get0_subject_key_id(cert);
+		char			 kf[300];
+		int			 i, o = 0;
+
+		for (i = 0; i < ASN1_STRING_length(ski); i++)
+			o += snprintf(kf + o, sizeof(kf) - (size_t)o, "%02X",
+			    ASN1_STRING_get0_data(ski)[i]);
+		(void)snprintf(kf + o, sizeof(kf) - (size_t)o, ".crl");
+		(void)snprintf(p2, sizeof(p2), "%s/%s", crldir, kf);
+		mca_buf_reset(&b);
+		ck_assert_int_eq(tu_read(p2, &b), 0);
+		ck_assert_uint_eq(a.len, b.len);
+		ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
+		(void)snprintf(kf + o, sizeof(kf) - (size_t)o, ".crl.pem");
+		ck_assert(exists(kf));
+	}
 	ck_assert_int_eq(tu_sh(&out, "'%s' crl -in '%s/microca.crl.pem' "
 	    "-outform DER | cmp - '%s'", tu_openssl(), crldir, p1), 0);
 

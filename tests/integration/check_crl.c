@@ -92,7 +92,7 @@ write_config(void)
 	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
 	    " \"crl_dir\": \"%s/crl\",\n"
 	    " \"crl_distribution_point_url\": "
-	    "\"http://127.0.0.1:%u/crl/microca.crl\",\n"
+	    "\"http://127.0.0.1:%u/crl/{keyid}.crl\",\n"
 	    " \"end_certificate_config_1\": {\n"
 	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
@@ -309,17 +309,25 @@ START_TEST(test_lighttpd)
 	struct mca_buf	 out = MCA_BUF_INIT;
 	const char	*o = getenv("OPENSSL");
 	char		 s1[130], s2[130], s3[130], ct[128], q[2048], id[32];
-	char		 newchain[1100], genname[64];
+	char		 newchain[1100], genname[64], keyid[64];
 	int		 i;
 
 	enroll("d1", "dev-1");
 	enroll("d2", "dev-2");
 	serial_of(path("d1.pem"), s1, sizeof(s1));
 	serial_of(path("d2.pem"), s2, sizeof(s2));
-	/* the certificates name the distribution point */
+	/*
+	 * The certificates name the distribution point: their own CA's
+	 * CRL, by its key identifier (the intermediate's SKI).
+	 */
+	ck_assert_int_eq(tu_sh(&out, "'%s' x509 -in '%s' -noout -ext "
+	    "subjectKeyIdentifier | tail -1 | tr -d ' :\\n'", o,
+	    path("pki/ca.pem")), 0);
+	(void)snprintf(keyid, sizeof(keyid), "%s", mca_buf_str(&out));
+	ck_assert_uint_eq(strlen(keyid), 40);
 	ck_assert_int_eq(tu_sh(&out, "'%s' x509 -in '%s' -noout -ext "
 	    "crlDistributionPoints", o, path("d1.pem")), 0);
-	(void)snprintf(q, sizeof(q), "URI:%s/microca.crl", S.crlurl);
+	(void)snprintf(q, sizeof(q), "URI:%s/%s.crl", S.crlurl, keyid);
 	ASSERT_HAS(&out, q);
 
 	/* nothing in crl_dir yet: 404 */
@@ -448,6 +456,23 @@ START_TEST(test_lighttpd)
 	ASSERT_HAS(&out, "certificate revoked");
 	(void)snprintf(q, sizeof(q), "%s.crl", genname);
 	ck_assert_int_eq(fetch(q, NULL, 0), 200);
+	/*
+	 * Each certificate's distribution point still names its own CA's
+	 * CRL: openssl fetches the old intermediate's for d1 and the new
+	 * one's for d3 and d4 (both in their chain files).
+	 */
+	ck_assert_int_eq(tu_sh(NULL, "cat '%s' '%s' > '%s'",
+	    path("pki/chain.pem"), newchain, path("both.pem")), 0);
+	ck_assert_int_ne(tu_sh(&out, "'%s' verify -crl_check -crl_download "
+	    "-CAfile '%s' '%s' 2>&1", o, path("both.pem"), path("d1.pem")), 0);
+	ASSERT_HAS(&out, "certificate revoked");
+	ck_assert_int_ne(tu_sh(&out, "'%s' verify -crl_check -crl_download "
+	    "-CAfile '%s' '%s' 2>&1", o, path("both.pem"), path("d3.pem")), 0);
+	ASSERT_HAS(&out, "certificate revoked");
+	enroll("d4", "dev-4");
+	ck_assert_msg(tu_sh(&out, "'%s' verify -crl_check -crl_download "
+	    "-CAfile '%s' '%s' 2>&1", o, path("both.pem"), path("d4.pem")) ==
+	    0, "%s", mca_buf_str(&out));
 	mca_buf_free(&out);
 }
 END_TEST
