@@ -37,6 +37,17 @@ authz_certificate(struct mca_server *srv, struct mca_request *req,
 		    req->profile->name);
 		return MCA_ERR_AUTH;
 	}
+	/*
+	 * Revoked, or on hold: it obtains nothing (RFC 5280 5.3.1). The
+	 * ledger's trigger certificates_revoked refuses the row too, should
+	 * a revocation commit while this request is served.
+	 */
+	if (c->ours && c->found.revoked[0] != '\0') {
+		(void)mca_resp_error(resp, 403, "the client certificate "
+		    "(serial %s) is revoked (%s): it enrolls no more",
+		    c->serial, c->found.revoked);
+		return MCA_ERR_AUTH;
+	}
 	/* Replaced: a copy of it must not keep working (simplereenroll.c). */
 	if (c->ours && (c->found.replaced_by[0] != '\0' ||
 	    c->found.superseded_by[0] != '\0')) {

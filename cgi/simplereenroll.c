@@ -12,6 +12,12 @@
  * device lost the answer); the ledger then marks the earlier renewal
  * superseded (lib/ledger.h, mca_ledger_insert_renewal, which decides
  * again inside the transaction that records the new certificate).
+ *
+ * A revoked certificate renews never, not even on hold (RFC 5280 5.3.1:
+ * a held certificate is not to be used until released): the same rule,
+ * mca_ledger_may_renew(), decides early and again under the write lock,
+ * which "microca-admin revoke" takes too, so that no renewal slips in
+ * between a revocation's check and its commit.
  */
 #include "config.h"
 
@@ -25,7 +31,11 @@ mca_renew_refused(const struct mca_request *req,
 {
 	const struct mca_client	*c = &req->client;
 
-	if (f->superseded_by[0] != '\0')
+	if (f->revoked[0] != '\0')
+		(void)mca_resp_error(resp, 403, "the client certificate "
+		    "(serial %s) is revoked (%s): it renews no more",
+		    c->serial, f->revoked);
+	else if (f->superseded_by[0] != '\0')
 		(void)mca_resp_error(resp, 403, "the client certificate "
 		    "(serial %s) was superseded by serial %s: it renews no "
 		    "more", c->serial, f->superseded_by);

@@ -10,6 +10,11 @@
  *   microca-admin [--config PATH] azure retry SERIAL|--all-failed
  *   microca-admin azure-sas --uri URI --key KEY|- [--policy NAME]
  *       --expiry EPOCH
+ *   microca-admin [--config PATH] revoke SERIAL [--reason R]
+ *       [--invalidity-date TIME] [--follow] [--by TEXT]
+ *   microca-admin [--config PATH] unrevoke SERIAL [--by TEXT]
+ *   microca-admin [--config PATH] list [--label L] [--expiring DAYS]
+ *       [--revoked] [--subject GLOB] [--limit N]
  *   microca-admin [--config PATH] crl [--force] [--dry-run]
  *
  * The passcode is printed once, by "add", and never again: the ledger
@@ -46,6 +51,7 @@
 #include "num.h"
 #include "passcode.h"
 #include "pem.h"
+#include "revoke.h"
 #include "secret.h"
 #include "text.h"
 
@@ -78,9 +84,17 @@ usage(void)
 	    "       " PROG " secret keygen PATH\n"
 	    "       " PROG " azure-sas --uri URI --key KEY|- "
 	    "[--policy NAME] --expiry EPOCH\n"
+	    "       " PROG " [--config PATH] revoke SERIAL [--reason REASON] "
+	    "[--invalidity-date TIME] [--follow] [--by TEXT]\n"
+	    "       " PROG " [--config PATH] unrevoke SERIAL [--by TEXT]\n"
+	    "       " PROG " [--config PATH] list [--label LABEL] "
+	    "[--expiring DAYS] [--revoked] [--subject GLOB] [--limit N]\n"
 	    "       " PROG " [--config PATH] crl [--force] [--dry-run]\n"
 	    "DURATION is a number and a unit, s m h d or w (default "
-	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n");
+	    DEF_EXPIRES "); TIME is YYYY-MM-DDTHH:MM:SSZ.\n"
+	    "REASON is an RFC 5280 CRLReason: unspecified (default), "
+	    "keyCompromise,\n  cACompromise, affiliationChanged, superseded, "
+	    "cessationOfOperation,\n  certificateHold, privilegeWithdrawn.\n");
 	exit(EX_USAGE);
 }
 
@@ -735,6 +749,390 @@ out:
 	return rc;
 }
 
+/* ---- revocation (lib/revoke.h, issue 16) */
+
+#define LIST_LIMIT	1000		/* rows "list" shows by default */
+#define LIST_LIMIT_MAX	1000000
+#define EXPIRING_MAX	36500		/* days: a hundred years */
+#define GLOB_MAX	1024		/* bytes of --subject */
+
+/*
+ * SERIAL and the options of a subcommand by opts, in either order
+ * ("revoke 0E --follow", "revoke --follow 0E"); argv[0] is the
+ * subcommand's name. The serial goes through mca_revoke_serial_norm()
+ * into serial. usage() on bad usage; EX_FAIL for a serial that is not
+ * one, with a message; 0 otherwise.
+ */
+static int
+serial_options(int argc, char *argv[], const struct mca_cli_opt *opts,
+    mca_cli_opt_fn cb, void *arg, char *serial, size_t serialsz)
+{
+	struct mca_diag	 d;
+	const char	*name = argv[0];
+	int		 next, more;
+
+	if (mca_cli_getopt(argc, argv, opts, cb, arg, &next, &d) != 0) {
+		fail("%s: %s", name, d.msg);
+		usage();
+	}
+	if (next >= argc) {
+		fail("%s: give the serial of a certificate", name);
+		usage();
+	}
+	/* The options after it: the serial stands where the name was. */
+	if (mca_cli_getopt(argc - next, argv + next, opts, cb, arg, &more,
+	    &d) != 0) {
+		fail("%s: %s", name, d.msg);
+		usage();
+	}
+	if (more < argc - next) {
+		fail("%s: unexpected argument \"%.64s\"", name,
+		    argv[next + more]);
+		usage();
+	}
+	if (mca_revoke_serial_norm(argv[next], serial, serialsz, &d) != 0)
+		return fail("%s: \"%.64s\": %s (as \"list\" or openssl x509 "
+		    "-serial shows it)", name, argv[next], d.msg);
+	return 0;
+}
+
+/* Who: the Unix user, and what --by said, for revoked_by. */
+static int
+revoked_by(const char *name, const char *by, char *out, size_t outlen)
+{
+	char	 user[128];
+
+	whoami(user, sizeof(user));
+	if (by == NULL) {
+		(void)snprintf(out, outlen, "%s", user);
+		return 0;
+	}
+	if (*by == '\0' || mca_text_ctl_span(by, strlen(by), 0) <
+	    strlen(by) || strlen(user) + strlen(by) + 3 > MCA_REVOKE_BY_MAX)
+		return fail("%s: --by: one line of text, at most %zu bytes",
+		    name, (size_t)MCA_REVOKE_BY_MAX - strlen(user) - 3);
+	(void)snprintf(out, outlen, "%s (%s)", user, by);
+	return 0;
+}
+
+enum rv_opt {
+	RV_REASON = 1,
+	RV_INVALIDITY,
+	RV_FOLLOW,
+	RV_BY
+};
+
+static const struct mca_cli_opt revoke_opts[] = {
+	{ "reason", 1, RV_REASON },
+	{ "invalidity-date", 1, RV_INVALIDITY },
+	{ "follow", 0, RV_FOLLOW },
+	{ "by", 1, RV_BY },
+	{ NULL, 0, 0 }
+};
+
+static const struct mca_cli_opt unrevoke_opts[] = {
+	{ "by", 1, RV_BY },
+	{ NULL, 0, 0 }
+};
+
+struct rv_args {
+	const char	*reason, *invalidity, *by;
+	int		 follow;
+};
+
+static int
+rv_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct rv_args	*a = arg;
+
+	(void)d;
+	if (id == RV_REASON)
+		a->reason = val;
+	else if (id == RV_INVALIDITY)
+		a->invalidity = val;
+	else if (id == RV_FOLLOW)
+		a->follow = 1;
+	else
+		a->by = val;
+	return 0;
+}
+
+/* The serials given a row, printed once they are committed. */
+struct rv_done {
+	char	*s;
+	size_t	 len, cap;
+};
+
+static int
+rv_done_one(void *arg, const char *serial)
+{
+	struct rv_done	*c = arg;
+	size_t		 n = strlen(serial) + 1;
+	char		*ns;
+
+	if (c->len + n + 1 > c->cap) {
+		c->cap = (c->len + n + 1) * 2;
+		if ((ns = realloc(c->s, c->cap)) == NULL)
+			return MCA_ERR_NOMEM;
+		c->s = ns;
+	}
+	memcpy(c->s + c->len, serial, n);	/* NUL-separated */
+	c->len += n;
+	return 0;
+}
+
+/* revoke SERIAL ...; argv[0] is "revoke". */
+static int
+revoke_cmd(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_revoke_req	 r;
+	struct mca_ledger	*l = NULL;
+	struct rv_args		 a;
+	struct rv_done		 done;
+	struct mca_diag		 d;
+	char			 serial[MCA_REVOKE_SERIAL_MAX + 1];
+	char			 inv[MCA_REVOKE_TIME_LEN];
+	char			 by[MCA_REVOKE_BY_MAX + 1];
+	const char		*p;
+	size_t			 n = 0;
+	int			 rc, lrc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&r, 0, sizeof(r));
+	memset(&done, 0, sizeof(done));
+	if ((rc = serial_options(argc, argv, revoke_opts, rv_opt, &a, serial,
+	    sizeof(serial))) != 0)
+		return rc;
+	r.serial = serial;
+	r.follow = a.follow;
+	r.reason = MCA_REVOKE_UNSPECIFIED;
+	if (a.reason != NULL && !mca_revoke_reason_revocable(r.reason =
+	    mca_revoke_reason_code(a.reason)))
+		return fail("revoke: --reason %.32s: not a reason to revoke "
+		    "with; one of unspecified, keyCompromise, cACompromise, "
+		    "affiliationChanged, superseded, cessationOfOperation, "
+		    "certificateHold, privilegeWithdrawn (RFC 5280 5.3.1)",
+		    a.reason);
+	if (a.invalidity != NULL) {
+		if (mca_revoke_time_norm(a.invalidity, inv, sizeof(inv)) != 0)
+			return fail("revoke: --invalidity-date %.32s: expected "
+			    "YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (a UTC time "
+			    "that exists)", a.invalidity);
+		r.invalidity_date = inv;
+	}
+	if ((rc = revoked_by("revoke", a.by, by, sizeof(by))) != 0)
+		return rc;
+	r.by = by;
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	lrc = mca_revoke_cert(l, &r, rv_done_one, &done, &n, &d);
+	if (lrc == MCA_ERR_NOTFOUND || lrc == MCA_ERR_EXISTS ||
+	    lrc == MCA_ERR_INVAL)
+		rc = fail("revoke: %s", d.msg);
+	else if (lrc == MCA_ERR_NOMEM)
+		rc = fail("revoke: out of memory");
+	else if (lrc != 0)
+		rc = fail("%s: cannot revoke %s: %s", cfg->ledger_db_path,
+		    serial, d.msg);
+	mca_ledger_close(l);
+	if (rc == 0) {
+		for (p = done.s; p != NULL && p < done.s + done.len;
+		    p += strlen(p) + 1)
+			printf("revoked %s (%s)\n", p,
+			    mca_revoke_reason_name(r.reason));
+		if (r.follow)
+			printf("%zu certificate%s of the renewal chain of %s "
+			    "revoked\n", n, n == 1 ? "" : "s", serial);
+		rc = fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+	}
+	free(done.s);
+	return rc;
+}
+
+/* unrevoke SERIAL [--by TEXT]; argv[0] is "unrevoke". */
+static int
+unrevoke_cmd(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_ledger	*l = NULL;
+	struct rv_args		 a;
+	struct mca_diag		 d;
+	char			 serial[MCA_REVOKE_SERIAL_MAX + 1];
+	char			 by[MCA_REVOKE_BY_MAX + 1];
+	int			 rc, lrc;
+
+	memset(&a, 0, sizeof(a));
+	if ((rc = serial_options(argc, argv, unrevoke_opts, rv_opt, &a,
+	    serial, sizeof(serial))) != 0)
+		return rc;
+	if ((rc = revoked_by("unrevoke", a.by, by, sizeof(by))) != 0)
+		return rc;
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	lrc = mca_revoke_unrevoke(l, serial, by, &d);
+	if (lrc == MCA_ERR_NOTFOUND || lrc == MCA_ERR_POLICY)
+		rc = fail("unrevoke: %s", d.msg);
+	else if (lrc != 0)
+		rc = fail("%s: cannot unrevoke %s: %s", cfg->ledger_db_path,
+		    serial, d.msg);
+	mca_ledger_close(l);
+	if (rc != 0)
+		return rc;
+	printf("certificate %s released from hold\n", serial);
+	return fflush(stdout) == 0 ? EX_DONE : EX_FAIL;
+}
+
+enum ls_opt {
+	LS_LABEL = 1,
+	LS_EXPIRING,
+	LS_REVOKED,
+	LS_SUBJECT,
+	LS_LIMIT
+};
+
+static const struct mca_cli_opt ls_opts[] = {
+	{ "label", 1, LS_LABEL },
+	{ "expiring", 1, LS_EXPIRING },
+	{ "revoked", 0, LS_REVOKED },
+	{ "subject", 1, LS_SUBJECT },
+	{ "limit", 1, LS_LIMIT },
+	{ NULL, 0, 0 }
+};
+
+struct ls_args {
+	const char	*label, *expiring, *subject, *limit;
+	int		 revoked;
+};
+
+static int
+ls_opt(void *arg, int id, const char *val, struct mca_diag *d)
+{
+	struct ls_args	*a = arg;
+
+	(void)d;
+	if (id == LS_LABEL)
+		a->label = val;
+	else if (id == LS_EXPIRING)
+		a->expiring = val;
+	else if (id == LS_REVOKED)
+		a->revoked = 1;
+	else if (id == LS_SUBJECT)
+		a->subject = val;
+	else
+		a->limit = val;
+	return 0;
+}
+
+static int
+ls_one(void *arg, const struct mca_revoke_row *r)
+{
+	size_t	*n = arg;
+	char	 state[64];
+
+	if ((*n)++ == 0)
+		printf("%-40s  %-20s  %-30s  %-16s  %s\n", "SERIAL",
+		    "NOT AFTER", "SUBJECT", "LABEL", "STATE");
+	if (r->reason >= 0)
+		(void)snprintf(state, sizeof(state), "%s(%s)", r->state,
+		    mca_revoke_reason_name(r->reason));
+	else
+		(void)snprintf(state, sizeof(state), "%s", r->state);
+	print_col(r->serial, 40);
+	print_col(r->not_after, 20);
+	print_col(r->subject, 30);
+	print_col(r->label[0] != '\0' ? r->label : "-", 16);
+	printf("%s\n", state);
+	return 0;
+}
+
+/* list [filters]; argv[0] is "list". */
+static int
+list_cmd(struct mca_cfg *cfg, int argc, char *argv[])
+{
+	struct mca_revoke_filter	 f;
+	struct mca_ledger		*l = NULL;
+	struct ls_args			 a;
+	struct mca_diag			 d;
+	size_t				 n = 0;
+	int				 next, more = 0, rc, lrc;
+
+	memset(&a, 0, sizeof(a));
+	memset(&f, 0, sizeof(f));
+	if (mca_cli_getopt(argc, argv, ls_opts, ls_opt, &a, &next, &d) != 0) {
+		fail("list: %s", d.msg);
+		usage();
+	}
+	if (next < argc) {
+		fail("list: unexpected argument \"%.64s\"", argv[next]);
+		usage();
+	}
+	f.label = a.label;
+	f.revoked_only = a.revoked;
+	f.expiring_days = -1;
+	f.limit = LIST_LIMIT;
+	if (a.expiring != NULL && mca_num_parse(a.expiring,
+	    strlen(a.expiring), 0, EXPIRING_MAX, &f.expiring_days) != 0)
+		return fail("list: --expiring %.32s: expected a whole number "
+		    "of days from 0 to %d", a.expiring, EXPIRING_MAX);
+	if (a.limit != NULL && mca_num_parse(a.limit, strlen(a.limit), 1,
+	    LIST_LIMIT_MAX, &f.limit) != 0)
+		return fail("list: --limit %.32s: expected a whole number "
+		    "from 1 to %d", a.limit, LIST_LIMIT_MAX);
+	if (a.subject != NULL && (*a.subject == '\0' ||
+	    strlen(a.subject) > GLOB_MAX))
+		return fail("list: --subject: a pattern of 1 to %d bytes",
+		    GLOB_MAX);
+	f.subject_glob = a.subject;
+	if (a.label != NULL && mca_cfg_profile(cfg, a.label) == NULL)
+		fprintf(stderr, PROG ": note: label \"%s\" is not in %s\n",
+		    a.label, cfg->path);
+	if ((rc = open_ledger(cfg, &l)) != 0)
+		return rc;
+	if ((lrc = mca_revoke_list(l, &f, ls_one, &n, &more, &d)) != 0)
+		rc = fail("%s: cannot list certificates: %s",
+		    cfg->ledger_db_path, d.msg);
+	else if (n == 0)
+		fprintf(stderr, PROG ": no certificates match\n");
+	else if (more)
+		fprintf(stderr, PROG ": more certificates match than the %lld "
+		    "shown (--limit, or a filter)\n", f.limit);
+	mca_ledger_close(l);
+	if (rc == 0 && fflush(stdout) != 0)
+		rc = EX_FAIL;
+	return rc;
+}
+
+/*
+ * revoke|unrevoke|list: argv[0] is the subcommand. Loads the
+ * configuration config names (NULL: the default) for the ledger.
+ */
+static int
+revocation(const char *config, int argc, char *argv[])
+{
+	struct mca_cfg	*cfg = NULL;
+	struct mca_diag	 d;
+	size_t		 i;
+	int		 rc;
+
+	mca_log_open(PROG, 1, 0);
+	mca_diag_clear(&d);
+	if (mca_cfg_load(config, &cfg, &d) != 0) {
+		rc = fail("%s", d.msg);
+		goto out;
+	}
+	for (i = 0; i < cfg->nwarnings; i++)
+		fprintf(stderr, PROG ": warning: %s\n", cfg->warnings[i]);
+	if (strcmp(argv[0], "revoke") == 0)
+		rc = revoke_cmd(cfg, argc, argv);
+	else if (strcmp(argv[0], "unrevoke") == 0)
+		rc = unrevoke_cmd(cfg, argc, argv);
+	else
+		rc = list_cmd(cfg, argc, argv);
+out:
+	mca_cfg_free(cfg);
+	mca_log_close();
+	return rc;
+}
+
 /* ---- azure-sas: a SAS token for trying a hub's credentials */
 
 enum sas_opt {
@@ -999,6 +1397,9 @@ main(int argc, char *argv[])
 	}
 	if (argc - a >= 1 && strcmp(argv[a], "azure") == 0)
 		return azure(cli.config, argc - a, argv + a);
+	if (argc - a >= 1 && (strcmp(argv[a], "revoke") == 0 ||
+	    strcmp(argv[a], "unrevoke") == 0 || strcmp(argv[a], "list") == 0))
+		return revocation(cli.config, argc - a, argv + a);
 	if (argc - a >= 1 && strcmp(argv[a], "crl") == 0)
 		return crl(cli.config, argc - a, argv + a);
 	if (argc - a < 2 || strcmp(argv[a], "passcode") != 0)

@@ -24,6 +24,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "ledger.h"
+#include "revoke.h"
 #include "secret.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -407,6 +408,38 @@ report(const struct mca_azsync *s, struct mca_azsync_event *ev)
 }
 
 /*
+ * Whether row's certificate is revoked now (lib/revoke.h): 1 with
+ * res->msg saying so, 0 if not (or it is not in the ledger: the queue
+ * judges that), or the ledger's error (< 0) with res->msg.
+ */
+static int
+row_revoked(const struct mca_azsync *s, const struct mca_ledger_azrow *row,
+    struct row_result *res)
+{
+	struct mca_revoke_state	 st;
+	struct mca_diag		 d;
+	int			 rc;
+
+	rc = mca_revoke_status(s->ledger, row->serial, &st, &d);
+	if (rc == MCA_ERR_NOTFOUND)
+		return 0;
+	if (rc != 0) {
+		(void)snprintf(res->msg, sizeof(res->msg), "%s", d.msg);
+		return rc;
+	}
+	if (!st.revoked)
+		return 0;
+	(void)snprintf(res->msg, sizeof(res->msg), "the certificate is "
+	    "revoked (%s, at %s): its thumbprint is not pushed%s",
+	    mca_revoke_reason_name(st.reason) != NULL ?
+	    mca_revoke_reason_name(st.reason) : "?", st.revoked_at,
+	    st.reason == MCA_REVOKE_CERTIFICATE_HOLD ? "; after \"microca-"
+	    "admin unrevoke\", queue it with \"microca-admin azure retry\"" :
+	    "");
+	return 1;
+}
+
+/*
  * One row from prepare to its outcome in the ledger. 0 (whatever the
  * outcome; *halt set when the pass should stop) or the ledger's error.
  */
@@ -428,7 +461,21 @@ row_sync(const struct mca_azsync *s, const struct mca_ledger_azrow *row,
 	ev.label = row->label;
 	ev.attempts = row->attempts;
 	res.retry_after = -1;
-	if ((res.rc = row_prepare(s, row, &c, &pd)) != 0)
+	/*
+	 * A revoked certificate (on hold too) is not pushed to the hub: its
+	 * thumbprint would let the device in. The row fails for good, with
+	 * the reason as its last error, so that it is logged once and not
+	 * tried on every run; a hold lifted later is queued again with
+	 * "microca-admin azure retry" (microca-azsync(8)).
+	 */
+	memset(&c, 0, sizeof(c));
+	if ((rc = row_revoked(s, row, &res)) < 0) {
+		rc = mca_diag(d, rc, "%s", res.msg);
+		goto out;
+	}
+	if (rc > 0)
+		res.rc = MCA_ERR_POLICY;
+	else if ((res.rc = row_prepare(s, row, &c, &pd)) != 0)
 		(void)snprintf(res.msg, sizeof(res.msg), "%s", pd.msg);
 	ev.device_id = c.devid;
 	ev.primary = c.primary;

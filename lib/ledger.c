@@ -126,7 +126,9 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	/*
 	 * STMT_FIND: the newest row that renews this one, if any; whether
 	 * a grace renewal superseded it; when it was first renewed, and
-	 * how many seconds ago (NULL: never).
+	 * how many seconds ago (NULL: never); the reason it is revoked for
+	 * now (0010-revocations.sql: the latest event's reason, which only
+	 * a 'revoke' has; NULL: not revoked).
 	 */
 	"SELECT c.label, c.not_after, "
 	"(SELECT n.serial FROM certificates AS n "
@@ -134,7 +136,9 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"ORDER BY n.issued_at DESC, n.id DESC LIMIT 1), "
 	"c.superseded_by, r.first, "
 	"CAST(strftime('%s', 'now') AS INTEGER) - "
-	"CAST(strftime('%s', r.first) AS INTEGER) "
+	"CAST(strftime('%s', r.first) AS INTEGER), "
+	"(SELECT e.reason FROM revocations AS e WHERE e.serial = c.serial "
+	"ORDER BY e.id DESC LIMIT 1) "
 	"FROM certificates AS c, (SELECT min(n.issued_at) AS first "
 	"FROM certificates AS n WHERE n.replaces_serial = ?1) AS r "
 	"WHERE c.serial = ?1 AND c.issuer = ?2",
@@ -1292,6 +1296,7 @@ mca_ledger_find(struct mca_ledger *l, const char *serial, const char *issuer,
 	mca_ledger_column(st, 4, f->renewed_at, sizeof(f->renewed_at));
 	f->renewed_secs = sqlite3_column_type(st, 5) == SQLITE_NULL ? -1 :
 	    sqlite3_column_int64(st, 5);
+	mca_ledger_column(st, 6, f->revoked, sizeof(f->revoked));
 	rc = 0;
 out:
 	sqlite3_reset(st);
@@ -1302,6 +1307,9 @@ out:
 int
 mca_ledger_may_renew(const struct mca_ledger_found *f, int grace)
 {
+	/* Revoked, on hold too: RFC 5280 5.3.1 - it is not to be used. */
+	if (f->revoked[0] != '\0')
+		return 0;
 	if (f->superseded_by[0] != '\0')
 		return 0;
 	if (f->replaced_by[0] == '\0')
@@ -1325,7 +1333,15 @@ mca_ledger_insert_renewal(struct mca_ledger *l,
 		return MCA_ERR_INVAL;
 	ins = l->stmt[STMT_INSERT_CERT];
 	sup = l->stmt[STMT_SUPERSEDE];
-	/* The write lock first: the look-up and the insert see one state. */
+	/*
+	 * The write lock first: the look-up and the insert see one state.
+	 * That includes revocation: "microca-admin revoke" writes under the
+	 * same lock (lib/revoke.c), so a renewal racing with a revocation
+	 * either commits first (and revoke --follow takes the new
+	 * certificate too) or sees the revocation here and is refused. The
+	 * trigger certificates_revoked of 0010-revocations.sql refuses it
+	 * once more in the INSERT itself.
+	 */
 	if ((rc = mca_ledger_step_done(l, STMT_BEGIN)) != 0)
 		return rc;
 	intx = 1;

@@ -157,6 +157,8 @@ struct mca_ledger_found {
 	char		 superseded_by[129];	/* its grace renewal's serial, or "" */
 	char		 renewed_at[32];	/* its first renewal, or "" */
 	long long	 renewed_secs;	/* seconds since then; -1: never renewed */
+	/* revocations (schema 0010-revocations.sql) */
+	char		 revoked[32];	/* RFC 5280 reason if revoked now, or "" */
 };
 
 /*
@@ -167,10 +169,11 @@ int	 mca_ledger_find(struct mca_ledger *l, const char *serial,
 	    const char *issuer, struct mca_ledger_found *f);
 
 /*
- * 1 if the certificate f describes may be renewed now: it was neither
- * superseded nor renewed, or its first renewal is less than grace
- * seconds old (a device that lost the answer asks again). 0 if not:
- * grace 0 means a certificate renews once. The one rule both the early
+ * 1 if the certificate f describes may be renewed now: it is not
+ * revoked (on hold included), and it was neither superseded nor
+ * renewed, or its first renewal is less than grace seconds old (a
+ * device that lost the answer asks again). 0 if not: grace 0 means a
+ * certificate renews once. The one rule both the early
  * check and mca_ledger_insert_renewal() apply.
  */
 int	 mca_ledger_may_renew(const struct mca_ledger_found *f, int grace);
@@ -185,8 +188,9 @@ int	 mca_ledger_may_renew(const struct mca_ledger_found *f, int grace);
  * inserts c and, for a renewal within the grace period, marks each
  * earlier renewal of the same certificate not yet superseded as
  * superseded by c->serial (superseded_by, superseded_at), so that the
- * ledger says which one is current. Returns 0, MCA_ERR_POLICY (already
- * renewed or superseded: nothing written), MCA_ERR_NOTFOUND (not in the
+ * ledger says which one is current. Returns 0, MCA_ERR_POLICY (revoked
+ * (prior->revoked says why), already renewed or superseded: nothing
+ * written), MCA_ERR_NOTFOUND (not in the
  * ledger), MCA_ERR_EXISTS (the new serial is taken), MCA_ERR_INVAL,
  * MCA_ERR_BUSY or MCA_ERR_DB.
  */

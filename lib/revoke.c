@@ -172,9 +172,8 @@ mca_revoke_reason_name(int code)
 	return NULL;
 }
 
-/* 1 if code is a reason a certificate is revoked with. */
-static int
-rv_ledger_reason(int code)
+int
+mca_revoke_reason_revocable(int code)
 {
 	size_t	 i;
 
@@ -471,7 +470,7 @@ mca_revoke_cert(struct mca_ledger *l, const struct mca_revoke_req *r,
 	if (!rv_serial_ok(r->serial))
 		return mca_diag(d, MCA_ERR_INVAL, "revoke: the serial is not "
 		    "uppercase hex of 1 to %d digits", MCA_REVOKE_SERIAL_MAX);
-	if (!rv_ledger_reason(r->reason))
+	if (!mca_revoke_reason_revocable(r->reason))
 		return mca_diag(d, MCA_ERR_INVAL, "revoke: reason %d is not "
 		    "one a certificate is revoked with (RFC 5280 5.3.1)",
 		    r->reason);

@@ -58,6 +58,9 @@ int		 mca_revoke_reason_code(const char *name);
 /* The name of reason code, or NULL (7, out of range). */
 const char	*mca_revoke_reason_name(int code);
 
+/* 1 if code is a reason a certificate is revoked with (ledger), else 0. */
+int		 mca_revoke_reason_revocable(int code);
+
 /* Hex digits a serial may have (RFC 5280 4.1.2.2: at most 20 octets). */
 #define MCA_REVOKE_SERIAL_MAX	40
 /* Bytes of a time field, ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ" and NUL. */

@@ -79,6 +79,26 @@ BEGIN
 	SELECT RAISE(ABORT, 'revocations: not a valid state change');
 END;
 
+-- A revoked certificate (on hold too) obtains nothing more: no renewal
+-- of it, and no certificate requested with it (an RA's, a device's own
+-- re-enrollment through /simpleenroll). lib/ledger.c judges renewals
+-- under the write lock and cgi/ answers 403; this refuses the INSERT
+-- itself, whatever raced with what. A requester's serial counts only
+-- with the issuer this CA gave it: a bootstrap certificate of another
+-- CA may have the same serial.
+CREATE TRIGGER certificates_revoked BEFORE INSERT ON certificates
+WHEN (SELECT e.reason FROM revocations AS e
+	WHERE e.serial = NEW.replaces_serial
+	ORDER BY e.id DESC LIMIT 1) IS NOT NULL
+  OR (SELECT e.reason FROM revocations AS e
+	JOIN certificates AS q ON q.serial = e.serial
+	WHERE e.serial = NEW.requester_serial
+	  AND q.issuer IS NEW.requester_issuer
+	ORDER BY e.id DESC LIMIT 1) IS NOT NULL
+BEGIN
+	SELECT RAISE(ABORT, 'certificates: a revoked certificate obtains nothing');
+END;
+
 -- What is revoked now: each serial whose latest event is a 'revoke',
 -- with what a CRL needs of its certificate (issuer: one CRL per CA).
 CREATE VIEW revoked_now AS

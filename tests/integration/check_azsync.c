@@ -34,6 +34,7 @@
 #include "err.h"
 #include "hubmock.h"
 #include "ledger.h"
+#include "revoke.h"
 #include "testutil.h"
 
 #define HUB_HOST	"localhost"
@@ -875,6 +876,63 @@ START_TEST(test_kill9)
 }
 END_TEST
 
+/*
+ * Issue 16: a revoked certificate's thumbprint is never pushed. The row
+ * fails for good with the reason as its last error (logged once); on
+ * hold too, with how to queue it again once released.
+ */
+START_TEST(test_revoked)
+{
+	struct mca_buf		 out = MCA_BUF_INIT;
+	struct mca_revoke_req	 r;
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	char			 st[32], err[512];
+
+	fill("rev", 3);
+	ck_assert_msg(mca_ledger_open(path("ledger.db"), 0, &l, &d) == 0,
+	    "%s", d.msg);
+	memset(&r, 0, sizeof(r));
+	r.serial = "C00000";
+	r.reason = MCA_REVOKE_KEY_COMPROMISE;
+	r.by = "test";
+	ck_assert_msg(mca_revoke_cert(l, &r, NULL, NULL, NULL, &d) == 0, "%s",
+	    d.msg);
+	r.serial = "C00001";
+	r.reason = MCA_REVOKE_CERTIFICATE_HOLD;
+	ck_assert_msg(mca_revoke_cert(l, &r, NULL, NULL, NULL, &d) == 0, "%s",
+	    d.msg);
+	mca_ledger_close(l);
+	if (S.root)
+		ck_assert_int_eq(tu_sh(NULL, "chown www-data: '%s'/ledger.db*",
+		    S.dir), 0);
+
+	ck_assert_int_eq(azsync(&out, "--dry-run"), 0);
+	ASSERT_HAS(&out, "is revoked (keyCompromise");
+	ck_assert_int_eq(hubmock_puts(&S.hub, "rev-0000"), 0);
+	ck_assert_int_eq(azsync(&out, ""), 1);
+	ASSERT_HAS(&out, "is revoked (keyCompromise");
+	ASSERT_HAS(&out, "is revoked (certificateHold");
+	state_of("C00000", st, sizeof(st));
+	ck_assert_str_eq(st, "failed");
+	state_of("C00001", st, sizeof(st));
+	ck_assert_str_eq(st, "failed");
+	state_of("C00002", st, sizeof(st));
+	ck_assert_str_eq(st, "synced");
+	sql("SELECT s.last_error FROM azure_sync_state s JOIN certificates c "
+	    "ON c.id = s.cert_id WHERE c.serial = 'C00001'", err, sizeof(err));
+	ck_assert_msg(strstr(err, "microca-admin azure retry") != NULL, "%s",
+	    err);
+	ck_assert_int_eq(hubmock_puts(&S.hub, "rev-0000"), 0);
+	ck_assert_int_eq(hubmock_puts(&S.hub, "rev-0001"), 0);
+	ck_assert_int_eq(hubmock_puts(&S.hub, "rev-0002"), 1);
+	/* Logged once: the next run has nothing to do. */
+	ck_assert_int_eq(azsync(&out, ""), 0);
+	ck_assert_ptr_null(strstr(mca_buf_str(&out), "revoked"));
+	mca_buf_free(&out);
+}
+END_TEST
+
 /* Two runs never overlap: the second exits 75; bad usage exits 2. */
 START_TEST(test_lock)
 {
@@ -924,5 +982,6 @@ main(void)
 	suite_add_tcase(s, tcase("kill9", queue_start, test_kill9));
 	suite_add_tcase(s, tcase("thousand", queue_start, test_thousand));
 	suite_add_tcase(s, tcase("usage", queue_start, test_lock));
+	suite_add_tcase(s, tcase("revoked", queue_start, test_revoked));
 	return tu_run(s);
 }

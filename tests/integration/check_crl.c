@@ -1,11 +1,11 @@
 /*
  * CRLs end to end: a real microca behind lighttpd (scripts/microca-web,
  * conf-examples/lighttpd/microca-crl.conf serving crl_dir over plain
- * HTTP), the CA key in a SoftHSM token, devices enrolled with curl, one
- * revoked in the ledger, microca-crl run as the ledger's owner, the CRL
- * fetched over HTTP and used by openssl verify -crl_check (given as a
- * file, and fetched by openssl itself from the certificate's CRL
- * distribution point with -crl_download). Then the numbers across runs
+ * HTTP), the CA key in a SoftHSM token, devices enrolled with curl,
+ * one revoked with microca-admin revoke, microca-crl run as the
+ * ledger's owner, the CRL fetched over HTTP and used by openssl verify
+ * -crl_check (given as a file, and fetched by openssl itself from the
+ * certificate's CRL distribution point with -crl_download). Then the numbers across runs
  * (microca-crl and microca-admin crl), the lock, and an intermediate
  * rolled over: the new one's CRL becomes microca.crl, the old one's is
  * still signed by the old key in the token. The same files through
@@ -234,17 +234,18 @@ enroll(const char *name, const char *cn)
 	    S.url, o, o, name, name, name), 0);
 }
 
-/* A revocation event in the ledger, as microca-admin revoke writes it. */
+/* microca-admin revoke SERIAL --reason reason, as the ledger's owner. */
 static void
 revoke_it(const char *serial, const char *reason)
 {
-	char	 q[512];
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 args[512];
 
-	(void)snprintf(q, sizeof(q), "INSERT INTO revocations (serial, "
-	    "action, reason, revoked_at, revoked_by) VALUES ('%s', 'revoke', "
-	    "'%s', strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'), 'check_crl')",
-	    serial, reason);
-	sql(q, NULL, 0);
+	(void)snprintf(args, sizeof(args), "revoke %s --reason %s --by "
+	    "check_crl", serial, reason);
+	ck_assert_msg(tool(&out, "microca-admin", args) == 0, "%s",
+	    mca_buf_str(&out));
+	mca_buf_free(&out);
 }
 
 /*

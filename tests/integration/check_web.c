@@ -1504,6 +1504,170 @@ START_TEST(test_issue12)
 }
 END_TEST
 
+/*
+ * Issue 16: a certificate revoked with microca-admin renews no more
+ * (403, one line, a refusals row, no certificate), on hold too, until
+ * the hold is lifted; --follow takes the renewal chain. The admin's
+ * answers and refusals end to end, on this server's ledger.
+ */
+static void
+admin_fails(const char *args, int status, const char *text)
+{
+	struct mca_buf	 out = MCA_BUF_INIT, err = MCA_BUF_INIT;
+	const char	*p, *e;
+	int		 rc, lines = 0;
+
+	rc = admin(&out, args);
+	ck_assert_int_eq(tu_read(path("admin.err"), &err), 0);
+	ck_assert_msg(rc == status, "microca-admin %s: exit %d, not %d: %s",
+	    args, rc, status, mca_buf_str(&err));
+	/* The configuration's warnings aside, one line says why. */
+	for (p = mca_buf_str(&err); *p != '\0'; p = e + (*e != '\0')) {
+		e = p + strcspn(p, "\n");
+		if (strncmp(p, "microca-admin: warning: ", 24) != 0)
+			lines++;
+	}
+	ck_assert_msg(strstr(mca_buf_str(&err), text) != NULL &&
+	    (status == 2 || lines == 1), "microca-admin %s: \"%s\" not "
+	    "the one line in \"%s\"", args, text, mca_buf_str(&err));
+	ck_assert_uint_eq(out.len, 0);
+	mca_buf_free(&out);
+	mca_buf_free(&err);
+}
+
+/* The serial of pem as an operator might type it: lowercase, colons. */
+static void
+typed_serial(const char *serial, char *out, size_t len)
+{
+	size_t	 i, n = 0, sl = strlen(serial);
+
+	for (i = 0; i < sl && n + 4 < len; i++) {
+		/* An odd count of digits gets its leading zero back. */
+		if (i > 0 && (sl - i) % 2 == 0)
+			out[n++] = ':';
+		out[n++] = (char)(serial[i] >= 'A' && serial[i] <= 'F' ?
+		    serial[i] - 'A' + 'a' : serial[i]);
+	}
+	out[n] = '\0';
+}
+
+START_TEST(test_revoke)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+	struct reply	 r;
+	char		 s0[130], s1[130], h0[130], typed[200], args[512];
+	char		 q[640], got[256];
+	int		 certs, refusals;
+
+	/* Enroll, then revoke by the serial typed loosely. */
+	make_csr("v0", "web-v0");
+	est(&r, post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "v0.b64"), "device/simpleenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("v0.pem"));
+	serial_of(path("v0.pem"), s0, sizeof(s0));
+	reply_free(&r);
+	ck_assert_int_eq(admin(&out, "list --subject 'CN=web-v0'"), 0);
+	ck_assert_msg(strstr(mca_buf_str(&out), s0) != NULL &&
+	    strstr(mca_buf_str(&out), " valid\n") != NULL, "%s",
+	    mca_buf_str(&out));
+	typed_serial(s0, typed, sizeof(typed));
+	(void)snprintf(args, sizeof(args), "revoke %s --reason keyCompromise "
+	    "--by 'ticket 16'", typed);
+	ck_assert_int_eq(admin(&out, args), 0);
+	(void)snprintf(q, sizeof(q), "revoked %s (keyCompromise)\n", s0);
+	ck_assert_str_eq(mca_buf_str(&out), q);
+	(void)snprintf(q, sizeof(q), "SELECT reason || ' ' || revoked_by FROM "
+	    "revocations WHERE serial = '%s'", s0);
+	ledger(got, sizeof(got), q);
+	ck_assert_msg(strncmp(got, "keyCompromise ", 14) == 0 &&
+	    strstr(got, " (ticket 16)") != NULL, "%s", got);
+
+	/* The renewal: 403, one line, on record, nothing issued. */
+	make_csr_for("v1", "v0.key", "web-v0");
+	certs = ledger_count("certificates");
+	refusals = ledger_count("refusals");
+	refused(post("", "v0.pem", "v0.key", "application/pkcs10", "v1.b64"),
+	    "device/simplereenroll", 403, "is revoked (keyCompromise): it "
+	    "renews no more");
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+	ck_assert_int_eq(ledger_count("refusals"), refusals + 1);
+	(void)snprintf(q, sizeof(q), "SELECT status || ' ' || requester_serial "
+	    "FROM refusals WHERE operation = 'simplereenroll' AND reason LIKE "
+	    "'%%is revoked%%' ORDER BY id DESC LIMIT 1");
+	ledger(got, sizeof(got), q);
+	(void)snprintf(q, sizeof(q), "403 %s", s0);
+	ck_assert_str_eq(got, q);
+	(void)snprintf(q, sizeof(q), "certificates WHERE replaces_serial = "
+	    "'%s'", s0);
+	ck_assert_int_eq(ledger_count(q), 0);
+	/* ... nor does it enroll, or have the server make a key */
+	refused(post("", "v0.pem", "v0.key", "application/pkcs10", "v1.b64"),
+	    "device/simpleenroll", 403, "is revoked (keyCompromise)");
+	refused(post("", "v0.pem", "v0.key", "application/pkcs10", "v1.b64"),
+	    "device/serverkeygen", 403, "is revoked (keyCompromise)");
+	ck_assert_int_eq(ledger_count("certificates"), certs);
+
+	/* The admin's refusals: one line, exit 1; bad usage exit 2. */
+	(void)snprintf(args, sizeof(args), "revoke %s", s0);
+	admin_fails(args, 1, "is already revoked");
+	(void)snprintf(args, sizeof(args), "unrevoke %s", s0);
+	admin_fails(args, 1, "only a certificateHold is lifted");
+	admin_fails("revoke 0A0B0C0D0E0F", 1, "no certificate with serial "
+	    "0A0B0C0D0E0F");
+	admin_fails("revoke 0x12", 1, "not a serial");
+	(void)snprintf(args, sizeof(args), "revoke %s --reason removeFromCRL",
+	    s0);
+	admin_fails(args, 1, "not a reason to revoke with");
+	(void)snprintf(args, sizeof(args), "revoke %s --invalidity-date "
+	    "2025-02-30", s0);
+	admin_fails(args, 1, "--invalidity-date 2025-02-30: expected");
+	admin_fails("revoke", 2, "give the serial");
+	admin_fails("revoke 0A --bogus", 2, "unknown option");
+	admin_fails("list --expiring soon", 1, "--expiring soon: expected");
+	admin_fails("list extra", 2, "unexpected argument");
+	ck_assert_int_eq(admin(&out, "list --revoked"), 0);
+	(void)snprintf(q, sizeof(q), "%s ", s0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), q));
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "revoked(keyCompromise)\n"));
+
+	/* On hold: refused until released; then it renews. */
+	make_csr("h0", "web-h0");
+	est(&r, post("", "pki/boot.pem", "pki/boot.key", "application/pkcs10",
+	    "h0.b64"), "device/simpleenroll");
+	ck_assert_int_eq(r.status, 200);
+	issued_cert(&r, path("h0.pem"));
+	serial_of(path("h0.pem"), h0, sizeof(h0));
+	reply_free(&r);
+	(void)snprintf(args, sizeof(args), "revoke --reason certificateHold "
+	    "%s", h0);
+	ck_assert_int_eq(admin(&out, args), 0);
+	make_csr_for("h1", "h0.key", "web-h0");
+	refused(post("", "h0.pem", "h0.key", "application/pkcs10", "h1.b64"),
+	    "device/simplereenroll", 403, "is revoked (certificateHold)");
+	(void)snprintf(args, sizeof(args), "unrevoke %s", h0);
+	ck_assert_int_eq(admin(&out, args), 0);
+	est(&r, post("", "h0.pem", "h0.key", "application/pkcs10", "h1.b64"),
+	    "device/simplereenroll");
+	ck_assert_msg(r.status == 200, "%d %s", r.status, mca_buf_str(&r.body));
+	issued_cert(&r, path("h1.pem"));
+	serial_of(path("h1.pem"), s1, sizeof(s1));
+	reply_free(&r);
+
+	/* --follow from the new one takes the old one too. */
+	(void)snprintf(args, sizeof(args), "revoke %s --follow --reason "
+	    "cessationOfOperation", s1);
+	ck_assert_int_eq(admin(&out, args), 0);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out),
+	    "2 certificates of the renewal chain"));
+	(void)snprintf(q, sizeof(q), "revoked_now WHERE serial IN ('%s', '%s') "
+	    "AND reason = 'cessationOfOperation'", h0, s1);
+	ck_assert_int_eq(ledger_count(q), 2);
+	mca_buf_free(&out);
+}
+END_TEST
+
 /* The web server's own HTTP Basic login, handed over as REMOTE_USER. */
 START_TEST(test_remote_user)
 {
@@ -2362,6 +2526,7 @@ web_tcase(const char *name, void (*start)(void))
 	tcase_add_test(tc, test_passcode_flood);
 	tcase_add_test(tc, test_policy);
 	tcase_add_test(tc, test_issue12);
+	tcase_add_test(tc, test_revoke);
 	tcase_add_test(tc, test_remote_user);
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_concurrent);
