@@ -1947,6 +1947,8 @@ START_TEST(test_example)
 	ck_assert_str_eq(cfg->ledger_db_path, "/var/lib/microca/ledger.db");
 	ck_assert_uint_eq(cfg->nprofiles, 3);
 	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "device"));
+	ck_assert_str_eq(cfg->crl_dir, "/var/lib/microca/crl");
+	ck_assert_str_eq(p->crl_url, "http://ca.example.net/crl/{keyid}.crl");
 	ck_assert_int_eq(p->is_device_cert, 1);
 	ck_assert_uint_eq(p->neku, 1);
 	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.2");
