@@ -514,7 +514,8 @@ mca_crl_issue(struct mca_ledger *l, const struct mca_crl_ca *c,
 	ev->active = c->active;
 	ev->outcome = MCA_CRL_FAILED;
 	if (db == NULL || o->dir == NULL || o->hours < 1 ||
-	    strlen(c->name) > MCA_CRL_NAME_MAX || strchr(c->name, '/') != NULL) {
+	    strlen(c->name) > MCA_CRL_NAME_MAX ||
+	    strchr(c->name, '/') != NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "CRL %s: bad arguments",
 		    c->name);
 		goto out;
@@ -652,7 +653,8 @@ set_add(struct crl_set *s, struct mca_ca *ca, const char *name, int active)
 		return;
 	}
 	for (i = 0; i < s->n; i++)
-		if (s->idlens[i] == idlen && memcmp(s->ids[i], id, idlen) == 0) {
+		if (s->idlens[i] == idlen &&
+		    memcmp(s->ids[i], id, idlen) == 0) {
 			mca_ca_free(ca);
 			return;
 		}

@@ -88,7 +88,7 @@ struct mca_crl_opts {
 	/* and these CRLs: names, MCA_CRL_ACTIVE for the active one, "all" */
 	const char *const *force_names;
 	size_t		 nforce;
-	int		 dry_run;	/* decide only: nothing signed or written */
+	int		 dry_run;	/* decide only: nothing signed, written */
 };
 
 /*

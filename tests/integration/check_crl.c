@@ -5,11 +5,13 @@
  * one revoked with microca-admin revoke, microca-crl run as the
  * ledger's owner, the CRL fetched over HTTP and used by openssl verify
  * -crl_check (given as a file, and fetched by openssl itself from the
- * certificate's CRL distribution point with -crl_download). Then the numbers across runs
- * (microca-crl and microca-admin crl), the lock, and an intermediate
- * rolled over: the new one's CRL becomes microca.crl, the old one's is
- * still signed by the old key in the token. The same files through
- * Apache (conf-examples/apache/microca-crl.conf).
+ * certificate's CRL distribution point with -crl_download). Then the
+ * numbers across runs (microca-crl and microca-admin crl), the lock,
+ * and an intermediate rolled over: the new one's CRL becomes
+ * microca.crl, the old one's is still signed by the old key in the
+ * token, and each certificate's {keyid} distribution point still finds
+ * its own CA's CRL. The same files through Apache
+ * (conf-examples/apache/microca-crl.conf).
  *
  * No case depends on the machine's speed: where the workers must pick
  * up the new intermediate, the test enrolls until they have, a bounded
