@@ -1,8 +1,10 @@
 /*
  * The CRL keys of config.json (microca-crl, lib/crl.h): the URL of the
  * CRL distribution point that issued certificates carry, at the top
- * level and per label (the label's wins). crl_dir and
- * crl_validity_hours are plain entries of lib/cfg.c's table.
+ * level and per label (the label's wins), with at most one "{keyid}"
+ * in its path, which lib/issue.c replaces with the issuing CA's key
+ * identifier (lib/crl.h). crl_dir and crl_validity_hours are plain
+ * entries of lib/cfg.c's table.
  *
  * Only http:// URLs are taken. RFC 5280 4.2.1.13 names HTTP (and LDAP)
  * as the schemes a relying party fetches a CRL by; a CRL is signed, so
@@ -23,6 +25,7 @@
 
 #include "cfg.h"
 #include "cfg_int.h"
+#include "crl.h"
 #include "err.h"
 
 #define HTTP_PREFIX	"http://"
@@ -31,7 +34,7 @@ int
 cfg_crl_url_check(struct cfg_ctx *c, const char *name, const char *url)
 {
 	char		 show[CFG_SHOW_MAX + 8];
-	const char	*host, *end;
+	const char	*host, *end, *var;
 	size_t		 len = strlen(url), i;
 
 	cfg_show(url, len, show, sizeof(show));
@@ -57,6 +60,17 @@ cfg_crl_url_check(struct cfg_ctx *c, const char *name, const char *url)
 	if (strchr(url, '#') != NULL)
 		return cfg_err(c, name, "\"%s\": a fragment (#) has no "
 		    "place in a distribution point", show);
+	/* Braces: only the one placeholder, once, after the host. */
+	var = strstr(url, MCA_CRL_KEYID_VAR);
+	for (i = 0; i < len; i++)
+		if ((url[i] == '{' || url[i] == '}') && (var == NULL ||
+		    url + i < var || url + i >= var +
+		    strlen(MCA_CRL_KEYID_VAR) ||
+		    strstr(var + 1, MCA_CRL_KEYID_VAR) != NULL ||
+		    var < end))
+			return cfg_err(c, name, "\"%s\": a brace other than "
+			    "the one placeholder " MCA_CRL_KEYID_VAR " in the "
+			    "path", show);
 	return 0;
 }
 

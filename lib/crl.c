@@ -92,6 +92,22 @@ hex(const unsigned char *b, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
+int
+mca_crl_keyid(X509 *cert, char *out, size_t len)
+{
+	unsigned char	 id[EVP_MAX_MD_SIZE > KEYID_MAX ? EVP_MAX_MD_SIZE :
+			    KEYID_MAX];
+	size_t		 idlen = 0;
+
+	if (len < 2 * KEYID_MAX + 1 || ca_keyid(cert, id, &idlen) != 0 ||
+	    idlen > KEYID_MAX) {
+		ERR_clear_error();
+		return MCA_ERR_CRYPTO;
+	}
+	hex(id, idlen, out);
+	return 0;
+}
+
 /* An ISO 8601 UTC time of the ledger as an ASN1_TIME (generalized: g). */
 static ASN1_TIME *
 iso_time(const char *s, int g)
@@ -346,7 +362,7 @@ static int
 write_files(const char *dir, const char *name, const unsigned char *der,
     size_t derlen, const char *pem, size_t pemlen, struct mca_diag *d)
 {
-	char	 f[MCA_CRL_NAME_MAX + 16];
+	char	 f[2 * KEYID_MAX + 16];
 
 	(void)snprintf(f, sizeof(f), "%s.crl", name);
 	if (mca_file_write_atomic(dir, f, der, derlen, 0644) != 0)
@@ -498,7 +514,8 @@ mca_crl_issue(struct mca_ledger *l, const struct mca_crl_ca *c,
 	ev->active = c->active;
 	ev->outcome = MCA_CRL_FAILED;
 	if (db == NULL || o->dir == NULL || o->hours < 1 ||
-	    strlen(c->name) > MCA_CRL_NAME_MAX || strchr(c->name, '/') != NULL) {
+	    strlen(c->name) > MCA_CRL_NAME_MAX ||
+	    strchr(c->name, '/') != NULL) {
 		rc = mca_diag(d, MCA_ERR_INVAL, "CRL %s: bad arguments",
 		    c->name);
 		goto out;
@@ -576,6 +593,8 @@ mca_crl_issue(struct mca_ledger *l, const struct mca_crl_ca *c,
 	}
 	if ((rc = write_files(o->dir, c->name, der, (size_t)derlen, pem,
 	    (size_t)pemlen, d)) != 0 ||
+	    (rc = write_files(o->dir, keyid, der, (size_t)derlen, pem,
+	    (size_t)pemlen, d)) != 0 ||
 	    (c->active && (rc = write_files(o->dir, MCA_CRL_ACTIVE, der,
 	    (size_t)derlen, pem, (size_t)pemlen, d)) != 0))
 		goto out;
@@ -634,7 +653,8 @@ set_add(struct crl_set *s, struct mca_ca *ca, const char *name, int active)
 		return;
 	}
 	for (i = 0; i < s->n; i++)
-		if (s->idlens[i] == idlen && memcmp(s->ids[i], id, idlen) == 0) {
+		if (s->idlens[i] == idlen &&
+		    memcmp(s->ids[i], id, idlen) == 0) {
 			mca_ca_free(ca);
 			return;
 		}

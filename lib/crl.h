@@ -26,13 +26,31 @@ struct mca_ledger;
  * The files in crl_dir: <name>.crl (DER, what a distribution point
  * serves, RFC 5280 4.2.1.13) and <name>.crl.pem. name is
  * "gen-<id>" for a CA generation of the ledger (lib/castate.h),
- * "config" for config.json's intermediate; the active CA's CRL is also
- * written as MCA_CRL_ACTIVE, the stable name for
- * crl_distribution_point_url.
+ * "config" for config.json's intermediate; each CRL is also written
+ * under its CA's key identifier (<KEYID>.crl, MCA_CRL_KEYID_VAR), and
+ * the active CA's as MCA_CRL_ACTIVE.
  */
 #define MCA_CRL_ACTIVE		"microca"
 #define MCA_CRL_NAME_MAX	64
 #define MCA_CRL_FILE_MAX	(16u * 1024u * 1024u)	/* read back: cap */
+
+/*
+ * The placeholder of crl_distribution_point_url that lib/issue.c
+ * replaces with the issuing CA's key identifier, so that a certificate
+ * names its own CA's CRL, <KEYID>.crl, whichever intermediate is active
+ * later.
+ */
+#define MCA_CRL_KEYID_VAR	"{keyid}"
+#define MCA_CRL_KEYID_MAX	128	/* hex digits of a key identifier */
+
+/*
+ * The key identifier of a CA certificate in uppercase hex: its
+ * subjectKeyIdentifier, else the SHA-1 of its public key (RFC 5280
+ * 4.2.1.2 method 1), as the authorityKeyIdentifier of what it issues
+ * and of its CRLs has it. hex holds MCA_CRL_KEYID_MAX + 1 bytes.
+ * Returns 0 or MCA_ERR_CRYPTO.
+ */
+int	 mca_crl_keyid(X509 *cert, char *hex, size_t len);
 
 /* What became of one CA's CRL in a run. */
 enum mca_crl_outcome {
@@ -70,7 +88,7 @@ struct mca_crl_opts {
 	/* and these CRLs: names, MCA_CRL_ACTIVE for the active one, "all" */
 	const char *const *force_names;
 	size_t		 nforce;
-	int		 dry_run;	/* decide only: nothing signed or written */
+	int		 dry_run;	/* decide only: nothing signed, written */
 };
 
 /*

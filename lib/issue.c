@@ -9,6 +9,7 @@
 #include <openssl/rand.h>
 #include <openssl/x509v3.h>
 
+#include "crl.h"
 #include "err.h"
 #include "issue.h"
 
@@ -252,21 +253,35 @@ out:
 
 /*
  * cRLDistributionPoints (RFC 5280 4.2.1.13): one DistributionPoint whose
- * distributionPoint is a fullName, the URI url; no reasons and no
- * cRLIssuer (this CA signs its own CRLs, covering every reason: 5.2.5's
- * complete CRL). Not critical (4.2.1.13: SHOULD be non-critical).
+ * distributionPoint is a fullName, the URI url (its "{keyid}", if any,
+ * replaced by the issuer's key identifier: the file microca-crl writes
+ * for that CA, lib/crl.h); no reasons and no cRLIssuer (this CA signs
+ * its own CRLs, covering every reason: 5.2.5's complete CRL). Not
+ * critical (4.2.1.13: SHOULD be non-critical).
  */
 static int
-add_crl_dp(X509 *x, const char *url)
+add_crl_dp(X509 *x, const char *tmpl, X509 *issuer)
 {
+	char			 url[MCA_CRL_URL_MAX + MCA_CRL_KEYID_MAX + 1];
+	char			 keyid[MCA_CRL_KEYID_MAX + 1];
+	const char		*var;
 	CRL_DIST_POINTS		*cdp = NULL;
 	DIST_POINT		*dp = NULL;
 	GENERAL_NAME		*gn = NULL;
 	ASN1_IA5STRING		*uri = NULL;
 	int			 rc = MCA_ERR_CRYPTO;
 
-	if (url == NULL)
+	if (tmpl == NULL)
 		return 0;
+	if ((var = strstr(tmpl, MCA_CRL_KEYID_VAR)) != NULL) {
+		if (mca_crl_keyid(issuer, keyid, sizeof(keyid)) != 0)
+			return MCA_ERR_CRYPTO;
+		if (snprintf(url, sizeof(url), "%.*s%s%s", (int)(var - tmpl),
+		    tmpl, keyid, var + strlen(MCA_CRL_KEYID_VAR)) >=
+		    (int)sizeof(url))
+			return MCA_ERR_INVAL;
+	} else if (snprintf(url, sizeof(url), "%s", tmpl) >= (int)sizeof(url))
+		return MCA_ERR_INVAL;
 	if ((cdp = sk_DIST_POINT_new_null()) == NULL ||
 	    (dp = DIST_POINT_new()) == NULL ||
 	    (dp->distpoint = DIST_POINT_NAME_new()) == NULL ||
@@ -419,7 +434,8 @@ mca_issue_build(const struct mca_issue_in *in, X509 **out,
 	    (rc = add_key_usage(x, in->profile->key_usage)) != 0 ||
 	    (rc = add_eku(x, in->profile)) != 0 ||
 	    (rc = add_key_ids(x, in->issuer)) != 0 ||
-	    (rc = add_crl_dp(x, in->profile->crl_url)) != 0)
+	    (rc = add_crl_dp(x, in->profile->crl_url,
+	    (X509 *)in->issuer)) != 0)
 		goto out;
 	rc = MCA_ERR_CRYPTO;
 	/* RFC 5280 4.2.1.6: critical when the subject is empty. */

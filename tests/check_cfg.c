@@ -701,6 +701,19 @@ static const struct {
 	    "printable ASCII" },
 	{ DOC(P1("") ", \"crl_distribution_point_url\": 1"), NULL, 0, NULL,
 	    NULL, NULL, "crl_distribution_point_url: expected a string" },
+	/* the one placeholder, in the path: the issuer's key identifier */
+	{ DOC(P1(", " CDP("http://ca.example/crl/{keyid}.crl"))), NULL, 24,
+	    NULL, "http://ca.example/crl/{keyid}.crl", NULL, NULL },
+	{ DOC(P1("") ", " CDP("http://ca.example/crl/{name}.crl")), NULL, 0,
+	    NULL, NULL, NULL, "crl_distribution_point_url: \"http://"
+	    "ca.example/crl/{name}.crl\": a brace other than the one "
+	    "placeholder {keyid}" },
+	{ DOC(P1("") ", " CDP("http://ca.example/{keyid}/{keyid}.crl")), NULL,
+	    0, NULL, NULL, NULL, "crl_distribution_point_url: \"http://"
+	    "ca.example/{keyid}/{keyid}.crl\": a brace other" },
+	{ DOC(P1("") ", " CDP("http://{keyid}.example/c.crl")), NULL, 0, NULL,
+	    NULL, NULL, "crl_distribution_point_url: \"http://{keyid}."
+	    "example/c.crl\": a brace other" },
 };
 
 START_TEST(test_crl_keys)
@@ -2025,6 +2038,8 @@ START_TEST(test_example)
 	ck_assert_str_eq(cfg->ledger_db_path, "/var/lib/microca/ledger.db");
 	ck_assert_uint_eq(cfg->nprofiles, 3);
 	ck_assert_ptr_nonnull(p = mca_cfg_profile(cfg, "device"));
+	ck_assert_str_eq(cfg->crl_dir, "/var/lib/microca/crl");
+	ck_assert_str_eq(p->crl_url, "http://ca.example.net/crl/{keyid}.crl");
 	ck_assert_int_eq(p->is_device_cert, 1);
 	ck_assert_uint_eq(p->neku, 1);
 	ck_assert_str_eq(p->eku[0], "1.3.6.1.5.5.7.3.2");

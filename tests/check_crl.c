@@ -403,7 +403,7 @@ START_TEST(t_fields)
 	const ASN1_TIME		*t;
 	time_t			 now = time(NULL);
 	char			 kc[64], un[64], ok[64], hold[64], iso[64];
-	char			 p1[1100], p2[1100];
+	char			 p1[1100], p2[1400];
 	int			 crit;
 
 	issue(l, ca, now - DAY, now + 30 * DAY, kc, sizeof(kc));
@@ -486,6 +486,24 @@ START_TEST(t_fields)
 	ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
 	ck_assert(exists("config.crl.pem"));
 	ck_assert(exists("microca.crl.pem"));
+	/* and under the key identifier, for {keyid} distribution points */
+	{
+		const ASN1_OCTET_STRING	*ski = X509_get0_subject_key_id(cert);
+		char			 kf[300];
+		int			 i, o = 0;
+
+		for (i = 0; i < ASN1_STRING_length(ski); i++)
+			o += snprintf(kf + o, sizeof(kf) - (size_t)o, "%02X",
+			    ASN1_STRING_get0_data(ski)[i]);
+		(void)snprintf(kf + o, sizeof(kf) - (size_t)o, ".crl");
+		(void)snprintf(p2, sizeof(p2), "%s/%s", crldir, kf);
+		mca_buf_reset(&b);
+		ck_assert_int_eq(tu_read(p2, &b), 0);
+		ck_assert_uint_eq(a.len, b.len);
+		ck_assert_int_eq(memcmp(a.data, b.data, a.len), 0);
+		(void)snprintf(kf + o, sizeof(kf) - (size_t)o, ".crl.pem");
+		ck_assert(exists(kf));
+	}
 	ck_assert_int_eq(tu_sh(&out, "'%s' crl -in '%s/microca.crl.pem' "
 	    "-outform DER | cmp - '%s'", tu_openssl(), crldir, p1), 0);
 
@@ -828,6 +846,132 @@ START_TEST(t_rollover)
 }
 END_TEST
 
+/* The private key in pki/file (PEM). */
+static EVP_PKEY *
+pem_key(const char *file)
+{
+	char		 p[1100];
+	FILE		*f;
+	EVP_PKEY	*k;
+
+	(void)snprintf(p, sizeof(p), "%s/%s", pki, file);
+	ck_assert_ptr_nonnull(f = fopen(p, "r"));
+	k = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	fclose(f);
+	ck_assert_ptr_nonnull(k);
+	return k;
+}
+
+/*
+ * The common renewal: a new intermediate with the old one's very name
+ * and a new key. Its certificates and the old one's share an issuer
+ * name; each CRL lists only those its key issued (their
+ * authorityKeyIdentifier), and each is signed by its own key.
+ */
+START_TEST(t_same_name)
+{
+	struct mca_cfg		*cfg = cfg_load();
+	struct mca_ledger	*l = ledger_open();
+	struct mca_ca		*old = ca_load(cfg), *gen = NULL;
+	struct mca_ca_gen	 g;
+	struct mca_buf		 chain = MCA_BUF_INIT, root = MCA_BUF_INIT;
+	struct mca_crl_stats	 st;
+	struct mca_diag		 d;
+	struct seen		 s;
+	X509_CRL		*crl;
+	X509			*oldc = pem_cert("ca.pem");
+	X509			*rootc = pem_cert("root.pem");
+	X509			*newc;
+	X509_EXTENSION		*e;
+	X509V3_CTX		 ctx;
+	EVP_PKEY		*rootk = pem_key("root.key");
+	EVP_PKEY		*newk = pem_key("inter2.key");
+	time_t			 t0 = time(NULL);
+	long long		 id = 0;
+	char			 p[1100], keyp[1100], sha[MCA_HEX_MAX];
+	char			 ro[64], rn[64], vo[64], vn[64];
+	static const char *const exts[][2] = {
+		{ "basicConstraints", "critical,CA:TRUE,pathlen:0" },
+		{ "keyUsage", "critical,keyCertSign,cRLSign" },
+		{ "subjectKeyIdentifier", "hash" },
+		{ "authorityKeyIdentifier", "keyid:always" },
+	};
+	size_t			 i;
+
+	/* the new intermediate: the old subject, the new key */
+	ck_assert_ptr_nonnull(newc = X509_new());
+	X509_set_version(newc, 2);
+	ASN1_INTEGER_set(X509_get_serialNumber(newc), 4242);
+	X509_set_subject_name(newc, X509_get_subject_name(oldc));
+	X509_set_issuer_name(newc, X509_get_subject_name(rootc));
+	ASN1_TIME_set(X509_getm_notBefore(newc), t0 - DAY);
+	ASN1_TIME_set(X509_getm_notAfter(newc), t0 + 365 * DAY);
+	X509_set_pubkey(newc, newk);
+	X509V3_set_ctx(&ctx, rootc, newc, NULL, NULL, 0);
+	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		ck_assert_ptr_nonnull(e = X509V3_EXT_conf(NULL, &ctx,
+		    exts[i][0], exts[i][1]));
+		X509_add_ext(newc, e, -1);
+		X509_EXTENSION_free(e);
+	}
+	ck_assert_int_gt(X509_sign(newc, rootk, EVP_sha384()), 0);
+	ck_assert_int_eq(mca_pem_write_cert(newc, &chain), 0);
+	(void)snprintf(p, sizeof(p), "%s/root.pem", pki);
+	ck_assert_int_eq(tu_read(p, &root), 0);
+	ck_assert_int_eq(mca_buf_add(&chain, root.data, root.len), 0);
+	ck_assert_int_eq(mca_buf_addstr(&chain, ""), 0);
+	ck_assert_int_eq(mca_cert_thumbprint(newc, EVP_sha256(), sha,
+	    sizeof(sha)), 0);
+	(void)snprintf(keyp, sizeof(keyp), "%s/inter2.key", pki);
+
+	issue(l, old, t0 - DAY, t0 + 30 * DAY, ro, sizeof(ro));
+	issue(l, old, t0 - DAY, t0 + 30 * DAY, vo, sizeof(vo));
+	ck_assert_int_eq(mca_castate_install(l, NULL, keyp,
+	    mca_buf_str(&chain), "1092", sha, t0 - DAY, t0 + 365 * DAY, &id),
+	    0);
+	ck_assert_int_eq(mca_castate_active(l, &g), 0);
+	ck_assert_msg(mca_ca_load_gen(cfg, &g, NULL, &gen, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_str_eq(gen->subject, old->subject);
+	issue(l, gen, t0 - DAY, t0 + 30 * DAY, rn, sizeof(rn));
+	issue(l, gen, t0 - DAY, t0 + 30 * DAY, vn, sizeof(vn));
+	revoke_it(l, ro, MCA_REVOKE_KEY_COMPROMISE, NULL);
+	revoke_it(l, rn, MCA_REVOKE_SUPERSEDED, NULL);
+
+	st = run(cfg, l, t0, NULL, 0, &s);
+	ck_assert_uint_eq(st.written, 2);
+	ck_assert_uint_eq(seen(&s, "config")->entries, 1);
+	(void)snprintf(p, sizeof(p), "gen-%lld", id);
+	ck_assert_uint_eq(seen(&s, p)->entries, 1);
+	crl = crl_read("config.crl");
+	ck_assert_int_eq(X509_CRL_verify(crl, X509_get0_pubkey(oldc)), 1);
+	ck_assert_ptr_nonnull(entry(crl, ro));
+	ck_assert_ptr_null(entry(crl, rn));
+	X509_CRL_free(crl);
+	(void)snprintf(p, sizeof(p), "gen-%lld.crl", id);
+	crl = crl_read(p);
+	ck_assert_int_eq(X509_CRL_verify(crl, X509_get0_pubkey(newc)), 1);
+	ck_assert_ptr_nonnull(entry(crl, rn));
+	ck_assert_ptr_null(entry(crl, ro));
+	X509_CRL_free(crl);
+
+	mca_buf_free(&chain);
+	mca_buf_free(&root);
+	mca_ca_gen_free(&g);
+	mca_ca_free(gen);
+	mca_ca_free(old);
+	mca_ledger_close(l);
+	mca_cfg_free(cfg);
+	X509_free(oldc);
+	X509_free(rootc);
+	X509_free(newc);
+	EVP_PKEY_free(rootk);
+	EVP_PKEY_free(newk);
+	(void)vo;
+	(void)vn;
+}
+END_TEST
+
 static Suite *
 crl_suite(void)
 {
@@ -842,6 +986,7 @@ crl_suite(void)
 	tcase_add_test(tc, t_expired);
 	tcase_add_test(tc, t_write_fails);
 	tcase_add_test(tc, t_rollover);
+	tcase_add_test(tc, t_same_name);
 	suite_add_tcase(s, tc);
 	return s;
 }

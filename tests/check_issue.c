@@ -418,6 +418,30 @@ START_TEST(t_crl_dp)
 	free(path);
 	free(dir);
 	X509_free(x);
+
+	/* {keyid}: the issuer's subjectKeyIdentifier in uppercase hex */
+	p.crl_url = "http://ca.example.net/crl/{keyid}.crl";
+	x = build(&p, r, NULL, NULL, 0);
+	cdp = X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL);
+	ck_assert_ptr_nonnull(cdp);
+	dp = sk_DIST_POINT_value(cdp, 0);
+	gn = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
+	{
+		const ASN1_OCTET_STRING	*ski = X509_get0_subject_key_id(
+		    ca_cert);
+		char			 want[256];
+		int			 i, o;
+
+		o = snprintf(want, sizeof(want), "http://ca.example.net/crl/");
+		for (i = 0; i < ASN1_STRING_length(ski); i++)
+			o += snprintf(want + o, sizeof(want) - (size_t)o,
+			    "%02X", ASN1_STRING_get0_data(ski)[i]);
+		(void)snprintf(want + o, sizeof(want) - (size_t)o, ".crl");
+		ck_assert_str_eq((const char *)ASN1_STRING_get0_data(
+		    gn->d.uniformResourceIdentifier), want);
+	}
+	sk_DIST_POINT_pop_free(cdp, DIST_POINT_free);
+	X509_free(x);
 	X509_REQ_free(r);
 }
 END_TEST

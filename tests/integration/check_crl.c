@@ -1,15 +1,17 @@
 /*
  * CRLs end to end: a real microca behind lighttpd (scripts/microca-web,
  * conf-examples/lighttpd/microca-crl.conf serving crl_dir over plain
- * HTTP), the CA key in a SoftHSM token, devices enrolled with curl, one
- * revoked in the ledger, microca-crl run as the ledger's owner, the CRL
- * fetched over HTTP and used by openssl verify -crl_check (given as a
- * file, and fetched by openssl itself from the certificate's CRL
- * distribution point with -crl_download). Then the numbers across runs
- * (microca-crl and microca-admin crl), the lock, and an intermediate
- * rolled over: the new one's CRL becomes microca.crl, the old one's is
- * still signed by the old key in the token. The same files through
- * Apache (conf-examples/apache/microca-crl.conf).
+ * HTTP), the CA key in a SoftHSM token, devices enrolled with curl,
+ * one revoked with microca-admin revoke, microca-crl run as the
+ * ledger's owner, the CRL fetched over HTTP and used by openssl verify
+ * -crl_check (given as a file, and fetched by openssl itself from the
+ * certificate's CRL distribution point with -crl_download). Then the
+ * numbers across runs (microca-crl and microca-admin crl), the lock,
+ * and an intermediate rolled over: the new one's CRL becomes
+ * microca.crl, the old one's is still signed by the old key in the
+ * token, and each certificate's {keyid} distribution point still finds
+ * its own CA's CRL. The same files through Apache
+ * (conf-examples/apache/microca-crl.conf).
  *
  * No case depends on the machine's speed: where the workers must pick
  * up the new intermediate, the test enrolls until they have, a bounded
@@ -92,7 +94,7 @@ write_config(void)
 	    " \"issued_certs_dir\": \"%s/IssuedCerts\",\n"
 	    " \"crl_dir\": \"%s/crl\",\n"
 	    " \"crl_distribution_point_url\": "
-	    "\"http://127.0.0.1:%u/crl/microca.crl\",\n"
+	    "\"http://127.0.0.1:%u/crl/{keyid}.crl\",\n"
 	    " \"end_certificate_config_1\": {\n"
 	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30,\n"
 	    "  \"extended_key_usage_list\": [\"1.3.6.1.5.5.7.3.2\"],\n"
@@ -234,17 +236,18 @@ enroll(const char *name, const char *cn)
 	    S.url, o, o, name, name, name), 0);
 }
 
-/* A revocation event in the ledger, as microca-admin revoke writes it. */
+/* microca-admin revoke SERIAL --reason reason, as the ledger's owner. */
 static void
 revoke_it(const char *serial, const char *reason)
 {
-	char	 q[512];
+	struct mca_buf	 out = MCA_BUF_INIT;
+	char		 args[512];
 
-	(void)snprintf(q, sizeof(q), "INSERT INTO revocations (serial, "
-	    "action, reason, revoked_at, revoked_by) VALUES ('%s', 'revoke', "
-	    "'%s', strftime('%%Y-%%m-%%dT%%H:%%M:%%SZ', 'now'), 'check_crl')",
-	    serial, reason);
-	sql(q, NULL, 0);
+	(void)snprintf(args, sizeof(args), "revoke %s --reason %s --by "
+	    "check_crl", serial, reason);
+	ck_assert_msg(tool(&out, "microca-admin", args) == 0, "%s",
+	    mca_buf_str(&out));
+	mca_buf_free(&out);
 }
 
 /*
@@ -309,17 +312,25 @@ START_TEST(test_lighttpd)
 	struct mca_buf	 out = MCA_BUF_INIT;
 	const char	*o = getenv("OPENSSL");
 	char		 s1[130], s2[130], s3[130], ct[128], q[2048], id[32];
-	char		 newchain[1100], genname[64];
+	char		 newchain[1100], genname[64], keyid[64];
 	int		 i;
 
 	enroll("d1", "dev-1");
 	enroll("d2", "dev-2");
 	serial_of(path("d1.pem"), s1, sizeof(s1));
 	serial_of(path("d2.pem"), s2, sizeof(s2));
-	/* the certificates name the distribution point */
+	/*
+	 * The certificates name the distribution point: their own CA's
+	 * CRL, by its key identifier (the intermediate's SKI).
+	 */
+	ck_assert_int_eq(tu_sh(&out, "'%s' x509 -in '%s' -noout -ext "
+	    "subjectKeyIdentifier | tail -1 | tr -d ' :\\n'", o,
+	    path("pki/ca.pem")), 0);
+	(void)snprintf(keyid, sizeof(keyid), "%s", mca_buf_str(&out));
+	ck_assert_uint_eq(strlen(keyid), 40);
 	ck_assert_int_eq(tu_sh(&out, "'%s' x509 -in '%s' -noout -ext "
 	    "crlDistributionPoints", o, path("d1.pem")), 0);
-	(void)snprintf(q, sizeof(q), "URI:%s/microca.crl", S.crlurl);
+	(void)snprintf(q, sizeof(q), "URI:%s/%s.crl", S.crlurl, keyid);
 	ASSERT_HAS(&out, q);
 
 	/* nothing in crl_dir yet: 404 */
@@ -448,6 +459,23 @@ START_TEST(test_lighttpd)
 	ASSERT_HAS(&out, "certificate revoked");
 	(void)snprintf(q, sizeof(q), "%s.crl", genname);
 	ck_assert_int_eq(fetch(q, NULL, 0), 200);
+	/*
+	 * Each certificate's distribution point still names its own CA's
+	 * CRL: openssl fetches the old intermediate's for d1 and the new
+	 * one's for d3 and d4 (both in their chain files).
+	 */
+	ck_assert_int_eq(tu_sh(NULL, "cat '%s' '%s' > '%s'",
+	    path("pki/chain.pem"), newchain, path("both.pem")), 0);
+	ck_assert_int_ne(tu_sh(&out, "'%s' verify -crl_check -crl_download "
+	    "-CAfile '%s' '%s' 2>&1", o, path("both.pem"), path("d1.pem")), 0);
+	ASSERT_HAS(&out, "certificate revoked");
+	ck_assert_int_ne(tu_sh(&out, "'%s' verify -crl_check -crl_download "
+	    "-CAfile '%s' '%s' 2>&1", o, path("both.pem"), path("d3.pem")), 0);
+	ASSERT_HAS(&out, "certificate revoked");
+	enroll("d4", "dev-4");
+	ck_assert_msg(tu_sh(&out, "'%s' verify -crl_check -crl_download "
+	    "-CAfile '%s' '%s' 2>&1", o, path("both.pem"), path("d4.pem")) ==
+	    0, "%s", mca_buf_str(&out));
 	mca_buf_free(&out);
 }
 END_TEST
