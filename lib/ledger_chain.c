@@ -60,7 +60,8 @@ static const struct {
 	{ "certificates", MCA_CHAIN_CERT_COLS, MCA_CHAIN_CERT_NCOLS },
 	{ "revocations", MCA_CHAIN_REV_COLS, MCA_CHAIN_REV_NCOLS },
 };
-#define CHAIN_NTABLES	(sizeof(mca_chain_tables) / sizeof(mca_chain_tables[0]))
+#define CHAIN_NTABLES \
+	(sizeof(mca_chain_tables) / sizeof(mca_chain_tables[0]))
 
 /* The certificates columns the pem is checked against (MCA_CHAIN_CERT_COLS). */
 enum {
@@ -156,7 +157,8 @@ mca_chain_backfill(sqlite3 *db, const char *path, struct mca_diag *d)
 	EVP_MD_CTX	*ctx = NULL;
 	EVP_MD		*md = NULL;
 	sqlite3_stmt	*head = NULL, *rows = NULL, *add = NULL;
-	unsigned char	 prev[MCA_CHAIN_HASH_LEN], hash[MCA_CHAIN_HASH_LEN];
+	unsigned char	 prev[MCA_CHAIN_HASH_LEN];
+	unsigned char	 hash[MCA_CHAIN_HASH_LEN];
 	char		 sql[512];
 	const void	*p;
 	sqlite3_int64	 seq = 0;
@@ -797,7 +799,8 @@ mca_ledger_chain_verify(struct mca_ledger *l,
 			goto out;
 		if (from > 1 && sqlite3_bind_int64(w.tab[t], 1, from) !=
 		    SQLITE_OK) {
-			rc = mca_ledger_bind_failed(l, mca_chain_tables[t].name);
+			rc = mca_ledger_bind_failed(l,
+			    mca_chain_tables[t].name);
 			goto out;
 		}
 		ntables++;

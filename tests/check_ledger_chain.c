@@ -492,8 +492,10 @@ START_TEST(test_pem_fields)
 	default:
 		/* A certificate's first 200 bytes: cut short. */
 		c.pem = "-----BEGIN CERTIFICATE-----\n"
-		    "MIIBfzCCASWgAwIBAgICEAIwCgYIKoZIzj0EAwIwEDEOMAwGA1UEAwwFZGV2LTEw\n"
-		    "HhcNMjYxMjA2MDgzMDAwWhcNMjYxMjA2MDkzMDAwWjAQMQ4wDAYDVQQDDAVkZXYt\n"
+		    "MIIBfzCCASWgAwIBAgICEAIwCgYIKoZI"
+		    "zj0EAwIwEDEOMAwGA1UEAwwFZGV2LTEw\n"
+		    "HhcNMjYxMjA2MDgzMDAwWhcNMjYxMjA2"
+		    "MDkzMDAwWjAQMQ4wDAYDVQQDDAVkZXYt\n"
 		    "-----END CERTIFICATE-----\n";
 		break;
 	}
@@ -850,7 +852,8 @@ write_config(void)
 
 	(void)snprintf(f, sizeof(f), "%s/config.json", tmpdir);
 	ck_assert_int_eq(tu_writef(f, "{\n"
-	    " \"intermediate_cert_config\": { \"hash_function\": \"SHA256\" },\n"
+	    " \"intermediate_cert_config\":\n"
+	    "  { \"hash_function\": \"SHA256\" },\n"
 	    " \"intermediate_cert_path\": \"%s/chain.pem\",\n"
 	    " \"intermediate_private_key_path\": \"%s/key.pem\",\n"
 	    " \"mtls_ca_cert\": \"%s/boot-ca.pem\",\n"
