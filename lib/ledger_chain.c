@@ -60,7 +60,8 @@ static const struct {
 	{ "certificates", MCA_CHAIN_CERT_COLS, MCA_CHAIN_CERT_NCOLS },
 	{ "revocations", MCA_CHAIN_REV_COLS, MCA_CHAIN_REV_NCOLS },
 };
-#define CHAIN_NTABLES	(sizeof(mca_chain_tables) / sizeof(mca_chain_tables[0]))
+#define CHAIN_NTABLES \
+	(sizeof(mca_chain_tables) / sizeof(mca_chain_tables[0]))
 
 /* The certificates columns the pem is checked against (MCA_CHAIN_CERT_COLS). */
 enum {
@@ -156,7 +157,8 @@ mca_chain_backfill(sqlite3 *db, const char *path, struct mca_diag *d)
 	EVP_MD_CTX	*ctx = NULL;
 	EVP_MD		*md = NULL;
 	sqlite3_stmt	*head = NULL, *rows = NULL, *add = NULL;
-	unsigned char	 prev[MCA_CHAIN_HASH_LEN], hash[MCA_CHAIN_HASH_LEN];
+	unsigned char	 prev[MCA_CHAIN_HASH_LEN];
+	unsigned char	 hash[MCA_CHAIN_HASH_LEN];
 	char		 sql[512];
 	const void	*p;
 	sqlite3_int64	 seq = 0;
@@ -361,30 +363,97 @@ chain_next(struct chain_walk *w, size_t t)
 	}
 }
 
-/* Uppercase hex of an ASN1_INTEGER as mca_asn1int_hex() spells it. */
-static void
-chain_serial_hex(const ASN1_INTEGER *ai, char *out, size_t outlen)
+/*
+ * One DER TLV at *p (end: the end of its container): its tag into *tag,
+ * its contents into *c and *clen, *p moved past it. Definite lengths of
+ * at most 4 bytes (X.690 8.1.3). 0, or -1 if it does not fit.
+ */
+static int
+der_next(const unsigned char **p, const unsigned char *end, int *tag,
+    const unsigned char **c, size_t *clen)
+{
+	const unsigned char	*q = *p;
+	size_t			 len = 0, n;
+
+	if (end - q < 2)
+		return -1;
+	*tag = *q++;
+	if ((*tag & 0x1f) == 0x1f)
+		return -1;	/* high tag numbers: not in a certificate */
+	if (*q < 0x80)
+		len = *q++;
+	else {
+		n = *q++ & 0x7f;
+		if (n == 0 || n > 4 || (size_t)(end - q) < n)
+			return -1;
+		while (n-- > 0)
+			len = len << 8 | *q++;
+	}
+	if ((size_t)(end - q) < len)
+		return -1;
+	*c = q;
+	*clen = len;
+	*p = q + len;
+	return 0;
+}
+
+/*
+ * The serial (uppercase hex as mca_asn1int_hex() spells it) and the
+ * subject's DER (*subj, *subjlen) of the certificate der: its structure
+ * walked (RFC 5280 4.1), not decoded. Decoding the whole certificate
+ * decodes its public key too, through OpenSSL 3's decoders: about ten
+ * times the cost of all the rest of a row. 0, or -1 if der is not a
+ * certificate.
+ */
+static int
+der_serial_subject(const unsigned char *der, size_t len, char *hex,
+    size_t hexlen, const unsigned char **subj, size_t *subjlen)
 {
 	static const char	 hx[] = "0123456789ABCDEF";
-	const unsigned char	*p = ASN1_STRING_get0_data(ai);
-	size_t			 n = (size_t)ASN1_STRING_length(ai), o = 0;
+	const unsigned char	*p = der, *end = der + len, *c, *tend, *s;
+	size_t			 clen, o = 0;
+	int			 tag, i;
 
-	/* BN_bn2hex: whole bytes, leading zero bytes skipped, "0" for 0. */
-	while (n > 0 && *p == 0) {
-		p++;
-		n--;
+	/* Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { ... } ... } */
+	if (der_next(&p, end, &tag, &c, &clen) != 0 || tag != 0x30 ||
+	    p != end)
+		return -1;
+	p = c;
+	end = c + clen;
+	if (der_next(&p, end, &tag, &c, &clen) != 0 || tag != 0x30)
+		return -1;
+	p = c;
+	tend = c + clen;
+	/* [0] EXPLICIT version, if there. */
+	if (der_next(&p, tend, &tag, &c, &clen) != 0 || (tag == 0xa0 &&
+	    der_next(&p, tend, &tag, &c, &clen) != 0))
+		return -1;
+	/* serialNumber INTEGER: a positive one (RFC 5280 4.1.2.2). */
+	if (tag != 0x02 || clen == 0 || (c[0] & 0x80) != 0)
+		return -1;
+	while (clen > 1 && c[0] == 0) {
+		c++;
+		clen--;
 	}
-	if (n == 0 || 2 * n + 2 > outlen) {
-		(void)snprintf(out, outlen, n == 0 ? "0" : "(too long)");
-		return;
+	if (2 * clen + 1 > hexlen)
+		return -1;
+	if (clen == 1 && c[0] == 0)
+		hex[o++] = '0';
+	else
+		for (; clen > 0; clen--, c++) {
+			hex[o++] = hx[*c >> 4];
+			hex[o++] = hx[*c & 15];
+		}
+	hex[o] = '\0';
+	/* signature, issuer, validity: SEQUENCEs passed over; subject. */
+	for (i = 0; i < 4; i++) {
+		s = p;
+		if (der_next(&p, tend, &tag, &c, &clen) != 0 || tag != 0x30)
+			return -1;
 	}
-	if (ASN1_STRING_type(ai) == V_ASN1_NEG_INTEGER)
-		out[o++] = '-';
-	for (; n > 0; n--, p++) {
-		out[o++] = hx[*p >> 4];
-		out[o++] = hx[*p & 15];
-	}
-	out[o] = '\0';
+	*subj = s;
+	*subjlen = (size_t)(p - s);
+	return 0;
 }
 
 /* Uppercase hex of md(der) into out (129 bytes). 0 or MCA_ERR_CRYPTO. */
@@ -426,8 +495,9 @@ chain_check_cert(struct chain_walk *w, long long seq)
 {
 	sqlite3_stmt		*st = w->tab[0];
 	const char		*pem, *serial, *s;
-	const unsigned char	*p;
-	X509			*x = NULL;
+	const unsigned char	*p, *subj = NULL;
+	X509_NAME		*name = NULL;
+	size_t			 subjlen = 0;
 	struct stat		 sb;
 	char			 hex[MCA_HEX_MAX];
 	size_t			 len, i;
@@ -443,21 +513,21 @@ chain_check_cert(struct chain_walk *w, long long seq)
 	    &w->der, NULL) != 0)
 		return chain_broken(w, seq, 0, id, "its pem is not a PEM "
 		    "certificate");
-	p = w->der.data;
-	if ((x = d2i_X509(NULL, &p, (long)w->der.len)) == NULL ||
-	    p != w->der.data + w->der.len) {
-		X509_free(x);
-		return chain_broken(w, seq, 0, id, "its pem does not parse "
-		    "as one X.509 certificate");
-	}
-	chain_serial_hex(X509_get0_serialNumber(x), hex, sizeof(hex));
-	if (strcmp(hex, serial) != 0) {
-		rc = chain_broken(w, seq, 0, id, "its pem's serial is %s",
+	if (der_serial_subject(w->der.data, w->der.len, hex, sizeof(hex),
+	    &subj, &subjlen) != 0)
+		return chain_broken(w, seq, 0, id, "its pem is not an X.509 "
+		    "certificate");
+	if (strcmp(hex, serial) != 0)
+		return chain_broken(w, seq, 0, id, "its pem's serial is %s",
 		    hex);
+	p = subj;
+	if ((name = d2i_X509_NAME(NULL, &p, (long)subjlen)) == NULL ||
+	    p != subj + subjlen) {
+		rc = chain_broken(w, seq, 0, id, "its pem's subject does not "
+		    "parse");
 		goto out;
 	}
-	if ((rc = mca_name_string(X509_get_subject_name(x), w->name,
-	    sizeof(w->name))) != 0) {
+	if ((rc = mca_name_string(name, w->name, sizeof(w->name))) != 0) {
 		rc = mca_diag(mca_ledger_diag(w->l), rc, "certificates id "
 		    "%lld: cannot print the subject of its pem", id);
 		goto out;
@@ -522,7 +592,7 @@ chain_check_cert(struct chain_walk *w, long long seq)
 out:
 	if (fd != -1)
 		(void)close(fd);
-	X509_free(x);
+	X509_NAME_free(name);
 	return rc;
 }
 
@@ -729,7 +799,8 @@ mca_ledger_chain_verify(struct mca_ledger *l,
 			goto out;
 		if (from > 1 && sqlite3_bind_int64(w.tab[t], 1, from) !=
 		    SQLITE_OK) {
-			rc = mca_ledger_bind_failed(l, mca_chain_tables[t].name);
+			rc = mca_ledger_bind_failed(l,
+			    mca_chain_tables[t].name);
 			goto out;
 		}
 		ntables++;

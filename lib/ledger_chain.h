@@ -71,7 +71,7 @@ int	 mca_ledger_chain_verify(struct mca_ledger *l,
  * (64 zeros and 0 for an empty chain). Not verified: see above.
  * Returns 0, MCA_ERR_INVAL or MCA_ERR_DB with mca_ledger_errmsg(l).
  */
-int	 mca_ledger_chain_head(struct mca_ledger *l, char *hex, size_t hexlen,
-	    long long *seq);
+int	 mca_ledger_chain_head(struct mca_ledger *l, char *hex,
+	    size_t hexlen, long long *seq);
 
 #endif

@@ -75,7 +75,8 @@ void		 mca_ledger_rollback(struct mca_ledger *l);
  * hash of the chain's row seq for the row st stands on (its first ncols
  * columns, in the order above) of table tbl, after the row whose hash is
  * prev, into out. ctx and md are the caller's (reused over many rows).
- * 0 or MCA_ERR_CRYPTO.
+ * 0, MCA_ERR_CRYPTO, MCA_ERR_NOMEM (SQLite's text) or MCA_ERR_TOOBIG (a
+ * value of 4 GB).
  */
 int		 mca_chain_hash(EVP_MD_CTX *ctx, const EVP_MD *md,
 		    long long seq, const char *tbl, sqlite3_stmt *st,

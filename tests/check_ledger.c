@@ -1795,7 +1795,7 @@ child(int id, int gate)
 	struct mca_ledger_cert	 c;
 	struct mca_diag		 d;
 	char			 serial[16], g;
-	int			 i, errs = 0;
+	int			 i, rc, errs = 0;
 	ssize_t			 n;
 
 	memset(&c, 0, sizeof(c));
@@ -1818,8 +1818,11 @@ child(int id, int gate)
 	}
 	for (i = 0; i < NROWS; i++) {
 		(void)snprintf(serial, sizeof(serial), "%02X%04X", id, i);
-		if (mca_ledger_insert_cert(l, &c) != 0)
+		if ((rc = mca_ledger_insert_cert(l, &c)) != 0) {
+			fprintf(stderr, "child %d: row %d: %s\n", id, i,
+			    mca_ledger_errmsg(l, rc));
 			errs++;
+		}
 	}
 	mca_ledger_close(l);
 	_exit(errs > 99 ? 99 : errs);

@@ -457,7 +457,8 @@ END_TEST
 START_TEST(test_pem_fields)
 {
 	static const char *const what[] = { "serial is", "subject is",
-	    "SHA-1 thumbprint", "SHA-256 thumbprint", "not a PEM" };
+	    "SHA-1 thumbprint", "SHA-256 thumbprint", "not a PEM",
+	    "not an X.509 certificate", "not an X.509 certificate" };
 	struct mca_ledger	*l;
 	struct mca_ledger_cert	 c;
 
@@ -480,8 +481,22 @@ START_TEST(test_pem_fields)
 	case 3:
 		c.sha256 = certs[2].sha256;
 		break;
-	default:
+	case 4:
 		c.pem = "not a certificate";
+		break;
+	case 5:
+		/* SEQUENCE { INTEGER 1 } */
+		c.pem = "-----BEGIN CERTIFICATE-----\nMAMCAQE=\n"
+		    "-----END CERTIFICATE-----\n";
+		break;
+	default:
+		/* A certificate's first 200 bytes: cut short. */
+		c.pem = "-----BEGIN CERTIFICATE-----\n"
+		    "MIIBfzCCASWgAwIBAgICEAIwCgYIKoZI"
+		    "zj0EAwIwEDEOMAwGA1UEAwwFZGV2LTEw\n"
+		    "HhcNMjYxMjA2MDgzMDAwWhcNMjYxMjA2"
+		    "MDkzMDAwWjAQMQ4wDAYDVQQDDAVkZXYt\n"
+		    "-----END CERTIFICATE-----\n";
 		break;
 	}
 	ck_assert_int_eq(mca_ledger_insert_cert(l, &c), 0);
@@ -837,7 +852,8 @@ write_config(void)
 
 	(void)snprintf(f, sizeof(f), "%s/config.json", tmpdir);
 	ck_assert_int_eq(tu_writef(f, "{\n"
-	    " \"intermediate_cert_config\": { \"hash_function\": \"SHA256\" },\n"
+	    " \"intermediate_cert_config\":\n"
+	    "  { \"hash_function\": \"SHA256\" },\n"
 	    " \"intermediate_cert_path\": \"%s/chain.pem\",\n"
 	    " \"intermediate_private_key_path\": \"%s/key.pem\",\n"
 	    " \"mtls_ca_cert\": \"%s/boot-ca.pem\",\n"
@@ -923,7 +939,7 @@ ledger_chain_suite(void)
 	tcase_add_test(tc, test_reorder);
 	tcase_add_test(tc, test_swap_pem);
 	tcase_add_loop_test(tc, test_chain_rows, 0, 4);
-	tcase_add_loop_test(tc, test_pem_fields, 0, 5);
+	tcase_add_loop_test(tc, test_pem_fields, 0, 7);
 	tcase_add_test(tc, test_issued_file);
 	tcase_add_test(tc, test_from);
 	tcase_add_test(tc, test_expect_head);

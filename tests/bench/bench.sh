@@ -19,7 +19,11 @@
 #   BENCH_SMOKE    set: any build will do (tests/bench/smoke.test checks
 #                  that the benchmark runs, not what it measures)
 #   BENCH_ONLY     "flood": only the refusal flood (on a fresh stack), its
-#                  results line and no report
+#                  results line and no report; "ab": only the A/B of the
+#                  keep-alive enroll rate against BENCH_AB_BUILD
+#   BENCH_AB_BUILD another build (e.g. of the commit before a change), for
+#                  BENCH_ONLY=ab: its microca-est runs the second stack
+#   BENCH_AB_ROUNDS rounds of the A/B (default 5)
 set -eu
 
 src=$1
@@ -36,8 +40,8 @@ die() { echo "$prog: $*" >&2; exit 1; }
 secs=${BENCH_SECONDS:-3}
 only=${BENCH_ONLY:-}
 case $only in
-""|flood) ;;
-*) die "BENCH_ONLY: \"$only\": expected flood" ;;
+""|flood|ab) ;;
+*) die "BENCH_ONLY: \"$only\": expected flood or ab" ;;
 esac
 [ -n "${BENCH_SMOKE:-}" ] || case " ${BENCH_CFLAGS:-} " in
 *-fsanitize*) die "this build has sanitizers (CFLAGS: $BENCH_CFLAGS);" \
@@ -62,7 +66,12 @@ qs() {
 	    MICROCA_DEMO_PORT=$port MICROCA_DEMO_WORKERS=$workers \
 	    sh "$src/quickstart" "$@"
 }
-stop_stack() { [ -d "$stack" ] && qs stop >/dev/null 2>&1 || true; }
+stop_stack() {
+	[ -d "$stack" ] && qs stop >/dev/null 2>&1 || true
+	# The A/B's other stack, if it runs.
+	[ -n "${ab_stack:-}" ] && [ -d "$ab_stack" ] &&
+	    { stack=$ab_stack; qs stop >/dev/null 2>&1; } || true
+}
 trap stop_stack EXIT
 trap 'exit 1' INT TERM
 
@@ -209,6 +218,46 @@ flood_part() {
 	    "$during/s during the flood (overlap $overlap)"
 }
 
+# ---- A/B: the keep-alive enroll rate (c=16, EC) of this build (A) and
+# of BENCH_AB_BUILD (B), each on its own stack started alike, in rounds
+# A B A B ... so that both see the same machine (other load, the disk's
+# state) in turn; one results line per run, tag ab_a or ab_b, and the
+# medians and their ratio.
+ab_part() {
+	b_build=${BENCH_AB_BUILD:?BENCH_ONLY=ab needs BENCH_AB_BUILD}
+	[ -x "$b_build/microca-est" ] || die "$b_build/microca-est is missing"
+	a_build=$build a_stack=$stack ab_stack=$out/stack-b
+	rm -rf "$ab_stack"
+	stack=$ab_stack build=$b_build
+	say "A/B: stack B ($b_build) in $stack"
+	start_stack
+	stack=$a_stack build=$a_build
+	rounds=${BENCH_AB_ROUNDS:-5}
+	: > "$out/ab"
+	r=0
+	while [ $r -lt "$rounds" ]; do
+		for s in a b; do
+			if [ $s = a ]; then stack=$a_stack; else stack=$ab_stack; fi
+			# shellcheck disable=SC1091
+			. "$stack/demo.env"
+			measure ab_$s device ec keepalive 16 16000
+			record "$run_line"
+			echo "$s $(echo "$run_line" |
+			    sed 's/.* rate=\([0-9.]*\) .*/\1/')" >> "$out/ab"
+		done
+		r=$((r + 1))
+	done
+	stack=$a_stack
+	ma=$(awk '$1 == "a" { print $2 }' "$out/ab" | sort -n |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	mb=$(awk '$1 == "b" { print $2 }' "$out/ab" | sort -n |
+	    awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	record "ab rounds=$rounds a_median=$ma b_median=$mb" \
+	    "a_over_b=$(echo "$ma $mb" | awk '{ printf "%.3f", $1 / $2 }')" \
+	    "b_build=\"$b_build\""
+	say "A/B: median keep-alive enroll rate A $ma/s, B $mb/s"
+}
+
 # ---- the stack, and the limits next to it
 say "starting the stack in $stack"
 rm -rf "$stack"
@@ -217,6 +266,11 @@ module=$(sed -n 's/.*"pkcs11_library": "\(.*\)".*/\1/p' "$MICROCA_CONFIG")
 
 if [ "$only" = flood ]; then
 	flood_part
+	say "results in $results"
+	exit 0
+fi
+if [ "$only" = ab ]; then
+	ab_part
 	say "results in $results"
 	exit 0
 fi
