@@ -106,13 +106,10 @@ location(const struct mca_disc_cert *c, struct mca_buf *out)
 	return mca_buf_printf(out, "#%d", c->index);
 }
 
-/*
- * Checks one certificate before anything is sent: a location, a DER of 1
- * to MCA_AVXDISC_DER_MAX bytes that is exactly one certificate, whose
- * SHA-256 is c->sha256 (uppercase hex, as discover.h gives it).
- */
-static int
-cert_check(const struct mca_disc_cert *c, size_t i, struct mca_diag *d)
+/* Checks one certificate before anything is sent. See avxdisc.h. */
+int
+mca_avxdisc_cert_ok(const struct mca_disc_cert *c, size_t i,
+    struct mca_diag *d)
 {
 	const unsigned char	*p;
 	unsigned char		 h[EVP_MAX_MD_SIZE];
@@ -121,6 +118,7 @@ cert_check(const struct mca_disc_cert *c, size_t i, struct mca_diag *d)
 	X509			*x = NULL;
 	int			 rc = MCA_ERR_INVAL;
 
+	mca_diag_clear(d);
 	if (c == NULL || c->location == NULL || c->location[0] == '\0') {
 		rc = mca_diag(d, MCA_ERR_INVAL, "AppViewX discovery upload: "
 		    "certificate %zu: no certificate or no location", i);
@@ -217,7 +215,7 @@ upload_check(const struct mca_avxdisc *conn, const char *token,
 		    "%zu certificates: 1 to %d in one request", certs == NULL ?
 		    0 : n, MCA_AVXDISC_BATCH_MAX);
 	for (i = 0; i < n; i++)
-		if ((rc = cert_check(certs[i], i, d)) != 0)
+		if ((rc = mca_avxdisc_cert_ok(certs[i], i, d)) != 0)
 			return rc;
 	return 0;
 }

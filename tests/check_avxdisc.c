@@ -516,6 +516,11 @@ START_TEST(test_bad_args)
 	one[0] = NULL;
 	REFUSED(MCA_ERR_INVAL, "certificate 0: no certificate");
 	one[0] = &bad;
+	/* the same judgement, on its own, for a caller that sets aside */
+	ck_assert_int_eq(mca_avxdisc_cert_ok(&bad, 7, &d), MCA_ERR_INVAL);
+	assert_line(&d, "certificate 7: no certificate or no location");
+	ck_assert_int_eq(mca_avxdisc_cert_ok(&certs[2], 0, &d), 0);
+	ck_assert_str_eq(d.msg, "");
 	/* batch sizes */
 	ck_assert_int_eq(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, cptr,
 	    0, &r, &d), MCA_ERR_INVAL);
