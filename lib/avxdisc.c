@@ -44,13 +44,14 @@ utf8_seq(const unsigned char *s, size_t len)
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1fu;
+		n = 2;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0fu;
+		n = 3;
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07u;
+		n = 4;
 	else
 		return 0;
+	cp = s[0] & (0x7fu >> n);	/* the lead byte's payload bits */
 	if (n > len)
 		return 0;
 	for (i = 1; i < n; i++) {
