@@ -477,6 +477,7 @@ START_TEST(test_bad_args)
 	size_t				 i;
 
 	prep(&f, DM_OK);
+	f.o.group = NULL;	/* any */
 	go(&f);
 #define REFUSED(rc_, want_) do {					\
 	ck_assert_int_eq(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, \
@@ -516,6 +517,11 @@ START_TEST(test_bad_args)
 	one[0] = NULL;
 	REFUSED(MCA_ERR_INVAL, "certificate 0: no certificate");
 	one[0] = &bad;
+	/* the same judgement, on its own, for a caller that sets aside */
+	ck_assert_int_eq(mca_avxdisc_cert_ok(&bad, 7, &d), MCA_ERR_INVAL);
+	assert_line(&d, "certificate 7: no certificate or no location");
+	ck_assert_int_eq(mca_avxdisc_cert_ok(&certs[2], 0, &d), 0);
+	ck_assert_str_eq(d.msg, "");
 	/* batch sizes */
 	ck_assert_int_eq(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, cptr,
 	    0, &r, &d), MCA_ERR_INVAL);
@@ -559,12 +565,16 @@ START_TEST(test_bad_args)
 	f.c.agent = "";		/* empty: not sent, fine */
 	ck_assert_msg(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, one, 1,
 	    &r, &d) == 0, "%s", d.msg);
+	/* UTF-8 of two, three and four bytes is text */
+	ck_assert_msg(mca_avxdisc_upload(&f.c, NULL, DISC_NAME,
+	    "Ger\xc3\xa4te \xe2\x82\xac \xf0\x9f\x94\x92", one, 1, &r,
+	    &d) == 0, "%s", d.msg);
 	ck_assert_int_eq(mca_avxdisc_upload(NULL, NULL, DISC_NAME, GROUP, one,
 	    1, &r, &d), MCA_ERR_INTERNAL);
 #undef REFUSED
-	/* Only the last good one reached the server. */
+	/* Only the last two good ones reached the server. */
 	discmock_seen(&f.m, &s);
-	ck_assert_int_eq(s.uploads, 1);
+	ck_assert_int_eq(s.uploads, 2);
 	ck_assert_int_eq(s.refused, 0);
 	free(s.sha256);
 	mca_buf_free(&trail);

@@ -459,8 +459,13 @@ discmock_seen(const struct discmock *m, struct discmock_seen *s)
 	memset(s, 0, sizeof(*s));
 	if (access(m->o.log, F_OK) == 0)
 		ck_assert_int_eq(tu_read(m->o.log, &b), 0);
-	for (p = mca_buf_str(&b); p != NULL && *p != '\0'; p = e + 1) {
-		ck_assert_ptr_nonnull(e = strchr(p, '\n'));
+	for (p = mca_buf_str(&b); *p != '\0'; p = e + 1) {
+		/*
+		 * A line still being written (a refused handshake the client
+		 * has already given up on) is not read yet.
+		 */
+		if ((e = strchr(p, '\n')) == NULL)
+			break;
 		if (strncmp(p, "UPLOAD ", 7) == 0) {
 			ck_assert_ptr_nonnull(sp = strchr(p + 7, ' '));
 			if (strncmp(p + 7, "ok ", 3) == 0)
