@@ -519,6 +519,73 @@ parse_cert(struct pctx *p, const unsigned char *der, size_t len, int aux,
 	return rc;
 }
 
+/*
+ * The certificates of a PKCS#7 SignedData walked in its DER (RFC 2315
+ * 7, 9.1): ContentInfo { signedData, [0] { version, digestAlgorithms,
+ * contentInfo, [0] IMPLICIT certificates OPTIONAL, ... } }, each
+ * certificate handed to parse_cert() as it lies there (d2i_PKCS7()
+ * would decode every key through the provider decoders). Returns -1
+ * when the walk does not fit, before anything was reported: the caller
+ * then asks OpenSSL, which judges it.
+ */
+static int
+walk_p7(struct pctx *p, const unsigned char *der, size_t len,
+    const char *what)
+{
+	const unsigned char	*q, *end;
+	size_t			 hdr, body, n;
+	int			 i, rc;
+
+	/* ContentInfo SEQUENCE, the OID, [0] EXPLICIT, SignedData */
+	if (der_header(der, len, &hdr, &body) != 0 || der[0] != 0x30 ||
+	    hdr + body != len)
+		return -1;
+	q = der + hdr;
+	end = q + body;
+	if ((size_t)(end - q) < sizeof(oid_signed) ||
+	    memcmp(q, oid_signed, sizeof(oid_signed)) != 0)
+		return -1;
+	q += sizeof(oid_signed);
+	if (q == end)
+		return 0;	/* no content: no certificates */
+	if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+	    q[0] != 0xa0 || q + hdr + body != end)
+		return -1;
+	q += hdr;
+	if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+	    q[0] != 0x30 || q + hdr + body != end)
+		return -1;
+	q += hdr;
+	/* version INTEGER, digestAlgorithms SET, contentInfo SEQUENCE */
+	for (i = 0; i < 3; i++) {
+		static const unsigned char	 tags[] = { 0x02, 0x31, 0x30 };
+
+		if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+		    q[0] != tags[i])
+			return -1;
+		q += hdr + body;
+	}
+	if (q == end || q[0] != 0xa0)
+		return 0;	/* no certificates field */
+	if (der_header(q, (size_t)(end - q), &hdr, &body) != 0)
+		return -1;
+	end = q + hdr + body;
+	q += hdr;
+	/* Check the whole set before the first report. */
+	for (n = 0; q + n < end; n += hdr + body)
+		if (der_header(q + n, (size_t)(end - q - n), &hdr, &body) != 0)
+			return -1;
+	for (; q < end; q += hdr + body) {
+		(void)der_header(q, (size_t)(end - q), &hdr, &body);
+		/* ExtendedCertificate ([0]) and the like: not X.509 */
+		if (q[0] != 0x30)
+			continue;
+		if ((rc = parse_cert(p, q, hdr + body, 0, what)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* PKCS#7 SignedData, certs-only or not: its certificates field. */
 static int
 parse_p7(struct pctx *p, const unsigned char *der, size_t len,
@@ -529,6 +596,9 @@ parse_p7(struct pctx *p, const unsigned char *der, size_t len,
 	STACK_OF(X509)		*certs = NULL;
 	int			 i, rc = 0;
 
+	if ((rc = walk_p7(p, der, len, what)) != -1)
+		return rc;
+	rc = 0;
 	p7 = d2i_PKCS7(NULL, &q, (long)len);
 	if (p7 == NULL || q != der + len) {
 		rc = mca_diag(p->d, MCA_ERR_INVAL,
@@ -552,6 +622,7 @@ p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
     int *nbags)
 {
 	const PKCS12_SAFEBAG	*bag;
+	const ASN1_TYPE		*obj;
 	X509			*x;
 	int			 i, rc = 0;
 
@@ -570,6 +641,16 @@ p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
 			if (PKCS12_SAFEBAG_get_bag_nid(bag) !=
 			    NID_x509Certificate)
 				break;
+			/* RFC 7292 4.2.3: certValue, an OCTET STRING */
+			if ((obj = PKCS12_SAFEBAG_get0_bag_obj(bag)) != NULL &&
+			    obj->type == V_ASN1_OCTET_STRING) {
+				rc = parse_cert(p, ASN1_STRING_get0_data(
+				    obj->value.octet_string),
+				    (size_t)ASN1_STRING_length(
+				    obj->value.octet_string), 0, "PKCS#12 "
+				    "certBag");
+				break;
+			}
 			if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL) {
 				ERR_clear_error();
 				return mca_diag(p->d, MCA_ERR_INVAL,
