@@ -616,13 +616,53 @@ out:
 	return rc;
 }
 
+/*
+ * A certBag's certificate as DER (RFC 7292 4.2.3: SafeBag { certBag,
+ * [0] CertBag { x509Certificate, [0] OCTET STRING } }), straight to
+ * parse_cert(): PKCS12_SAFEBAG_get1_cert() would decode its key through
+ * the provider decoders, and OpenSSL 3.0 has no getter for the OCTET
+ * STRING (PKCS12_SAFEBAG_get0_bag_obj() is for other bag types only).
+ * The bag is encoded again (a copy of what was decoded) and walked.
+ * Returns parse_cert()'s value, or -1 when the walk does not fit.
+ */
+static int
+certbag(struct pctx *p, const PKCS12_SAFEBAG *bag)
+{
+	unsigned char		*buf = NULL;
+	const unsigned char	*q, *end;
+	size_t			 hdr, body;
+	int			 i, n, rc = -1;
+	static const unsigned char	 tags[] = { 0x30, 0x06, 0xa0, 0x30,
+	    0x06, 0xa0, 0x04 };
+
+	if ((n = i2d_PKCS12_SAFEBAG(bag, &buf)) <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	q = buf;
+	end = buf + n;
+	for (i = 0; i < (int)sizeof(tags); i++) {
+		if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+		    q[0] != tags[i])
+			goto out;
+		/* into the SEQUENCEs and [0]s, over the OIDs */
+		if (q[0] == 0x06)
+			q += hdr + body;
+		else
+			q += hdr;
+	}
+	rc = parse_cert(p, q, body, 0, "PKCS#12 certBag");
+out:
+	OPENSSL_free(buf);
+	return rc;
+}
+
 /* The bags of a PKCS#12: certBags with an X.509 certificate. */
 static int
 p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
     int *nbags)
 {
 	const PKCS12_SAFEBAG	*bag;
-	const ASN1_TYPE		*obj;
 	X509			*x;
 	int			 i, rc = 0;
 
@@ -641,16 +681,9 @@ p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
 			if (PKCS12_SAFEBAG_get_bag_nid(bag) !=
 			    NID_x509Certificate)
 				break;
-			/* RFC 7292 4.2.3: certValue, an OCTET STRING */
-			if ((obj = PKCS12_SAFEBAG_get0_bag_obj(bag)) != NULL &&
-			    obj->type == V_ASN1_OCTET_STRING) {
-				rc = parse_cert(p, ASN1_STRING_get0_data(
-				    obj->value.octet_string),
-				    (size_t)ASN1_STRING_length(
-				    obj->value.octet_string), 0, "PKCS#12 "
-				    "certBag");
+			if ((rc = certbag(p, bag)) != -1)
 				break;
-			}
+			rc = 0;
 			if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL) {
 				ERR_clear_error();
 				return mca_diag(p->d, MCA_ERR_INVAL,
