@@ -168,6 +168,8 @@ static const char *const	 fixture_sh =
     " -out t/pw.pfx\n"
     "$O pkcs12 -export -in ed.pem -inkey ed.key -passout pass:nobody-knows"
     " -out t/unknown.p12\n"
+    "$O pkcs12 -export -in ed.pem -inkey ed.key -passout pass: -iter 200000"
+    " -out t/slow.p12\n"
     "$O x509 -in ca.pem -trustout -addtrust serverAuth -out t/trusted.crt\n"
     "printf -- '-----BEGIN CERTIFICATE-----\\nMIIB!!notbase64\\n"
     "-----END CERTIFICATE-----\\n' > t/corrupt.pem\n"
@@ -245,6 +247,8 @@ static const struct {
 	{ "t/unknown.p12", NULL, 0, "neither the empty password nor the 2 "
 	    "configured ones open it" },
 	{ "t/trusted.crt", NULL, 1, NULL },
+	{ "t/slow.p12", NULL, 0, "PKCS#12: a key derivation over 100000 "
+	    "iterations, or not PBKDF2: not opened" },
 	{ "t/corrupt.pem", NULL, MCA_ERR_INVAL,
 	    "x: PEM block 1 (CERTIFICATE): bad base64" },
 	{ "leaf.key", NULL, 0, NULL },
@@ -524,6 +528,7 @@ static const struct {
 	{ "t/sub/alias.cer", 1, NULL },
 	{ "t/unknown.p12", -1, "PKCS#12: neither the empty password nor the "
 	    "2 configured ones open it" },
+	{ "t/slow.p12", -1, "PKCS#12: a key derivation over 100000 " },
 	{ "t/corrupt.pem", -1, "/t/corrupt.pem: PEM block 1 (CERTIFICATE): "
 	    "bad base64" },
 	{ "t/big.crt", -1, "larger than max_file_size (1073741824 > 16777216 "
@@ -639,9 +644,9 @@ START_TEST(t_known)
 	ck_assert_int_eq(mca_disc_scan_files(&o, seen_cb, &s, &d), 0);
 	ck_assert_uint_eq(count(&s, MCA_DISC_CERT, NULL), 0);
 	ck_assert_uint_eq(count(&s, MCA_DISC_FILE_DONE, NULL), 0);
-	/* 12 regular files of the wanted extensions (not the FIFO) */
-	ck_assert_uint_eq(count(&s, MCA_DISC_FILE_KNOWN, NULL), 12);
-	ck_assert_uint_eq(nknown, 12);
+	/* 13 regular files of the wanted extensions (not the FIFO) */
+	ck_assert_uint_eq(count(&s, MCA_DISC_FILE_KNOWN, NULL), 13);
+	ck_assert_uint_eq(nknown, 13);
 	ck_assert_uint_eq(count(&s, MCA_DISC_SKIP, NULL), 1);	/* FIFO */
 	ck_assert_ptr_nonnull(find(&s, MCA_DISC_FILE_KNOWN, fxp("t/big.crt")));
 	seen_free(&s);
