@@ -44,13 +44,14 @@ utf8_seq(const unsigned char *s, size_t len)
 	if (s[0] < 0x80)
 		return 1;
 	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2, cp = s[0] & 0x1fu;
+		n = 2;
 	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3, cp = s[0] & 0x0fu;
+		n = 3;
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4, cp = s[0] & 0x07u;
+		n = 4;
 	else
 		return 0;
+	cp = s[0] & (0x7fu >> n);	/* the lead byte's payload bits */
 	if (n > len)
 		return 0;
 	for (i = 1; i < n; i++) {
@@ -106,13 +107,10 @@ location(const struct mca_disc_cert *c, struct mca_buf *out)
 	return mca_buf_printf(out, "#%d", c->index);
 }
 
-/*
- * Checks one certificate before anything is sent: a location, a DER of 1
- * to MCA_AVXDISC_DER_MAX bytes that is exactly one certificate, whose
- * SHA-256 is c->sha256 (uppercase hex, as discover.h gives it).
- */
-static int
-cert_check(const struct mca_disc_cert *c, size_t i, struct mca_diag *d)
+/* Checks one certificate before anything is sent. See avxdisc.h. */
+int
+mca_avxdisc_cert_ok(const struct mca_disc_cert *c, size_t i,
+    struct mca_diag *d)
 {
 	const unsigned char	*p;
 	unsigned char		 h[EVP_MAX_MD_SIZE];
@@ -121,6 +119,7 @@ cert_check(const struct mca_disc_cert *c, size_t i, struct mca_diag *d)
 	X509			*x = NULL;
 	int			 rc = MCA_ERR_INVAL;
 
+	mca_diag_clear(d);
 	if (c == NULL || c->location == NULL || c->location[0] == '\0') {
 		rc = mca_diag(d, MCA_ERR_INVAL, "AppViewX discovery upload: "
 		    "certificate %zu: no certificate or no location", i);
@@ -217,7 +216,7 @@ upload_check(const struct mca_avxdisc *conn, const char *token,
 		    "%zu certificates: 1 to %d in one request", certs == NULL ?
 		    0 : n, MCA_AVXDISC_BATCH_MAX);
 	for (i = 0; i < n; i++)
-		if ((rc = cert_check(certs[i], i, d)) != 0)
+		if ((rc = mca_avxdisc_cert_ok(certs[i], i, d)) != 0)
 			return rc;
 	return 0;
 }

@@ -126,6 +126,17 @@ int	 mca_avxdisc_token(const struct mca_avxdisc *conn,
 	    struct mca_diag *d);
 
 /*
+ * 0 if c can be uploaded: a location, a DER of 1 to MCA_AVXDISC_DER_MAX
+ * bytes that is exactly one certificate, whose SHA-256 is c->sha256
+ * (uppercase hex). Else MCA_ERR_INVAL with one line in d naming it by
+ * location and index (i numbers it when it has none). mca_avxdisc_upload()
+ * refuses a batch holding such a certificate; a caller can set it aside
+ * first, so that one odd certificate does not hold up the others.
+ */
+int	 mca_avxdisc_cert_ok(const struct mca_disc_cert *c, size_t i,
+	    struct mca_diag *d);
+
+/*
  * Uploads certs[0..n) (1 to MCA_AVXDISC_BATCH_MAX of them) as the
  * discovery discovery_name into group (each 1 to MCA_AVXDISC_NAME_MAX - 1
  * bytes of printable text), with the header "token: <token>" unless token

@@ -24,10 +24,13 @@
 #include "avxdisc.h"
 #include "b64.h"
 #include "buf.h"
+#include "cfg.h"
 #include "discmock.h"
 #include "discover.h"
 #include "err.h"
 #include "httpc.h"
+#include "keyspec.h"
+#include "p11.h"
 #include "testutil.h"
 #include "tlsserv.h"
 
@@ -89,7 +92,9 @@ setup(void)
 	size_t	 i;
 
 	dir = tu_mkdtemp("avxdisc");
-	ck_assert_int_eq(tu_mkpki(path("pki"), "file"), 0);
+	/* hsm-ec: a SoftHSMv2 token beside, for the mTLS key in a token */
+	ck_assert_int_eq(tu_mkpki(path("pki"), "hsm-ec"), 0);
+	setenv("SOFTHSM2_CONF", path("pki/softhsm2.conf"), 1);
 	mca_buf_reset(&want_hashes);
 	for (i = 0; i < NCERTS; i++) {
 		mca_buf_init(&ders[i]);
@@ -472,6 +477,7 @@ START_TEST(test_bad_args)
 	size_t				 i;
 
 	prep(&f, DM_OK);
+	f.o.group = NULL;	/* any */
 	go(&f);
 #define REFUSED(rc_, want_) do {					\
 	ck_assert_int_eq(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, \
@@ -511,6 +517,11 @@ START_TEST(test_bad_args)
 	one[0] = NULL;
 	REFUSED(MCA_ERR_INVAL, "certificate 0: no certificate");
 	one[0] = &bad;
+	/* the same judgement, on its own, for a caller that sets aside */
+	ck_assert_int_eq(mca_avxdisc_cert_ok(&bad, 7, &d), MCA_ERR_INVAL);
+	assert_line(&d, "certificate 7: no certificate or no location");
+	ck_assert_int_eq(mca_avxdisc_cert_ok(&certs[2], 0, &d), 0);
+	ck_assert_str_eq(d.msg, "");
 	/* batch sizes */
 	ck_assert_int_eq(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, cptr,
 	    0, &r, &d), MCA_ERR_INVAL);
@@ -554,12 +565,16 @@ START_TEST(test_bad_args)
 	f.c.agent = "";		/* empty: not sent, fine */
 	ck_assert_msg(mca_avxdisc_upload(&f.c, NULL, DISC_NAME, GROUP, one, 1,
 	    &r, &d) == 0, "%s", d.msg);
+	/* UTF-8 of two, three and four bytes is text */
+	ck_assert_msg(mca_avxdisc_upload(&f.c, NULL, DISC_NAME,
+	    "Ger\xc3\xa4te \xe2\x82\xac \xf0\x9f\x94\x92", one, 1, &r,
+	    &d) == 0, "%s", d.msg);
 	ck_assert_int_eq(mca_avxdisc_upload(NULL, NULL, DISC_NAME, GROUP, one,
 	    1, &r, &d), MCA_ERR_INTERNAL);
 #undef REFUSED
-	/* Only the last good one reached the server. */
+	/* Only the last two good ones reached the server. */
 	discmock_seen(&f.m, &s);
-	ck_assert_int_eq(s.uploads, 1);
+	ck_assert_int_eq(s.uploads, 2);
 	ck_assert_int_eq(s.refused, 0);
 	free(s.sha256);
 	mca_buf_free(&trail);
@@ -703,15 +718,18 @@ static const struct lax {
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"other\", "
 	    "\"groupName\": \"" GROUP "\", \"source\": \"microca\", "
-	    "\"certificates\": [%s]}}", 400, "payload.discoveryName: \"other\"" },
+	    "\"certificates\": [%s]}}", 400,
+	    "payload.discoveryName: \"other\"" },
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"" DISC_NAME "\", "
 	    "\"groupName\": \"" GROUP "\", \"source\": \"microca\", "
-	    "\"certificates\": {}}}", 400, "payload.certificates: not an array" },
+	    "\"certificates\": {}}}", 400,
+	    "payload.certificates: not an array" },
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"" DISC_NAME "\", "
 	    "\"groupName\": \"" GROUP "\", \"source\": \"microca\", "
-	    "\"certificates\": []}}", 400, "payload.certificates: not an array" },
+	    "\"certificates\": []}}", 400,
+	    "payload.certificates: not an array" },
 	/* certificate elements */
 	{ MCA_AVXDISC_PATH "?gwsource=external", "POST", "application/json",
 	    TOKEN, "{\"payload\": {\"discoveryName\": \"" DISC_NAME "\", "
@@ -879,6 +897,159 @@ START_TEST(test_token)
 }
 END_TEST
 
+/* config.json to a connection: what goes where, and what is missing. */
+#define CFG_BASE "\"intermediate_cert_path\": \"/etc/microca/chain.pem\", " \
+	"\"intermediate_private_key_path\": \"/etc/microca/ca.key\", " \
+	"\"mtls_ca_cert\": \"/etc/microca/clients.pem\", " \
+	"\"end_certificate_config_1\": {\"end_point_name\": \"device\", " \
+	"\"validity_in_days\": 30}, \"upstream_timeout_seconds\": 77, " \
+	"\"upstream_connect_timeout_seconds\": 7, " \
+	"\"certificateRenewal_config\": {\"upstream_ca_cert\": " \
+	"\"/etc/microca/avx-ca.pem\"}"
+#define CFG_DISC "\"discover_certificate_config\": {" \
+	"\"is_discovery_required\": true, \"discovery_name\": \"d1\", " \
+	"\"groupName\": \"g1\", \"appviewx_hostname\": \"avx.example\", " \
+	"\"port\": \"8443\", \"est_agent_setting_name\": \"edge\"}"
+#define CFG_MTLS(k) "\"mtls_client_auth_cert_config\": {" \
+	"\"mtls_auth_cert_path\": \"/etc/microca/auth.pem\", " k "}"
+
+START_TEST(test_from_cfg)
+{
+	static const char *const docs[] = {
+		"{" CFG_BASE ", " CFG_DISC ", "
+		    CFG_MTLS("\"mtls_auth_key_path\": "
+		    "\"/etc/microca/auth.key\"") "}",
+		"{" CFG_BASE ", " CFG_DISC "}",
+		"{" CFG_BASE ", " CFG_MTLS("\"mtls_auth_key_path\": "
+		    "\"/etc/microca/auth.key\"") "}",
+		"{" CFG_BASE ", " CFG_DISC ", \"pkcs11_library\": "
+		    "\"/usr/lib/softhsm/libsofthsm2.so\", "
+		    "\"pkcs11_library_pin\": \"1234\", "
+		    CFG_MTLS("\"is_private_key_label_required\": true, "
+		    "\"mtls_auth_key_label\": \"auth\"") "}",
+	};
+	static const char *const lines[] = {
+		"",
+		TU_CFG_PATH ": mtls_client_auth_cert_config: missing",
+		TU_CFG_PATH ": discover_certificate_config: appviewx_hostname "
+		    "and port: missing",
+		TU_CFG_PATH ": mtls_client_auth_cert_config: the key is in "
+		    "the token, which is not open",
+	};
+	struct mca_cfg		*cfg = NULL;
+	struct mca_apiconfig	 api;
+	struct mca_avxdisc	 c;
+	struct mca_diag		 d;
+	EVP_PKEY		*k = (EVP_PKEY *)&c;	/* the call clears it */
+
+	ck_assert_msg(tu_cfg_parse(docs[_i], &cfg, &d) == 0, "%s", d.msg);
+	memset(&api, 0, sizeof(api));
+	api.appviewx_gwkey = GWKEY;
+	if (_i > 0) {
+		ck_assert_int_eq(mca_avxdisc_from_cfg(&c, cfg, &api, NULL, &k,
+		    &d), MCA_ERR_CONFIG);
+		assert_line(&d, lines[_i]);
+		ck_assert_ptr_null(k);
+		mca_cfg_free(cfg);
+		return;
+	}
+	ck_assert_msg(mca_avxdisc_from_cfg(&c, cfg, &api, NULL, &k, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_ptr_null(k);
+	ck_assert_str_eq(c.host, "avx.example");
+	ck_assert_uint_eq(c.port, 8443);
+	ck_assert_str_eq(c.agent, "edge");
+	ck_assert_str_eq(c.gwkey, GWKEY);
+	ck_assert_str_eq(c.tls.cafile, "/etc/microca/avx-ca.pem");
+	ck_assert_str_eq(c.tls.certfile, "/etc/microca/auth.pem");
+	ck_assert_str_eq(c.tls.keyfile, "/etc/microca/auth.key");
+	ck_assert_ptr_null(c.tls.key);
+	ck_assert_int_eq(c.connect_timeout, 7);
+	ck_assert_int_eq(c.timeout, 77);
+	ck_assert_ptr_null(c.resolve);
+	ck_assert_msg(mca_avxdisc_from_cfg(&c, cfg, NULL, NULL, &k, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_ptr_null(c.gwkey);
+	mca_cfg_free(cfg);
+}
+END_TEST
+
+/*
+ * As microca-discover runs: config.json names the host, the mTLS client
+ * certificate and its key by label in the PKCS#11 token; the key never
+ * leaves the token, and the upload goes through.
+ */
+START_TEST(test_token_key)
+{
+	struct fx			 f;
+	struct mca_cfg			*cfg = NULL;
+	struct mca_p11			*p = NULL;
+	struct mca_avxdisc_result	 r;
+	struct discmock_seen		 s;
+	struct mca_diag			 d;
+	struct mca_buf			 json = MCA_BUF_INIT;
+	EVP_PKEY			*pub = NULL, *k = NULL;
+	const char			*mod = getenv("SOFTHSM2_MODULE");
+	FILE				*fp;
+
+	prep(&f, DM_OK);
+	f.o.agent = AGENT;
+	go(&f);
+	if (mod == NULL || *mod == '\0')
+		mod = "/usr/lib/softhsm/libsofthsm2.so";
+	ck_assert_msg(mca_p11_session(mod, NULL, "1234", &p, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_msg(mca_p11_keygen(p, MCA_KEYTYPE_EC, 256, "mtls-client",
+	    NULL, &pub, &d) == 0, "%s", d.msg);
+	/* its certificate from the bootstrap CA (a throw-away key signs
+	 * the CSR; the certificate gets the token's public key) */
+	ck_assert_ptr_nonnull(fp = fopen(path("auth-pub.pem"), "w"));
+	ck_assert_int_eq(PEM_write_PUBKEY(fp, pub), 1);
+	fclose(fp);
+	ck_assert_int_eq(tu_sh(NULL, "cd '%s/pki' && '%s' req -new -key "
+	    "foreign.key -subj '/O=microca test/CN=microca-discover' -config "
+	    "req.cnf -out auth.csr && '%s' x509 -req -in auth.csr -CA "
+	    "boot-ca.pem -CAkey boot-ca.key -CAcreateserial -extfile exts.cnf "
+	    "-extensions client -days 2 -sha256 -force_pubkey ../auth-pub.pem "
+	    "-out ../auth.pem 2>/dev/null", dir, tu_openssl(), tu_openssl()),
+	    0);
+	(void)mca_buf_printf(&json, "{" CFG_BASE ", "
+	    "\"pkcs11_library\": \"%s\", \"pkcs11_library_pin\": \"1234\", "
+	    "\"upstream_ca_cert\": \"%s/pki/root.pem\", "
+	    "\"discover_certificate_config\": {\"is_discovery_required\": "
+	    "true, \"discovery_name\": \"" DISC_NAME "\", \"groupName\": \""
+	    GROUP "\", \"appviewx_hostname\": \"localhost\", \"port\": %u, "
+	    "\"est_agent_setting_name\": \"" AGENT "\"}, "
+	    "\"mtls_client_auth_cert_config\": {\"mtls_auth_cert_path\": "
+	    "\"%s/auth.pem\", \"is_private_key_label_required\": true, "
+	    "\"mtls_auth_key_label\": \"mtls-client\"}}", mod, dir, f.c.port,
+	    dir);
+	ck_assert_msg(tu_cfg_parse(mca_buf_str(&json), &cfg, &d) == 0, "%s",
+	    d.msg);
+	ck_assert_msg(mca_avxdisc_from_cfg(&f.c, cfg, NULL, p, &k, &d) == 0,
+	    "%s", d.msg);
+	ck_assert_ptr_nonnull(k);
+	ck_assert_ptr_eq(f.c.tls.key, k);
+	ck_assert_ptr_null(f.c.tls.keyfile);
+	/* certificateRenewal_config's anchor comes first: not this one */
+	ck_assert_str_eq(f.c.tls.cafile, "/etc/microca/avx-ca.pem");
+	f.c.tls.cafile = f.ca;
+	f.c.resolve = f.resolve;
+	ck_assert_msg(upload(&f, NULL, &r, &d) == 0, "%s", d.msg);
+	discmock_seen(&f.m, &s);
+	ck_assert_int_eq(s.accepted, 1);
+	ck_assert_str_eq(s.sha256, mca_buf_str(&want_hashes));
+	ck_assert_int_eq(s.tls_refused, 0);
+	free(s.sha256);
+	discmock_stop(&f.m);
+	EVP_PKEY_free(k);
+	EVP_PKEY_free(pub);
+	mca_p11_close(p);
+	mca_cfg_free(cfg);
+	mca_buf_free(&json);
+}
+END_TEST
+
 Suite *
 avxdisc_suite(void)
 {
@@ -900,6 +1071,8 @@ avxdisc_suite(void)
 	tcase_add_loop_test(tc, test_mock_strict, 0, (int)(sizeof(lax) /
 	    sizeof(lax[0])));
 	tcase_add_test(tc, test_token);
+	tcase_add_loop_test(tc, test_from_cfg, 0, 4);
+	tcase_add_test(tc, test_token_key);
 	suite_add_tcase(s, tc);
 	return s;
 }

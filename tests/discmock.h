@@ -61,7 +61,8 @@ struct discmock_opts {
 	const char		*log;		/* the record, appended to */
 	const char		*gwkey;		/* NULL: none in the query */
 	const char		*token;		/* NULL: no token header */
-	const char		*agent;		/* NULL: no estAgentSettingName */
+	const char		*agent;		/* NULL: no
+						   estAgentSettingName */
 	const char		*discovery_name;	/* NULL: any */
 	const char		*group;		/* NULL: any */
 	const char		*client_id;	/* NULL: no token call */

@@ -144,6 +144,8 @@ ts_child(struct ts_server *t, int s)
 	int	 fd;
 
 	alarm(t->life > 0 ? (unsigned)t->life : 600);
+	/* A client that gave up before the answer must not end the mock. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	if ((ctx = ts_server_ctx(t->certfile, t->keyfile)) == NULL ||
 	    (t->tls12 && SSL_CTX_set_max_proto_version(ctx,
 	    TLS1_2_VERSION) != 1))
