@@ -227,7 +227,8 @@ mkpool(struct pool *p)
 	cax = mkcert(ca, ca, NULL, 0);
 	for (i = 0; i < POOL; i++) {
 		k = i % 4 == 0 ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA",
-		    (size_t)2048) : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		    (size_t)2048) :
+		    EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
 		if (k == NULL)
 			errx(1, "keygen");
 		x = mkcert(k, ca, cax, i + 1);
