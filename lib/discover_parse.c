@@ -758,8 +758,9 @@ pbe_iter(const X509_ALGOR *alg)
 			iter = -1;
 			goto out;
 		}
-		if (ktype == V_ASN1_SEQUENCE && kval != NULL && (kdf =
-		    ASN1_item_unpack(kval, ASN1_ITEM_rptr(PBKDF2PARAM))) != NULL)
+		if (ktype == V_ASN1_SEQUENCE && kval != NULL &&
+		    (kdf = ASN1_item_unpack(kval,
+		    ASN1_ITEM_rptr(PBKDF2PARAM))) != NULL)
 			iter = ASN1_INTEGER_get(kdf->iter);
 	} else if ((pb = ASN1_item_unpack(pval, ASN1_ITEM_rptr(PBEPARAM))) !=
 	    NULL)
@@ -973,13 +974,15 @@ parse_pem(struct pctx *p, const char *text, size_t len, const char *begin)
 {
 	struct mca_buf	 der = MCA_BUF_INIT;
 	const char	*end = text + len, *lab, *le, *body, *stop, *q;
-	char		 label[DISC_PEM_LABEL_MAX], endline[DISC_PEM_LABEL_MAX + 16];
+	char		 label[DISC_PEM_LABEL_MAX];
+	char		 endline[DISC_PEM_LABEL_MAX + 16];
 	char		 what[DISC_PEM_LABEL_MAX + 32];
 	size_t		 llen, elen;
 	int		 nblock = 0, rc = 0;
 
 	for (q = begin; q != NULL && rc == 0;
-	    q = memfind(q, (size_t)(end - q), pem_begin, sizeof(pem_begin) - 1)) {
+	    q = memfind(q, (size_t)(end - q), pem_begin,
+	    sizeof(pem_begin) - 1)) {
 		if (++nblock > DISC_PEM_BLOCKS_MAX) {
 			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: more than %d "
 			    "PEM blocks", p->loc, DISC_PEM_BLOCKS_MAX);
@@ -1005,8 +1008,8 @@ parse_pem(struct pctx *p, const char *text, size_t len, const char *begin)
 		    "-----END %s-----", label);
 		if ((stop = memfind(body, (size_t)(end - body), endline,
 		    elen)) == NULL) {
-			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: %s: no END line",
-			    p->loc, what);
+			rc = mca_diag(p->d, MCA_ERR_INVAL,
+			    "%s: %s: no END line", p->loc, what);
 			break;
 		}
 		q = stop + elen;
@@ -1043,7 +1046,8 @@ mca_disc_parse_int(const unsigned char *buf, size_t len, const char *location,
 	*cbrc = 0;
 	mca_diag_clear(d);
 	if (buf == NULL || location == NULL || cb == NULL)
-		return mca_diag(d, MCA_ERR_INVAL, "discovery: nothing to parse");
+		return mca_diag(d, MCA_ERR_INVAL,
+		    "discovery: nothing to parse");
 	if (len > DISC_PARSE_MAX)
 		return mca_diag(d, MCA_ERR_INVAL, "%s: over %u bytes", location,
 		    DISC_PARSE_MAX);
