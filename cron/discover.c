@@ -224,8 +224,8 @@ row_json(void *arg, const struct mca_ledger_disc_row *row)
 
 /*
  * Uploads the rows due, batch after batch, until none is left or one
- * fails. *uploaded gets the certificates AppViewX took. 0, or 1 with the
- * reason logged.
+ * fails. *uploaded gets the certificates AppViewX took. 0, or 1 (2: the
+ * configuration is wrong) with the reason logged.
  */
 static int
 upload(const struct mca_cfg *cfg, const char *apipath,
@@ -266,6 +266,8 @@ upload(const struct mca_cfg *cfg, const char *apipath,
 	if ((rc = mca_apiconfig_load(apipath, &api, &d)) != 0 &&
 	    rc != MCA_ERR_NOTFOUND) {
 		mca_log_err("%s", d.msg);
+		if (rc == MCA_ERR_CONFIG)
+			bad = 2;
 		goto out;
 	}
 	if (api != NULL)
@@ -278,8 +280,10 @@ upload(const struct mca_cfg *cfg, const char *apipath,
 		    d.msg);
 		goto out;
 	}
-	if (mca_avxdisc_from_cfg(&conn, cfg, api, p, &key, &d) != 0) {
+	if ((rc = mca_avxdisc_from_cfg(&conn, cfg, api, p, &key, &d)) != 0) {
 		mca_log_err("%s", d.msg);
+		if (rc == MCA_ERR_CONFIG)
+			bad = 2;
 		goto out;
 	}
 	if (api != NULL && api->service_account_client_id != NULL &&
@@ -548,9 +552,9 @@ main(int argc, char *argv[])
 	mca_ledger_disc_end(u.r);
 	u.r = NULL;
 
-	if (l != NULL && s->enabled && upload(cfg, cli.api_config, l,
-	    &uploaded) != 0)
-		upload_failed = bad = 1;
+	if (l != NULL && s->enabled &&
+	    (rc = upload(cfg, cli.api_config, l, &uploaded)) != 0)
+		upload_failed = bad = rc;
 	else if (l != NULL && !s->enabled)
 		mca_log_debug("is_discovery_required is not true: nothing is "
 		    "uploaded");
@@ -572,12 +576,14 @@ main(int argc, char *argv[])
 		    (long long)now, bad ? MCA_LEDGER_CRON_FAILED :
 		    MCA_LEDGER_CRON_OK, note)) != 0) {
 			mca_log_err("ledger: %s", mca_ledger_errmsg(l, rc));
-			bad = 1;
+			if (bad == 0)
+				bad = 1;
 		}
 	}
-	if (cli.json && print_json(l, u.found, &u, &st, uploaded) != 0)
+	if (cli.json && print_json(l, u.found, &u, &st, uploaded) != 0 &&
+	    bad == 0)
 		bad = 1;
-	ex = bad ? MCA_EXIT_FAIL : MCA_EXIT_OK;
+	ex = bad == 2 ? MCA_EXIT_USAGE : bad ? MCA_EXIT_FAIL : MCA_EXIT_OK;
 out:
 	mca_ledger_disc_end(u.r);
 	json_object_put(u.found);

@@ -117,16 +117,26 @@ out:
 int
 mca_cert_san_string(const X509 *x, struct mca_buf *out)
 {
-	GENERAL_NAMES		*gens = NULL;
-	const GENERAL_NAME	*g;
-	const unsigned char	*ip;
-	char			 ipbuf[64];
-	int			 i, n, rc = 0, crit = -1;
-	const char		*sep = "";
+	GENERAL_NAMES	*gens = NULL;
+	int		 rc, crit = -1;
 
 	gens = X509_get_ext_d2i(x, NID_subject_alt_name, &crit, NULL);
 	if (gens == NULL)
 		return crit == -2 ? MCA_ERR_INVAL : 0;
+	rc = mca_gens_string(gens, out);
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+int
+mca_gens_string(const GENERAL_NAMES *gens, struct mca_buf *out)
+{
+	const GENERAL_NAME	*g;
+	const unsigned char	*ip;
+	char			 ipbuf[64];
+	int			 i, n, rc = 0;
+	const char		*sep = "";
+
 	n = sk_GENERAL_NAME_num(gens);
 	for (i = 0; i < n && rc == 0; i++) {
 		g = sk_GENERAL_NAME_value(gens, i);
@@ -172,7 +182,6 @@ mca_cert_san_string(const X509 *x, struct mca_buf *out)
 		}
 		sep = ", ";
 	}
-	GENERAL_NAMES_free(gens);
 	return rc;
 }
 

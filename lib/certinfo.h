@@ -11,6 +11,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include "buf.h"
 
@@ -36,6 +37,8 @@ int	 mca_name_string(const X509_NAME *n, char *out, size_t outlen);
  * email:e" (other types as "othername" etc.). Appends nothing if absent.
  */
 int	 mca_cert_san_string(const X509 *x, struct mca_buf *out);
+/* The same of a decoded SubjectAltName (lib/discover_parse.c). */
+int	 mca_gens_string(const GENERAL_NAMES *gens, struct mca_buf *out);
 
 /* ISO 8601 UTC ("2026-11-23T18:00:00Z") of t, or of a time_t. */
 int	 mca_asn1time_iso(const ASN1_TIME *t, char *out, size_t outlen);

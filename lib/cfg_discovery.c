@@ -22,7 +22,7 @@
 #define CFG_DEF_EP_TIMEOUT	5	/* seconds per endpoint */
 #define CFG_EP_TIMEOUT_MAX	300
 #define CFG_DEF_BATCH		100	/* certificates per upload */
-#define CFG_BATCH_MAX		1000
+#define CFG_BATCH_MAX		200	/* MCA_AVXDISC_BATCH_MAX */
 #define CFG_EXT_MAX		16	/* bytes of an extension */
 
 #define DSC(f)	offsetof(struct mca_cfg_discovery, f)

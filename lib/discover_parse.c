@@ -9,9 +9,11 @@
  */
 #include "config.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <openssl/asn1t.h>
 #include <openssl/err.h>
 #include <openssl/pkcs12.h>
 #include <openssl/pkcs7.h>
@@ -203,6 +205,257 @@ report(struct pctx *p, X509 *x, const unsigned char *der, size_t derlen)
 	return rc;
 }
 
+/*
+ * A certificate as RFC 5280 4.1 has it, decoded by our own template:
+ * OpenSSL 3.0's d2i_X509() decodes the public key through the provider
+ * decoders on every call, more than half the cost of a scan. The key's
+ * type and size are read here from SubjectPublicKeyInfo for the common
+ * algorithms; any other falls back to d2i_X509() and mca_disc_fill().
+ */
+typedef struct {
+	ASN1_TIME	*nb;
+	ASN1_TIME	*na;
+} DISC_VALIDITY;
+
+typedef struct {
+	X509_ALGOR	*alg;
+	ASN1_BIT_STRING	*key;
+} DISC_SPKI;
+
+typedef struct {
+	ASN1_INTEGER	*version;
+	ASN1_INTEGER	*serial;
+	X509_ALGOR	*sig;
+	X509_NAME	*issuer;
+	DISC_VALIDITY	*validity;
+	X509_NAME	*subject;
+	DISC_SPKI	*spki;
+	ASN1_BIT_STRING	*iuid;
+	ASN1_BIT_STRING	*suid;
+	STACK_OF(X509_EXTENSION) *exts;
+} DISC_TBS;
+
+typedef struct {
+	DISC_TBS	*tbs;
+	X509_ALGOR	*alg;
+	ASN1_BIT_STRING	*sig;
+} DISC_CERT;
+
+ASN1_SEQUENCE(DISC_VALIDITY) = {
+	ASN1_SIMPLE(DISC_VALIDITY, nb, ASN1_TIME),
+	ASN1_SIMPLE(DISC_VALIDITY, na, ASN1_TIME)
+} static_ASN1_SEQUENCE_END(DISC_VALIDITY)
+
+ASN1_SEQUENCE(DISC_SPKI) = {
+	ASN1_SIMPLE(DISC_SPKI, alg, X509_ALGOR),
+	ASN1_SIMPLE(DISC_SPKI, key, ASN1_BIT_STRING)
+} static_ASN1_SEQUENCE_END(DISC_SPKI)
+
+ASN1_SEQUENCE(DISC_TBS) = {
+	ASN1_EXP_OPT(DISC_TBS, version, ASN1_INTEGER, 0),
+	ASN1_SIMPLE(DISC_TBS, serial, ASN1_INTEGER),
+	ASN1_SIMPLE(DISC_TBS, sig, X509_ALGOR),
+	ASN1_SIMPLE(DISC_TBS, issuer, X509_NAME),
+	ASN1_SIMPLE(DISC_TBS, validity, DISC_VALIDITY),
+	ASN1_SIMPLE(DISC_TBS, subject, X509_NAME),
+	ASN1_SIMPLE(DISC_TBS, spki, DISC_SPKI),
+	ASN1_IMP_OPT(DISC_TBS, iuid, ASN1_BIT_STRING, 1),
+	ASN1_IMP_OPT(DISC_TBS, suid, ASN1_BIT_STRING, 2),
+	ASN1_EXP_SEQUENCE_OF_OPT(DISC_TBS, exts, X509_EXTENSION, 3)
+} static_ASN1_SEQUENCE_END(DISC_TBS)
+
+ASN1_SEQUENCE(DISC_CERT) = {
+	ASN1_SIMPLE(DISC_CERT, tbs, DISC_TBS),
+	ASN1_SIMPLE(DISC_CERT, alg, X509_ALGOR),
+	ASN1_SIMPLE(DISC_CERT, sig, ASN1_BIT_STRING)
+} static_ASN1_SEQUENCE_END(DISC_CERT)
+
+/* The digests, fetched once: an implicit fetch per call is a lock. */
+static pthread_once_t	 md_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*md_sha1, *md_sha256;
+
+static void
+md_fetch(void)
+{
+	md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	md_sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static int
+hex_digest(const EVP_MD *md, const unsigned char *p, size_t n, char *out,
+    size_t outlen)
+{
+	static const char	 hx[] = "0123456789ABCDEF";
+	unsigned char		 d[EVP_MAX_MD_SIZE];
+	unsigned int		 dn = 0, i;
+
+	if (md == NULL || !EVP_Digest(p, n, d, &dn, md, NULL) ||
+	    outlen < 2 * (size_t)dn + 1)
+		return -1;
+	for (i = 0; i < dn; i++) {
+		out[2 * i] = hx[d[i] >> 4];
+		out[2 * i + 1] = hx[d[i] & 15];
+	}
+	out[2 * dn] = '\0';
+	return 0;
+}
+
+/*
+ * Type and size of a public key as mca_key_describe() and
+ * EVP_PKEY_get_bits() name them, for RSA (RFC 8017 A.1.1), EC on the
+ * curves below (RFC 5480 2.1.1.1) and EdDSA (RFC 8410 3). Returns 0, or
+ * -1 for any other (the caller then asks OpenSSL).
+ */
+static int
+spki_describe(const DISC_SPKI *k, char *type, size_t tlen, int *bits)
+{
+	static const struct {
+		int		 nid;
+		const char	*name;
+		int		 bits;
+	} curves[] = {
+		{ NID_X9_62_prime256v1, "P-256", 256 },
+		{ NID_secp384r1, "P-384", 384 },
+		{ NID_secp521r1, "P-521", 521 },
+		{ NID_secp256k1, "secp256k1", 256 },
+	};
+	const ASN1_OBJECT	*obj = NULL;
+	const void		*pval = NULL;
+	const unsigned char	*p;
+	size_t			 hdr, body, ihdr, ibody, i;
+	int			 ptype = 0, nid;
+
+	X509_ALGOR_get0(&obj, &ptype, &pval, k->alg);
+	switch (OBJ_obj2nid(obj)) {
+	case NID_rsaEncryption:
+		p = ASN1_STRING_get0_data(k->key);
+		if (der_header(p, (size_t)ASN1_STRING_length(k->key), &hdr,
+		    &body) != 0 || p[0] != 0x30 ||
+		    der_header(p + hdr, body, &ihdr, &ibody) != 0 ||
+		    p[hdr] != 0x02 || ibody == 0)
+			return -1;
+		p += hdr + ihdr;
+		while (ibody > 1 && *p == 0) {
+			p++;
+			ibody--;
+		}
+		*bits = (int)(ibody - 1) * 8;
+		for (i = *p; i != 0; i >>= 1)
+			(*bits)++;
+		(void)snprintf(type, tlen, "RSA-%d", *bits);
+		return 0;
+	case NID_X9_62_id_ecPublicKey:
+		if (ptype != V_ASN1_OBJECT)
+			return -1;
+		nid = OBJ_obj2nid(pval);
+		for (i = 0; i < sizeof(curves) / sizeof(curves[0]); i++)
+			if (curves[i].nid == nid) {
+				(void)snprintf(type, tlen, "EC-%s",
+				    curves[i].name);
+				*bits = curves[i].bits;
+				return 0;
+			}
+		return -1;
+	case NID_ED25519:
+		(void)snprintf(type, tlen, "ED25519");
+		*bits = 256;
+		return 0;
+	case NID_ED448:
+		(void)snprintf(type, tlen, "ED448");
+		*bits = 456;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * Fills c from der[0..len) through DISC_CERT. Returns 0; 1 when the key
+ * is not one spki_describe() knows (use OpenSSL's X509); MCA_ERR_INVAL
+ * when it is not a certificate.
+ */
+static int
+fast_fill(struct mca_disc_cert *c, const unsigned char *der, size_t len,
+    struct mca_buf *sans)
+{
+	const unsigned char	*q = der;
+	DISC_CERT		*dc;
+	DISC_TBS		*t;
+	X509_EXTENSION		*ext;
+	GENERAL_NAMES		*gens;
+	BASIC_CONSTRAINTS	*bc;
+	const ASN1_OBJECT	*sobj = NULL;
+	int			 i, nid, rc = MCA_ERR_INVAL, nsan = 0;
+
+	dc = (DISC_CERT *)ASN1_item_d2i(NULL, &q, (long)len,
+	    ASN1_ITEM_rptr(DISC_CERT));
+	if (dc == NULL || q != der + len)
+		goto out;
+	t = dc->tbs;
+	memset(c, 0, sizeof(*c));
+	if (spki_describe(t->spki, c->key_type, sizeof(c->key_type),
+	    &c->key_bits) != 0) {
+		rc = 1;
+		goto out;
+	}
+	(void)pthread_once(&md_once, md_fetch);
+	if (hex_digest(md_sha1, der, len, c->sha1, sizeof(c->sha1)) != 0 ||
+	    hex_digest(md_sha256, der, len, c->sha256, sizeof(c->sha256)) !=
+	    0) {
+		rc = 1;
+		goto out;
+	}
+	c->der = der;
+	c->der_len = len;
+	(void)mca_asn1int_hex(t->serial, c->serial, sizeof(c->serial));
+	(void)mca_name_string(t->subject, c->subject, sizeof(c->subject));
+	(void)mca_name_string(t->issuer, c->issuer, sizeof(c->issuer));
+	one_line(c->subject);
+	one_line(c->issuer);
+	(void)mca_asn1time_iso(t->validity->nb, c->not_before,
+	    sizeof(c->not_before));
+	(void)mca_asn1time_iso(t->validity->na, c->not_after,
+	    sizeof(c->not_after));
+	X509_ALGOR_get0(&sobj, NULL, NULL, dc->alg);
+	if ((nid = OBJ_obj2nid(sobj)) != NID_undef)
+		(void)snprintf(c->sig_alg, sizeof(c->sig_alg), "%s",
+		    OBJ_nid2ln(nid));
+	else if (OBJ_obj2txt(c->sig_alg, sizeof(c->sig_alg), sobj, 1) <= 0)
+		(void)snprintf(c->sig_alg, sizeof(c->sig_alg), "unknown");
+	mca_buf_reset(sans);
+	for (i = 0; i < sk_X509_EXTENSION_num(t->exts); i++) {
+		ext = sk_X509_EXTENSION_value(t->exts, i);
+		switch (OBJ_obj2nid(X509_EXTENSION_get_object(ext))) {
+		case NID_subject_alt_name:	/* RFC 5280 4.2.1.6 */
+			/* Twice is malformed, as X509_get_ext_d2i() says. */
+			if (nsan++ > 0 || (gens = X509V3_EXT_d2i(ext)) ==
+			    NULL) {
+				mca_buf_reset(sans);
+				(void)mca_buf_addstr(sans, "(malformed)");
+				break;
+			}
+			(void)mca_gens_string(gens, sans);
+			GENERAL_NAMES_free(gens);
+			break;
+		case NID_basic_constraints:	/* RFC 5280 4.2.1.9 */
+			if ((bc = X509V3_EXT_d2i(ext)) != NULL) {
+				c->is_ca = bc->ca != 0;
+				BASIC_CONSTRAINTS_free(bc);
+			}
+			break;
+		default:
+			break;
+		}
+	}
+	copy_trunc(c->sans, sizeof(c->sans), mca_buf_str(sans), sans->len);
+	one_line(c->sans);
+	rc = 0;
+out:
+	ASN1_item_free((ASN1_VALUE *)dc, ASN1_ITEM_rptr(DISC_CERT));
+	ERR_clear_error();
+	return rc;
+}
+
 /* Reports x, whose DER is not at hand (PKCS#7, PKCS#12). */
 static int
 report_x509(struct pctx *p, X509 *x)
@@ -226,9 +479,29 @@ parse_cert(struct pctx *p, const unsigned char *der, size_t len, int aux,
     const char *what)
 {
 	const unsigned char	*q = der;
+	struct mca_disc_report	 r;
 	X509			*x;
 	int			 rc;
 
+	/*
+	 * The common case: a plain certificate with a key we can name.
+	 * Anything else, refusals included, is OpenSSL's to judge.
+	 */
+	if (!aux && fast_fill(&p->c, der, len, &p->sans) == 0) {
+		if (p->n >= DISC_CERTS_MAX)
+			return mca_diag(p->d, MCA_ERR_INVAL,
+			    "%s: more than %d certificates", p->loc,
+			    DISC_CERTS_MAX);
+		p->c.location = p->loc;
+		p->c.index = p->n++;
+		memset(&r, 0, sizeof(r));
+		r.event = MCA_DISC_CERT;
+		r.path = p->loc;
+		r.c = &p->c;
+		if ((rc = p->cb(p->arg, &r)) != 0)
+			p->cbrc = rc;
+		return rc;
+	}
 	x = aux ? d2i_X509_AUX(NULL, &q, (long)len) :
 	    d2i_X509(NULL, &q, (long)len);
 	if (x == NULL || q != der + len) {
@@ -246,6 +519,73 @@ parse_cert(struct pctx *p, const unsigned char *der, size_t len, int aux,
 	return rc;
 }
 
+/*
+ * The certificates of a PKCS#7 SignedData walked in its DER (RFC 2315
+ * 7, 9.1): ContentInfo { signedData, [0] { version, digestAlgorithms,
+ * contentInfo, [0] IMPLICIT certificates OPTIONAL, ... } }, each
+ * certificate handed to parse_cert() as it lies there (d2i_PKCS7()
+ * would decode every key through the provider decoders). Returns -1
+ * when the walk does not fit, before anything was reported: the caller
+ * then asks OpenSSL, which judges it.
+ */
+static int
+walk_p7(struct pctx *p, const unsigned char *der, size_t len,
+    const char *what)
+{
+	const unsigned char	*q, *end;
+	size_t			 hdr, body, n;
+	int			 i, rc;
+
+	/* ContentInfo SEQUENCE, the OID, [0] EXPLICIT, SignedData */
+	if (der_header(der, len, &hdr, &body) != 0 || der[0] != 0x30 ||
+	    hdr + body != len)
+		return -1;
+	q = der + hdr;
+	end = q + body;
+	if ((size_t)(end - q) < sizeof(oid_signed) ||
+	    memcmp(q, oid_signed, sizeof(oid_signed)) != 0)
+		return -1;
+	q += sizeof(oid_signed);
+	if (q == end)
+		return 0;	/* no content: no certificates */
+	if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+	    q[0] != 0xa0 || q + hdr + body != end)
+		return -1;
+	q += hdr;
+	if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+	    q[0] != 0x30 || q + hdr + body != end)
+		return -1;
+	q += hdr;
+	/* version INTEGER, digestAlgorithms SET, contentInfo SEQUENCE */
+	for (i = 0; i < 3; i++) {
+		static const unsigned char	 tags[] = { 0x02, 0x31, 0x30 };
+
+		if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+		    q[0] != tags[i])
+			return -1;
+		q += hdr + body;
+	}
+	if (q == end || q[0] != 0xa0)
+		return 0;	/* no certificates field */
+	if (der_header(q, (size_t)(end - q), &hdr, &body) != 0)
+		return -1;
+	end = q + hdr + body;
+	q += hdr;
+	/* Check the whole set before the first report. */
+	for (n = 0; q + n < end; n += hdr + body)
+		if (der_header(q + n, (size_t)(end - q - n), &hdr, &body) != 0)
+			return -1;
+	for (; q < end; q += hdr + body) {
+		(void)der_header(q, (size_t)(end - q), &hdr, &body);
+		/* ExtendedCertificate ([0]) and the like: not X.509 */
+		if (q[0] != 0x30)
+			continue;
+		if ((rc = parse_cert(p, q, hdr + body, 0, what)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* PKCS#7 SignedData, certs-only or not: its certificates field. */
 static int
 parse_p7(struct pctx *p, const unsigned char *der, size_t len,
@@ -256,6 +596,9 @@ parse_p7(struct pctx *p, const unsigned char *der, size_t len,
 	STACK_OF(X509)		*certs = NULL;
 	int			 i, rc = 0;
 
+	if ((rc = walk_p7(p, der, len, what)) != -1)
+		return rc;
+	rc = 0;
 	p7 = d2i_PKCS7(NULL, &q, (long)len);
 	if (p7 == NULL || q != der + len) {
 		rc = mca_diag(p->d, MCA_ERR_INVAL,
@@ -270,6 +613,47 @@ parse_p7(struct pctx *p, const unsigned char *der, size_t len,
 out:
 	PKCS7_free(p7);
 	ERR_clear_error();
+	return rc;
+}
+
+/*
+ * A certBag's certificate as DER (RFC 7292 4.2.3: SafeBag { certBag,
+ * [0] CertBag { x509Certificate, [0] OCTET STRING } }), straight to
+ * parse_cert(): PKCS12_SAFEBAG_get1_cert() would decode its key through
+ * the provider decoders, and OpenSSL 3.0 has no getter for the OCTET
+ * STRING (PKCS12_SAFEBAG_get0_bag_obj() is for other bag types only).
+ * The bag is encoded again (a copy of what was decoded) and walked.
+ * Returns parse_cert()'s value, or -1 when the walk does not fit.
+ */
+static int
+certbag(struct pctx *p, const PKCS12_SAFEBAG *bag)
+{
+	unsigned char		*buf = NULL;
+	const unsigned char	*q, *end;
+	size_t			 hdr, body;
+	int			 i, n, rc = -1;
+	static const unsigned char	 tags[] = { 0x30, 0x06, 0xa0, 0x30,
+	    0x06, 0xa0, 0x04 };
+
+	if ((n = i2d_PKCS12_SAFEBAG(bag, &buf)) <= 0) {
+		ERR_clear_error();
+		return -1;
+	}
+	q = buf;
+	end = buf + n;
+	for (i = 0; i < (int)sizeof(tags); i++) {
+		if (der_header(q, (size_t)(end - q), &hdr, &body) != 0 ||
+		    q[0] != tags[i])
+			goto out;
+		/* into the SEQUENCEs and [0]s, over the OIDs */
+		if (q[0] == 0x06)
+			q += hdr + body;
+		else
+			q += hdr;
+	}
+	rc = parse_cert(p, q, body, 0, "PKCS#12 certBag");
+out:
+	OPENSSL_free(buf);
 	return rc;
 }
 
@@ -297,6 +681,9 @@ p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
 			if (PKCS12_SAFEBAG_get_bag_nid(bag) !=
 			    NID_x509Certificate)
 				break;
+			if ((rc = certbag(p, bag)) != -1)
+				break;
+			rc = 0;
 			if ((x = PKCS12_SAFEBAG_get1_cert(bag)) == NULL) {
 				ERR_clear_error();
 				return mca_diag(p->d, MCA_ERR_INVAL,
@@ -319,16 +706,17 @@ p12_bags(struct pctx *p, const STACK_OF(PKCS12_SAFEBAG) *bags, int depth,
 
 /*
  * The i-th password to try: the empty one in both of OpenSSL's forms
- * (NULL and "": PKCS12_parse() tries both too), then the configured ones.
- * Returns 0, or -1 past the last one.
+ * ("", what "openssl pkcs12 -passout pass:" writes, then NULL: an empty
+ * BMPString without its terminator; PKCS12_parse() tries both too), then
+ * the configured ones. Returns 0, or -1 past the last one.
  */
 static int
 p12_password(const struct mca_disc_opts *o, size_t i, const char **pw)
 {
 	if (i == 0)
-		*pw = NULL;
-	else if (i == 1)
 		*pw = "";
+	else if (i == 1)
+		*pw = NULL;
 	else if (o != NULL && i - 2 < o->np12_passwords &&
 	    o->p12_passwords[i - 2] != NULL)
 		*pw = o->p12_passwords[i - 2];
@@ -370,8 +758,9 @@ pbe_iter(const X509_ALGOR *alg)
 			iter = -1;
 			goto out;
 		}
-		if (ktype == V_ASN1_SEQUENCE && kval != NULL && (kdf =
-		    ASN1_item_unpack(kval, ASN1_ITEM_rptr(PBKDF2PARAM))) != NULL)
+		if (ktype == V_ASN1_SEQUENCE && kval != NULL &&
+		    (kdf = ASN1_item_unpack(kval,
+		    ASN1_ITEM_rptr(PBKDF2PARAM))) != NULL)
 			iter = ASN1_INTEGER_get(kdf->iter);
 	} else if ((pb = ASN1_item_unpack(pval, ASN1_ITEM_rptr(PBEPARAM))) !=
 	    NULL)
@@ -585,13 +974,15 @@ parse_pem(struct pctx *p, const char *text, size_t len, const char *begin)
 {
 	struct mca_buf	 der = MCA_BUF_INIT;
 	const char	*end = text + len, *lab, *le, *body, *stop, *q;
-	char		 label[DISC_PEM_LABEL_MAX], endline[DISC_PEM_LABEL_MAX + 16];
+	char		 label[DISC_PEM_LABEL_MAX];
+	char		 endline[DISC_PEM_LABEL_MAX + 16];
 	char		 what[DISC_PEM_LABEL_MAX + 32];
 	size_t		 llen, elen;
 	int		 nblock = 0, rc = 0;
 
 	for (q = begin; q != NULL && rc == 0;
-	    q = memfind(q, (size_t)(end - q), pem_begin, sizeof(pem_begin) - 1)) {
+	    q = memfind(q, (size_t)(end - q), pem_begin,
+	    sizeof(pem_begin) - 1)) {
 		if (++nblock > DISC_PEM_BLOCKS_MAX) {
 			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: more than %d "
 			    "PEM blocks", p->loc, DISC_PEM_BLOCKS_MAX);
@@ -617,8 +1008,8 @@ parse_pem(struct pctx *p, const char *text, size_t len, const char *begin)
 		    "-----END %s-----", label);
 		if ((stop = memfind(body, (size_t)(end - body), endline,
 		    elen)) == NULL) {
-			rc = mca_diag(p->d, MCA_ERR_INVAL, "%s: %s: no END line",
-			    p->loc, what);
+			rc = mca_diag(p->d, MCA_ERR_INVAL,
+			    "%s: %s: no END line", p->loc, what);
 			break;
 		}
 		q = stop + elen;
@@ -655,7 +1046,8 @@ mca_disc_parse_int(const unsigned char *buf, size_t len, const char *location,
 	*cbrc = 0;
 	mca_diag_clear(d);
 	if (buf == NULL || location == NULL || cb == NULL)
-		return mca_diag(d, MCA_ERR_INVAL, "discovery: nothing to parse");
+		return mca_diag(d, MCA_ERR_INVAL,
+		    "discovery: nothing to parse");
 	if (len > DISC_PARSE_MAX)
 		return mca_diag(d, MCA_ERR_INVAL, "%s: over %u bytes", location,
 		    DISC_PARSE_MAX);

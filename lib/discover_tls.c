@@ -274,9 +274,10 @@ mca_disc_scan_endpoint(const char *hostport, int timeout_ms, mca_disc_cb cb,
 			break;
 		case SSL_ERROR_SYSCALL:
 			if (ERR_peek_error() == 0) {
-				rc = mca_diag(d, MCA_ERR_IO, "%s: no TLS answer "
-				    "(the connection %s)", hostport, errno != 0 ?
-				    strerror(errno) : "was closed");
+				rc = mca_diag(d, MCA_ERR_IO, "%s: no TLS "
+				    "answer (the connection %s)", hostport,
+				    errno != 0 ? strerror(errno) :
+				    "was closed");
 				goto out;
 			}
 			/* FALLTHROUGH */
@@ -302,8 +303,9 @@ mca_disc_scan_endpoint(const char *hostport, int timeout_ms, mca_disc_cb cb,
 		if ((len = i2d_X509(sk_X509_value(chain, i), &der)) <= 0 ||
 		    mca_disc_fill(&c, sk_X509_value(chain, i), der,
 		    (size_t)len, &sans) != 0) {
-			rc = mca_diag_crypto(d, MCA_ERR_INVAL, "%s: certificate "
-			    "%d of the chain: unreadable", hostport, i);
+			rc = mca_diag_crypto(d, MCA_ERR_INVAL, "%s: "
+			    "certificate %d of the chain: unreadable",
+			    hostport, i);
 			goto out;
 		}
 		c.location = hostport;

@@ -43,7 +43,7 @@
 #include "err.h"
 
 #define DISC_DEPTH_MAX		64	/* directory levels under a path */
-#define DISC_SMALL		(64u * 1024u)	/* read into the thread buffer */
+#define DISC_SMALL		(64u * 1024u)	/* the thread's read buffer */
 #define DISC_RING		256	/* files in flight */
 #define DISC_THREADS		2	/* reader threads: the cores we have */
 #define DISC_MSG_MAX		MCA_DIAG_LEN

@@ -1206,9 +1206,9 @@ static const struct {
 	{ DSC("\"scan_endpoint_timeout_seconds\": 301"),
 	    "discover_certificate_config.scan_endpoint_timeout_seconds: "
 	    "expected an integer from 1 to 300" },
-	{ DSC("\"upload_batch_size\": 1001"),
+	{ DSC("\"upload_batch_size\": 201"),
 	    "discover_certificate_config.upload_batch_size: expected an "
-	    "integer from 1 to 1000" },
+	    "integer from 1 to 200" },
 	{ DSC("\"scan_p12_passwords\": [null]"),
 	    "discover_certificate_config.scan_p12_passwords[0]: expected a "
 	    "string" },

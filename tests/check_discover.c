@@ -499,7 +499,8 @@ START_TEST(t_fields)
 		ck_assert_uint_eq(strlen(c->sha1), 40);
 		check_key(c, &w[k]);
 	}
-	/* leaf: bundle, der, 2 p7, p12, alias; ca: bundle, 2 p7, p12, trusted */
+	/* leaf: bundle, der, 2 p7, p12, alias; ca: bundle, 2 p7, p12,
+	   trusted */
 	ck_assert_uint_eq(nk[0], 6);
 	ck_assert_uint_eq(nk[1], 5);
 	ck_assert_uint_eq(nk[2], 2);	/* bundle, UPPER.PEM */

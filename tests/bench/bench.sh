@@ -24,6 +24,9 @@
 #   BENCH_AB_BUILD another build (e.g. of the commit before a change), for
 #                  BENCH_ONLY=ab: its microca-est runs the second stack
 #   BENCH_AB_ROUNDS rounds of the A/B (default 5)
+#                  results line and no report; "disc": only the discovery
+#                  scan (no stack), its results line and its part of the
+#                  report (between "disc:begin" and "disc:end")
 set -eu
 
 src=$1
@@ -42,6 +45,8 @@ only=${BENCH_ONLY:-}
 case $only in
 ""|flood|ab) ;;
 *) die "BENCH_ONLY: \"$only\": expected flood or ab" ;;
+""|flood|disc) ;;
+*) die "BENCH_ONLY: \"$only\": expected flood or disc" ;;
 esac
 [ -n "${BENCH_SMOKE:-}" ] || case " ${BENCH_CFLAGS:-} " in
 *-fsanitize*) die "this build has sanitizers (CFLAGS: $BENCH_CFLAGS);" \
@@ -50,7 +55,7 @@ esac
 *) die "this build is not optimised (CFLAGS: ${BENCH_CFLAGS:-}); use -O2" ;;
 esac
 for p in "$build/microca-est" "$load" "$build/tests/bench/signrate" \
-    "$build/tests/bench/syncrate"; do
+    "$build/tests/bench/syncrate" "$build/tests/bench/scanrate"; do
 	[ -x "$p" ] || die "$p is missing (make bench builds it)"
 done
 
@@ -258,6 +263,45 @@ ab_part() {
 	say "A/B: median keep-alive enroll rate A $ma/s, B $mb/s"
 }
 
+# ---- discovery: files/s of the certificate scan (lib/discover_walk.c)
+# over a generated tree of 100,000 files (tests/bench/scanrate.c says
+# the mix), first scan and rescan of the unchanged tree, the median of
+# three of each on a warm page cache; with the load the machine had.
+disc_part() {
+	dn=$((100000 / scale))
+	[ "$dn" -ge 200 ] || dn=200
+	say "discovery: a tree of $dn files"
+	rm -rf "$out/disc-tree"
+	dl=$("$build/tests/bench/scanrate" -n $dn -r 3 -d "$out/disc-tree") ||
+	    die "scanrate failed"
+	rm -rf "$out/disc-tree"
+	record "disc $dl cpus=$(nproc) load=\"$(cut -d' ' -f1-3 /proc/loadavg)\""
+	say "discovery: $dl"
+}
+
+# Puts report part PART (report.awk) of the results between the marks
+# "PART:begin" and "PART:end" of doc/PERFORMANCE.md.
+write_doc() {
+	awk -v part="$1" -f "$src/tests/bench/report.awk" "$results" \
+	    > "$out/report-$1.md"
+	[ -z "${BENCH_NO_DOC:-}" ] || return 0
+	doc=$src/doc/PERFORMANCE.md
+	awk -v rep="$out/report-$1.md" -v b="<!-- $1:begin -->" \
+	    -v e="<!-- $1:end -->" '
+	    $0 == b { print; while ((getline l < rep) > 0) print l; skip = 1; next }
+	    $0 == e { skip = 0 }
+	    !skip' "$doc" > "$doc.tmp"
+	mv "$doc.tmp" "$doc"
+	say "wrote $doc ($1)"
+}
+
+if [ "$only" = disc ]; then
+	disc_part
+	write_doc disc
+	say "results in $results"
+	exit 0
+fi
+
 # ---- the stack, and the limits next to it
 say "starting the stack in $stack"
 rm -rf "$stack"
@@ -418,6 +462,7 @@ enroll nosync device ec keepalive 16 16000
 enroll nosync device ec fresh 16 8000
 flood_part
 stop_stack
+disc_part
 
 # ---- the report
 awk -f "$src/tests/bench/report.awk" "$results" > "$out/report.md"
@@ -430,4 +475,5 @@ if [ -z "${BENCH_NO_DOC:-}" ]; then
 	mv "$doc.tmp" "$doc"
 	say "wrote $doc"
 fi
+write_doc disc
 say "results in $results, report in $out/report.md"

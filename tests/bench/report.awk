@@ -65,6 +65,9 @@ function verdict(ok) { return ok ? "met" : "**missed**" }
 		rss_pss = kv["worker_pss_kib"]; rss_crypto = kv["worker_libcrypto_kib"]
 	} else if ($1 == "ledger") {
 		ledger_rows = kv["rows"]; ledger_bytes = kv["bytes"]
+	} else if ($1 == "disc") {
+		for (k in kv)
+			disc[k] = kv[k]
 	} else if ($1 == "flood") {
 		for (k in kv)
 			flood[k] = kv[k]
@@ -85,7 +88,43 @@ function verdict(ok) { return ok ? "met" : "**missed**" }
 	}
 }
 
+# part=disc: the discovery scan alone (bench.sh writes it between the
+# "disc:begin" and "disc:end" marks).
+function disc_report(    fr, rr) {
+	print ""
+	if (!("files" in disc)) {
+		print "Not measured."
+		return
+	}
+	fr = disc["first_rate"] + 0
+	rr = disc["rescan_rate"] + 0
+	printf "Measured by `make bench` (`BENCH_ONLY=disc make bench` runs " \
+	    "only this) with %s CPUs; load average (1, 5, 15 min) %s " \
+	    "at the end of the run: the machine was %s. Median of three " \
+	    "runs of each, warm page cache.\n", disc["cpus"], disc["load"],
+	    (disc["load"] + 0 > disc["cpus"] + 0.5) ? "shared, the wall " \
+	    "times are what was left of it" : "otherwise idle"
+	print ""
+	print "| scan | files | wall s | files/s | CPU s | files per CPU s | target | |"
+	print "|---|---:|---:|---:|---:|---:|---|---|"
+	printf "| first scan (every certificate file opened, read, parsed) | %d | %.3f | **%d** | %.3f | %d | ≥ 20,000 files/s | %s |\n",
+	    disc["files"], disc["first_s"], fr, disc["first_cpu_s"],
+	    disc["files"] / disc["first_cpu_s"], verdict(fr >= 20000)
+	printf "| rescan, unchanged (`known()` true: nothing opened) | %d | %.3f | **%d** | %.3f | %d | ≥ 5× the first | %.1f× %s |\n",
+	    disc["files"], disc["rescan_s"], rr, disc["rescan_cpu_s"],
+	    disc["files"] / disc["rescan_cpu_s"], disc["ratio"],
+	    verdict(disc["ratio"] >= 5)
+	print ""
+	printf "The first scan parsed %d files and reported %d " \
+	    "certificates and %d SKIPs (the corrupt PEM files of the mix).\n",
+	    disc["parsed"], disc["certs"], disc["skipped"]
+}
+
 END {
+	if (part == "disc") {
+		disc_report()
+		exit
+	}
 	print ""
 	print "Measured by `make bench` on " machine "."
 	print ""

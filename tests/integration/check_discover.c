@@ -48,6 +48,7 @@ static struct {
 	int		 silent_port;
 	struct discmock	 m;
 	int		 mock_up;
+	int		 no_mtls;	/* config.json without our identity */
 	char		 log[1024];
 } S;
 
@@ -140,7 +141,7 @@ write_config(const char *extra)
 	    " \"upstream_ca_cert\": \"%s/pki/root.pem\",\n"
 	    " \"end_certificate_config_1\": {\n"
 	    "  \"end_point_name\": \"device\", \"validity_in_days\": 30 },\n"
-	    " \"mtls_client_auth_cert_config\": {\n"
+	    " \"mtls_client_auth_cert_%s\": {\n"
 	    "  \"mtls_auth_cert_path\": \"%s/pki/boot.pem\",\n"
 	    "  \"mtls_auth_key_path\": \"%s/pki/boot.key\" },\n"
 	    " \"discover_certificate_config\": {\n"
@@ -158,7 +159,8 @@ write_config(const char *extra)
 	    "  \"scan_endpoint_timeout_seconds\": 1,\n"
 	    "  %s\n"
 	    "  \"upload_batch_size\": 2 }\n"
-	    "}\n", S.dir, S.dir, S.dir, S.dir, S.dir, S.dir, S.dir, S.dir,
+	    "}\n", S.dir, S.dir, S.dir, S.dir, S.dir, S.dir,
+	    S.no_mtls ? "unused" : "config", S.dir, S.dir,
 	    S.mock_up ? S.m.ts.port : 1u, S.dir, S.web_port, S.closed_port,
 	    S.silent_port, extra != NULL ? extra : ""), 0);
 	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
@@ -422,6 +424,17 @@ START_TEST(test_lock_usage)
 	ck_assert_msg(rc == 75, "rc %d: %s", rc, mca_buf_str(&out));
 	mca_lock_release(lock);
 	ck_assert_int_ne(access(path("ledger.db"), F_OK), 0);
+
+	/* No identity for the upload: exit 2, the scan recorded all the same. */
+	S.no_mtls = 1;
+	write_config(NULL);
+	rc = discover(&out, "--now 2>&1");
+	ck_assert_msg(rc == 2, "rc %d: %s", rc, mca_buf_str(&out));
+	ck_assert_msg(strstr(mca_buf_str(&out), "mtls_client_auth_cert_config")
+	    != NULL, "%s", mca_buf_str(&out));
+	ck_assert_int_eq(sql_ll("SELECT count(*) FROM discovery_runs WHERE "
+	    "finished_at IS NOT NULL"), 1);
+	S.no_mtls = 0;
 
 	write_config("\"scan_max_file_size\": 0,");
 	rc = discover(&out, "--now 2>&1");
