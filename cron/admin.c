@@ -819,7 +819,9 @@ revoked_by(const char *name, const char *by, char *out, size_t outlen)
 	    strlen(by) || strlen(user) + strlen(by) + 3 > MCA_REVOKE_BY_MAX)
 		return fail("%s: --by: one line of text, at most %zu bytes",
 		    name, (size_t)MCA_REVOKE_BY_MAX - strlen(user) - 3);
-	(void)snprintf(out, outlen, "%s (%s)", user, by);
+	/* The length was checked above; a short buffer is a bug. */
+	if ((size_t)snprintf(out, outlen, "%s (%s)", user, by) >= outlen)
+		return fail("%s: --by: too long", name);
 	return 0;
 }
 

@@ -20,13 +20,13 @@
 #                  that the benchmark runs, not what it measures)
 #   BENCH_ONLY     "flood": only the refusal flood (on a fresh stack), its
 #                  results line and no report; "ab": only the A/B of the
-#                  keep-alive enroll rate against BENCH_AB_BUILD
+#                  keep-alive enroll rate against BENCH_AB_BUILD; "disc":
+#                  only the discovery scan (no stack), its results line
+#                  and its part of the report (between "disc:begin" and
+#                  "disc:end")
 #   BENCH_AB_BUILD another build (e.g. of the commit before a change), for
 #                  BENCH_ONLY=ab: its microca-est runs the second stack
 #   BENCH_AB_ROUNDS rounds of the A/B (default 5)
-#                  results line and no report; "disc": only the discovery
-#                  scan (no stack), its results line and its part of the
-#                  report (between "disc:begin" and "disc:end")
 set -eu
 
 src=$1
@@ -43,10 +43,8 @@ die() { echo "$prog: $*" >&2; exit 1; }
 secs=${BENCH_SECONDS:-3}
 only=${BENCH_ONLY:-}
 case $only in
-""|flood|ab) ;;
-*) die "BENCH_ONLY: \"$only\": expected flood or ab" ;;
-""|flood|disc) ;;
-*) die "BENCH_ONLY: \"$only\": expected flood or disc" ;;
+""|flood|ab|disc) ;;
+*) die "BENCH_ONLY: \"$only\": expected flood, ab or disc" ;;
 esac
 [ -n "${BENCH_SMOKE:-}" ] || case " ${BENCH_CFLAGS:-} " in
 *-fsanitize*) die "this build has sanitizers (CFLAGS: $BENCH_CFLAGS);" \
