@@ -356,7 +356,8 @@ exists(const char *file)
 	char		 p[1100];
 	struct stat	 sb;
 
-	(void)snprintf(p, sizeof(p), "%s/%s", crldir, file);
+	ck_assert_int_lt(snprintf(p, sizeof(p), "%s/%s", crldir, file),
+	    (int)sizeof(p));
 	return stat(p, &sb) == 0;
 }
 
