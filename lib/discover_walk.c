@@ -173,7 +173,8 @@ same_file(const struct stat *a, const struct stat *b)
 
 /*
  * Opens, reads and parses j->path (a reader thread, or the caller when
- * there are none). small is DISC_SMALL + 1 bytes of the thread's own.
+ * there are none). small is DISC_SMALL + 1 bytes of the thread's own, or
+ * NULL (then each file gets an allocation of its size).
  */
 static void
 job_run(const struct mca_disc_opts *o, struct job *j, unsigned char *small)
@@ -181,7 +182,7 @@ job_run(const struct mca_disc_opts *o, struct job *j, unsigned char *small)
 	struct stat	 st, st2;
 	struct mca_diag	 d;
 	unsigned char	*buf = small, *big = NULL;
-	size_t		 cap = DISC_SMALL + 1, got = 0;
+	size_t		 cap = small != NULL ? DISC_SMALL + 1 : 0, got = 0;
 	ssize_t		 n;
 	int		 fd = -1, rc, cbrc;
 
@@ -258,8 +259,8 @@ reader(void *arg)
 	struct job	*j;
 	unsigned char	*small;
 
-	if ((small = malloc(DISC_SMALL + 1)) == NULL)
-		return NULL;	/* the others, or the caller, go on */
+	/* Without its buffer a reader allocates one for each file. */
+	small = malloc(DISC_SMALL + 1);
 	(void)pthread_mutex_lock(&w->mu);
 	for (;;) {
 		while (!w->quit && w->take == w->tail)
@@ -389,11 +390,8 @@ submit(struct walk *w, const char *path, const struct stat *st)
 	j->st = *st;
 	j->done = 0;
 	if (w->nthreads == 0) {
-		unsigned char	*small;
+		unsigned char	*small = malloc(DISC_SMALL + 1);
 
-		if ((small = malloc(DISC_SMALL + 1)) == NULL)
-			return w->stop = mca_diag(w->d, MCA_ERR_NOMEM,
-			    "discovery: out of memory");
 		job_run(w->o, j, small);
 		free(small);
 		(void)job_deliver(w, j);

@@ -113,7 +113,7 @@ function disc_report(    fr, rr) {
 	printf "| rescan, unchanged (`known()` true: nothing opened) | %d | %.3f | **%d** | %.3f | %d | ≥ 5× the first | %.1f× %s |\n",
 	    disc["files"], disc["rescan_s"], rr, disc["rescan_cpu_s"],
 	    disc["files"] / disc["rescan_cpu_s"], disc["ratio"],
-	    verdict(disc["ratio"] >= 5)
+	    verdict(disc["ratio"] + 0 >= 5)
 	print ""
 	printf "The first scan parsed %d files and reported %d " \
 	    "certificates and %d SKIPs (the corrupt PEM files of the mix).\n",
