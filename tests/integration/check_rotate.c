@@ -776,8 +776,8 @@ START_TEST(test_killload)
 		received_wait(want, "before a worker kill");
 		n = kill_workers(0);
 		want = received() + KILL_EVERY;
-		fprintf(stderr, "killload: kill %d at %d received: %d workers\n",
-		    k, want - KILL_EVERY, n);
+		fprintf(stderr, "killload: kill %d at %d received: %d "
+		    "workers\n", k, want - KILL_EVERY, n);
 		ck_assert_int_gt(n, 0);
 	}
 	/* lighttpd itself, and its workers; started again on its port. */
