@@ -137,8 +137,8 @@ hub_thumb(struct json_object *xt, const char *name, const char **out)
 /* See azhub_int.h. */
 int
 mca_azhub_identity(struct json_object *o, const char *devid,
-    const char *where, char etag[MCA_AZHUB_ETAG_MAX], const char **type, const char **p,
-    const char **s, struct mca_diag *d)
+    const char *where, char etag[MCA_AZHUB_ETAG_MAX], const char **type,
+    const char **p, const char **s, struct mca_diag *d)
 {
 	struct json_object	*v, *auth, *xt = NULL;
 	const char		*e;

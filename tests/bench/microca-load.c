@@ -38,6 +38,11 @@
  * server and FastCGI path without a signature or a ledger write; no
  * keys, and the answer must hold one or more certificates.
  *
+ * --issued FILE: appends the serial of every certificate received and
+ * checked, one per line in uppercase hex (as the ledger spells it), as
+ * soon as it is received: what a test that kills the server compares
+ * with the ledger (check_rotate's killload).
+ *
  * --basic: an HTTP Basic Authorization header (RFC 7617) on every
  * request, e.g. an enrollment passcode ("device:ID.SECRET"), which make
  * stress sends wrong in a flood.
@@ -75,6 +80,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -94,6 +100,7 @@
 
 #include "b64.h"
 #include "buf.h"
+#include "certinfo.h"
 #include "err.h"
 #include "http.h"
 #include "num.h"
@@ -191,6 +198,7 @@ struct opts {
 	enum op		 op;
 	int		 full_verify;	/* no verify_cached() */
 	const char	*basic;		/* USER:PASSWORD, or NULL */
+	const char	*issued;	/* --issued FILE, or NULL */
 };
 
 /* Where to connect, from --url. */
@@ -228,6 +236,7 @@ struct run {
 	double		 interval;	/* s between one client's starts, or 0 */
 	struct timespec	 deadline;
 	SSL_CTX		*ctx;
+	int		 issued_fd;	/* --issued, or -1 */
 	struct target	 tgt;
 	struct csr	*pool;
 	size_t		 npool;
@@ -291,7 +300,7 @@ usage(void)
 	    "[--op simpleenroll|cacerts]\n"
 	    "       [--warmup K] [--max-seconds S] [--timeout T] "
 	    "[--full-verify] [--rate R]\n"
-	    "       [--basic USER:PASSWORD]\n"
+	    "       [--basic USER:PASSWORD] [--issued FILE]\n"
 	    "defaults: --clients %d --count %d --mode fresh --key-type ec "
 	    "--pool %d\n"
 	    "          --subject \"%s\" --max-seconds %d --timeout %d\n",
@@ -1369,6 +1378,31 @@ cert_spki(const unsigned char *cert, size_t len, const unsigned char **spki,
 }
 
 /*
+ * --issued: the serial of the certificate cert[0..len) on a line of its
+ * own, in one write(2) to a file opened O_APPEND, so that the lines of
+ * all clients stay whole. 0 or -1.
+ */
+static int
+note_issued(int fd, const unsigned char *cert, size_t len)
+{
+	const unsigned char	*q = cert;
+	X509			*x;
+	char			 line[MCA_HEX_MAX + 1];
+	size_t			 n;
+	int			 rc = -1;
+
+	if ((x = d2i_X509(NULL, &q, (long)len)) == NULL)
+		return -1;
+	if (mca_cert_serial_hex(x, line, sizeof(line) - 1) == 0) {
+		n = strlen(line);
+		line[n++] = '\n';
+		rc = write(fd, line, n) == (ssize_t)n ? 0 : -1;
+	}
+	X509_free(x);
+	return rc;
+}
+
+/*
  * Is r the certificate for csr? RFC 7030 4.2.3: application/pkcs7-mime,
  * base64 of a certs-only CMS SignedData (RFC 5751 3.8: no content, no
  * signers) holding only the certificate issued, whose
@@ -1390,7 +1424,7 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 	static const unsigned char oid_data[] = { 0x2a, 0x86, 0x48, 0x86,
 	    0xf7, 0x0d, 0x01, 0x07, 0x01 };
 	const unsigned char	*p, *end, *v, *q, *qend, *certs, *certs_end;
-	const unsigned char	*spki = NULL;
+	const unsigned char	*spki = NULL, *cert = NULL;
 	const char		*why = NULL;
 	size_t			 n, m = 0, ncerts;
 	enum result		 res = RES_BADBODY;
@@ -1453,7 +1487,8 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 	 */
 	why = "a certificate is malformed";
 	for (ncerts = 0, p = certs; p < certs_end; ncerts++)
-		if (der_get(&p, certs_end, DER_SEQUENCE, &v, &n) != 0 ||
+		if ((cert = p) == NULL ||
+		    der_get(&p, certs_end, DER_SEQUENCE, &v, &n) != 0 ||
 		    cert_spki(v, n, &spki, &m) != 0)
 			goto out;
 	if (ncerts == 0 || (csr->spki != NULL && ncerts != 1)) {
@@ -1465,6 +1500,11 @@ check_body(struct client *c, const struct resp *r, const struct csr *csr)
 	if (csr->spki != NULL && (m != csr->spkilen ||
 	    memcmp(spki, csr->spki, m) != 0)) {
 		why = "the certificate's key is not the CSR's";
+		goto out;
+	}
+	if (csr->spki != NULL && c->run->issued_fd >= 0 &&
+	    note_issued(c->run->issued_fd, cert, (size_t)(p - cert)) != 0) {
+		why = "cannot note the certificate's serial (--issued)";
 		goto out;
 	}
 	why = NULL;
@@ -1782,6 +1822,7 @@ main(int argc, char *argv[])
 		{ "full-verify",	no_argument,	   NULL, 'F' },
 		{ "basic",		required_argument, NULL, 'B' },
 		{ "rate",		required_argument, NULL, 'R' },
+		{ "issued",		required_argument, NULL, 'I' },
 		{ "help",		no_argument,	   NULL, 'h' },
 		{ NULL,			0,		   NULL, 0 }
 	};
@@ -1797,6 +1838,7 @@ main(int argc, char *argv[])
 
 	memset(&o, 0, sizeof(o));
 	memset(&run, 0, sizeof(run));
+	run.issued_fd = -1;
 	o.clients = DEF_CLIENTS;
 	o.count = DEF_COUNT;
 	o.pool = DEF_POOL;
@@ -1869,6 +1911,9 @@ main(int argc, char *argv[])
 		case 'R':
 			o.rate = optnum("rate", optarg, 1, 1000000);
 			break;
+		case 'I':
+			o.issued = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -1902,6 +1947,11 @@ main(int argc, char *argv[])
 	if (url_parse(o.url, &run.tgt) != 0 ||
 	    (run.ctx = tls_setup(&o, &run.tgt)) == NULL)
 		goto out;
+	if (o.issued != NULL && (run.issued_fd = open(o.issued, O_WRONLY |
+	    O_CREAT | O_APPEND | O_CLOEXEC, 0644)) < 0) {
+		fail("--issued %s: %s", o.issued, strerror(errno));
+		goto out;
+	}
 	run.mode = o.mode;
 	run.clients = o.clients;
 	run.count = o.count;
@@ -1989,5 +2039,7 @@ out:
 		(void)pthread_mutex_destroy(&run.mu);
 	}
 	run_free(&run, cl);
+	if (run.issued_fd >= 0)
+		(void)close(run.issued_fd);
 	return rc;
 }

@@ -27,7 +27,7 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define URL	"https://avx.example:443/avxapi/visualworkflow?gwsource=external"
+#define URL	"https://avx.example:443/avxapi/visualworkflow-request-logs"
 #define REQID	"42"
 
 static const long statuses[] = { 200, 200, 200, 200, 400, 401, 404, 503 };
