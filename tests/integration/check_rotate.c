@@ -826,10 +826,12 @@ START_TEST(test_killload)
 	    "FROM certificates"), 0);
 	sql("PRAGMA integrity_check", v, sizeof(v));
 	ck_assert_str_eq(v, "ok");
-	/*
-	 * LEDGER VERIFY: "microca-admin ledger verify" (branch w-chain)
-	 * belongs here once merged: its exit status 0 on this ledger.
-	 */
+	/* The hash chain holds over every row the kills left behind. */
+	mca_buf_reset(&out);
+	ck_assert_msg(tu_sh(&out, "'%s/microca-admin' --config '%s' ledger "
+	    "verify 2>&1", tu_builddir(), path("dn.json")) == 0,
+	    "microca-admin ledger verify:\n%s", mca_buf_str(&out));
+	fprintf(stderr, "killload: %s", mca_buf_str(&out));
 	fprintf(stderr, "killload: %d worker kills and one of lighttpd, %d "
 	    "batches (%d cut short), %d certificates received, %d in the "
 	    "ledger\n", kills, b, bad, total,
