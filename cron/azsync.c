@@ -32,6 +32,7 @@
 #include "certinfo.h"
 #include "cfg.h"
 #include "cli.h"
+#include "cron.h"
 #include "err.h"
 #include "httpc.h"
 #include "ledger.h"
@@ -251,47 +252,14 @@ main(int argc, char *argv[])
 	size_t			 i;
 	int			 ex = MCA_EXIT_FAIL, rc, bad;
 
-	if (mca_cli_parse(argc, argv, AZSYNC_F, &cli, &d) != 0) {
-		fprintf(stderr, PROG ": %s\n", d.msg);
-		usage(stderr);
-		return MCA_EXIT_USAGE;
-	}
-	if (cli.help) {
-		usage(stdout);
-		return MCA_EXIT_OK;
-	}
-	if (cli.version) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		return MCA_EXIT_OK;
-	}
-	/* A cron tool logs to standard error (cron mails it). */
-	mca_log_open(PROG, 1, cli.debug);
-
-	if (mca_cfg_load(cli.config, &cfg, &d) != 0) {
-		mca_log_err("%s", d.msg);
-		ex = MCA_EXIT_USAGE;
-		goto out;
-	}
-	for (i = 0; i < cfg->nwarnings; i++)
-		mca_log_warn("%s", cfg->warnings[i]);
-	if (mca_cli_ledger_owner(cfg->ledger_db_path, PROG, NULL, &d) != 0) {
-		mca_log_err("%s: ledger_db_path: %s", cfg->path, d.msg);
-		ex = MCA_EXIT_USAGE;
-		goto out;
-	}
+	if (cron_start(PROG, argc, argv,
+	    AZSYNC_F, usage, &cli, &cfg, &ex) != 0)
+		return ex;
 	if (!cli.status && !cli.dry_run &&
-	    (rc = mca_lock_beside(cfg->path, cfg->ledger_db_path, PROG, &lock,
-	    &d)) != 0) {
-		mca_log_err("%s", d.msg);
-		ex = rc == MCA_ERR_CONFIG ? MCA_EXIT_USAGE :
-		    rc == MCA_ERR_BUSY ? MCA_EXIT_LOCKED : MCA_EXIT_FAIL;
+	    cron_lock(PROG, cfg, &lock, &ex) != 0)
 		goto out;
-	}
-	if (mca_ledger_open(cfg->ledger_db_path, cfg->ledger_synchronous_full,
-	    &l, &d) != 0) {
-		mca_log_err("%s: ledger_db_path: %s", cfg->path, d.msg);
+	if (cron_ledger(cfg, &l, &ex) != 0)
 		goto out;
-	}
 	if (cli.status) {
 		ex = status(l);
 		goto out;

@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "cfg.h"
 #include "cli.h"
+#include "cron.h"
 #include "discover.h"
 #include "err.h"
 #include "ledger.h"
@@ -423,35 +424,10 @@ main(int argc, char *argv[])
 
 	memset(&u, 0, sizeof(u));
 	memset(&st, 0, sizeof(st));
-	if (mca_cli_parse(argc, argv, DISCOVER_F, &cli, &d) != 0) {
-		fprintf(stderr, PROG ": %s\n", d.msg);
-		usage(stderr);
-		return MCA_EXIT_USAGE;
-	}
-	if (cli.help) {
-		usage(stdout);
-		return MCA_EXIT_OK;
-	}
-	if (cli.version) {
-		printf(PROG " %s\n", PACKAGE_VERSION);
-		return MCA_EXIT_OK;
-	}
-	/* A cron tool logs to standard error (cron mails it). */
-	mca_log_open(PROG, 1, cli.debug);
-
-	if (mca_cfg_load(cli.config, &cfg, &d) != 0) {
-		mca_log_err("%s", d.msg);
-		ex = MCA_EXIT_USAGE;
-		goto out;
-	}
-	for (i = 0; i < cfg->nwarnings; i++)
-		mca_log_warn("%s", cfg->warnings[i]);
+	if (cron_start(PROG, argc, argv,
+	    DISCOVER_F, usage, &cli, &cfg, &ex) != 0)
+		return ex;
 	s = &cfg->discovery;
-	if (mca_cli_ledger_owner(cfg->ledger_db_path, PROG, NULL, &d) != 0) {
-		mca_log_err("%s: ledger_db_path: %s", cfg->path, d.msg);
-		ex = MCA_EXIT_USAGE;
-		goto out;
-	}
 	now = time(NULL);
 
 	/* The gate: discover_certificate_config (table 7), then the interval. */
@@ -462,19 +438,10 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	if (!cli.dry_run) {
-		if ((rc = mca_lock_beside(cfg->path, cfg->ledger_db_path, PROG,
-		    &lock, &d)) != 0) {
-			mca_log_err("%s", d.msg);
-			ex = rc == MCA_ERR_CONFIG ? MCA_EXIT_USAGE :
-			    rc == MCA_ERR_BUSY ? MCA_EXIT_LOCKED :
-			    MCA_EXIT_FAIL;
+		if (cron_lock(PROG, cfg, &lock, &ex) != 0)
 			goto out;
-		}
-		if (mca_ledger_open(cfg->ledger_db_path,
-		    cfg->ledger_synchronous_full, &l, &d) != 0) {
-			mca_log_err("%s: ledger_db_path: %s", cfg->path, d.msg);
+		if (cron_ledger(cfg, &l, &ex) != 0)
 			goto out;
-		}
 		if (mca_cli_gate(l, PROG, CRON_JOB, (long long)now,
 		    s->interval_minutes, &due, &wait, &d) != 0) {
 			mca_log_err("%s", d.msg);
