@@ -1362,7 +1362,7 @@ mca_ledger_refusals_flush(struct mca_ledger *l)
  * Copies column i into dst, truncated to fit and cut before a partial
  * UTF-8 sequence, always NUL-terminated. SQL NULL becomes "".
  */
-static void
+void
 mca_ledger_column(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
 {
 	const unsigned char	*s;

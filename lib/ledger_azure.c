@@ -218,26 +218,6 @@ az_column(struct mca_ledger *l, sqlite3_stmt *st, int i, char *dst,
 	return 0;
 }
 
-/* Column i into dst, cut before a partial UTF-8 sequence if longer. */
-static void
-az_column_cut(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
-{
-	const unsigned char	*s;
-	size_t			 n;
-
-	dst[0] = '\0';
-	if ((s = sqlite3_column_text(st, i)) == NULL)
-		return;
-	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && (s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 /* A copy of column i, or NULL for SQL NULL. 0 or MCA_ERR_NOMEM. */
 static int
 az_column_dup(struct mca_ledger *l, sqlite3_stmt *st, int i, char **out)
@@ -565,19 +545,19 @@ az_status_row(sqlite3_stmt *st, struct mca_ledger_azstatus *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->id = sqlite3_column_int64(st, 0);
-	az_column_cut(st, 1, s->serial, sizeof(s->serial));
-	az_column_cut(st, 2, s->label, sizeof(s->label));
-	az_column_cut(st, 3, s->subject, sizeof(s->subject));
+	mca_ledger_column(st, 1, s->serial, sizeof(s->serial));
+	mca_ledger_column(st, 2, s->label, sizeof(s->label));
+	mca_ledger_column(st, 3, s->subject, sizeof(s->subject));
 	s->pem = (const char *)sqlite3_column_text(st, 4);
-	az_column_cut(st, 5, s->state, sizeof(s->state));
+	mca_ledger_column(st, 5, s->state, sizeof(s->state));
 	s->attempts = sqlite3_column_int(st, 6);
 	s->next_attempt = sqlite3_column_int64(st, 7);
 	s->last_status = (long)sqlite3_column_int64(st, 8);
-	az_column_cut(st, 9, s->last_error, sizeof(s->last_error));
-	az_column_cut(st, 10, s->etag, sizeof(s->etag));
-	az_column_cut(st, 11, s->request_id, sizeof(s->request_id));
+	mca_ledger_column(st, 9, s->last_error, sizeof(s->last_error));
+	mca_ledger_column(st, 10, s->etag, sizeof(s->etag));
+	mca_ledger_column(st, 11, s->request_id, sizeof(s->request_id));
 	s->synced_at = sqlite3_column_int64(st, 12);
-	az_column_cut(st, 13, s->issued_at, sizeof(s->issued_at));
+	mca_ledger_column(st, 13, s->issued_at, sizeof(s->issued_at));
 }
 
 int
@@ -649,8 +629,8 @@ az_retry_one(struct mca_ledger *l, const char *serial, long long now,
 		goto out;
 	}
 	id = sqlite3_column_int64(st, 0);
-	az_column_cut(st, 1, state, sizeof(state));
-	az_column_cut(st, 2, label, sizeof(label));
+	mca_ledger_column(st, 1, state, sizeof(state));
+	mca_ledger_column(st, 2, label, sizeof(label));
 	if (strcmp(state, "none") == 0) {
 		rc = mca_diag(mca_ledger_diag(l), MCA_ERR_POLICY, "%s: "
 		    "certificate %s is not queued for Azure IoT Hub: its "

@@ -31,6 +31,12 @@ int		 mca_ledger_sqlfail(struct mca_ledger *l, int src,
 
 /* Binds s to parameter i of st, or SQL NULL for a NULL s; SQLite's code. */
 int		 mca_ledger_bind(sqlite3_stmt *st, int i, const char *s);
+/*
+ * Copies column i into dst, cut to fit before a partial UTF-8 sequence,
+ * always NUL-terminated; SQL NULL becomes "".
+ */
+void		 mca_ledger_column(sqlite3_stmt *st, int i, char *dst,
+		    size_t dstsz);
 
 /*
  * Prepares sql (one statement, what names it) on l's connection into

@@ -303,26 +303,6 @@ rv_out(struct mca_ledger *l, struct mca_diag *d, int rc)
 	return rc;
 }
 
-/* Column i into dst (dstsz bytes), cut if longer; SQL NULL is "". */
-static void
-rv_column(sqlite3_stmt *st, int i, char *dst, size_t dstsz)
-{
-	const unsigned char	*s;
-	size_t			 n;
-
-	dst[0] = '\0';
-	if ((s = sqlite3_column_text(st, i)) == NULL)
-		return;
-	n = (size_t)sqlite3_column_bytes(st, i);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && (s[n] & 0xc0) == 0x80)
-			n--;
-	}
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 /* The reason code of column i (a name), or -1 for NULL or unknown. */
 static int
 rv_column_reason(sqlite3_stmt *st, int i)
@@ -583,8 +563,8 @@ rv_status(struct mca_ledger *l, const char *serial,
 	if (a != NULL && strcmp((const char *)a, "revoke") == 0) {
 		s->revoked = 1;
 		s->reason = rv_column_reason(st, 1);
-		rv_column(st, 2, s->revoked_at, sizeof(s->revoked_at));
-		rv_column(st, 3, s->invalidity_date,
+		mca_ledger_column(st, 2, s->revoked_at, sizeof(s->revoked_at));
+		mca_ledger_column(st, 3, s->invalidity_date,
 		    sizeof(s->invalidity_date));
 	}
 	rc = 0;
@@ -701,9 +681,9 @@ mca_revoke_list_issuer(struct mca_ledger *l, const char *issuer,
 		}
 		(void)snprintf(e.serial, sizeof(e.serial), "%s", s);
 		e.reason = rv_column_reason(st, 1);
-		rv_column(st, 2, e.revoked_at, sizeof(e.revoked_at));
-		rv_column(st, 3, e.invalidity_date, sizeof(e.invalidity_date));
-		rv_column(st, 4, e.not_after, sizeof(e.not_after));
+		mca_ledger_column(st, 2, e.revoked_at, sizeof(e.revoked_at));
+		mca_ledger_column(st, 3, e.invalidity_date, sizeof(e.invalidity_date));
+		mca_ledger_column(st, 4, e.not_after, sizeof(e.not_after));
 		/* The caller's verdict, not a failure of ours. */
 		if ((rc = cb(arg, &e)) != 0) {
 			sqlite3_finalize(st);
@@ -755,10 +735,10 @@ mca_revoke_list(struct mca_ledger *l, const struct mca_revoke_filter *f,
 		}
 		memset(&row, 0, sizeof(row));
 		row.reason = -1;
-		rv_column(st, 0, row.serial, sizeof(row.serial));
-		rv_column(st, 1, row.subject, sizeof(row.subject));
-		rv_column(st, 2, row.label, sizeof(row.label));
-		rv_column(st, 3, row.not_after, sizeof(row.not_after));
+		mca_ledger_column(st, 0, row.serial, sizeof(row.serial));
+		mca_ledger_column(st, 1, row.subject, sizeof(row.subject));
+		mca_ledger_column(st, 2, row.label, sizeof(row.label));
+		mca_ledger_column(st, 3, row.not_after, sizeof(row.not_after));
 		a = sqlite3_column_text(st, 4);
 		if (a != NULL && strcmp((const char *)a, "revoke") == 0) {
 			(void)snprintf(row.state, sizeof(row.state),
