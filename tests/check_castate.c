@@ -51,32 +51,14 @@ teardown(void)
 static struct mca_ledger *
 ledger_open(void)
 {
-	struct mca_ledger	*l = NULL;
-	struct mca_diag		 d;
-	int			 rc;
-
-	rc = mca_ledger_open(path, 1, &l, &d);
-	ck_assert_msg(rc == 0, "open: %s: %s", mca_strerror(rc), d.msg);
-	return l;
+	return tu_ledger_open(path, 1);
 }
 
 /* One integer the auditor's query sql returns. */
 static long long
 db_int(const char *sql)
 {
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*st = NULL;
-	long long	 v;
-
-	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY,
-	    NULL), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tu_db_int(path, sql);
 }
 
 /* Installs a generation with key label (or path when label is NULL). */

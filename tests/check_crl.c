@@ -113,12 +113,7 @@ cfg_load(void)
 static struct mca_ledger *
 ledger_open(void)
 {
-	struct mca_ledger	*l = NULL;
-	struct mca_diag		 d;
-
-	ck_assert_msg(mca_ledger_open(ledger_path, 1, &l, &d) == 0, "%s",
-	    d.msg);
-	return l;
+	return tu_ledger_open(ledger_path, 1);
 }
 
 /*
@@ -365,19 +360,7 @@ exists(const char *file)
 static long long
 db_int(const char *sql)
 {
-	sqlite3		*db = NULL;
-	sqlite3_stmt	*st = NULL;
-	long long	 v;
-
-	ck_assert_int_eq(sqlite3_open_v2(ledger_path, &db,
-	    SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
-	    "%s: %s", sql, sqlite3_errmsg(db));
-	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-	v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return tu_db_int(ledger_path, sql);
 }
 
 /*

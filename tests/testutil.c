@@ -13,8 +13,11 @@
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
+#include <sqlite3.h>
+
 #include "cfg.h"
 #include "err.h"
+#include "ledger.h"
 #include "testutil.h"
 
 /*
@@ -303,4 +306,51 @@ tu_csrattrs_words(const unsigned char *der, size_t len, int names,
 		ck_assert_int_eq(mca_buf_addc(out, '}'), 0);
 		X509_ATTRIBUTE_free(a);
 	}
+}
+
+struct mca_ledger *
+tu_ledger_open(const char *path, int sync_full)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_diag		 d;
+	int			 rc;
+
+	rc = mca_ledger_open(path, sync_full, &l, &d);
+	ck_assert_msg(rc == 0, "open %s: %s: %s", path, mca_strerror(rc),
+	    d.msg);
+	return l;
+}
+
+long long
+tu_db_int(const char *path, const char *sql)
+{
+	sqlite3		*db = NULL;
+	sqlite3_stmt	*st = NULL;
+	long long	 v;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	ck_assert_msg(sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK,
+	    "%s: %s", sql, sqlite3_errmsg(db));
+	ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+void
+tu_db_exec(const char *path, const char *sql)
+{
+	sqlite3	*db = NULL;
+	char	*emsg = NULL;
+	int	 rc;
+
+	ck_assert_int_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE,
+	    NULL), SQLITE_OK);
+	rc = sqlite3_exec(db, sql, NULL, NULL, &emsg);
+	ck_assert_msg(rc == SQLITE_OK, "%s: %s", sql,
+	    emsg != NULL ? emsg : "?");
+	sqlite3_free(emsg);
+	sqlite3_close(db);
 }

@@ -11,6 +11,7 @@
 
 struct mca_cfg;
 struct mca_diag;
+struct mca_ledger;
 
 /* Check's per-test limit, in seconds, unless CK_DEFAULT_TIMEOUT says. */
 #define TU_TIMEOUT	"600"
@@ -81,6 +82,16 @@ void		 tu_csrattrs_words(const unsigned char *der, size_t len,
 		    int names, struct mca_buf *out);
 
 /* Runs s (TAP output through CK_TAP_LOG_FILE_NAME); returns exit code. */
+/*
+ * The ledger at path, opened (created, migrated) by the library, or the
+ * test fails with the reason.
+ */
+struct mca_ledger *tu_ledger_open(const char *path, int sync_full);
+/* The integer of sql's first row, on a connection of the test's own. */
+long long	 tu_db_int(const char *path, const char *sql);
+/* Runs sql on a connection of the test's own, or the test fails. */
+void		 tu_db_exec(const char *path, const char *sql);
+
 int		 tu_run(Suite *s);
 
 #endif
