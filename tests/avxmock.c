@@ -724,6 +724,13 @@ am_child(const struct avxmock *m, int s)
 	}
 }
 
+/* ts_spawn()'s child. */
+static void
+am_child_thunk(void *arg, int s)
+{
+	am_child(arg, s);
+}
+
 /*
  * Check's runner kills its process group on SIGTERM, and the child
  * inherits that handler: it gets the default one before SIGTERM can come.
@@ -731,36 +738,12 @@ am_child(const struct avxmock *m, int s)
 void
 avxmock_start(struct avxmock *m)
 {
-	int	 s;
-
-	sigset_t	 set, old;
-
-	s = ts_listen(&m->port);
-	/* No SIGTERM reaches the child before it has its own handling. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
-	ck_assert_int_ge(m->pid = fork(), 0);
-	if (m->pid == 0) {
-		(void)signal(SIGTERM, SIG_DFL);
-		(void)signal(SIGINT, SIG_DFL);
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		am_child(m, s);
-		_exit(0);
-	}
-	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
-	close(s);
+	m->pid = ts_spawn(ts_listen(&m->port), am_child_thunk, m);
 }
 
 void
 avxmock_stop(struct avxmock *m)
 {
-	int	 st;
-
-	if (m == NULL || m->pid <= 0)
-		return;
-	(void)kill(m->pid, SIGTERM);
-	(void)waitpid(m->pid, &st, 0);
-	m->pid = 0;
+	if (m != NULL)
+		ts_reap(&m->pid);
 }

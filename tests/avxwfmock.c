@@ -539,38 +539,22 @@ wm_child(const struct avxwfmock *m, int s)
 	}
 }
 
+/* ts_spawn()'s child. */
+static void
+wm_child_thunk(void *arg, int s)
+{
+	wm_child(arg, s);
+}
+
 void
 avxwfmock_start(struct avxwfmock *m)
 {
-	sigset_t	 set, old;
-	int		 s;
-
-	s = ts_listen(&m->port);
-	/* No SIGTERM reaches the child before it has its own handling. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
-	ck_assert_int_ge(m->pid = fork(), 0);
-	if (m->pid == 0) {
-		(void)signal(SIGTERM, SIG_DFL);
-		(void)signal(SIGINT, SIG_DFL);
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		wm_child(m, s);
-		_exit(0);
-	}
-	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
-	close(s);
+	m->pid = ts_spawn(ts_listen(&m->port), wm_child_thunk, m);
 }
 
 void
 avxwfmock_stop(struct avxwfmock *m)
 {
-	int	 st;
-
-	if (m == NULL || m->pid <= 0)
-		return;
-	(void)kill(m->pid, SIGTERM);
-	(void)waitpid(m->pid, &st, 0);
-	m->pid = 0;
+	if (m != NULL)
+		ts_reap(&m->pid);
 }

@@ -845,40 +845,24 @@ hm_listen(unsigned *port)
 	return s;
 }
 
+/* ts_spawn()'s child. */
+static void
+hm_child_thunk(void *arg, int s)
+{
+	hm_child(arg, s);
+}
+
 void
 hubmock_start(struct hubmock *m)
 {
-	sigset_t	 set, old;
-	int		 s;
-
-	s = hm_listen(&m->port);
-	/* No SIGTERM reaches the child before it has its own handling. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
-	ck_assert_int_ge(m->pid = fork(), 0);
-	if (m->pid == 0) {
-		(void)signal(SIGTERM, SIG_DFL);
-		(void)signal(SIGINT, SIG_DFL);
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		hm_child(m, s);
-		_exit(0);
-	}
-	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
-	close(s);
+	m->pid = ts_spawn(hm_listen(&m->port), hm_child_thunk, m);
 }
 
 void
 hubmock_stop(struct hubmock *m)
 {
-	int	 st;
-
-	if (m == NULL || m->pid <= 0)
-		return;
-	(void)kill(m->pid, SIGTERM);
-	(void)waitpid(m->pid, &st, 0);
-	m->pid = 0;
+	if (m != NULL)
+		ts_reap(&m->pid);
 }
 
 /* ------------------------------------------------ the parent's scripts */

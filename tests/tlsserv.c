@@ -169,40 +169,59 @@ ts_child(struct ts_server *t, int s)
 	}
 }
 
+static void
+ts_fork_child(void *arg, int s)
+{
+	ts_child(arg, s);
+}
+
 void
 ts_fork(struct ts_server *t)
 {
-	sigset_t	 set, old;
-	int		 s;
-
-	s = ts_listen(&t->port);
-	/* No SIGTERM reaches the child before it has its own handling. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
-	ck_assert_int_ge(t->pid = fork(), 0);
-	if (t->pid == 0) {
-		(void)signal(SIGTERM, SIG_DFL);
-		(void)signal(SIGINT, SIG_DFL);
-		(void)sigprocmask(SIG_SETMASK, &old, NULL);
-		ts_child(t, s);
-		_exit(0);
-	}
-	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
-	close(s);
+	t->pid = ts_spawn(ts_listen(&t->port), ts_fork_child, t);
 }
 
 void
 ts_stop(struct ts_server *t)
 {
+	if (t != NULL)
+		ts_reap(&t->pid);
+}
+
+pid_t
+ts_spawn(int s, void (*child)(void *arg, int s), void *arg)
+{
+	sigset_t	 set, old;
+	pid_t		 pid;
+
+	/* No SIGTERM reaches the child before it has its own handling. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	ck_assert_int_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	ck_assert_int_ge(pid = fork(), 0);
+	if (pid == 0) {
+		(void)signal(SIGTERM, SIG_DFL);
+		(void)signal(SIGINT, SIG_DFL);
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+		child(arg, s);
+		_exit(0);
+	}
+	ck_assert_int_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+	close(s);
+	return pid;
+}
+
+void
+ts_reap(pid_t *pid)
+{
 	int	 st;
 
-	if (t == NULL || t->pid <= 0)
+	if (*pid <= 0)
 		return;
-	(void)kill(t->pid, SIGTERM);
-	(void)waitpid(t->pid, &st, 0);
-	t->pid = 0;
+	(void)kill(*pid, SIGTERM);
+	(void)waitpid(*pid, &st, 0);
+	*pid = 0;
 }
 
 int

@@ -78,6 +78,16 @@ void		 ts_fork(struct ts_server *s);
 /* Stops it: SIGTERM, then waits (NULL-safe, twice harmless). */
 void		 ts_stop(struct ts_server *s);
 
+/*
+ * For every mock: forks a child that runs child(arg, s) on the listening
+ * socket s and then exits; the parent closes s. SIGTERM reaches the child
+ * only once it is in child(). Returns the child's pid (asserts).
+ */
+pid_t		 ts_spawn(int s, void (*child)(void *arg, int s), void *arg);
+
+/* SIGTERM to *pid, then waits; *pid is 0 after (<= 0: nothing to do). */
+void		 ts_reap(pid_t *pid);
+
 /* One request, split by ts_parse() in place: pointers into its buffer. */
 struct ts_req {
 	char		*method, *target;
