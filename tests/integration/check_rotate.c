@@ -53,6 +53,8 @@
 #include "buf.h"
 #include "err.h"
 #include "estc.h"
+#include "ledger.h"
+#include "ledger_chain.h"
 #include "p11.h"
 #include "pem.h"
 #include "renewweb.h"
@@ -747,6 +749,33 @@ kill_workers(int all)
 	return n;
 }
 
+/*
+ * The ledger's hash chain holds over every row, and every IssuedCerts
+ * file is its row's PEM (what microca-admin ledger verify checks; called
+ * through the library because the ledger is www-data's and the admin
+ * refuses to run as another user).
+ */
+static void
+chain_verifies(void)
+{
+	struct mca_ledger	*l = NULL;
+	struct mca_chain_verify	 o;
+	struct mca_chain_report	 r;
+	struct mca_diag		 d;
+
+	ck_assert_msg(mca_ledger_open(path("dn-db/ledger.db"), 0, &l, &d) == 0,
+	    "%s", d.msg);
+	memset(&o, 0, sizeof(o));
+	o.issued_dir = path("dn-issued");
+	ck_assert_msg(mca_ledger_chain_verify(l, &o, &r) == 0, "verify: %s",
+	    mca_ledger_errmsg(l, MCA_ERR_DB));
+	ck_assert_msg(!r.broken, "the chain breaks at %s %lld (serial %s): %s",
+	    r.bad_table, r.bad_id, r.bad_serial, r.what);
+	fprintf(stderr, "killload: the chain verifies: %lld rows, %lld "
+	    "IssuedCerts files, head %s\n", r.rows, r.files, r.head);
+	mca_ledger_close(l);
+}
+
 START_TEST(test_killload)
 {
 	struct mca_buf	 out = MCA_BUF_INIT, got = MCA_BUF_INIT;
@@ -826,12 +855,7 @@ START_TEST(test_killload)
 	    "FROM certificates"), 0);
 	sql("PRAGMA integrity_check", v, sizeof(v));
 	ck_assert_str_eq(v, "ok");
-	/* The hash chain holds over every row the kills left behind. */
-	mca_buf_reset(&out);
-	ck_assert_msg(tu_sh(&out, "'%s/microca-admin' --config '%s' ledger "
-	    "verify 2>&1", tu_builddir(), path("dn.json")) == 0,
-	    "microca-admin ledger verify:\n%s", mca_buf_str(&out));
-	fprintf(stderr, "killload: %s", mca_buf_str(&out));
+	chain_verifies();
 	fprintf(stderr, "killload: %d worker kills and one of lighttpd, %d "
 	    "batches (%d cut short), %d certificates received, %d in the "
 	    "ledger\n", kills, b, bad, total,
