@@ -35,8 +35,8 @@
 	"certificates: a revoked certificate obtains nothing"
 /* Counts of refusals over the cap are written at most this often (s). */
 #define MCA_LEDGER_FLUSH_EVERY	1
-/* Its rows already there are chained by mca_chain_backfill(). */
-#define MCA_LEDGER_CHAIN_MIGRATION	"0012-ledger-chain.sql"
+/* Its rows not chained yet are chained by mca_chain_backfill(). */
+#define MCA_LEDGER_CHAIN_MIGRATION	"0014-chain-in-rows.sql"
 
 enum mca_ledger_stmt {
 	STMT_INSERT_CERT,
@@ -67,9 +67,10 @@ enum mca_ledger_stmt {
 	/* schema 7: cron state */
 	STMT_CRON_GET,
 	STMT_CRON_SET,
-	/* 0012-ledger-chain.sql */
+	/* 0014-chain-in-rows.sql */
 	STMT_CHAIN_HEAD,
-	STMT_CHAIN_ADD,
+	STMT_CHAIN_CERT,
+	STMT_CHAIN_REV,
 	STMT_MAX
 };
 
@@ -99,7 +100,8 @@ static const char *const mca_ledger_what[STMT_MAX] = {
 	"read cron_state",
 	"write cron_state",
 	"read the chain's head",
-	"insert into ledger_chain",
+	"chain a certificates row",
+	"chain a revocations row",
 };
 
 /* The columns struct mca_ledger_passcode is read from, in its order. */
@@ -234,11 +236,14 @@ static const char *const mca_ledger_sql[STMT_MAX] = {
 	"DO UPDATE SET last_check = excluded.last_check, "
 	"last_result = excluded.last_result, "
 	"last_message = excluded.last_message",
-	/* STMT_CHAIN_HEAD: the last row, by the rowid: no index, no scan. */
-	"SELECT seq, hash FROM ledger_chain ORDER BY seq DESC LIMIT 1",
-	/* STMT_CHAIN_ADD */
-	"INSERT INTO ledger_chain (seq, tbl, row_id, prev_hash, hash) "
-	"VALUES (?1, ?2, ?3, ?4, ?5)",
+	/* STMT_CHAIN_HEAD (the row being chained has none yet) */
+	MCA_CHAIN_HEAD_SQL,
+	/* STMT_CHAIN_CERT: the stamp, on the page the insert dirtied. */
+	"UPDATE certificates SET chain_seq = ?1, chain_prev = ?2, "
+	"chain_hash = ?3 WHERE id = ?4",
+	/* STMT_CHAIN_REV */
+	"UPDATE revocations SET chain_seq = ?1, chain_prev = ?2, "
+	"chain_hash = ?3 WHERE id = ?4",
 };
 
 /* Refusals over the cap, counted here until they are flushed. */
@@ -1095,50 +1100,47 @@ mca_ledger_chain_row(struct mca_ledger *l, const char *tbl, sqlite3_stmt *st,
 	sqlite3_stmt		*head, *add;
 	unsigned char		 prev[MCA_CHAIN_HASH_LEN];
 	unsigned char		 hash[MCA_CHAIN_HASH_LEN];
-	const void		*p;
-	sqlite3_int64		 seq = 0;
-	int			 src, rc;
+	sqlite3_int64		 seq = 0, id;
+	enum mca_ledger_stmt	 upd;
+	int			 src, rc, cert;
 
 	if (l == NULL || tbl == NULL || st == NULL)
 		return MCA_ERR_INVAL;
+	cert = strcmp(tbl, "certificates") == 0;
+	if (!cert && strcmp(tbl, "revocations") != 0)
+		return MCA_ERR_INVAL;
+	upd = cert ? STMT_CHAIN_CERT : STMT_CHAIN_REV;
+	id = sqlite3_column_int64(st, 0);
 	head = l->stmt[STMT_CHAIN_HEAD];
-	add = l->stmt[STMT_CHAIN_ADD];
-	memset(prev, 0, sizeof(prev));
-	switch ((src = sqlite3_step(head))) {
-	case SQLITE_ROW:
-		seq = sqlite3_column_int64(head, 0);
-		p = sqlite3_column_blob(head, 1);
-		if (p == NULL || sqlite3_column_bytes(head, 1) !=
-		    MCA_CHAIN_HASH_LEN) {
-			sqlite3_reset(head);
-			return mca_diag(&l->err, MCA_ERR_DB, "%s: the chain's "
-			    "head (seq %lld) has no 32-byte hash",
-			    mca_ledger_what[STMT_CHAIN_HEAD], (long long)seq);
-		}
-		memcpy(prev, p, sizeof(prev));
-		break;
+	add = l->stmt[upd];
+	switch ((src = mca_chain_read_head(head, &seq, prev))) {
 	case SQLITE_DONE:
 		break;
+	case SQLITE_MISMATCH:
+		return mca_diag(&l->err, MCA_ERR_DB, "%s: the chain's row %lld "
+		    "has no 32-byte chain_hash",
+		    mca_ledger_what[STMT_CHAIN_HEAD], (long long)seq);
 	default:
-		rc = mca_ledger_fail(l, STMT_CHAIN_HEAD, src);
-		sqlite3_reset(head);
-		return rc;
+		return mca_ledger_fail(l, STMT_CHAIN_HEAD, src);
 	}
-	sqlite3_reset(head);
 	if (mca_chain_hash(l->md_ctx, l->sha256, seq + 1, tbl, st, ncols,
 	    prev, hash) != 0)
 		return mca_diag(&l->err, MCA_ERR_CRYPTO, "%s: SHA-256 failed",
-		    mca_ledger_what[STMT_CHAIN_ADD]);
+		    mca_ledger_what[upd]);
 	if (sqlite3_bind_int64(add, 1, seq + 1) != SQLITE_OK ||
-	    mca_ledger_bind(add, 2, tbl) != SQLITE_OK ||
-	    sqlite3_bind_int64(add, 3, sqlite3_column_int64(st, 0)) !=
+	    sqlite3_bind_blob(add, 2, prev, sizeof(prev), SQLITE_TRANSIENT) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_blob(add, 4, prev, sizeof(prev), SQLITE_TRANSIENT) !=
+	    sqlite3_bind_blob(add, 3, hash, sizeof(hash), SQLITE_TRANSIENT) !=
 	    SQLITE_OK ||
-	    sqlite3_bind_blob(add, 5, hash, sizeof(hash), SQLITE_TRANSIENT) !=
-	    SQLITE_OK)
-		return mca_ledger_bind_fail(l, STMT_CHAIN_ADD);
-	return mca_ledger_step_done(l, STMT_CHAIN_ADD);
+	    sqlite3_bind_int64(add, 4, id) != SQLITE_OK)
+		return mca_ledger_bind_fail(l, upd);
+	if ((rc = mca_ledger_step_done(l, upd)) != 0)
+		return rc;
+	/* Exactly that row: an id that is not there stamped nothing. */
+	if (sqlite3_changes(l->db) != 1)
+		return mca_diag(&l->err, MCA_ERR_DB, "%s: no row %lld",
+		    mca_ledger_what[upd], (long long)id);
+	return 0;
 }
 
 /* ---- refusals, kept bounded (schema 4) */

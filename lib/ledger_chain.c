@@ -1,26 +1,28 @@
 /*
  * The ledger's tamper-evident chain: the hash of a row (the encoding is
- * documented in sql/migrations/0012-ledger-chain.sql and
+ * documented in sql/migrations/0014-chain-in-rows.sql and
  * microca-admin(8), and below), the chaining of a ledger's rows when the
  * migration comes, and the verifier.
  *
  * The encoding, for an auditor recomputing it with another tool:
  *
  *   hash(seq) = SHA-256(F("microca-ledger-chain-1") || F(seq) || F(tbl) ||
- *                       F(col 1) || ... || F(col n) || F(prev_hash))
+ *                       F(col 1) || ... || F(col n) || F(chain_prev))
  *
  * F(x) = x's length in bytes as a 4-byte big-endian number, then x; F of
  * SQL NULL = FF FF FF FF alone. seq in decimal ASCII; tbl the table's
  * name; the columns (MCA_CHAIN_*_COLS in lib/ledger_int.h, the id first)
  * as the text SQLite gives for them: text as stored (UTF-8), integers in
- * decimal. prev_hash: the 32 bytes of hash(seq - 1), 32 zero bytes for
+ * decimal. chain_prev: the 32 bytes of hash(seq - 1), 32 zero bytes for
  * seq 1. Length prefixes keep "ab","c" and "a","bc" apart, and NULL
- * apart from "".
+ * apart from "". Each row keeps its chain_seq, chain_prev and
+ * chain_hash in its own columns.
  *
- * The verifier streams: one statement over ledger_chain by seq and one
- * over each table by id, side by side (each table's rows are chained in
- * id order, since ids only grow), so a row is never looked up; one
- * digest context, one DER buffer and one file buffer for all rows.
+ * The verifier streams: one statement over each table by id, side by
+ * side, taking the row of the lower chain_seq each time (each table's
+ * rows are chained in id order, since ids only grow), so a row is never
+ * looked up; one digest context, one DER buffer and one file buffer for
+ * all rows.
  */
 #include "config.h"
 
@@ -129,127 +131,173 @@ mca_chain_hash(EVP_MD_CTX *ctx, const EVP_MD *md, long long seq,
 	return 0;
 }
 
-/* 1 if the table name exists in db's schema, 0 if not, -1 on error. */
-static int
-chain_has_table(sqlite3 *db, const char *name)
+int
+mca_chain_read_head(sqlite3_stmt *st, sqlite3_int64 *seq, unsigned char *hash)
 {
-	sqlite3_stmt	*st = NULL;
-	int		 src, rc = -1;
+	const void	*p;
+	sqlite3_int64	 s;
+	int		 src;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_schema WHERE "
-	    "type = 'table' AND name = ?1", -1, &st, NULL) != SQLITE_OK ||
-	    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
-		goto out;
-	if ((src = sqlite3_step(st)) == SQLITE_ROW)
-		rc = 1;
-	else if (src == SQLITE_DONE)
-		rc = 0;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	*seq = 0;
+	memset(hash, 0, MCA_CHAIN_HASH_LEN);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		if ((s = sqlite3_column_int64(st, 0)) <= *seq)
+			continue;
+		*seq = s;
+		p = sqlite3_column_blob(st, 1);
+		if (p == NULL || sqlite3_column_bytes(st, 1) !=
+		    MCA_CHAIN_HASH_LEN) {
+			src = SQLITE_MISMATCH;
+			break;
+		}
+		memcpy(hash, p, MCA_CHAIN_HASH_LEN);
+	}
+	sqlite3_reset(st);
+	return src;
 }
 
-/* ---- the rows a ledger had when the chain came */
+/* ---- the rows not chained yet */
+
+/* Rows hashed before their stamps are written (no update mid-scan). */
+#define CHAIN_BATCH	256
+
+struct chain_stamp {
+	sqlite3_int64	 id;
+	sqlite3_int64	 seq;
+	unsigned char	 prev[MCA_CHAIN_HASH_LEN];
+	unsigned char	 hash[MCA_CHAIN_HASH_LEN];
+};
+
+/*
+ * Stamps table t's rows after id *after, from seq *seq and hash prev
+ * on, moving all three along. 0, or an SQLite code with *why set.
+ */
+static int
+chain_fill_table(sqlite3 *db, size_t t, EVP_MD_CTX *ctx, const EVP_MD *md,
+    struct chain_stamp *b, sqlite3_int64 *seq, unsigned char *prev,
+    const char **why)
+{
+	sqlite3_stmt	*rows = NULL, *upd = NULL;
+	char		 sql[768];
+	sqlite3_int64	 after = 0;
+	size_t		 n, i;
+	int		 src;
+
+	*why = NULL;
+	(void)snprintf(sql, sizeof(sql), "SELECT coalesce((SELECT id FROM %s "
+	    "WHERE chain_seq IS NOT NULL ORDER BY id DESC LIMIT 1), 0)",
+	    mca_chain_tables[t].name);
+	if ((src = sqlite3_prepare_v2(db, sql, -1, &rows, NULL)) != SQLITE_OK)
+		goto out;
+	if ((src = sqlite3_step(rows)) != SQLITE_ROW)
+		goto out;
+	after = sqlite3_column_int64(rows, 0);
+	sqlite3_finalize(rows);
+	rows = NULL;
+	(void)snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE id > ?1 "
+	    "ORDER BY id LIMIT %d", mca_chain_tables[t].cols,
+	    mca_chain_tables[t].name, CHAIN_BATCH);
+	if ((src = sqlite3_prepare_v2(db, sql, -1, &rows, NULL)) != SQLITE_OK)
+		goto out;
+	(void)snprintf(sql, sizeof(sql), "UPDATE %s SET chain_seq = ?1, "
+	    "chain_prev = ?2, chain_hash = ?3 WHERE id = ?4",
+	    mca_chain_tables[t].name);
+	if ((src = sqlite3_prepare_v2(db, sql, -1, &upd, NULL)) != SQLITE_OK)
+		goto out;
+	do {
+		if ((src = sqlite3_bind_int64(rows, 1, after)) != SQLITE_OK)
+			goto out;
+		for (n = 0; n < CHAIN_BATCH &&
+		    (src = sqlite3_step(rows)) == SQLITE_ROW; n++) {
+			b[n].id = after = sqlite3_column_int64(rows, 0);
+			b[n].seq = ++*seq;
+			memcpy(b[n].prev, prev, MCA_CHAIN_HASH_LEN);
+			if (mca_chain_hash(ctx, md, b[n].seq,
+			    mca_chain_tables[t].name, rows,
+			    mca_chain_tables[t].ncols, prev, b[n].hash) != 0) {
+				*why = "cannot hash a row";
+				src = SQLITE_ERROR;
+				goto out;
+			}
+			memcpy(prev, b[n].hash, MCA_CHAIN_HASH_LEN);
+		}
+		if (src != SQLITE_ROW && src != SQLITE_DONE)
+			goto out;
+		sqlite3_reset(rows);
+		for (i = 0; i < n; i++) {
+			if ((src = sqlite3_bind_int64(upd, 1, b[i].seq)) !=
+			    SQLITE_OK || (src = sqlite3_bind_blob(upd, 2,
+			    b[i].prev, MCA_CHAIN_HASH_LEN, SQLITE_STATIC)) !=
+			    SQLITE_OK || (src = sqlite3_bind_blob(upd, 3,
+			    b[i].hash, MCA_CHAIN_HASH_LEN, SQLITE_STATIC)) !=
+			    SQLITE_OK || (src = sqlite3_bind_int64(upd, 4,
+			    b[i].id)) != SQLITE_OK ||
+			    (src = sqlite3_step(upd)) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(upd);
+		}
+	} while (n == CHAIN_BATCH);
+	src = SQLITE_OK;
+out:
+	sqlite3_finalize(rows);
+	sqlite3_finalize(upd);
+	return src;
+}
 
 int
 mca_chain_backfill(sqlite3 *db, const char *path, struct mca_diag *d)
 {
-	EVP_MD_CTX	*ctx = NULL;
-	EVP_MD		*md = NULL;
-	sqlite3_stmt	*head = NULL, *rows = NULL, *add = NULL;
-	unsigned char	 prev[MCA_CHAIN_HASH_LEN];
-	unsigned char	 hash[MCA_CHAIN_HASH_LEN];
-	char		 sql[512];
-	const void	*p;
-	sqlite3_int64	 seq = 0;
-	size_t		 t;
-	int		 src = SQLITE_OK, rc = MCA_ERR_DB, has;
+	EVP_MD_CTX		*ctx = NULL;
+	EVP_MD			*md = NULL;
+	sqlite3_stmt		*head = NULL;
+	struct chain_stamp	*b = NULL;
+	unsigned char		 prev[MCA_CHAIN_HASH_LEN];
+	const char		*why = NULL;
+	sqlite3_int64		 seq = 0;
+	size_t			 t;
+	int			 src = SQLITE_OK, rc = MCA_ERR_DB;
 
-	memset(prev, 0, sizeof(prev));
+	if (path == NULL)
+		path = "ledger";
+	if ((b = calloc(CHAIN_BATCH, sizeof(*b))) == NULL) {
+		rc = mca_diag(d, MCA_ERR_NOMEM, "%s: the chain: out of memory",
+		    path);
+		goto out;
+	}
 	if ((ctx = EVP_MD_CTX_new()) == NULL ||
 	    (md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL) {
-		rc = mca_diag(d, MCA_ERR_CRYPTO, "%s: ledger_chain: cannot set "
-		    "up SHA-256", path);
+		rc = mca_diag(d, MCA_ERR_CRYPTO, "%s: the chain: cannot set up "
+		    "SHA-256", path);
 		goto out;
 	}
 	/* Idempotent: from the head on, whatever is there already. */
-	if ((src = sqlite3_prepare_v2(db, "SELECT seq, hash FROM ledger_chain "
-	    "ORDER BY seq DESC LIMIT 1", -1, &head, NULL)) != SQLITE_OK ||
-	    (src = sqlite3_prepare_v2(db, "INSERT INTO ledger_chain (seq, tbl, "
-	    "row_id, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5)", -1, &add,
+	if ((src = sqlite3_prepare_v2(db, MCA_CHAIN_HEAD_SQL, -1, &head,
 	    NULL)) != SQLITE_OK)
 		goto fail;
-	if ((src = sqlite3_step(head)) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(head, 0);
-		if ((p = sqlite3_column_blob(head, 1)) == NULL ||
-		    sqlite3_column_bytes(head, 1) != MCA_CHAIN_HASH_LEN) {
-			rc = mca_diag(d, MCA_ERR_DB, "%s: ledger_chain: the "
-			    "head (seq %lld) has no 32-byte hash", path,
-			    (long long)seq);
-			goto out;
-		}
-		memcpy(prev, p, sizeof(prev));
-	} else if (src != SQLITE_DONE)
-		goto fail;
-	for (t = 0; t < CHAIN_NTABLES; t++) {
-		if ((has = chain_has_table(db, mca_chain_tables[t].name)) < 0) {
-			src = sqlite3_errcode(db);
-			goto fail;
-		}
-		if (has == 0)
-			continue;
-		/* certificates first, then revocations: each in id order. */
-		(void)snprintf(sql, sizeof(sql), "SELECT %s FROM %s WHERE "
-		    "(SELECT max(row_id) FROM ledger_chain WHERE tbl = '%s') "
-		    "IS NULL OR id > (SELECT max(row_id) FROM ledger_chain "
-		    "WHERE tbl = '%s') ORDER BY id", mca_chain_tables[t].cols,
-		    mca_chain_tables[t].name, mca_chain_tables[t].name,
-		    mca_chain_tables[t].name);
-		sqlite3_finalize(rows);
-		rows = NULL;
-		if ((src = sqlite3_prepare_v2(db, sql, -1, &rows, NULL)) !=
-		    SQLITE_OK)
-			goto fail;
-		while ((src = sqlite3_step(rows)) == SQLITE_ROW) {
-			seq++;
-			if ((rc = mca_chain_hash(ctx, md, seq,
-			    mca_chain_tables[t].name, rows,
-			    mca_chain_tables[t].ncols, prev, hash)) != 0) {
-				mca_diag(d, rc, "%s: ledger_chain: cannot hash "
-				    "%s row %lld", path,
-				    mca_chain_tables[t].name,
-				    (long long)sqlite3_column_int64(rows, 0));
-				goto out;
-			}
-			if ((src = sqlite3_bind_int64(add, 1, seq)) !=
-			    SQLITE_OK || (src = sqlite3_bind_text(add, 2,
-			    mca_chain_tables[t].name, -1, SQLITE_STATIC)) !=
-			    SQLITE_OK || (src = sqlite3_bind_int64(add, 3,
-			    sqlite3_column_int64(rows, 0))) != SQLITE_OK ||
-			    (src = sqlite3_bind_blob(add, 4, prev, sizeof(prev),
-			    SQLITE_STATIC)) != SQLITE_OK ||
-			    (src = sqlite3_bind_blob(add, 5, hash, sizeof(hash),
-			    SQLITE_STATIC)) != SQLITE_OK ||
-			    (src = sqlite3_step(add)) != SQLITE_DONE)
-				goto fail;
-			sqlite3_reset(add);
-			memcpy(prev, hash, sizeof(prev));
-		}
-		if (src != SQLITE_DONE)
-			goto fail;
+	if ((src = mca_chain_read_head(head, &seq, prev)) == SQLITE_MISMATCH) {
+		rc = mca_diag(d, MCA_ERR_DB, "%s: the chain's head (chain_seq "
+		    "%lld) has no 32-byte chain_hash", path, (long long)seq);
+		goto out;
 	}
+	if (src != SQLITE_DONE)
+		goto fail;
+	/* certificates first, then revocations: each in id order. */
+	for (t = 0; t < CHAIN_NTABLES; t++)
+		if ((src = chain_fill_table(db, t, ctx, md, b, &seq, prev,
+		    &why)) != SQLITE_OK)
+			goto fail;
 	rc = 0;
 	goto out;
 fail:
 	rc = (src & 0xff) == SQLITE_BUSY || (src & 0xff) == SQLITE_LOCKED ?
-	    MCA_ERR_BUSY : MCA_ERR_DB;
-	mca_diag(d, rc, "%s: ledger_chain: %s", path, sqlite3_errmsg(db));
+	    MCA_ERR_BUSY : why != NULL ? MCA_ERR_CRYPTO : MCA_ERR_DB;
+	mca_diag(d, rc, "%s: chaining the ledger's rows: %s", path,
+	    why != NULL ? why : sqlite3_errmsg(db));
 out:
 	sqlite3_finalize(head);
-	sqlite3_finalize(rows);
-	sqlite3_finalize(add);
 	EVP_MD_CTX_free(ctx);
 	EVP_MD_free(md);
+	free(b);
 	return rc;
 }
 
@@ -259,7 +307,6 @@ struct chain_walk {
 	struct mca_ledger		*l;
 	const struct mca_chain_verify	*o;
 	struct mca_chain_report		*r;
-	sqlite3_stmt			*chain;
 	sqlite3_stmt			*tab[CHAIN_NTABLES];
 	int				 have[CHAIN_NTABLES]; /* on a row */
 	sqlite3_int64			 id[CHAIN_NTABLES];
@@ -596,54 +643,78 @@ out:
 	return rc;
 }
 
-/* The table index of a chain row's tbl, or -1. */
-static int
-chain_table(const unsigned char *tbl, size_t ntables)
-{
-	size_t	 t;
+/* Where table t's chain columns are in its cursor: after the hashed ones. */
+#define C_SEQ(t)	(mca_chain_tables[t].ncols)
+#define C_PREV(t)	(mca_chain_tables[t].ncols + 1)
+#define C_HASH(t)	(mca_chain_tables[t].ncols + 2)
 
-	if (tbl == NULL)
-		return -1;
-	for (t = 0; t < ntables; t++)
-		if (strcmp((const char *)tbl, mca_chain_tables[t].name) == 0)
-			return (int)t;
-	return -1;
+/*
+ * The cursor of the next row on the chain: of the lower chain_seq (into
+ * *seq). 0 (*t -1: no rows left), or 1 with r->broken set: a row
+ * without a chain_seq.
+ */
+static int
+chain_pick(struct chain_walk *w, long long next, int *t, long long *seq)
+{
+	sqlite3_int64	 s;
+	size_t		 u;
+
+	*t = -1;
+	*seq = 0;
+	for (u = 0; u < CHAIN_NTABLES; u++) {
+		if (!w->have[u])
+			continue;
+		if (sqlite3_column_type(w->tab[u], C_SEQ(u)) == SQLITE_NULL) {
+			(void)chain_broken(w, next, (int)u, w->id[u], "the row "
+			    "is not on the chain (written outside microca, or "
+			    "its chain_seq removed)");
+			return 1;
+		}
+		s = sqlite3_column_int64(w->tab[u], C_SEQ(u));
+		if (*t < 0 || s < *seq) {
+			*t = (int)u;
+			*seq = s;
+		}
+	}
+	return 0;
 }
 
 /* The walk proper, inside the read transaction. 0 or our code. */
 static int
-chain_walk(struct chain_walk *w, size_t ntables, long long from,
-    const unsigned char *expect)
+chain_walk(struct chain_walk *w, long long from, const unsigned char *expect)
 {
-	sqlite3_stmt		*c = w->chain;
+	sqlite3_stmt		*st;
 	unsigned char		 prev[MCA_CHAIN_HASH_LEN];
 	unsigned char		 hash[MCA_CHAIN_HASH_LEN];
 	const unsigned char	*ph, *h;
 	long long		 seq, next = from, id;
 	size_t			 u;
-	int			 src, rc, t, met = 0;
+	int			 rc, t, met = 0;
 
 	memset(prev, 0, sizeof(prev));
 	if (expect != NULL && from == 1 && memcmp(expect, prev,
 	    sizeof(prev)) == 0)
 		met = 1;
-	for (u = 0; u < ntables; u++)
+	for (u = 0; u < CHAIN_NTABLES; u++)
 		if ((rc = chain_next(w, u)) != 0)
 			return rc;
-	while ((src = sqlite3_step(c)) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(c, 0);
-		t = chain_table(sqlite3_column_text(c, 1), ntables);
-		id = sqlite3_column_int64(c, 2);
-		ph = sqlite3_column_blob(c, 3);
-		if (ph == NULL || sqlite3_column_bytes(c, 3) !=
+	for (;;) {
+		if (chain_pick(w, next, &t, &seq) != 0)
+			return 0;
+		if (t < 0)
+			break;
+		st = w->tab[t];
+		id = w->id[t];
+		ph = sqlite3_column_blob(st, C_PREV(t));
+		if (ph == NULL || sqlite3_column_bytes(st, C_PREV(t)) !=
 		    MCA_CHAIN_HASH_LEN)
-			return chain_broken(w, seq, t, id, "its prev_hash is "
+			return chain_broken(w, seq, t, id, "its chain_prev is "
 			    "not 32 bytes");
-		h = sqlite3_column_blob(c, 4);
-		if (h == NULL || sqlite3_column_bytes(c, 4) !=
+		h = sqlite3_column_blob(st, C_HASH(t));
+		if (h == NULL || sqlite3_column_bytes(st, C_HASH(t)) !=
 		    MCA_CHAIN_HASH_LEN)
-			return chain_broken(w, seq, t, id, "its hash is not "
-			    "32 bytes");
+			return chain_broken(w, seq, t, id, "its chain_hash is "
+			    "not 32 bytes");
 		if (seq == from && from > 1) {
 			/* Taken on trust: where this walk starts. */
 			memcpy(prev, ph, sizeof(prev));
@@ -651,36 +722,27 @@ chain_walk(struct chain_walk *w, size_t ntables, long long from,
 			    sizeof(prev)) == 0)
 				met = 1;
 		}
-		if (seq != next)
-			return chain_broken(w, seq, t, id, "chain row %lld "
-			    "comes where %lld belongs: chain rows are missing "
-			    "or were renumbered", seq, next);
+		if (seq > next)
+			return chain_broken(w, seq, t, id, "its chain_seq is "
+			    "%lld where %lld belongs: rows before it were "
+			    "deleted, or rows renumbered", seq, next);
+		if (seq < next)
+			return chain_broken(w, seq, t, id, "its chain_seq %lld "
+			    "comes again after %lld: a row copied, or rows "
+			    "renumbered", seq, next - 1);
 		if (memcmp(ph, prev, sizeof(prev)) != 0)
-			return chain_broken(w, seq, t, id, "its prev_hash is "
-			    "not the hash of chain row %lld: rows before it "
-			    "were changed, removed or put in", seq - 1);
-		if (t < 0)
-			return chain_broken(w, seq, -1, id, "the chain row "
-			    "names no chained table (tbl \"%.32s\")",
-			    chain_text(c, 1));
-		/* Rows of the table before this one are not on the chain. */
-		if (w->have[t] && w->id[t] < id)
-			return chain_broken(w, seq, t, w->id[t], "the row is "
-			    "not on the chain (written outside microca, or its "
-			    "chain row removed)");
-		if (!w->have[t] || w->id[t] > id)
-			return chain_broken(w, seq, t, id, "the row is "
-			    "missing from %s (deleted, or its id changed)",
-			    mca_chain_tables[t].name);
+			return chain_broken(w, seq, t, id, "its chain_prev is "
+			    "not the chain_hash of chain row %lld: rows before "
+			    "it were changed, removed or put in", seq - 1);
 		if ((rc = mca_chain_hash(w->ctx, w->sha256, seq,
-		    mca_chain_tables[t].name, w->tab[t],
-		    mca_chain_tables[t].ncols, prev, hash)) != 0)
+		    mca_chain_tables[t].name, st, mca_chain_tables[t].ncols,
+		    prev, hash)) != 0)
 			return mca_diag(mca_ledger_diag(w->l), rc, "chain row "
 			    "%lld: cannot hash it", seq);
 		if (memcmp(hash, h, sizeof(hash)) != 0)
 			return chain_broken(w, seq, t, id, "the row does not "
-			    "match its hash: a field was changed after it was "
-			    "written");
+			    "match its chain_hash: a field was changed after "
+			    "it was written");
 		if (t == 0 && (rc = chain_check_cert(w, seq)) != 0)
 			return rc;
 		if (w->r->broken)
@@ -694,17 +756,9 @@ chain_walk(struct chain_walk *w, size_t ntables, long long from,
 		if ((rc = chain_next(w, (size_t)t)) != 0)
 			return rc;
 	}
-	if (src != SQLITE_DONE)
-		return mca_ledger_sqlfail(w->l, src, "read ledger_chain");
 	if (from > 1 && next == from)
 		return mca_diag(mca_ledger_diag(w->l), MCA_ERR_NOTFOUND,
 		    "no chain row %lld", from);
-	/* Rows after the last chained one are not on the chain. */
-	for (u = 0; u < ntables; u++)
-		if (w->have[u])
-			return chain_broken(w, next, (int)u, w->id[u], "the "
-			    "row is not on the chain (written outside "
-			    "microca, or its chain row removed)");
 	hex_lower(prev, sizeof(prev), w->r->head);
 	if (expect != NULL && !met)
 		return chain_broken(w, 0, -1, 0, "the expected head %s is "
@@ -723,8 +777,8 @@ mca_ledger_chain_verify(struct mca_ledger *l,
 	unsigned char		 expect[MCA_CHAIN_HASH_LEN];
 	char			 sql[768];
 	long long		 from;
-	size_t			 t, ntables = 0;
-	int			 has, src, rc = MCA_ERR_DB, intx = 0;
+	size_t			 t;
+	int			 src, rc = MCA_ERR_DB, intx = 0;
 
 	if (r != NULL)
 		memset(r, 0, sizeof(*r));
@@ -763,35 +817,22 @@ mca_ledger_chain_verify(struct mca_ledger *l,
 		goto out;
 	}
 	intx = 1;
-	if ((rc = mca_ledger_prepare(l, "SELECT seq, tbl, row_id, prev_hash, "
-	    "hash FROM ledger_chain WHERE seq >= ?1 ORDER BY seq",
-	    "read ledger_chain", &w.chain)) != 0)
-		goto out;
-	if (sqlite3_bind_int64(w.chain, 1, from) != SQLITE_OK) {
-		rc = mca_ledger_bind_failed(l, "read ledger_chain");
-		goto out;
-	}
 	for (t = 0; t < CHAIN_NTABLES; t++) {
-		if ((has = chain_has_table(db, mca_chain_tables[t].name)) < 0) {
-			rc = mca_ledger_sqlfail(l, sqlite3_errcode(db),
-			    "read sqlite_schema");
-			goto out;
-		}
-		if (has == 0)
-			break;	/* revocations come with 0010: none yet */
 		/*
 		 * From row from on: the table's rows after the last one
-		 * chained before it (all of them, from the start).
+		 * chained before it, found from the end (all of them, from
+		 * the start).
 		 */
 		if (from == 1)
-			(void)snprintf(sql, sizeof(sql), "SELECT %s FROM %s "
-			    "ORDER BY id", mca_chain_tables[t].cols,
-			    mca_chain_tables[t].name);
+			(void)snprintf(sql, sizeof(sql), "SELECT %s, "
+			    "chain_seq, chain_prev, chain_hash FROM %s ORDER "
+			    "BY id",
+			    mca_chain_tables[t].cols, mca_chain_tables[t].name);
 		else
-			(void)snprintf(sql, sizeof(sql), "SELECT %s FROM %s "
-			    "WHERE id > coalesce((SELECT row_id FROM "
-			    "ledger_chain WHERE seq < ?1 AND tbl = '%s' ORDER "
-			    "BY seq DESC LIMIT 1), id - 1) ORDER BY id",
+			(void)snprintf(sql, sizeof(sql), "SELECT %s, "
+			    "chain_seq, chain_prev, chain_hash FROM %s WHERE "
+			    "id > coalesce((SELECT id FROM %s WHERE chain_seq "
+			    "< ?1 ORDER BY id DESC LIMIT 1), 0) ORDER BY id",
 			    mca_chain_tables[t].cols, mca_chain_tables[t].name,
 			    mca_chain_tables[t].name);
 		if ((rc = mca_ledger_prepare(l, sql, mca_chain_tables[t].name,
@@ -803,16 +844,14 @@ mca_ledger_chain_verify(struct mca_ledger *l,
 			    mca_chain_tables[t].name);
 			goto out;
 		}
-		ntables++;
 	}
-	if ((rc = chain_walk(&w, ntables, from, o->expect_head != NULL ?
-	    expect : NULL)) != 0)
+	if ((rc = chain_walk(&w, from, o->expect_head != NULL ? expect :
+	    NULL)) != 0)
 		goto out;
 	rc = 0;
 out:
 	for (t = 0; t < CHAIN_NTABLES; t++)
 		sqlite3_finalize(w.tab[t]);
-	sqlite3_finalize(w.chain);
 	if (intx)
 		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	EVP_MD_CTX_free(w.ctx);
@@ -827,9 +866,9 @@ int
 mca_ledger_chain_head(struct mca_ledger *l, char *hex, size_t hexlen,
     long long *seq)
 {
-	unsigned char	 zero[MCA_CHAIN_HASH_LEN];
+	unsigned char	 hash[MCA_CHAIN_HASH_LEN];
 	sqlite3_stmt	*st = NULL;
-	const void	*p;
+	sqlite3_int64	 s = 0;
 	int		 src, rc;
 
 	if (hexlen > 0)
@@ -839,26 +878,19 @@ mca_ledger_chain_head(struct mca_ledger *l, char *hex, size_t hexlen,
 	if (l == NULL || hexlen < MCA_CHAIN_HEX_MAX)
 		return MCA_ERR_INVAL;
 	mca_diag_clear(mca_ledger_diag(l));
-	if ((rc = mca_ledger_prepare(l, "SELECT seq, hash FROM ledger_chain "
-	    "ORDER BY seq DESC LIMIT 1", "read the chain's head", &st)) != 0)
+	if ((rc = mca_ledger_prepare(l, MCA_CHAIN_HEAD_SQL, "read the chain's "
+	    "head", &st)) != 0)
 		return rc;
-	memset(zero, 0, sizeof(zero));
-	switch ((src = sqlite3_step(st))) {
-	case SQLITE_ROW:
-		p = sqlite3_column_blob(st, 1);
-		if (p == NULL || sqlite3_column_bytes(st, 1) !=
-		    MCA_CHAIN_HASH_LEN) {
-			rc = mca_diag(mca_ledger_diag(l), MCA_ERR_DB, "the "
-			    "chain's head (seq %lld) has no 32-byte hash",
-			    (long long)sqlite3_column_int64(st, 0));
-			break;
-		}
-		hex_lower(p, MCA_CHAIN_HASH_LEN, hex);
-		if (seq != NULL)
-			*seq = sqlite3_column_int64(st, 0);
-		break;
+	switch ((src = mca_chain_read_head(st, &s, hash))) {
 	case SQLITE_DONE:
-		hex_lower(zero, sizeof(zero), hex);
+		hex_lower(hash, sizeof(hash), hex);
+		if (seq != NULL)
+			*seq = s;
+		break;
+	case SQLITE_MISMATCH:
+		rc = mca_diag(mca_ledger_diag(l), MCA_ERR_DB, "the chain's "
+		    "head (chain_seq %lld) has no 32-byte chain_hash",
+		    (long long)s);
 		break;
 	default:
 		rc = mca_ledger_sqlfail(l, src, "read the chain's head");

@@ -1,9 +1,10 @@
 /*
  * The ledger's tamper-evident chain (issue 16): every row of
  * certificates and of revocations is linked to the row written before it
- * by a SHA-256 hash, kept in the table ledger_chain
- * (sql/migrations/0012-ledger-chain.sql says exactly what is hashed, so
- * that an auditor can recompute it with other tools). The writers link
+ * by a SHA-256 hash, kept in the row itself (chain_seq, chain_prev,
+ * chain_hash; sql/migrations/0014-chain-in-rows.sql says exactly what
+ * is hashed, so that an auditor can recompute it with other tools).
+ * The writers link
  * each row in its own transaction (lib/ledger_int.h); this is what
  * "microca-admin ledger verify" and "ledger head" call.
  */
@@ -19,13 +20,13 @@
 /* What to verify. */
 struct mca_chain_verify {
 	/*
-	 * The first chain row (seq) to verify, its prev_hash taken on
+	 * The first chain row (chain_seq) to verify, its chain_prev taken on
 	 * trust; 0 or 1: from the start.
 	 */
 	long long	 from;
 	/*
 	 * A head hash seen before (64 hex digits, any case), or NULL: it
-	 * must be the hash of a verified row (or, with from, the prev_hash
+	 * must be the hash of a verified row (or, with from, the chain_prev
 	 * of row from), else the chain does not verify.
 	 */
 	const char	*expect_head;
@@ -52,9 +53,10 @@ struct mca_chain_report {
 /*
  * Walks the chain from o->from (NULL o: all of it, no files) in one read
  * transaction, concurrent writers notwithstanding, and checks that:
- * seqs follow one another from 1; each prev_hash is the hash of the row
- * before; each chain row's table row is there and hashes to its hash;
- * every row of certificates and revocations is on the chain, once; each
+ * the chain_seqs of both tables, merged, follow one another from 1 (from
+ * o->from); each row's chain_prev is the chain_hash of the row before,
+ * and the row hashes to its chain_hash; every row of certificates and
+ * revocations is on the chain, once; each
  * certificate's pem parses to its serial, subject and thumbprints; each
  * IssuedCerts file is the pem (o->issued_dir); o->expect_head was met.
  * Returns 0 with *r filled (r->broken says whether it verified) or, when

@@ -60,7 +60,7 @@ void		 mca_ledger_rollback(struct mca_ledger *l);
 
 /*
  * ---- the tamper-evident chain (lib/ledger_chain.c,
- * sql/migrations/0012-ledger-chain.sql, which documents the encoding)
+ * sql/migrations/0014-chain-in-rows.sql, which documents the encoding)
  *
  * The columns of each chained table that the hash covers, in its order,
  * the id first: an INSERT ... RETURNING these, or a SELECT of them, is
@@ -78,6 +78,27 @@ void		 mca_ledger_rollback(struct mca_ledger *l);
 #define MCA_CHAIN_REV_NCOLS	7
 
 /*
+ * The chain's head: the last chained row of each table, by the rowid (no
+ * scan, but over rows left unchained at the end), the greater chain_seq
+ * of the two. A row inserted but not chained yet is passed over.
+ */
+#define MCA_CHAIN_HEAD_SQL \
+	"SELECT chain_seq, chain_hash FROM (SELECT chain_seq, chain_hash " \
+	"FROM certificates WHERE chain_seq IS NOT NULL ORDER BY id DESC " \
+	"LIMIT 1) UNION ALL SELECT chain_seq, chain_hash FROM (SELECT " \
+	"chain_seq, chain_hash FROM revocations WHERE chain_seq IS NOT NULL " \
+	"ORDER BY id DESC LIMIT 1)"
+
+/*
+ * Steps st (MCA_CHAIN_HEAD_SQL) to its end and resets it: the head's seq
+ * into *seq and its chain_hash into hash (0 and zeros: an empty chain).
+ * SQLITE_DONE, SQLite's code, or SQLITE_MISMATCH for a head whose
+ * chain_hash is not 32 bytes (*seq names it).
+ */
+int		 mca_chain_read_head(sqlite3_stmt *st, sqlite3_int64 *seq,
+		    unsigned char *hash);
+
+/*
  * hash of the chain's row seq for the row st stands on (its first ncols
  * columns, in the order above) of table tbl, after the row whose hash is
  * prev, into out. ctx and md are the caller's (reused over many rows).
@@ -91,21 +112,24 @@ int		 mca_chain_hash(EVP_MD_CTX *ctx, const EVP_MD *md,
 /*
  * Links the row st stands on (after a step that returned SQLITE_ROW of
  * an INSERT ... RETURNING MCA_CHAIN_*_COLS, or of a SELECT of them) of
- * table tbl ("certificates", "revocations") to the chain: reads the head,
- * hashes, writes the chain's next row. Must run inside the caller's
- * BEGIN IMMEDIATE transaction that wrote the row, so that the head read
- * is the head written on (the chain stays linear across workers).
- * 0, MCA_ERR_CRYPTO, MCA_ERR_BUSY or MCA_ERR_DB with l's diag set.
+ * table tbl ("certificates", "revocations") to the chain: reads the head
+ * (the last rows before it), hashes, stamps the row's chain columns.
+ * Must run inside the caller's BEGIN IMMEDIATE transaction that wrote
+ * the row, so that the head read is the head written on (the chain
+ * stays linear across workers). Rows before it left unstamped (written
+ * outside microca, or by an older one) stay so: verify names them.
+ * 0, MCA_ERR_INVAL, MCA_ERR_CRYPTO, MCA_ERR_BUSY or MCA_ERR_DB with l's
+ * diag set.
  */
 int		 mca_ledger_chain_row(struct mca_ledger *l, const char *tbl,
 		    sqlite3_stmt *st, int ncols);
 
 /*
- * Chains the rows db already has (certificates by id, then revocations
- * by id if that table exists) that are not on the chain yet: run by
- * mca_ledger_open() in the transaction that applies
- * 0012-ledger-chain.sql. 0, MCA_ERR_CRYPTO, MCA_ERR_NOMEM, MCA_ERR_BUSY
- * or MCA_ERR_DB with d set (path names the file).
+ * Chains the rows of db after the last chained row of each table
+ * (certificates by id, then revocations by id), inside the caller's
+ * write transaction: run by mca_ledger_open() in the transaction that
+ * applies 0014-chain-in-rows.sql. 0, MCA_ERR_CRYPTO, MCA_ERR_NOMEM,
+ * MCA_ERR_BUSY or MCA_ERR_DB with d set (path names the file).
  */
 int		 mca_chain_backfill(sqlite3 *db, const char *path,
 		    struct mca_diag *d);

@@ -326,7 +326,7 @@ rv_now(struct mca_ledger *l, char *out, size_t outsz)
  * transaction. The only writer of that table: the triggers of
  * 0010-revocations.sql check the state change once more. The row is
  * linked to the ledger's chain in the same transaction
- * (0012-ledger-chain.sql). 0, or the ledger's code with its diag.
+ * (0014-chain-in-rows.sql). 0, or the ledger's code with its diag.
  */
 static int
 revoke_append(struct mca_ledger *l, const struct rv_event *e)

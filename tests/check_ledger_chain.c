@@ -245,7 +245,13 @@ F(EVP_MD_CTX *ctx, const void *p, size_t n, int null)
 		ck_assert_int_eq(EVP_DigestUpdate(ctx, p, n), 1);
 }
 
-START_TEST(test_encoding)
+/*
+ * The hash of certificates row id at chain row seq after prev, into out,
+ * as 0014-chain-in-rows.sql documents it (not through lib/).
+ */
+static void
+doc_hash(sqlite3 *db, long long id, long long seq, const unsigned char *prev,
+    unsigned char *out)
 {
 	static const char *const cols[] = { "id", "serial", "subject", "san",
 	    "issuer", "not_before", "not_after", "label", "operation",
@@ -253,47 +259,55 @@ START_TEST(test_encoding)
 	    "remote_addr", "sha1", "sha256", "key_type", "key_origin", "pem",
 	    "replaces_serial", "issued_at", "auth_method", "requester_user",
 	    "passcode_id" };
+	sqlite3_stmt	*st = NULL;
+	EVP_MD_CTX	*ctx;
+	char		 q[512], seqs[24];
+	unsigned int	 n;
+	size_t		 k;
+
+	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
+	ck_assert_int_eq(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
+	F(ctx, "microca-ledger-chain-1", 22, 0);
+	(void)snprintf(seqs, sizeof(seqs), "%lld", seq);
+	F(ctx, seqs, strlen(seqs), 0);
+	F(ctx, "certificates", 12, 0);
+	for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
+		(void)snprintf(q, sizeof(q), "SELECT %s FROM certificates "
+		    "WHERE id = %lld", cols[k], id);
+		ck_assert_int_eq(sqlite3_prepare_v2(db, q, -1, &st, NULL),
+		    SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+			F(ctx, NULL, 0, 1);
+		else
+			F(ctx, sqlite3_column_text(st, 0),
+			    (size_t)sqlite3_column_bytes(st, 0), 0);
+		sqlite3_finalize(st);
+	}
+	F(ctx, prev, 32, 0);
+	ck_assert_int_eq(EVP_DigestFinal_ex(ctx, out, &n), 1);
+	ck_assert_int_eq(n, 32);
+	EVP_MD_CTX_free(ctx);
+}
+
+START_TEST(test_encoding)
+{
 	struct mca_chain_report	 r;
 	struct mca_ledger	*l;
 	sqlite3			*db = NULL;
-	sqlite3_stmt		*st = NULL;
-	EVP_MD_CTX		*ctx;
 	unsigned char		 prev[32], h[32];
-	char			 q[512], hex[65], head[65], seqs[24];
-	unsigned int		 n;
-	size_t			 i, k;
+	char			 hex[65], head[65];
+	size_t			 i;
 	long long		 seq;
 
 	fill(3);
-	ck_assert_ptr_nonnull(ctx = EVP_MD_CTX_new());
 	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
 	memset(prev, 0, sizeof(prev));
 	for (seq = 1; seq <= 3; seq++) {
-		ck_assert_int_eq(EVP_DigestInit_ex(ctx, EVP_sha256(), NULL), 1);
-		F(ctx, "microca-ledger-chain-1", 22, 0);
-		(void)snprintf(seqs, sizeof(seqs), "%lld", seq);
-		F(ctx, seqs, strlen(seqs), 0);
-		F(ctx, "certificates", 12, 0);
-		for (k = 0; k < sizeof(cols) / sizeof(cols[0]); k++) {
-			(void)snprintf(q, sizeof(q), "SELECT %s FROM "
-			    "certificates WHERE id = (SELECT row_id FROM "
-			    "ledger_chain WHERE seq = %lld)", cols[k], seq);
-			ck_assert_int_eq(sqlite3_prepare_v2(db, q, -1, &st,
-			    NULL), SQLITE_OK);
-			ck_assert_int_eq(sqlite3_step(st), SQLITE_ROW);
-			if (sqlite3_column_type(st, 0) == SQLITE_NULL)
-				F(ctx, NULL, 0, 1);
-			else
-				F(ctx, sqlite3_column_text(st, 0),
-				    (size_t)sqlite3_column_bytes(st, 0), 0);
-			sqlite3_finalize(st);
-		}
-		F(ctx, prev, 32, 0);
-		ck_assert_int_eq(EVP_DigestFinal_ex(ctx, h, &n), 1);
+		doc_hash(db, seq, seq, prev, h);
 		memcpy(prev, h, 32);
 	}
 	sqlite3_close(db);
-	EVP_MD_CTX_free(ctx);
 	for (i = 0; i < 32; i++)
 		(void)snprintf(hex + 2 * i, 3, "%02x", h[i]);
 	l = ledger_open();
@@ -306,8 +320,13 @@ START_TEST(test_encoding)
 	ck_assert_str_eq(r.head, hex);
 	ck_assert_int_eq(r.rows, 3);
 	ck_assert_int_eq(r.files, 3);
-	ck_assert_int_eq(db_int("SELECT count(*) FROM ledger_chain WHERE "
-	    "tbl = 'certificates' AND row_id = seq"), 3);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates WHERE "
+	    "chain_seq = id"), 3);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates AS a JOIN "
+	    "certificates AS b ON b.chain_seq = a.chain_seq + 1 WHERE "
+	    "b.chain_prev = a.chain_hash"), 2);
+	ck_assert_int_eq(db_int("SELECT chain_prev = zeroblob(32) FROM "
+	    "certificates WHERE chain_seq = 1"), 1);
 }
 END_TEST
 
@@ -337,16 +356,16 @@ START_TEST(test_field)
 	    "& 1)) END WHERE id = 2", f, f, f, f, f, f);
 	tamper(q);
 	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates"), 3);
-	assert_broken(2, "certificates", 2, "does not match its hash");
+	assert_broken(2, "certificates", 2, "does not match its chain_hash");
 }
 END_TEST
 
 START_TEST(test_id)
 {
 	fill(3);
-	/* Row 2 renumbered: the chain's row 2 finds no row 2. */
+	/* Row 2 renumbered (its stamp with it): row 3 comes where 2 was. */
 	tamper("UPDATE certificates SET id = 7 WHERE id = 2");
-	assert_broken(2, "certificates", 2, "missing from certificates");
+	assert_broken(3, "certificates", 3, "where 2 belongs");
 }
 END_TEST
 
@@ -354,16 +373,15 @@ START_TEST(test_delete)
 {
 	fill(4);
 	tamper("DELETE FROM certificates WHERE id = 3");
-	assert_broken(3, "certificates", 3, "missing from certificates");
+	assert_broken(4, "certificates", 4, "where 3 belongs");
 }
 END_TEST
 
 START_TEST(test_delete_last)
 {
 	fill(4);
-	/* Row and chain row both gone: the head moved back, see expect. */
-	tamper("DELETE FROM certificates WHERE id = 4; "
-	    "DELETE FROM ledger_chain WHERE seq = 4");
+	/* The last row gone: the head moved back, see expect. */
+	tamper("DELETE FROM certificates WHERE id = 4");
 	assert_ok(3);
 }
 END_TEST
@@ -380,9 +398,12 @@ START_TEST(test_insert)
 	    "operation, sha1, sha256, key_origin, pem FROM certificates "
 	    "WHERE id = 1");
 	assert_broken(4, "certificates", 4, "not on the chain");
+	/* The next enrollment chains itself after row 3, not row 4. */
 	l = ledger_open();
 	add(l, 3);
 	mca_ledger_close(l);
+	ck_assert_int_eq(db_int("SELECT chain_seq FROM certificates WHERE "
+	    "id = 5"), 4);
 	assert_broken(4, "certificates", 4, "not on the chain");
 }
 END_TEST
@@ -394,7 +415,7 @@ START_TEST(test_reorder)
 	tamper("UPDATE certificates SET id = 100 WHERE id = 1; "
 	    "UPDATE certificates SET id = 1 WHERE id = 3; "
 	    "UPDATE certificates SET id = 3 WHERE id = 100");
-	assert_broken(1, "certificates", 1, "does not match its hash");
+	assert_broken(3, "certificates", 1, "where 1 belongs");
 }
 END_TEST
 
@@ -404,31 +425,78 @@ START_TEST(test_swap_pem)
 	tamper("CREATE TEMP TABLE p AS SELECT id, pem FROM certificates; "
 	    "UPDATE certificates SET pem = (SELECT pem FROM p WHERE "
 	    "p.id = 5 - certificates.id) WHERE id IN (2, 3)");
-	assert_broken(2, "certificates", 2, "does not match its hash");
+	assert_broken(2, "certificates", 2, "does not match its chain_hash");
 }
 END_TEST
 
-/* The chain's own rows. */
+/* The chain's own columns (their guard dropped first). */
+#define UNGUARD_CERT	"DROP TRIGGER certificates_chain_once; "
+
 START_TEST(test_chain_rows)
 {
 	static const struct {
 		const char	*sql;
-		long long	 seq;
+		long long	 seq, id;
 		const char	*what;
 	} t[] = {
-		{ "UPDATE ledger_chain SET hash = zeroblob(32) WHERE seq = 2",
-		    2, "does not match its hash" },
-		{ "UPDATE ledger_chain SET prev_hash = zeroblob(32) "
-		    "WHERE seq = 3", 3, "prev_hash is not the hash" },
-		{ "DELETE FROM ledger_chain WHERE seq = 2", 3,
-		    "chain rows are missing" },
-		{ "UPDATE ledger_chain SET hash = x'00' WHERE seq = 2", 2,
-		    "hash is not 32 bytes" },
+		{ "UPDATE certificates SET chain_hash = zeroblob(32) "
+		    "WHERE id = 2", 2, 2, "does not match its chain_hash" },
+		{ "UPDATE certificates SET chain_prev = zeroblob(32) "
+		    "WHERE id = 3", 3, 3, "chain_prev is not the chain_hash" },
+		{ "UPDATE certificates SET chain_seq = NULL, chain_prev = "
+		    "NULL, chain_hash = NULL WHERE id = 2", 2, 2,
+		    "not on the chain" },
+		{ "UPDATE certificates SET chain_hash = x'00' WHERE id = 2", 2,
+		    2, "chain_hash is not 32 bytes" },
+		{ "UPDATE certificates SET chain_seq = 7 WHERE id = 2", 7, 2,
+		    "where 2 belongs" },
+		{ "UPDATE certificates SET chain_seq = 2 WHERE id = 3", 2, 3,
+		    "comes again after 2" },
 	};
+	char	 q[300];
 
 	fill(4);
-	tamper(t[_i].sql);
-	assert_broken(t[_i].seq, "certificates", t[_i].seq, t[_i].what);
+	(void)snprintf(q, sizeof(q), UNGUARD_CERT "%s", t[_i].sql);
+	tamper(q);
+	assert_broken(t[_i].seq, "certificates", t[_i].id, t[_i].what);
+}
+END_TEST
+
+static void	 revoke_row(int, int);
+
+/*
+ * What the triggers refuse without being dropped: a second stamp on a
+ * chained row, any change to a revocation's row or stamp.
+ */
+static int
+refused(const char *sql)
+{
+	sqlite3	*db = NULL;
+	int	 src;
+
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	src = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return src == SQLITE_CONSTRAINT;
+}
+
+START_TEST(test_guards)
+{
+	fill(2);
+	ck_assert(refused("UPDATE certificates SET chain_hash = zeroblob(32) "
+	    "WHERE id = 1"));
+	ck_assert(refused("UPDATE certificates SET chain_seq = NULL "
+	    "WHERE id = 2"));
+	/* What does change after the insert still can. */
+	ck_assert(!refused("UPDATE certificates SET azure_sync = 'pending' "
+	    "WHERE id = 1"));
+	revoke_row(0, MCA_REVOKE_CERTIFICATE_HOLD);
+	ck_assert(refused("UPDATE revocations SET chain_hash = zeroblob(32) "
+	    "WHERE id = 1"));
+	ck_assert(refused("UPDATE revocations SET revoked_by = 'x' "
+	    "WHERE id = 1"));
+	ck_assert(refused("DELETE FROM revocations WHERE id = 1"));
+	assert_ok(3);
 }
 END_TEST
 
@@ -515,7 +583,7 @@ START_TEST(test_from)
 
 	fill(5);
 	tamper("UPDATE certificates SET label = 'x' WHERE id = 1");
-	assert_broken(1, "certificates", 1, "does not match its hash");
+	assert_broken(1, "certificates", 1, "does not match its chain_hash");
 	memset(&o, 0, sizeof(o));
 	o.from = 2;
 	verify(&o, &r);
@@ -576,8 +644,7 @@ START_TEST(test_expect_head)
 	 * The chain rewritten from row 2 on (hashes recomputed by an
 	 * intruder: here, rows 2.. deleted and written again): h3 is gone.
 	 */
-	tamper("DELETE FROM ledger_chain WHERE seq >= 2; "
-	    "DELETE FROM certificates WHERE id >= 2");
+	tamper("DELETE FROM certificates WHERE id >= 2");
 	l = ledger_open();
 	add(l, 1 + 10);
 	add(l, 2);
@@ -595,39 +662,41 @@ START_TEST(test_expect_head)
 END_TEST
 
 /*
- * A ledger made before 0012 (every other migration applied, rows in
- * certificates): opening it chains them, in id order, once.
+ * A ledger with every migration but those named (skip, NULL-ended)
+ * applied, and certs 0 .. n-1 in certificates as an older microca wrote
+ * them (no chain stamps). Left open in *db.
  */
-START_TEST(test_migration)
+static void
+old_ledger(const char *const *skip, int n, sqlite3 **db)
 {
-	struct mca_ledger	*l;
 	struct mca_ledger_cert	 c;
-	sqlite3			*db = NULL;
 	sqlite3_stmt		*st = NULL;
 	char			*err = NULL, q[64];
-	size_t			 i;
-	int			 n = 0, k;
+	size_t			 i, j;
+	int			 v = 0, k, skipped;
 
-	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_exec(db, "PRAGMA journal_mode = WAL", NULL,
+	ck_assert_int_eq(sqlite3_open(path, db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(*db, "PRAGMA journal_mode = WAL", NULL,
 	    NULL, NULL), SQLITE_OK);
 	for (i = 0; i < mca_sql_nmigrations; i++) {
-		if (strcmp(mca_sql_migrations[i].name,
-		    "0012-ledger-chain.sql") == 0)
+		for (skipped = 0, j = 0; skip[j] != NULL; j++)
+			if (strcmp(mca_sql_migrations[i].name, skip[j]) == 0)
+				skipped = 1;
+		if (skipped)
 			continue;
-		ck_assert_msg(sqlite3_exec(db, mca_sql_migrations[i].sql, NULL,
-		    NULL, &err) == SQLITE_OK, "%s: %s",
+		ck_assert_msg(sqlite3_exec(*db, mca_sql_migrations[i].sql,
+		    NULL, NULL, &err) == SQLITE_OK, "%s: %s",
 		    mca_sql_migrations[i].name, err);
-		n++;
+		v++;
 	}
-	(void)snprintf(q, sizeof(q), "PRAGMA user_version = %d", n);
-	ck_assert_int_eq(sqlite3_exec(db, q, NULL, NULL, NULL), SQLITE_OK);
-	ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO certificates "
+	(void)snprintf(q, sizeof(q), "PRAGMA user_version = %d", v);
+	ck_assert_int_eq(sqlite3_exec(*db, q, NULL, NULL, NULL), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_prepare_v2(*db, "INSERT INTO certificates "
 	    "(serial, subject, issuer, not_before, not_after, label, "
 	    "operation, sha1, sha256, key_origin, pem, auth_method) VALUES "
 	    "(?1, ?2, ?3, ?4, ?5, 'device', 'enroll', ?6, ?7, 'client', ?8, "
 	    "'certificate')", -1, &st, NULL), SQLITE_OK);
-	for (k = 0; k < 5; k++) {
+	for (k = 0; k < n; k++) {
 		row_of(k, &c);
 		ck_assert_int_eq(sqlite3_bind_text(st, 1, c.serial, -1,
 		    SQLITE_STATIC), SQLITE_OK);
@@ -649,24 +718,93 @@ START_TEST(test_migration)
 		sqlite3_reset(st);
 	}
 	sqlite3_finalize(st);
+}
+
+/*
+ * A ledger made before the chain (0012 and 0014 not applied): opening it
+ * chains its rows, in id order, once.
+ */
+START_TEST(test_migration)
+{
+	static const char *const skip[] = { "0012-ledger-chain.sql",
+	    "0014-chain-in-rows.sql", NULL };
+	struct mca_ledger	*l;
+	sqlite3			*db = NULL;
+
+	old_ledger(skip, 5, &db);
 	/* Ids out of issue order on purpose: the chain follows ids. */
 	ck_assert_int_eq(sqlite3_exec(db, "UPDATE certificates SET id = 9 "
 	    "WHERE id = 2", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
 	l = ledger_open();
 	mca_ledger_close(l);
-	ck_assert_int_eq(db_int("SELECT count(*) FROM ledger_chain"), 5);
-	ck_assert_int_eq(db_int("SELECT row_id FROM ledger_chain WHERE "
-	    "seq = 5"), 9);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM certificates WHERE "
+	    "chain_seq IS NOT NULL"), 5);
+	ck_assert_int_eq(db_int("SELECT id FROM certificates WHERE "
+	    "chain_seq = 5"), 9);
 	ck_assert_int_eq(db_int("SELECT count(*) FROM schema_migrations WHERE "
-	    "name = '0012-ledger-chain.sql'"), 1);
+	    "name IN ('0012-ledger-chain.sql', '0014-chain-in-rows.sql')"), 2);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM sqlite_schema WHERE "
+	    "name = 'ledger_chain'"), 0);
 	assert_ok(5);
 	/* Opened again: nothing chained twice; new rows go on the chain. */
 	l = ledger_open();
 	add(l, 5);
 	mca_ledger_close(l);
-	ck_assert_int_eq(db_int("SELECT count(*) FROM ledger_chain"), 6);
+	ck_assert_int_eq(db_int("SELECT chain_seq FROM certificates WHERE "
+	    "id = 10"), 6);
 	assert_ok(6);
+}
+END_TEST
+
+/*
+ * A ledger of the previous release: its chain in the table ledger_chain
+ * of 0012, hashed there (here by the documented encoding), and a last
+ * row an older worker never chained. 0014 moves each link into its row,
+ * unchanged (the head an auditor wrote down still verifies), chains the
+ * last row, and drops the table.
+ */
+START_TEST(test_migration_0012)
+{
+	static const char *const skip[] = { "0014-chain-in-rows.sql", NULL };
+	struct mca_chain_verify	 o;
+	struct mca_chain_report	 r;
+	sqlite3			*db = NULL;
+	sqlite3_stmt		*st = NULL;
+	unsigned char		 prev[32], h[32];
+	char			 head[65];
+	long long		 id;
+	size_t			 i;
+
+	old_ledger(skip, 4, &db);
+	ck_assert_int_eq(sqlite3_prepare_v2(db, "INSERT INTO ledger_chain "
+	    "(seq, tbl, row_id, prev_hash, hash) VALUES (?1, 'certificates', "
+	    "?1, ?2, ?3)", -1, &st, NULL), SQLITE_OK);
+	memset(prev, 0, sizeof(prev));
+	for (id = 1; id <= 3; id++) {
+		doc_hash(db, id, id, prev, h);
+		ck_assert_int_eq(sqlite3_bind_int64(st, 1, id), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_bind_blob(st, 2, prev, 32,
+		    SQLITE_STATIC), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_bind_blob(st, 3, h, 32,
+		    SQLITE_STATIC), SQLITE_OK);
+		ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
+		sqlite3_reset(st);
+		memcpy(prev, h, 32);
+	}
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	for (i = 0; i < 32; i++)
+		(void)snprintf(head + 2 * i, 3, "%02x", h[i]);
+	memset(&o, 0, sizeof(o));
+	o.expect_head = head;
+	verify(&o, &r);
+	ck_assert_msg(!r.broken, "%s", r.what);
+	ck_assert_int_eq(r.rows, 4);
+	ck_assert_int_eq(db_int("SELECT chain_seq FROM certificates WHERE "
+	    "id = 4"), 4);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM sqlite_schema WHERE "
+	    "name = 'ledger_chain'"), 0);
 }
 END_TEST
 
@@ -714,10 +852,10 @@ START_TEST(test_concurrent)
 		    "worker %d: status %d", w, st);
 	}
 	assert_ok(1 + WORKERS * PER_WORKER);
-	ck_assert_int_eq(db_int("SELECT count(*) FROM (SELECT prev_hash FROM "
-	    "ledger_chain GROUP BY prev_hash HAVING count(*) > 1)"), 0);
-	ck_assert_int_eq(db_int("SELECT count(DISTINCT row_id) FROM "
-	    "ledger_chain"), 1 + WORKERS * PER_WORKER);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM (SELECT chain_prev FROM "
+	    "certificates GROUP BY chain_prev HAVING count(*) > 1)"), 0);
+	ck_assert_int_eq(db_int("SELECT count(DISTINCT chain_seq) FROM "
+	    "certificates"), 1 + WORKERS * PER_WORKER);
 }
 END_TEST
 
@@ -766,11 +904,12 @@ START_TEST(test_revocations)
 	fill_revoked();
 	assert_ok(7);
 	/* In the order written, across both tables. */
-	ck_assert_int_eq(db_int("SELECT count(*) FROM ledger_chain WHERE "
-	    "tbl = 'revocations'"), 3);
-	ck_assert_int_eq(db_int("SELECT group_concat(substr(tbl, 1, 1) || "
-	    "row_id, ' ') = 'c1 c2 r1 c3 c4 r2 r3' FROM (SELECT tbl, row_id "
-	    "FROM ledger_chain ORDER BY seq)"), 1);
+	ck_assert_int_eq(db_int("SELECT count(*) FROM revocations WHERE "
+	    "chain_seq IS NOT NULL"), 3);
+	ck_assert_int_eq(db_int("SELECT group_concat(t || id, ' ') = "
+	    "'c1 c2 r1 c3 c4 r2 r3' FROM (SELECT 'c' AS t, id, chain_seq "
+	    "FROM certificates UNION ALL SELECT 'r', id, chain_seq FROM "
+	    "revocations ORDER BY chain_seq)"), 1);
 }
 END_TEST
 
@@ -795,7 +934,7 @@ START_TEST(test_revocation_field)
 	    "(unicode(substr(%s, -1)) & 1)) END WHERE id = 2",
 	    f, f, f, f, f, f);
 	tamper(q);
-	assert_broken(6, "revocations", 2, "does not match its hash");
+	assert_broken(6, "revocations", 2, "does not match its chain_hash");
 }
 END_TEST
 
@@ -805,7 +944,7 @@ START_TEST(test_revocation_rows)
 	switch (_i) {
 	case 0:
 		tamper(UNGUARD "DELETE FROM revocations WHERE id = 1");
-		assert_broken(3, "revocations", 1, "missing from revocations");
+		assert_broken(4, "certificates", 3, "where 3 belongs");
 		break;
 	case 1:
 		/* A revocation back-dated into the log, unchained. */
@@ -820,7 +959,7 @@ START_TEST(test_revocation_rows)
 		tamper(UNGUARD "UPDATE revocations SET id = 100 WHERE id = 2; "
 		    "UPDATE revocations SET id = 2 WHERE id = 3; "
 		    "UPDATE revocations SET id = 3 WHERE id = 100");
-		assert_broken(6, "revocations", 2, "does not match its hash");
+		assert_broken(7, "revocations", 2, "where 6 belongs");
 		break;
 	}
 }
@@ -863,7 +1002,7 @@ admin(struct mca_buf *out, const char *args)
 START_TEST(test_admin)
 {
 	struct mca_buf	 out;
-	char		 head[65], args[200], line[200];
+	char		 head[65], args[200], line[300];
 	long long	 seq;
 	struct mca_ledger *l;
 
@@ -895,7 +1034,8 @@ START_TEST(test_admin)
 	tamper("UPDATE certificates SET subject = 'CN=evil' WHERE id = 2");
 	ck_assert_int_eq(admin(&out, "verify"), 1);
 	(void)snprintf(line, sizeof(line), "chain row 2: certificates id 2 "
-	    "serial %s: the row does not match its hash", certs[1].serial);
+	    "serial %s: the row does not match its chain_hash",
+	    certs[1].serial);
 	ck_assert_msg(strstr(mca_buf_str(&out), line) != NULL, "%s",
 	    mca_buf_str(&out));
 	ck_assert_int_eq(admin(&out, "verify --from 3"), 0);
@@ -921,12 +1061,14 @@ ledger_chain_suite(void)
 	tcase_add_test(tc, test_insert);
 	tcase_add_test(tc, test_reorder);
 	tcase_add_test(tc, test_swap_pem);
-	tcase_add_loop_test(tc, test_chain_rows, 0, 4);
+	tcase_add_loop_test(tc, test_chain_rows, 0, 6);
+	tcase_add_test(tc, test_guards);
 	tcase_add_loop_test(tc, test_pem_fields, 0, 7);
 	tcase_add_test(tc, test_issued_file);
 	tcase_add_test(tc, test_from);
 	tcase_add_test(tc, test_expect_head);
 	tcase_add_test(tc, test_migration);
+	tcase_add_test(tc, test_migration_0012);
 	tcase_add_test(tc, test_concurrent);
 	tcase_add_test(tc, test_admin);
 	tcase_add_test(tc, test_revocations);
