@@ -766,6 +766,20 @@ START_TEST(test_insert_readback)
 			seen++;
 			continue;
 		}
+		/* The chain's stamp: the second row, after the first. */
+		if (strcmp(name, "chain_seq") == 0) {
+			ck_assert_int_eq(sqlite3_column_int(st, j), 2);
+			seen++;
+			continue;
+		}
+		if (strcmp(name, "chain_prev") == 0 ||
+		    strcmp(name, "chain_hash") == 0) {
+			ck_assert_int_eq(sqlite3_column_type(st, j),
+			    SQLITE_BLOB);
+			ck_assert_int_eq(sqlite3_column_bytes(st, j), 32);
+			seen++;
+			continue;
+		}
 		if (strcmp(name, "issued_at") == 0) {
 			ck_assert_ptr_nonnull(t);
 			ck_assert_int_eq(strlen(t), 20);
@@ -787,7 +801,7 @@ START_TEST(test_insert_readback)
 		ck_assert_int_eq(sqlite3_column_type(st, j), SQLITE_TEXT);
 		ck_assert_str_eq(t, cols[i].want);
 	}
-	ck_assert_int_eq(seen, (int)ncols + 2);
+	ck_assert_int_eq(seen, (int)ncols + 5);
 	ck_assert_int_eq(sqlite3_step(st), SQLITE_DONE);
 	sqlite3_finalize(st);
 	sqlite3_close(db);
