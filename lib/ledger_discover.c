@@ -867,7 +867,8 @@ mca_ledger_disc_due(struct mca_ledger *l, long long after, size_t max,
 	rc = 0;
 out:
 	sqlite3_finalize(st);
-	if (rc != 0)
+	/* An empty batch holds nothing: callers stop on b->n 0. */
+	if (rc != 0 || b->n == 0)
 		mca_ledger_disc_batch_free(b);
 	return ds_out(l, d, rc);
 }

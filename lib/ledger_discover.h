@@ -131,8 +131,8 @@ struct mca_ledger_disc_batch {
  * Up to max present rows whose certificate was not uploaded as it is
  * now, with id > after, in id order, into *b (cleared first). The
  * caller moves after to the last id it got, so a batch that failed is
- * not asked for again in the same run. 0 (b->n 0: no more) or the
- * ledger's error with d.
+ * not asked for again in the same run. 0 (b->n 0: no more, and b holds
+ * nothing) or the ledger's error with d.
  */
 int	 mca_ledger_disc_due(struct mca_ledger *l, long long after,
 	    size_t max, struct mca_ledger_disc_batch *b, struct mca_diag *d);
