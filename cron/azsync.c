@@ -38,6 +38,7 @@
 #include "ledger.h"
 #include "lock.h"
 #include "log.h"
+#include "mtls.h"
 #include "p11.h"
 
 #define PROG		"microca-azsync"
@@ -192,18 +193,13 @@ avxwf_setup(const struct mca_cfg *cfg, const struct mca_apiconfig *api,
 	}
 	tls->cafile = first(az->upstream.ca_cert, cfg->renewal.upstream.ca_cert,
 	    cfg->upstream.ca_cert);
-	tls->certfile = m->cert_path;
-	if (m->key_in_pkcs11) {
-		if (mca_p11_session(cfg->pkcs11_library, NULL,
-		    cfg->pkcs11_library_pin, p, &d) != 0 ||
-		    mca_p11_key(*p, m->key_label, key, &d) != 0) {
-			mca_log_err("mtls_client_auth_cert_config: the key in "
-			    "the token: %s", d.msg);
-			return 1;
-		}
-		tls->key = *key;
-	} else
-		tls->keyfile = m->key_path;
+	if ((m->key_in_pkcs11 && mca_p11_session(cfg->pkcs11_library, NULL,
+	    cfg->pkcs11_library_pin, p, &d) != 0) ||
+	    mca_mtls_client_tls(cfg, *p, NULL, tls, key, &d) != 0) {
+		mca_log_err("mtls_client_auth_cert_config: the key in the "
+		    "token: %s", d.msg);
+		return 1;
+	}
 	w->host = hp->appviewx_hostname;
 	w->port = (unsigned)hp->port;
 	w->workflow = az->workflow;

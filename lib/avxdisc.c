@@ -24,7 +24,7 @@
 #include "cfg.h"
 #include "err.h"
 #include "httpc.h"
-#include "p11.h"
+#include "mtls.h"
 #include "text.h"
 
 #define DISC_URL_MAX	768
@@ -457,7 +457,6 @@ mca_avxdisc_from_cfg(struct mca_avxdisc *conn, const struct mca_cfg *cfg,
 {
 	const struct mca_cfg_discovery	*s = &cfg->discovery;
 	const struct mca_cfg_mtls	*m = &cfg->mtls_client;
-	int				 rc;
 
 	memset(conn, 0, sizeof(*conn));
 	*tlskey = NULL;
@@ -479,18 +478,7 @@ mca_avxdisc_from_cfg(struct mca_avxdisc *conn, const struct mca_cfg *cfg,
 	    cfg->upstream.ca_cert);
 	conn->connect_timeout = cfg->upstream_connect_timeout;
 	conn->timeout = cfg->upstream_timeout;
-	conn->tls.certfile = m->cert_path;
-	if (m->key_in_pkcs11) {
-		if (p == NULL)
-			return mca_diag(d, MCA_ERR_CONFIG, "%s: mtls_client_"
-			    "auth_cert_config: the key is in the token, which "
-			    "is not open", cfg->path);
-		if ((rc = mca_p11_key(p, m->key_label, tlskey, d)) != 0)
-			return rc;
-		conn->tls.key = *tlskey;
-	} else
-		conn->tls.keyfile = m->key_path;
-	return 0;
+	return mca_mtls_client_tls(cfg, p, NULL, &conn->tls, tlskey, d);
 }
 
 int

@@ -37,6 +37,7 @@
 #include "keygen.h"
 #include "keyspec.h"
 #include "ledger.h"
+#include "mtls.h"
 #include "p11.h"
 #include "pem.h"
 #include "renew.h"
@@ -611,8 +612,8 @@ mca_renew_upstream(const struct mca_cfg *cfg, enum mca_renew_job job,
 					*top = &cfg->upstream, *hp, *auth;
 	const struct mca_cfg_mtls	*m = &cfg->mtls_client;
 	X509				*cur = NULL;
+	const char			*key_label = NULL;	/* NULL: m's */
 	char				 label[MCA_CASTATE_LABEL_MAX + 1];
-	int				 rc;
 
 	mca_diag_clear(d);
 	memset(e, 0, sizeof(*e));
@@ -657,34 +658,17 @@ mca_renew_upstream(const struct mca_cfg *cfg, enum mca_renew_job job,
 	 * and its renewals that is the certificate's. No certificate yet
 	 * (its first enrollment): none.
 	 */
-	if (m->present && (cur = file_cert(m->cert_path)) == NULL &&
+	if (!m->present)
+		return 0;
+	if ((cur = file_cert(m->cert_path)) == NULL &&
 	    access(m->cert_path, F_OK) != 0 && errno == ENOENT)
 		return 0;
-	if (m->present) {
-		e->tls.certfile = m->cert_path;
-		if (m->key_in_pkcs11) {
-			if (p == NULL) {
-				X509_free(cur);
-				return mca_diag(d, MCA_ERR_CONFIG, "%s: "
-				    "mtls_client_auth_cert_config: the key is "
-				    "in the token, which is not open",
-				    cfg->path);
-			}
-			if (cur == NULL || token_key_for(p, m->key_label,
-			    X509_get0_pubkey(cur), label, sizeof(label),
-			    NULL) != 0)
-				(void)snprintf(label, sizeof(label), "%s",
-				    m->key_label);
-			X509_free(cur);
-			if ((rc = mca_p11_key(p, label, tlskey, d)) != 0)
-				return rc;
-			e->tls.key = *tlskey;
-		} else {
-			X509_free(cur);
-			e->tls.keyfile = m->key_path;
-		}
-	}
-	return 0;
+	if (m->key_in_pkcs11 && p != NULL && cur != NULL &&
+	    token_key_for(p, m->key_label, X509_get0_pubkey(cur), label,
+	    sizeof(label), NULL) == 0)
+		key_label = label;
+	X509_free(cur);
+	return mca_mtls_client_tls(cfg, p, key_label, &e->tls, tlskey, d);
 }
 
 /* ---------------------------------------------------------------- keys */

@@ -19,7 +19,7 @@
 #include "csrgen.h"
 #include "err.h"
 #include "estc.h"
-#include "p11.h"
+#include "mtls.h"
 #include "pem.h"
 #include "renew_avx.h"
 #include "secret.h"
@@ -115,9 +115,6 @@ mca_renew_avx_upstream(const struct mca_cfg *cfg,
     const struct mca_apiconfig *api, struct mca_p11 *p, struct mca_estc *e,
     EVP_PKEY **tlskey, struct mca_diag *d)
 {
-	const struct mca_cfg_mtls	*m = &cfg->mtls_client;
-	int				 rc;
-
 	mca_diag_clear(d);
 	memset(e, 0, sizeof(*e));
 	*tlskey = NULL;
@@ -138,22 +135,7 @@ mca_renew_avx_upstream(const struct mca_cfg *cfg,
 	 * authenticates the service token; a gateway that asks for a client
 	 * certificate in the handshake gets this one.
 	 */
-	if (m->present) {
-		e->tls.certfile = m->cert_path;
-		if (m->key_in_pkcs11) {
-			if (p == NULL)
-				return mca_diag(d, MCA_ERR_CONFIG, "%s: "
-				    "mtls_client_auth_cert_config: the key is "
-				    "in the token, which is not open",
-				    cfg->path);
-			if ((rc = mca_p11_key(p, m->key_label, tlskey,
-			    d)) != 0)
-				return rc;
-			e->tls.key = *tlskey;
-		} else
-			e->tls.keyfile = m->key_path;
-	}
-	return 0;
+	return mca_mtls_client_tls(cfg, p, NULL, &e->tls, tlskey, d);
 }
 
 int
