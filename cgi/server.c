@@ -371,15 +371,22 @@ mca_server_open(const char *config_path, struct mca_server **out,
 		goto out;
 	for (i = 0; i < srv->cfg->nwarnings; i++)
 		mca_log_warn("%s", srv->cfg->warnings[i]);
-	if (stat(srv->cfg->issued_certs_dir, &st) == -1) {
-		if (errno != ENOENT ||
-		    mkdir(srv->cfg->issued_certs_dir, 0755) == -1) {
-			rc = mca_diag(d, MCA_ERR_IO, "%s: issued_certs_dir: %s: "
-			    "%s", srv->cfg->path, srv->cfg->issued_certs_dir,
-			    strerror(errno));
-			goto out;
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
+	/*
+	 * mkdir() first, and EEXIST is fine: the workers start together
+	 * (lighttpd starts them all; mod_fcgid one per request of a burst,
+	 * as microca-web's warm-up sends), and on a fresh install one of them
+	 * made the directory between another's stat() and mkdir(), which
+	 * then failed: that worker exited, and Apache answered its first
+	 * request 500.
+	 */
+	if ((mkdir(srv->cfg->issued_certs_dir, 0755) == -1 &&
+	    errno != EEXIST) || stat(srv->cfg->issued_certs_dir, &st) == -1) {
+		rc = mca_diag(d, MCA_ERR_IO, "%s: issued_certs_dir: %s: %s",
+		    srv->cfg->path, srv->cfg->issued_certs_dir,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISDIR(st.st_mode)) {
 		rc = mca_diag(d, MCA_ERR_CONFIG, "%s: issued_certs_dir: %s: "
 		    "not a directory", srv->cfg->path,
 		    srv->cfg->issued_certs_dir);

@@ -5,13 +5,11 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,7 +28,6 @@
 #include "testutil.h"
 #include "tlsserv.h"
 
-#define AM_LIFE		600	/* seconds a mock lives at most */
 #define AM_TOKENS	16
 #define AM_CERTS	16
 
@@ -51,14 +48,6 @@ struct am {
 	struct mca_buf		 ca_pem, root_pem;
 };
 
-/* One request, parsed. */
-struct am_req {
-	char		*method, *target;
-	char		*head;		/* the header lines */
-	const char	*body;
-	size_t		 bodylen;
-};
-
 /* One answer. */
 struct am_resp {
 	int		 status;
@@ -75,34 +64,6 @@ am_path(const struct am *a, const char *name)
 	i = (i + 1) % 4;
 	(void)snprintf(p[i], sizeof(p[i]), "%s/%s", a->m->pki, name);
 	return p[i];
-}
-
-/*
- * The value of header name (case-insensitive), once; NULL when absent or
- * there twice. Copied into out.
- */
-static const char *
-am_header(const struct am_req *r, const char *name, char *out, size_t len)
-{
-	const char	*p = r->head, *e, *v, *found = NULL;
-	size_t		 n = strlen(name);
-
-	while (p != NULL && *p != '\0') {
-		e = strstr(p, "\r\n");
-		if (e == NULL)
-			e = p + strlen(p);
-		if ((size_t)(e - p) > n && strncasecmp(p, name, n) == 0 &&
-		    p[n] == ':') {
-			if (found != NULL)
-				return NULL;
-			for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
-				;
-			found = v;
-			(void)snprintf(out, len, "%.*s", (int)(e - v), v);
-		}
-		p = *e != '\0' ? e + 2 : e;
-	}
-	return found != NULL ? out : NULL;
 }
 
 /* Sets an answer: status, and a JSON object in AppViewX's wrapper. */
@@ -127,6 +88,9 @@ am_json(struct am_resp *w, int status, struct json_object *response,
 	json_object_put(o);
 }
 
+static void	am_refuse(struct am_resp *, int, const char *, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+
 /* A refusal with an appStatusCode and a message made from fmt. */
 static void
 am_refuse(struct am_resp *w, int status, const char *code,
@@ -143,13 +107,13 @@ am_refuse(struct am_resp *w, int status, const char *code,
 
 /* The request body as one JSON object; NULL (and w set) if not. */
 static struct json_object *
-am_body_json(const struct am_req *r, struct am_resp *w)
+am_body_json(const struct ts_req *r, struct am_resp *w)
 {
 	struct json_object	*o;
 	struct json_tokener	*tok = json_tokener_new();
 	char			 ct[256];
 
-	if (am_header(r, "Content-Type", ct, sizeof(ct)) == NULL ||
+	if (ts_header(r, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strcasecmp(ct, "application/json") != 0) {
 		json_tokener_free(tok);
 		am_refuse(w, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type "
@@ -212,12 +176,12 @@ am_only(struct json_object *o, const char *const *keys, const char *where,
 
 /* The "token" header: one this mock issued and not expired. */
 static int
-am_token_ok(struct am *a, const struct am_req *r, struct am_resp *w)
+am_token_ok(struct am *a, const struct ts_req *r, struct am_resp *w)
 {
 	char	 t[8192];
 	int	 i;
 
-	if (am_header(r, "token", t, sizeof(t)) != NULL &&
+	if (ts_header(r, "token", t, sizeof(t)) != NULL &&
 	    a->m->fault != AM_EXPIRED)
 		for (i = 0; i < a->ntokens; i++)
 			if (strcmp(a->tokens[i], t) == 0)
@@ -229,7 +193,7 @@ am_token_ok(struct am *a, const struct am_req *r, struct am_resp *w)
 
 /* POST /avxapi/acctmgmt-get-service-token */
 static void
-am_token(struct am *a, const struct am_req *r, struct am_resp *w)
+am_token(struct am *a, const struct ts_req *r, struct am_resp *w)
 {
 	struct mca_buf		 dec = MCA_BUF_INIT;
 	struct json_object	*o = NULL, *p, *g;
@@ -244,7 +208,7 @@ am_token(struct am *a, const struct am_req *r, struct am_resp *w)
 		return;
 	}
 	/* Authorization: Basic base64(<client id>:<client secret>) */
-	if (am_header(r, "Authorization", auth, sizeof(auth)) == NULL ||
+	if (ts_header(r, "Authorization", auth, sizeof(auth)) == NULL ||
 	    strncmp(auth, "Basic ", 6) != 0 ||
 	    mca_b64_decode(auth + 6, strlen(auth + 6), &dec) != 0 ||
 	    (colon = memchr(dec.data, ':', dec.len)) == NULL) {
@@ -266,7 +230,7 @@ am_token(struct am *a, const struct am_req *r, struct am_resp *w)
 		goto out;
 	}
 	/* grant_type client_credentials, as JSON or as a form */
-	if (am_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
+	if (ts_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
 	    strcasecmp(ct, "application/x-www-form-urlencoded") == 0) {
 		if (r->bodylen != strlen("grant_type=client_credentials") ||
 		    memcmp(r->body, "grant_type=client_credentials",
@@ -363,7 +327,7 @@ fail:
 
 /* POST /avxapi/certificate/create?gwsource=external&isSync=true */
 static void
-am_create(struct am *a, const struct am_req *r, struct am_resp *w)
+am_create(struct am *a, const struct ts_req *r, struct am_resp *w)
 {
 	static const char *const pkeys[] = { "csrGenerationSource",
 	    "caConnectorInfo", "certificateGroup", "deviceDetails",
@@ -534,7 +498,7 @@ out:
 
 /* POST /avxapi/certificate/download/format?gwsource=external */
 static void
-am_download(struct am *a, const struct am_req *r, struct am_resp *w)
+am_download(struct am *a, const struct ts_req *r, struct am_resp *w)
 {
 	static const char *const keys[] = { "resourceId", "commonName",
 	    "serialNumber", "format", "password", "isChainRequired",
@@ -616,49 +580,24 @@ out:
 	json_object_put(o);
 }
 
-/* Splits buf (NUL-terminated, len bytes, body at off) into r; 0 or -1. */
+/* ts_server's serve(): one request, one answer. */
 static int
-am_parse(char *buf, size_t len, size_t off, struct am_req *r)
-{
-	char	*sp, *eol;
-
-	memset(r, 0, sizeof(*r));
-	if ((eol = strstr(buf, "\r\n")) == NULL)
-		return -1;
-	*eol = '\0';
-	r->method = buf;
-	if ((sp = strchr(buf, ' ')) == NULL)
-		return -1;
-	*sp = '\0';
-	r->target = sp + 1;
-	if ((sp = strchr(r->target, ' ')) == NULL ||
-	    strcmp(sp + 1, "HTTP/1.1") != 0)
-		return -1;
-	*sp = '\0';
-	r->head = eol + 2;
-	buf[off - 2] = '\0';	/* the blank line's CRLF */
-	r->body = buf + off;
-	r->bodylen = len - off;
-	return 0;
-}
-
-/* One connection: one request, one answer. */
-static void
-am_serve(struct am *a, SSL *ssl)
+am_serve(void *arg, SSL *ssl, int fd)
 {
 	static char	 buf[TS_REQ_MAX];
-	struct am_req	 r;
+	struct am	*a = arg;
+	struct ts_req	 r;
 	struct am_resp	 w;
-	struct mca_buf	 out = MCA_BUF_INIT;
 	size_t		 off;
 	long		 n;
 	FILE		*f;
 
+	(void)fd;
 	memset(&w, 0, sizeof(w));
 	mca_buf_init(&w.body);
 	if ((n = ts_read_request(ssl, buf, sizeof(buf), &off)) < 0)
-		return;
-	if (am_parse(buf, (size_t)n, off, &r) != 0)
+		return 0;
+	if (ts_parse(buf, (size_t)n, off, &r) != 0)
 		am_refuse(&w, 400, "BAD_REQUEST", "Malformed request");
 	else if (strcmp(r.target, P_TOKEN) != 0 &&
 	    strcmp(r.target, P_CREATE) != 0 &&
@@ -677,68 +616,53 @@ am_serve(struct am *a, SSL *ssl)
 		    r.target != NULL ? r.target : "?", w.status);
 		fclose(f);
 	}
-	(void)mca_buf_printf(&out, "HTTP/1.1 %d X\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", w.status,
-	    w.ctype != NULL ? w.ctype : "application/json", w.body.len);
-	(void)mca_buf_add(&out, w.body.data, w.body.len);
-	(void)ts_write(ssl, out.data, out.len);
-	mca_buf_free(&out);
+	(void)ts_respond(ssl, w.status, w.ctype != NULL ? w.ctype :
+	    "application/json", w.body.data, w.body.len);
 	mca_buf_free(&w.body);
+	return 0;
 }
 
-/* The child: serves until killed. */
-static void
-am_child(const struct avxmock *m, int s)
+/* ts_server's init(): the CA that signs, in the child. */
+static int
+am_init(void *arg)
 {
-	struct am	 a;
-	SSL_CTX		*ctx;
-	SSL		*ssl;
+	struct am	*a = arg;
 	FILE		*f;
-	int		 fd;
 
-	alarm(AM_LIFE);
-	if (m->fault == AM_SILENT)
+	/* The kernel takes connections into the backlog; no handshake. */
+	if (a->m->fault == AM_SILENT)
 		for (;;)
 			pause();
-	memset(&a, 0, sizeof(a));
-	a.m = m;
-	if ((ctx = ts_server_ctx(am_path(&a, "server.pem"),
-	    am_path(&a, "server.key"))) == NULL ||
-	    tu_read(am_path(&a, "ca.pem"), &a.ca_pem) != 0 ||
-	    tu_read(am_path(&a, "root.pem"), &a.root_pem) != 0 ||
-	    (f = fopen(am_path(&a, "ca.pem"), "r")) == NULL)
-		_exit(2);
-	a.ca = PEM_read_X509(f, NULL, NULL, NULL);
+	if (tu_read(am_path(a, "ca.pem"), &a->ca_pem) != 0 ||
+	    tu_read(am_path(a, "root.pem"), &a->root_pem) != 0 ||
+	    (f = fopen(am_path(a, "ca.pem"), "r")) == NULL)
+		return -1;
+	a->ca = PEM_read_X509(f, NULL, NULL, NULL);
 	fclose(f);
-	if (a.ca == NULL || (f = fopen(am_path(&a, "ca.key"), "r")) == NULL)
-		_exit(2);
-	a.cakey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
+	if (a->ca == NULL || (f = fopen(am_path(a, "ca.key"), "r")) == NULL)
+		return -1;
+	a->cakey = PEM_read_PrivateKey(f, NULL, NULL, NULL);
 	fclose(f);
-	if (a.cakey == NULL)
-		_exit(2);
-	for (;;) {
-		if ((ssl = ts_accept(s, ctx, &fd)) == NULL)
-			continue;
-		am_serve(&a, ssl);
-		ts_close(ssl, fd);
-	}
+	return a->cakey != NULL ? 0 : -1;
 }
 
-/* ts_spawn()'s child. */
-static void
-am_child_thunk(void *arg, int s)
-{
-	am_child(arg, s);
-}
-
-/*
- * Check's runner kills its process group on SIGTERM, and the child
- * inherits that handler: it gets the default one before SIGTERM can come.
- */
 void
 avxmock_start(struct avxmock *m)
 {
-	m->pid = ts_spawn(ts_listen(&m->port), am_child_thunk, m);
+	struct am		 a;
+	struct ts_server	 t;
+
+	/* a is the child's: it never returns from ts_fork(). */
+	memset(&a, 0, sizeof(a));
+	a.m = m;
+	memset(&t, 0, sizeof(t));
+	t.pki = m->pki;
+	t.init = am_init;
+	t.serve = am_serve;
+	t.arg = &a;
+	ts_fork(&t);
+	m->pid = t.pid;
+	m->port = t.port;
 }
 
 void

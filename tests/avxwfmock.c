@@ -9,13 +9,11 @@
  */
 #include "config.h"
 
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -28,7 +26,6 @@
 #include "testutil.h"
 #include "tlsserv.h"
 
-#define WM_LIFE		600	/* seconds a mock lives at most */
 #define WM_REQS		8	/* requests it keeps */
 
 #define P_SUBMIT	"/avxapi/visualworkflow-submit-request"
@@ -44,44 +41,12 @@ struct wm {
 	char			 query[256];	/* gwsource=...[&gwkey=] */
 };
 
-/* One request, parsed. */
-struct wm_req {
-	char		*method, *target;
-	char		*head;
-	const char	*body;
-	size_t		 bodylen;
-};
-
 /* One answer. */
 struct wm_resp {
 	int		 status;
 	const char	*ctype;
 	struct mca_buf	 body;
 };
-
-/* The value of header name (case-insensitive), once; NULL otherwise. */
-static const char *
-wm_header(const struct wm_req *r, const char *name, char *out, size_t len)
-{
-	const char	*p = r->head, *e, *v, *found = NULL;
-	size_t		 n = strlen(name);
-
-	while (p != NULL && *p != '\0') {
-		if ((e = strstr(p, "\r\n")) == NULL)
-			e = p + strlen(p);
-		if ((size_t)(e - p) > n && strncasecmp(p, name, n) == 0 &&
-		    p[n] == ':') {
-			if (found != NULL)
-				return NULL;
-			for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
-				;
-			found = v;
-			(void)snprintf(out, len, "%.*s", (int)(e - v), v);
-		}
-		p = *e != '\0' ? e + 2 : e;
-	}
-	return found != NULL ? out : NULL;
-}
 
 /* An answer in AppViewX's wrapper, taking response over. */
 static void
@@ -104,6 +69,9 @@ wm_json(struct wm_resp *w, int status, struct json_object *response,
 	json_object_put(o);
 }
 
+static void	wm_refuse(struct wm_resp *, int, const char *, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+
 /* A refusal with an appStatusCode and a message made from fmt. */
 static void
 wm_refuse(struct wm_resp *w, int status, const char *code, const char *fmt,
@@ -120,11 +88,11 @@ wm_refuse(struct wm_resp *w, int status, const char *code, const char *fmt,
 
 /* Content-Type must be application/json (the guides, both calls). */
 static int
-wm_ctype_ok(const struct wm_req *r, struct wm_resp *w)
+wm_ctype_ok(const struct ts_req *r, struct wm_resp *w)
 {
 	char	 ct[256];
 
-	if (wm_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
+	if (ts_header(r, "Content-Type", ct, sizeof(ct)) != NULL &&
 	    strcasecmp(ct, "application/json") == 0)
 		return 1;
 	wm_refuse(w, 415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be "
@@ -204,7 +172,7 @@ wm_same_cert(const char *a, const char *b)
 
 /* POST P_SUBMIT?query */
 static void
-wm_submit(struct wm *a, const struct wm_req *r, struct wm_resp *w)
+wm_submit(struct wm *a, const struct ts_req *r, struct wm_resp *w)
 {
 	static const char *const top[] = { "payload", NULL };
 	static const char *const pl[] = { "header", "data", NULL };
@@ -315,7 +283,7 @@ out:
 
 /* GET P_STATUS?query&ids=ID */
 static void
-wm_status(struct wm *a, const struct wm_req *r, const char *id,
+wm_status(struct wm *a, const struct ts_req *r, const char *id,
     struct wm_resp *w)
 {
 	const struct avxwfmock	*m = a->m;
@@ -383,35 +351,9 @@ wm_status(struct wm *a, const struct wm_req *r, const char *id,
 	wm_json(w, 200, resp, "Success", NULL);
 }
 
-/* Splits buf (NUL-terminated, len bytes, body at off) into r; 0 or -1. */
-static int
-wm_parse(char *buf, size_t len, size_t off, struct wm_req *r)
-{
-	char	*sp, *eol;
-
-	memset(r, 0, sizeof(*r));
-	if ((eol = strstr(buf, "\r\n")) == NULL)
-		return -1;
-	*eol = '\0';
-	r->method = buf;
-	if ((sp = strchr(buf, ' ')) == NULL)
-		return -1;
-	*sp = '\0';
-	r->target = sp + 1;
-	if ((sp = strchr(r->target, ' ')) == NULL ||
-	    strcmp(sp + 1, "HTTP/1.1") != 0)
-		return -1;
-	*sp = '\0';
-	r->head = eol + 2;
-	buf[off - 2] = '\0';
-	r->body = buf + off;
-	r->bodylen = len - off;
-	return 0;
-}
-
 /* Routes r: the path, then the query exactly, then the method. */
 static void
-wm_route(struct wm *a, const struct wm_req *r, struct wm_resp *w)
+wm_route(struct wm *a, const struct ts_req *r, struct wm_resp *w)
 {
 	const char	*q, *rest;
 	size_t		 pl, ql = strlen(a->query);
@@ -456,55 +398,69 @@ wm_route(struct wm *a, const struct wm_req *r, struct wm_resp *w)
 		wm_status(a, r, rest + 5, w);
 }
 
-/* One connection: one request, one answer. */
+/* Appends line to the request log. */
 static void
-wm_serve(struct wm *a, SSL *ssl)
+wm_log(const struct avxwfmock *m, const char *line, size_t len)
+{
+	FILE	*f;
+
+	if ((f = fopen(m->log, "a")) == NULL)
+		return;
+	fprintf(f, "%.*s\n", (int)len, line);
+	fclose(f);
+}
+
+/* ts_server's serve(): one request, one answer. */
+static int
+wm_serve(void *arg, SSL *ssl, int fd)
 {
 	static char	 buf[TS_REQ_MAX];
-	struct wm_req	 r;
+	struct wm	*a = arg;
+	struct ts_req	 r;
 	struct wm_resp	 w;
-	struct mca_buf	 out = MCA_BUF_INIT;
+	struct mca_buf	 line = MCA_BUF_INIT;
 	size_t		 off;
 	long		 n;
-	FILE		*f;
 
+	(void)fd;
 	memset(&w, 0, sizeof(w));
 	mca_buf_init(&w.body);
 	if ((n = ts_read_request(ssl, buf, sizeof(buf), &off)) < 0)
-		return;
-	if (wm_parse(buf, (size_t)n, off, &r) != 0)
+		return 0;
+	if (ts_parse(buf, (size_t)n, off, &r) != 0)
 		wm_refuse(&w, 400, "BAD_REQUEST", "Malformed request");
 	else
 		wm_route(a, &r, &w);
-	if ((f = fopen(a->m->log, "a")) != NULL) {
-		fprintf(f, "%s %s %d\n", r.method != NULL ? r.method : "?",
-		    r.target != NULL ? r.target : "?", w.status);
-		if (w.status >= 400 && w.status < 500)
-			fprintf(f, "# %.*s\n", (int)w.body.len,
-			    (const char *)w.body.data);
-		fclose(f);
-	}
-	(void)mca_buf_printf(&out, "HTTP/1.1 %d X\r\nContent-Type: %s\r\n"
-	    "Content-Length: %zu\r\nConnection: close\r\n\r\n", w.status,
-	    w.ctype != NULL ? w.ctype : "application/json", w.body.len);
-	(void)mca_buf_add(&out, w.body.data, w.body.len);
-	(void)ts_write(ssl, out.data, out.len);
-	mca_buf_free(&out);
+	(void)mca_buf_printf(&line, "%s %s %d", r.method != NULL ? r.method :
+	    "?", r.target != NULL ? r.target : "?", w.status);
+	if (w.status >= 400 && w.status < 500)
+		(void)mca_buf_printf(&line, "\n# %.*s", (int)w.body.len,
+		    (const char *)w.body.data);
+	wm_log(a->m, (const char *)line.data, line.len);
+	(void)ts_respond(ssl, w.status, w.ctype != NULL ? w.ctype :
+	    "application/json", w.body.data, w.body.len);
+	mca_buf_free(&line);
 	mca_buf_free(&w.body);
+	return 0;
 }
 
-/* The child: serves until killed. */
+/* ts_server's refused(): counted by the tests. */
 static void
-wm_child(const struct avxwfmock *m, int s)
+wm_refused(void *arg)
 {
-	struct wm	 a;
-	SSL_CTX		*ctx;
-	SSL		*ssl;
-	FILE		*f;
-	char		 cert[1024], key[1024], ca[1024];
-	int		 fd;
+	const struct wm	*a = arg;
 
-	alarm(WM_LIFE);
+	wm_log(a->m, "TLS - refused", 13);
+}
+
+void
+avxwfmock_start(struct avxwfmock *m)
+{
+	struct wm		 a;
+	struct ts_server	 t;
+	char			 ca[1024];
+
+	/* a is the child's: it never returns from ts_fork(). */
 	memset(&a, 0, sizeof(a));
 	a.m = m;
 	(void)snprintf(a.query, sizeof(a.query), "gwsource=external%s%s",
@@ -515,41 +471,18 @@ wm_child(const struct avxwfmock *m, int s)
 		    m->request_id);
 		a.nreqs = 1;
 	}
-	(void)snprintf(cert, sizeof(cert), "%s/server.pem", m->pki);
-	(void)snprintf(key, sizeof(key), "%s/server.key", m->pki);
 	(void)snprintf(ca, sizeof(ca), "%s/boot-ca.pem", m->pki);
-	if ((ctx = ts_server_ctx(cert, key)) == NULL ||
-	    SSL_CTX_load_verify_locations(ctx, ca, NULL) != 1 ||
-	    (m->tls12 && SSL_CTX_set_max_proto_version(ctx,
-	    TLS1_2_VERSION) != 1))
-		_exit(2);
+	memset(&t, 0, sizeof(t));
+	t.pki = m->pki;
 	/* mTLS: no client certificate from boot-ca, no handshake. */
-	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
-	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
-	for (;;) {
-		if ((ssl = ts_accept(s, ctx, &fd)) == NULL) {
-			if ((f = fopen(m->log, "a")) != NULL) {
-				fprintf(f, "TLS - refused\n");
-				fclose(f);
-			}
-			continue;
-		}
-		wm_serve(&a, ssl);
-		ts_close(ssl, fd);
-	}
-}
-
-/* ts_spawn()'s child. */
-static void
-wm_child_thunk(void *arg, int s)
-{
-	wm_child(arg, s);
-}
-
-void
-avxwfmock_start(struct avxwfmock *m)
-{
-	m->pid = ts_spawn(ts_listen(&m->port), wm_child_thunk, m);
+	t.client_ca = ca;
+	t.tls12 = m->tls12;
+	t.serve = wm_serve;
+	t.refused = wm_refused;
+	t.arg = &a;
+	ts_fork(&t);
+	m->pid = t.pid;
+	m->port = t.port;
 }
 
 void

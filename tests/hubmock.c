@@ -7,16 +7,10 @@
  */
 #include "config.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,15 +24,11 @@
 #include "testutil.h"
 #include "tlsserv.h"
 
-#define HM_LIFE		600	/* seconds a mock lives at most */
 #define HM_DEVID_MAX	128
 
-/* One request, parsed. */
+/* One request, parsed: what tlsserv.c split, and the device id. */
 struct hm_req {
-	char		*method, *target;
-	char		*head;		/* the header lines */
-	const char	*body;
-	size_t		 bodylen;
+	struct ts_req	 t;
 	char		 id[HM_DEVID_MAX + 1];	/* decoded device id */
 };
 
@@ -159,6 +149,9 @@ hm_take_trick(struct json_object *st, enum hubmock_trick t)
 
 /* ------------------------------------------------------------- answers */
 
+static void	hm_error(struct hm_resp *, long, const char *, const char *,
+		    ...) __attribute__((format(printf, 4, 5)));
+
 /* IoT Hub's error shape: {"Message": "ErrorCode:<code>;<text>", ...} */
 static void
 hm_error(struct hm_resp *w, long status, const char *code,
@@ -189,34 +182,6 @@ hm_json(struct hm_resp *w, long status, struct json_object *o)
 	mca_buf_reset(&w->body);
 	(void)mca_buf_addstr(&w->body, json_object_to_json_string_ext(o,
 	    JSON_C_TO_STRING_PLAIN));
-}
-
-/*
- * The value of header name (case-insensitive) into out; NULL when absent
- * or there twice.
- */
-static const char *
-hm_header(const struct hm_req *r, const char *name, char *out, size_t len)
-{
-	const char	*p = r->head, *e, *v, *found = NULL;
-	size_t		 n = strlen(name);
-
-	while (p != NULL && *p != '\0') {
-		e = strstr(p, "\r\n");
-		if (e == NULL)
-			e = p + strlen(p);
-		if ((size_t)(e - p) > n && strncasecmp(p, name, n) == 0 &&
-		    p[n] == ':') {
-			if (found != NULL)
-				return NULL;
-			for (v = p + n + 1; *v == ' ' || *v == '\t'; v++)
-				;
-			found = v;
-			(void)snprintf(out, len, "%.*s", (int)(e - v), v);
-		}
-		p = *e != '\0' ? e + 2 : e;
-	}
-	return found != NULL ? out : NULL;
 }
 
 /* ------------------------------------------------------ request checks */
@@ -289,7 +254,7 @@ hm_devid_ok(const char *id)
 static int
 hm_target(struct hm_req *r, struct hm_resp *w)
 {
-	const char	*p = r->target, *q;
+	const char	*p = r->t.target, *q;
 	static const char suffix[] = "?api-version=" HM_API_VERSION;
 
 	if (strncmp(p, "/devices/", 9) != 0 ||
@@ -329,7 +294,7 @@ hm_sas(const struct hubmock *m, const struct hm_req *r, struct hm_resp *w)
 	long long	 exp;
 	char		*end;
 
-	if (hm_header(r, "Authorization", hdr, sizeof(hdr)) == NULL) {
+	if (ts_header(&r->t, "Authorization", hdr, sizeof(hdr)) == NULL) {
 		hm_error(w, 401, "IotHubUnauthorizedAccess", "no Authorization "
 		    "header (or two)");
 		return -1;
@@ -447,7 +412,7 @@ hm_device_body(const struct hm_req *r, struct hm_resp *w)
 	const char		*type;
 	size_t			 i;
 
-	if (hm_header(r, "Content-Type", ct, sizeof(ct)) == NULL ||
+	if (ts_header(&r->t, "Content-Type", ct, sizeof(ct)) == NULL ||
 	    strcmp(ct, "application/json") != 0) {
 		hm_error(w, 400, "InvalidContentEncodingOrType", "Content-Type "
 		    "must be application/json");
@@ -455,9 +420,9 @@ hm_device_body(const struct hm_req *r, struct hm_resp *w)
 	}
 	tok = json_tokener_new();
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, r->body, (int)r->bodylen);
+	o = json_tokener_parse_ex(tok, r->t.body, (int)r->t.bodylen);
 	if (json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != r->bodylen ||
+	    json_tokener_get_parse_end(tok) != r->t.bodylen ||
 	    !json_object_is_type(o, json_type_object)) {
 		json_tokener_free(tok);
 		json_object_put(o);
@@ -609,7 +574,7 @@ hm_fault(struct json_object *st, const struct hm_req *r, struct hm_resp *w)
 		    (n = json_object_get_int(v)) <= 0)
 			continue;
 		if (json_object_object_get_ex(f, "method", &v) && v != NULL &&
-		    strcmp(json_object_get_string(v), r->method) != 0)
+		    strcmp(json_object_get_string(v), r->t.method) != 0)
 			continue;
 		json_object_object_add(f, "count", json_object_new_int(n - 1));
 		json_object_object_get_ex(f, "status", &v);
@@ -679,7 +644,7 @@ hm_put(const struct hubmock *m, struct json_object *st, struct hm_req *r,
 	if ((body = hm_device_body(r, w)) == NULL)
 		return;
 	exists = json_object_object_get_ex(devs, r->id, &dev);
-	if (hm_header(r, "If-Match", im, sizeof(im)) == NULL) {
+	if (ts_header(&r->t, "If-Match", im, sizeof(im)) == NULL) {
 		if (exists) {
 			hm_error(w, 409, "DeviceAlreadyExists", "A device with "
 			    "ID '%s' is already registered.", r->id);
@@ -716,66 +681,43 @@ hm_put(const struct hubmock *m, struct json_object *st, struct hm_req *r,
 	hm_json(w, 200, dev);
 }
 
-/* Splits buf (NUL-terminated, len bytes, body at off) into r; 0 or -1. */
+/* ts_server's serve(): one request, one answer. */
 static int
-hm_parse(char *buf, size_t len, size_t off, struct hm_req *r)
-{
-	char	*sp, *eol;
-
-	memset(r, 0, sizeof(*r));
-	if ((eol = strstr(buf, "\r\n")) == NULL)
-		return -1;
-	*eol = '\0';
-	r->method = buf;
-	if ((sp = strchr(buf, ' ')) == NULL)
-		return -1;
-	*sp = '\0';
-	r->target = sp + 1;
-	if ((sp = strchr(r->target, ' ')) == NULL ||
-	    strcmp(sp + 1, "HTTP/1.1") != 0)
-		return -1;
-	*sp = '\0';
-	r->head = eol + 2;
-	buf[off - 2] = '\0';	/* the blank line's CRLF */
-	r->body = buf + off;
-	r->bodylen = len - off;
-	return 0;
-}
-
-/* One connection: one request, one answer. */
-static void
-hm_serve(const struct hubmock *m, SSL *ssl)
+hm_serve(void *arg, SSL *ssl, int fd)
 {
 	static char		 buf[TS_REQ_MAX];
+	const struct hubmock	*m = arg;
 	struct hm_req		 r;
 	struct hm_resp		 w;
-	struct mca_buf		 out = MCA_BUF_INIT;
 	struct json_object	*st = NULL;
+	char			 extra[256];
 	size_t			 off;
 	long			 n;
 	FILE			*f;
 
+	(void)fd;
 	memset(&w, 0, sizeof(w));
 	mca_buf_init(&w.body);
 	memset(&r, 0, sizeof(r));
 	if ((n = ts_read_request(ssl, buf, sizeof(buf), &off)) < 0)
-		return;
-	if (hm_parse(buf, (size_t)n, off, &r) != 0)
+		return 0;
+	if (ts_parse(buf, (size_t)n, off, &r.t) != 0)
 		hm_error(&w, 400, "BadRequest", "malformed request");
 	else if ((st = hm_load(m)) == NULL)
 		hm_error(&w, 500, "ServerError", "the mock's state is "
 		    "unreadable");
 	else if (hm_target(&r, &w) != 0)
 		;
-	else if (strcmp(r.method, "GET") != 0 && strcmp(r.method, "PUT") != 0)
+	else if (strcmp(r.t.method, "GET") != 0 &&
+	    strcmp(r.t.method, "PUT") != 0)
 		hm_error(&w, 405, "InvalidOperation", "GET or PUT");
-	else if (strcmp(r.method, "GET") == 0 && r.bodylen != 0)
+	else if (strcmp(r.t.method, "GET") == 0 && r.t.bodylen != 0)
 		hm_error(&w, 400, "ArgumentInvalid", "a GET has no body");
 	else if (hm_sas(m, &r, &w) != 0)
 		;	/* 401: the faults wait for a good token */
 	else if (hm_fault(st, &r, &w))
 		;
-	else if (strcmp(r.method, "GET") == 0)
+	else if (strcmp(r.t.method, "GET") == 0)
 		hm_get(m, st, &r, &w);
 	else
 		hm_put(m, st, &r, &w);
@@ -784,78 +726,37 @@ hm_serve(const struct hubmock *m, SSL *ssl)
 		hm_error(&w, 500, "ServerError", "cannot save the state");
 	json_object_put(st);
 	if ((f = fopen(hm_path(m, "hub.log"), "a")) != NULL) {
-		fprintf(f, "%s %s %ld\n", r.method != NULL ? r.method : "?",
-		    r.id[0] != '\0' ? r.id : "?", w.status);
+		fprintf(f, "%s %s %ld\n", r.t.method != NULL ? r.t.method :
+		    "?", r.id[0] != '\0' ? r.id : "?", w.status);
 		fclose(f);
 	}
-	(void)mca_buf_printf(&out, "HTTP/1.1 %ld X\r\nContent-Type: "
-	    "application/json; charset=utf-8\r\nContent-Length: %zu\r\n"
-	    "%s%s%sConnection: close\r\n\r\n", w.status, w.body.len,
-	    w.retry_after[0] != '\0' ? "Retry-After: " : "", w.retry_after,
-	    w.retry_after[0] != '\0' ? "\r\n" : "");
-	(void)mca_buf_add(&out, w.body.data, w.body.len);
-	(void)ts_write(ssl, out.data, out.len);
-	mca_buf_free(&out);
+	extra[0] = '\0';
+	if (w.retry_after[0] != '\0')
+		(void)snprintf(extra, sizeof(extra), "Retry-After: %s\r\n",
+		    w.retry_after);
+	(void)ts_respond_with(ssl, (int)w.status, "application/json; "
+	    "charset=utf-8", extra, w.body.data, w.body.len);
 	mca_buf_free(&w.body);
+	return 0;
 }
 
-/* The child: serves until killed. */
-static void
-hm_child(const struct hubmock *m, int s)
-{
-	SSL_CTX		*ctx;
-	SSL		*ssl;
-	char		 cert[1024], key[1024];
-	int		 fd;
-
-	alarm(HM_LIFE);
-	(void)signal(SIGPIPE, SIG_IGN);
-	(void)snprintf(cert, sizeof(cert), "%s/server.pem", m->pki);
-	(void)snprintf(key, sizeof(key), "%s/server.key", m->pki);
-	if ((ctx = ts_server_ctx(cert, key)) == NULL)
-		_exit(2);
-	for (;;) {
-		if ((ssl = ts_accept(s, ctx, &fd)) == NULL)
-			continue;
-		hm_serve(m, ssl);
-		ts_close(ssl, fd);
-	}
-}
-
-/* Listens on 127.0.0.1:port (0: any free one); asserts. */
-static int
-hm_listen(unsigned *port)
-{
-	struct sockaddr_in	 sin;
-	socklen_t		 slen = sizeof(sin);
-	int			 s, one = 1;
-
-	ck_assert_int_ge(s = socket(AF_INET, SOCK_STREAM, 0), 0);
-	ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
-	    sizeof(one)), 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	sin.sin_port = htons((unsigned short)*port);
-	ck_assert_msg(bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0,
-	    "bind 127.0.0.1:%u", *port);
-	ck_assert_int_eq(listen(s, 16), 0);
-	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &slen), 0);
-	*port = ntohs(sin.sin_port);
-	return s;
-}
-
-/* ts_spawn()'s child. */
-static void
-hm_child_thunk(void *arg, int s)
-{
-	hm_child(arg, s);
-}
-
+/*
+ * On a free port the first time, on the same one after a stop: m->port
+ * is ts_server's port in and out.
+ */
 void
 hubmock_start(struct hubmock *m)
 {
-	m->pid = ts_spawn(hm_listen(&m->port), hm_child_thunk, m);
+	struct ts_server	 t;
+
+	memset(&t, 0, sizeof(t));
+	t.pki = m->pki;
+	t.serve = hm_serve;
+	t.arg = m;
+	t.port = m->port;
+	ts_fork(&t);
+	m->pid = t.pid;
+	m->port = t.port;
 }
 
 void

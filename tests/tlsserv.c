@@ -18,22 +18,38 @@
 #include "testutil.h"
 #include "tlsserv.h"
 
-int
-ts_listen(unsigned *port)
+/*
+ * Listens on 127.0.0.1:*port (0: a free one, written back); reuse sets
+ * SO_REUSEADDR. Asserts.
+ */
+static int
+ts_bind(unsigned *port, int reuse)
 {
 	struct sockaddr_in	 sin;
 	socklen_t		 slen = sizeof(sin);
-	int			 s;
+	int			 s, one = 1;
 
 	ck_assert_int_ge(s = socket(AF_INET, SOCK_STREAM, 0), 0);
+	if (reuse)
+		ck_assert_int_eq(setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one,
+		    sizeof(one)), 0);
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ck_assert_int_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	sin.sin_port = htons((unsigned short)*port);
+	ck_assert_msg(bind(s, (struct sockaddr *)&sin, sizeof(sin)) == 0,
+	    "bind 127.0.0.1:%u", *port);
 	ck_assert_int_eq(listen(s, 16), 0);
 	ck_assert_int_eq(getsockname(s, (struct sockaddr *)&sin, &slen), 0);
 	*port = ntohs(sin.sin_port);
 	return s;
+}
+
+int
+ts_listen(unsigned *port)
+{
+	*port = 0;
+	return ts_bind(port, 0);
 }
 
 SSL_CTX *
@@ -141,11 +157,21 @@ ts_child(struct ts_server *t, int s)
 {
 	SSL_CTX	*ctx;
 	SSL	*ssl;
+	char	 cert[1024], key[1024];
 	int	 fd;
 
 	alarm(t->life > 0 ? (unsigned)t->life : 600);
 	/* A client that gave up before the answer must not end the mock. */
 	(void)signal(SIGPIPE, SIG_IGN);
+	if (t->certfile == NULL) {
+		if (t->pki == NULL || (size_t)snprintf(cert, sizeof(cert),
+		    "%s/server.pem", t->pki) >= sizeof(cert) ||
+		    (size_t)snprintf(key, sizeof(key), "%s/server.key",
+		    t->pki) >= sizeof(key))
+			_exit(2);
+		t->certfile = cert;
+		t->keyfile = key;
+	}
 	if ((ctx = ts_server_ctx(t->certfile, t->keyfile)) == NULL ||
 	    (t->tls12 && SSL_CTX_set_max_proto_version(ctx,
 	    TLS1_2_VERSION) != 1))
@@ -157,6 +183,8 @@ ts_child(struct ts_server *t, int s)
 		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
 		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
 	}
+	if (t->init != NULL && t->init(t->arg) != 0)
+		_exit(2);
 	for (;;) {
 		if ((ssl = ts_accept(s, ctx, &fd)) == NULL) {
 			if (t->refused != NULL)
@@ -178,7 +206,12 @@ ts_fork_child(void *arg, int s)
 void
 ts_fork(struct ts_server *t)
 {
-	t->pid = ts_spawn(ts_listen(&t->port), ts_fork_child, t);
+	/*
+	 * Always SO_REUSEADDR: a later ts_fork() on the same port binds past
+	 * this server's connections in TIME_WAIT only when their listener
+	 * had it too.
+	 */
+	t->pid = ts_spawn(ts_bind(&t->port, 1), ts_fork_child, t);
 }
 
 void
@@ -277,12 +310,19 @@ int
 ts_respond(SSL *ssl, int status, const char *ctype, const void *body,
     size_t len)
 {
-	char	 head[256];
+	return ts_respond_with(ssl, status, ctype, NULL, body, len);
+}
+
+int
+ts_respond_with(SSL *ssl, int status, const char *ctype, const char *extra,
+    const void *body, size_t len)
+{
+	char	 head[512];
 	int	 n;
 
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d X\r\nContent-Type: %s"
-	    "\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n", status,
-	    ctype, len);
+	    "\r\nContent-Length: %zu\r\n%sConnection: close\r\n\r\n",
+	    status, ctype, len, extra != NULL ? extra : "");
 	if (n < 0 || (size_t)n >= sizeof(head) || ts_write(ssl, head,
 	    (size_t)n) != 0)
 		return -1;

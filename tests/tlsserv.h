@@ -2,9 +2,10 @@
  * A small HTTPS server side for tests: a loopback listener, a TLS
  * handshake with the test PKI's server certificate, one HTTP/1.1 request
  * read whole (headers, and a body by Content-Length). What the canned
- * responder of tests/integration/check_estc.c and the AppViewX mock
- * (tests/avxmock.c) stand on. The child-side functions never assert:
- * they run in a process forked from a Check test.
+ * responder of tests/integration/check_estc.c and the mocks (AppViewX,
+ * its workflow and discovery gateways, the IoT Hub) stand on. The
+ * child-side functions never assert: they run in a process forked from a
+ * Check test.
  */
 #ifndef MCA_TLSSERV_H
 #define MCA_TLSSERV_H
@@ -49,27 +50,40 @@ void		 ts_close(SSL *ssl, int fd);
 
 /*
  * A server in a child process, for the mocks: the accept loop written
- * once. ts_fork() listens on 127.0.0.1 (the port in port) and forks; the
- * child does the handshake of each connection with certfile and keyfile,
- * and, when client_ca is set, requires a client certificate that chains
- * to it (mTLS: SSL_VERIFY_FAIL_IF_NO_PEER_CERT). tls12 caps the version
- * at TLS 1.2, where the client certificate is judged inside the
- * handshake. A refused handshake calls refused(arg) (may be NULL); a good
- * one calls serve(arg, ssl, fd), which returns 0 to have the connection
- * closed, 1 to keep it open, unanswered, until the child ends. The child
- * lives life seconds at most (0: 600) or until ts_stop().
+ * once. ts_fork() listens on 127.0.0.1 and forks; the child does the
+ * handshake of each connection with certfile and keyfile (when certfile
+ * is NULL: pki/server.pem and pki/server.key, the test PKI's), and, when
+ * client_ca is set, requires a client certificate that chains to it (mTLS:
+ * SSL_VERIFY_FAIL_IF_NO_PEER_CERT). tls12 caps the version at TLS 1.2,
+ * where the client certificate is judged inside the handshake. Before the
+ * first connection the child calls init(arg) (may be NULL), which sets up
+ * what lives across connections and returns 0, or -1 to end the child. A
+ * refused handshake calls refused(arg) (may be NULL); a good one calls
+ * serve(arg, ssl, fd), which returns 0 to have the connection closed, 1 to
+ * keep it open, unanswered, until the child ends. The child lives life
+ * seconds at most (0: 600) or until ts_stop(). The callbacks run in the
+ * child only, and the child never returns from ts_fork(): arg may point
+ * into the frame of ts_fork()'s caller, and what they change is the
+ * child's own copy.
+ *
+ * port is 0 for a free port, set by ts_fork(); left as it is after
+ * ts_stop(), the next ts_fork() listens on the same port again ("the
+ * server is back"), which SO_REUSEADDR allows while the old connections
+ * linger in TIME_WAIT.
  */
 struct ts_server {
 	const char	*certfile, *keyfile;
+	const char	*pki;
 	const char	*client_ca;
 	int		 tls12;
 	int		 life;
+	int		(*init)(void *arg);
 	int		(*serve)(void *arg, SSL *ssl, int fd);
 	void		(*refused)(void *arg);
 	void		*arg;
+	unsigned	 port;
 	/* set by ts_fork() */
 	pid_t		 pid;
-	unsigned	 port;
 };
 
 /* Starts the child (asserts); s->pid and s->port are set. */
@@ -112,5 +126,12 @@ const char	*ts_header(const struct ts_req *r, const char *name, char *out,
 /* Answers status with ctype and body[0..len), "Connection: close". */
 int		 ts_respond(SSL *ssl, int status, const char *ctype,
 		    const void *body, size_t len);
+
+/*
+ * The same, with the header lines extra (each ending in "\r\n", at most
+ * 256 bytes in all; NULL: none) before "Connection: close".
+ */
+int		 ts_respond_with(SSL *ssl, int status, const char *ctype,
+		    const char *extra, const void *body, size_t len);
 
 #endif

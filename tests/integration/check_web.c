@@ -128,6 +128,27 @@ write_config(void)
 	ck_assert_int_eq(chmod(path("config.json"), 0600), 0);
 }
 
+/*
+ * The tails of the logs, as TAP comments into the test's log: the web
+ * server's error.log (Apache's ErrorLog holds what mod_fcgid says of a
+ * worker, "End of script output before headers" for one that exited, and
+ * whatever a worker wrote to stderr before --logFile took it) and
+ * microca.log (the workers' stderr, --logFile). For a request made at
+ * start-up that failed: the directory is gone once the test case ends.
+ */
+static void
+web_logs(const char *why)
+{
+	struct mca_buf	 out = MCA_BUF_INIT;
+
+	(void)tu_sh(&out, "for f in '%s/web/error.log' '%s/microca.log'; do "
+	    "echo \"== the last 40 lines of $f\"; tail -n 40 \"$f\" 2>&1; "
+	    "done | sed 's/^/# /'", W.dir, W.dir);
+	printf("# %s, %s: %s\n%s", W.kind, why, W.dir, mca_buf_str(&out));
+	fflush(stdout);
+	mca_buf_free(&out);
+}
+
 static void
 web_start(const char *kind)
 {
@@ -181,6 +202,8 @@ web_start(const char *kind)
 	    W.root ? path("bin") : tu_builddir(), W.dir, W.dir, W.dir, W.dir,
 	    W.dir, W.dir, (long)getpid(), tu_srcdir(), W.dir, tu_srcdir(), kind,
 	    W.dir);
+	if (rc != 0)
+		web_logs("microca-web start failed");
 	ck_assert_msg(rc == 0, "microca-web start %s failed (%d)", kind, rc);
 	ck_assert_int_gt(out.len, 8);
 	(void)snprintf(W.url, sizeof(W.url), "%.*s",
@@ -480,40 +503,57 @@ new_passcode(const char *label, const char *opts, char *pc, size_t len)
  * the test output (never a limit on time: the machine may be busy). The
  * ones microca-web sent to start the workers (mod_fcgid spawns on
  * demand), and this test's own, the first a client sends after start.
+ * Each must have been answered 200; when one was not, the logs' tails go
+ * into the test log first.
  */
 START_TEST(test_first_requests)
 {
 	struct mca_buf	 out = MCA_BUF_INIT, workers = MCA_BUF_INIT;
-	char		 line[256] = "";
+	char		 line[256] = "", bad[256] = "";
 	const char	*p;
-	size_t		 n = 0, off = 0;
-	int		 st;
-	double		 sec, client;
+	size_t		 n = 0, off = 0, i;
+	int		 st, rc, ok;
+	double		 sec, client = 0;
 
 	ck_assert_int_eq(tu_read(path("web/first-requests"), &out), 0);
 	for (p = mca_buf_str(&out); *p != '\0'; p += strcspn(p, "\n") + 1) {
-		ck_assert_msg(sscanf(p, "%d %lf", &st, &sec) == 2 && st == 200,
-		    "first-requests: \"%.*s\"", (int)strcspn(p, "\n"), p);
-		if (off < sizeof(line))
+		ok = sscanf(p, "%d %lf", &st, &sec) == 2 && st == 200;
+		if (!ok && bad[0] == '\0')
+			(void)snprintf(bad, sizeof(bad), "first-requests: "
+			    "\"%.*s\"", (int)strcspn(p, "\n"), p);
+		if (ok && off < sizeof(line))
 			off += (size_t)snprintf(line + off, sizeof(line) - off,
 			    " %.3f", sec);
 		n++;
 		if (p[strcspn(p, "\n")] == '\0')
 			break;
 	}
-	ck_assert_uint_eq(n, 2);	/* MCA_WEB_WORKERS */
+	if (bad[0] == '\0' && n != 2)	/* MCA_WEB_WORKERS */
+		(void)snprintf(bad, sizeof(bad), "first-requests: %zu answers, "
+		    "2 wanted", n);
+	if (bad[0] != '\0')
+		web_logs(bad);
+	ck_assert_msg(bad[0] == '\0', "%s", bad);
 	ck_assert_int_eq(tu_read(path("web/workers"), &workers), 0);
 	for (p = mca_buf_str(&workers), n = 0; *p != '\0'; p++)
 		n += *p == '\n';
 	ck_assert_uint_ge(n, 1);
 	mca_buf_reset(&out);
-	ck_assert_int_eq(tu_sh(&out, "curl -sS --max-time 30 --cacert "
+	rc = tu_sh(&out, "curl -sS --max-time 30 --cacert "
 	    "'%s/pki/root.pem' -o /dev/null -w '%%{http_code} "
 	    "%%{time_pretransfer} %%{time_starttransfer}' "
-	    "'%s/.well-known/est/cacerts'", W.dir, W.url), 0);
-	ck_assert_int_eq(sscanf(mca_buf_str(&out), "%d %lf %lf", &st, &sec,
-	    &client), 3);
-	ck_assert_int_eq(st, 200);
+	    "'%s/.well-known/est/cacerts' 2>&1", W.dir, W.url);
+	if (rc != 0 || sscanf(mca_buf_str(&out), "%d %lf %lf", &st, &sec,
+	    &client) != 3 || st != 200) {
+		(void)snprintf(bad, sizeof(bad), "the first client request: "
+		    "curl %d, \"%s\"", rc, mca_buf_str(&out));
+		/* curl's message and -w's line: one line of comment */
+		for (i = 0; bad[i] != '\0'; i++)
+			if (bad[i] == '\n')
+				bad[i] = ' ';
+		web_logs(bad);
+		ck_abort_msg("%s", bad);
+	}
 	printf("# %s: first requests after start: workers' start-up%s s "
 	    "(%zu of 2 workers running), first client %.3f s\n", W.kind,
 	    line, n, client - sec);
