@@ -27,9 +27,15 @@ mca_num_parse(const char *s, size_t len, long long min, long long max,
 		return MCA_ERR_INVAL;
 	if (s[i] == '0' && len - i > 1)
 		return MCA_ERR_INVAL;
-	/* Largest magnitude we can represent in the sign we have. */
-	lim = neg ? (unsigned long long)(-(min + 1)) + 1 :
-	    (unsigned long long)(max < 0 ? 0 : max);
+	/*
+	 * Largest magnitude we can represent in the sign we have. With
+	 * min >= 0 no negative number is in range ("-0" and "-x" go on to
+	 * their own answers): -(min + 1) would overflow for LLONG_MAX.
+	 */
+	if (neg)
+		lim = min >= 0 ? 0 : (unsigned long long)(-(min + 1)) + 1;
+	else
+		lim = (unsigned long long)(max < 0 ? 0 : max);
 	for (; i < len; i++) {
 		if (s[i] < '0' || s[i] > '9')
 			return MCA_ERR_INVAL;

@@ -66,6 +66,10 @@ static const struct num_case {
 	{ "-", -1, NONNEG, MCA_ERR_INVAL, 0 },
 	{ "--1", -1, ALL, MCA_ERR_INVAL, 0 },
 	{ "-x", -1, NONNEG, MCA_ERR_INVAL, 0 },
+	/* fuzz_num: a range of one number, LLONG_MAX (min + 1 overflowed) */
+	{ "-X", -1, LLONG_MAX, LLONG_MAX, MCA_ERR_INVAL, 0 },
+	{ "-0", -1, LLONG_MAX, LLONG_MAX, MCA_ERR_TOOBIG, 0 },
+	{ "9223372036854775807", -1, LLONG_MAX, LLONG_MAX, 0, LLONG_MAX },
 	{ "+5", -1, ALL, MCA_ERR_INVAL, 0 },
 	{ "+", -1, ALL, MCA_ERR_INVAL, 0 },
 	{ "1-", -1, ALL, MCA_ERR_INVAL, 0 },
