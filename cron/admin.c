@@ -28,7 +28,6 @@
 
 #include <sys/types.h>
 
-#include <ctype.h>
 #include <err.h>
 #include <limits.h>
 #include <pwd.h>
@@ -648,41 +647,13 @@ azure_status(struct mca_cfg *cfg, int argc, char *argv[])
 	return rc;
 }
 
-/*
- * A serial as typed (any case, colons between bytes, leading 00 pads,
- * as openssl x509 -serial prints it) into the ledger's spelling:
- * uppercase hex without pad. 0, or -1 if it is not a serial.
- */
-static int
-serial_norm(const char *in, char *out, size_t outlen)
-{
-	size_t		 n = 0;
-	unsigned char	 c;
-
-	for (; *in != '\0'; in++) {
-		if ((c = (unsigned char)*in) == ':')
-			continue;
-		if (!isxdigit(c) || n + 1 >= outlen)
-			return -1;
-		out[n++] = (char)toupper(c);
-	}
-	out[n] = '\0';
-	if (n == 0 || n > MCA_LEDGER_AZ_SERIAL_MAX)
-		return -1;
-	while (n > 2 && out[0] == '0' && out[1] == '0') {
-		memmove(out, out + 2, n - 1);
-		n -= 2;
-	}
-	return 0;
-}
-
 /* azure retry SERIAL|--all-failed; argv[0] is "retry". */
 static int
 azure_retry(struct mca_cfg *cfg, int argc, char *argv[])
 {
 	struct mca_ledger	*l = NULL;
 	struct mca_diag		 d;
-	char			 serial[MCA_LEDGER_AZ_SERIAL_MAX + 1];
+	char			 serial[MCA_REVOKE_SERIAL_MAX + 2];
 	size_t			 n = 0;
 	int			 allfailed = 0, next, rc, lrc;
 
@@ -695,11 +666,11 @@ azure_retry(struct mca_cfg *cfg, int argc, char *argv[])
 		fail("azure retry: give one serial or --all-failed");
 		usage();
 	}
-	if (!allfailed && serial_norm(argv[next], serial,
-	    sizeof(serial)) != 0)
+	/* The ledger's spelling, as for revoke (an odd count padded). */
+	if (!allfailed && mca_revoke_serial_norm(argv[next], serial,
+	    sizeof(serial), &d) != 0)
 		return fail("azure retry: \"%.64s\" is not a certificate "
-		    "serial (up to %d hex digits, as \"azure status\" shows "
-		    "it)", argv[next], MCA_LEDGER_AZ_SERIAL_MAX);
+		    "serial (%s)", argv[next], d.msg);
 	if ((rc = open_ledger(cfg, &l)) != 0)
 		return rc;
 	lrc = mca_ledger_azure_retry(l, allfailed ? NULL : serial,

@@ -2572,6 +2572,10 @@ START_TEST(t_admin_azure)
 	ck_assert_int_eq(admin(&out, 1, "azure retry 00ABCDEF98765432"), 1);
 	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "no certificate with "
 	    "serial ABCDEF98765432 in "));
+	/* An odd count of digits, as a leading zero dropped: padded. */
+	ck_assert_int_eq(admin(&out, 1, "azure retry bcdef98765432"), 1);
+	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "no certificate with "
+	    "serial 0BCDEF98765432 in "));
 	ck_assert_int_eq(admin(&out, 1, "azure retry dev-az-1"), 1);
 	ck_assert_ptr_nonnull(strstr(mca_buf_str(&out), "\"dev-az-1\" is not "
 	    "a certificate serial"));
