@@ -72,6 +72,14 @@ mca_diag_crypto(struct mca_diag *d, int rc, const char *fmt, ...)
 	(void)vsnprintf(d->msg, sizeof(d->msg), fmt, ap);
 	va_end(ap);
 	while ((e = ERR_get_error_all(NULL, NULL, NULL, &data, &flags)) != 0) {
+		/*
+		 * microca uses no engine: a system openssl.cnf naming one
+		 * that is not installed leaves these in the queue whenever
+		 * libp11 starts, before the reason that matters.
+		 */
+		if (ERR_GET_LIB(e) == ERR_LIB_DSO ||
+		    ERR_GET_LIB(e) == ERR_LIB_ENGINE)
+			continue;
 		n = strlen(d->msg);
 		if (n + 1 >= sizeof(d->msg))
 			continue;	/* full: drain the rest */

@@ -826,7 +826,9 @@ load(const char *module, struct mca_p11 **out, struct mca_diag *d)
 		return mca_diag_crypto(d, MCA_ERR_NOMEM, "PKCS#11 context");
 	if (PKCS11_CTX_load(p->ctx, module) != 0)
 		return mca_diag_crypto(d, MCA_ERR_PKCS11,
-		    "cannot load PKCS#11 module %s", module);
+		    "cannot load PKCS#11 module %s (or it did not initialize: "
+		    "for SoftHSMv2, is SOFTHSM2_CONF set, and its token "
+		    "directory readable by this user?)", module);
 	p->loaded = 1;
 	if (PKCS11_enumerate_slots(p->ctx, &p->slots, &p->nslots) != 0)
 		return mca_diag_crypto(d, MCA_ERR_PKCS11,

@@ -593,6 +593,30 @@ START_TEST(t_csr_bad)
 }
 END_TEST
 
+/*
+ * SoftHSMv2 without its configuration (SOFTHSM2_CONF unset for the user
+ * who runs us): the message says where to look, and carries the
+ * module's reason, not OpenSSL's complaints about engines.
+ */
+START_TEST(t_noconf)
+{
+	struct mca_p11	*p = (struct mca_p11 *)1;
+	struct mca_diag	 d;
+
+	ck_assert_int_eq(setenv("SOFTHSM2_CONF", "/nonexistent/softhsm2.conf",
+	    1), 0);
+	mca_diag_clear(&d);
+	ck_assert_int_eq(mca_p11_session(module(), NULL, "1234", &p, &d),
+	    MCA_ERR_PKCS11);
+	ck_assert_ptr_null(p);
+	ck_assert_msg(strstr(d.msg, "is SOFTHSM2_CONF set") != NULL, "%s",
+	    d.msg);
+	ck_assert_msg(strstr(d.msg, "DSO") == NULL &&
+	    strstr(d.msg, "engine") == NULL, "%s", d.msg);
+	ck_assert_uint_eq(ERR_peek_error(), 0);
+}
+END_TEST
+
 /* Wrong PIN, wrong token, bad key requests: clear errors. */
 START_TEST(t_bad)
 {
@@ -662,6 +686,7 @@ p11_suite(void)
 	tcase_add_loop_test(tc, t_csr_bad, 0, (int)(sizeof(badcsr) /
 	    sizeof(badcsr[0])));
 	tcase_add_test(tc, t_bad);
+	tcase_add_test(tc, t_noconf);
 	suite_add_tcase(s, tc);
 	return s;
 }
