@@ -449,11 +449,12 @@ der_next(const unsigned char **p, const unsigned char *end, int *tag,
  * subject's DER (*subj, *subjlen) of the certificate der: its structure
  * walked (RFC 5280 4.1), not decoded. Decoding the whole certificate
  * decodes its public key too, through OpenSSL 3's decoders: about ten
- * times the cost of all the rest of a row. 0, or -1 if der is not a
- * certificate.
+ * times the cost of all the rest of a row. A tampered ledger's pem may
+ * hold anything: this is a parser of hostile bytes (fuzz_chainder).
+ * 0, or -1 if der is not a certificate.
  */
-static int
-der_serial_subject(const unsigned char *der, size_t len, char *hex,
+int
+mca_chain_der_serial_subject(const unsigned char *der, size_t len, char *hex,
     size_t hexlen, const unsigned char **subj, size_t *subjlen)
 {
 	static const char	 hx[] = "0123456789ABCDEF";
@@ -560,8 +561,8 @@ chain_check_cert(struct chain_walk *w, long long seq)
 	    &w->der, NULL) != 0)
 		return chain_broken(w, seq, 0, id, "its pem is not a PEM "
 		    "certificate");
-	if (der_serial_subject(w->der.data, w->der.len, hex, sizeof(hex),
-	    &subj, &subjlen) != 0)
+	if (mca_chain_der_serial_subject(w->der.data, w->der.len, hex,
+	    sizeof(hex), &subj, &subjlen) != 0)
 		return chain_broken(w, seq, 0, id, "its pem is not an X.509 "
 		    "certificate");
 	if (strcmp(hex, serial) != 0)

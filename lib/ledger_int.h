@@ -125,6 +125,17 @@ int		 mca_ledger_chain_row(struct mca_ledger *l, const char *tbl,
 		    sqlite3_stmt *st, int ncols);
 
 /*
+ * The serial of the certificate der (uppercase hex, whole octets, no 00
+ * pad: the ledger's spelling) into hex, and where its subject's DER is
+ * (*subj, *subjlen, inside der), by walking the DER (RFC 5280 4.1) as
+ * the verifier does. 0, or -1 if der is not a certificate with a
+ * positive serial that fits hexlen.
+ */
+int		 mca_chain_der_serial_subject(const unsigned char *der,
+		    size_t len, char *hex, size_t hexlen,
+		    const unsigned char **subj, size_t *subjlen);
+
+/*
  * Chains the rows of db after the last chained row of each table
  * (certificates by id, then revocations by id), inside the caller's
  * write transaction: run by mca_ledger_open() in the transaction that
